@@ -1,0 +1,4 @@
+//! safe: a practice journal for couples.
+
+pub mod domain;
+pub mod render;
