@@ -3,8 +3,15 @@
 //! is always an argument.
 
 pub mod card;
+pub mod entry;
 pub mod goal;
+pub mod merge;
+pub mod month;
+pub mod person;
+pub mod practice;
+pub mod rev;
 pub mod streak;
+pub mod summary;
 pub mod strength;
 pub mod us;
 pub mod when;

@@ -1,0 +1,61 @@
+//! `safe config`: read and change my settings.
+
+
+use super::{Context, auto_sync};
+use crate::error::Result;
+use crate::store::config::KEYS;
+
+/// Read or change a setting.
+///
+/// Settings: name, week_start (monday|sunday), share_notes (true|false),
+/// auto_sync (true|false), remote (a git URL).
+///
+/// Examples:
+///   safe config get name
+///   safe config set week_start sunday
+///   safe config set share_notes true
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    pub command: ConfigCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ConfigCommand {
+    /// Print a setting's value.
+    Get { key: String },
+    /// Change a setting.
+    Set { key: String, value: String },
+    /// Print every setting.
+    List,
+}
+
+pub fn cmd_config(ctx: &mut Context<'_>, args: ConfigArgs) -> Result<()> {
+    match args.command {
+        ConfigCommand::Get { key } => {
+            let config = ctx.read_config()?;
+            writeln!(ctx.out, "{}", config.get(&key)?)?;
+        }
+        ConfigCommand::List => {
+            let config = ctx.read_config()?;
+            for (key, about) in KEYS {
+                writeln!(ctx.out, "{key} = {}    # {about}", config.get(key)?)?;
+            }
+        }
+        ConfigCommand::Set { key, value } => {
+            let (lock, mut config) = ctx.open()?;
+            config.set(&key, &value)?;
+            if key == "name" {
+                super::init::rename(ctx, &lock, &mut config)?;
+            } else {
+                ctx.dir.write_config(&config, &lock)?;
+            }
+            writeln!(ctx.out, "{key} = {}", config.get(&key)?)?;
+            if key == "name" {
+                auto_sync(ctx, &lock, &mut config);
+            }
+        }
+    }
+    Ok(())
+}

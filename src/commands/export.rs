@@ -1,0 +1,115 @@
+//! `safe export`: the journal as I may see it, as JSON lines or CSV.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use super::Context;
+use super::history::{Seen, seen_between};
+use crate::error::{Error, Result};
+
+/// Write the journal out, for backups, spreadsheets or another tool.
+///
+/// JSON lines (one entry a line, the format `safe import` reads) or CSV with
+/// columns id,day,at,person,practice,note,took_minutes,private. Includes your
+/// private entries and notes, and your partner's shared entries.
+///
+/// Examples:
+///   safe export -o journal.jsonl
+///   safe export --format csv -o journal.csv
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct ExportArgs {
+    #[arg(long, short, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+    /// Write to this file instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Csv,
+}
+
+pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
+    let config = ctx.read_config()?;
+    let people = ctx.dir.read_people()?;
+    let floor = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let seen = seen_between(&ctx.dir, &config.id, floor, chrono::NaiveDate::MAX)?;
+    let mut text = Vec::with_capacity(seen.len() * 256);
+    match args.format {
+        Format::Jsonl => {
+            for s in &seen {
+                serde_json::to_writer(&mut text, &json_line(s)).map_err(std::io::Error::from)?;
+                text.push(b'\n');
+            }
+        }
+        Format::Csv => {
+            text.extend_from_slice(b"id,day,at,person,practice,note,took_minutes,private\n");
+            for s in &seen {
+                let e = &s.entry;
+                let fields = [
+                    e.id.hyphenated().to_string(),
+                    e.day.to_string(),
+                    e.at.to_rfc3339(),
+                    super::name_of(&people, &e.author),
+                    e.practice.clone(),
+                    e.note.clone().unwrap_or_default(),
+                    e.took_minutes.map(|m| m.to_string()).unwrap_or_default(),
+                    s.private.to_string(),
+                ];
+                let row: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                text.extend_from_slice(row.join(",").as_bytes());
+                text.push(b'\n');
+            }
+        }
+    }
+    match args.output {
+        Some(path) => {
+            std::fs::write(&path, &text).map_err(|e| Error::io("write", &path, e))?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            }
+            eprintln!("Exported {} entries to {}.", seen.len(), path.display());
+        }
+        None => ctx.out.write_all(&text)?,
+    }
+    Ok(())
+}
+
+/// One interchange line: the entry's fields, whether it is private, and
+/// whether its note is shared.
+fn json_line(s: &Seen) -> Value {
+    let mut value = serde_json::to_value(&s.entry).expect("entries serialise");
+    if let Value::Object(map) = &mut value {
+        map.insert("private".into(), json!(s.private));
+        if s.entry.note.is_some() && !s.private {
+            map.insert("note_shared".into(), json!(s.note_shared));
+        }
+    }
+    value
+}
+
+/// Quote a CSV field when it needs it (RFC 4180).
+fn csv_field(field: &str) -> String {
+    if field.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", field.replace('"', "\"\""))
+    } else {
+        field.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(super::csv_field("plain"), "plain");
+        assert_eq!(super::csv_field("a, b"), "\"a, b\"");
+        assert_eq!(super::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(super::csv_field("two\nlines"), "\"two\nlines\"");
+    }
+}

@@ -1,0 +1,172 @@
+//! `safe history`: the entries of a period, mine and (after sync) my
+//! partner's, as a table or as JSON.
+
+
+use chrono::NaiveDate;
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use super::Context;
+use super::period::{Period, PeriodArgs};
+use crate::domain::entry::{Entry, Kind, unique_prefixes};
+use crate::domain::month::YearMonth;
+use crate::error::Result;
+use crate::render::sanitize::sanitize_line;
+use crate::store::{DataDir, Side};
+
+/// Show what was logged: this week by default.
+///
+/// Lists your entries and, once you sync, your partner's shared ones. Your
+/// private entries and unshared notes are shown only to you.
+///
+/// Examples:
+///   safe history --month
+///   safe history --all --practice repair
+///   safe history --since 2026-11-01 --who partner --json
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct HistoryArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Only this practice.
+    #[arg(long, short, value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
+    pub practice: Option<String>,
+    /// Whose entries: me, partner or all.
+    #[arg(long, value_enum, default_value_t = Who::All)]
+    pub who: Who,
+    /// Print JSON (an array of entries) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Who {
+    Me,
+    Partner,
+    All,
+}
+
+/// An entry as I may see it: with my private note joined in.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub entry: Entry,
+    pub private: bool,
+    /// The note is in the shared journal (my partner can read it).
+    pub note_shared: bool,
+}
+
+/// Every live entry with a day in `[from, to]`, as `me` may see it, sorted
+/// by (day, at, id).
+pub fn seen_between(dir: &DataDir, me: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Seen>> {
+    let mut out = Vec::new();
+    let (first, last) = (YearMonth::of(from), YearMonth::of(to));
+    for month in dir.months()?.into_iter().filter(|m| *m >= first && *m <= last) {
+        let shared = dir.read_month(Side::Shared, month)?;
+        let private = dir.read_month(Side::Private, month)?;
+        for entry in shared.live().filter(|e| e.day >= from && e.day <= to) {
+            let mut entry = entry.clone();
+            let note_shared = entry.note.is_some();
+            if entry.author == me && entry.note.is_none() {
+                entry.note = private.note(&entry.id).map(|n| n.note.clone());
+            }
+            out.push(Seen { entry, private: false, note_shared });
+        }
+        for entry in private.live().filter(|e| e.day >= from && e.day <= to && e.author == me) {
+            out.push(Seen { entry: entry.clone(), private: true, note_shared: false });
+        }
+    }
+    out.sort_by_key(|s| s.entry.sort_key());
+    Ok(out)
+}
+
+#[derive(Serialize)]
+struct JsonEntry<'a> {
+    id: String,
+    kind: &'static str,
+    practice: &'a str,
+    day: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<NaiveDate>,
+    at: String,
+    person: &'a str,
+    name: String,
+    note: Option<&'a str>,
+    took_minutes: Option<u32>,
+    private: bool,
+}
+
+pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
+    let config = ctx.read_config()?;
+    let people = ctx.dir.read_people()?;
+    let period: Period = args.period.resolve(ctx, config.week_start)?;
+    if let Some(p) = &args.practice {
+        super::known_practice(&ctx.dir.read_practices()?, &config.id, p)?;
+    }
+    let shown: Vec<Seen> = seen_between(&ctx.dir, &config.id, period.from, period.to)?
+        .into_iter()
+        .filter(|s| args.practice.as_ref().is_none_or(|p| &s.entry.practice == p))
+        .filter(|s| match args.who {
+            Who::All => true,
+            Who::Me => s.entry.author == config.id,
+            Who::Partner => s.entry.author != config.id,
+        })
+        .collect();
+
+    if args.json {
+        let items: Vec<JsonEntry> = shown
+            .iter()
+            .map(|s| JsonEntry {
+                id: s.entry.id.hyphenated().to_string(),
+                kind: s.entry.kind.name(),
+                practice: &s.entry.practice,
+                day: s.entry.day,
+                until: s.entry.until,
+                at: s.entry.at.to_rfc3339(),
+                person: &s.entry.author,
+                name: super::name_of(&people, &s.entry.author),
+                note: s.entry.note.as_deref(),
+                took_minutes: s.entry.took_minutes,
+                private: s.private,
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *ctx.out, &items).map_err(std::io::Error::from)?;
+        writeln!(ctx.out)?;
+        return Ok(());
+    }
+
+    if shown.is_empty() {
+        let span = if period.all { "yet".to_string() } else { format!("from {} to {}", period.from, period.to) };
+        writeln!(ctx.out, "Nothing logged {span}. `safe log <PRACTICE>` records a practice.")?;
+        return Ok(());
+    }
+    let ids: Vec<_> = shown.iter().map(|s| s.entry.id).collect();
+    let prefixes = unique_prefixes(&ids);
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec!["date", "who", "practice", "note", "id"]);
+    for (seen, prefix) in shown.iter().zip(prefixes) {
+        let e = &seen.entry;
+        let who = if e.author == config.id { "me".to_string() } else { super::name_of(&people, &e.author) };
+        let practice = match e.kind {
+            Kind::Log => sanitize_line(&e.practice).into_owned(),
+            Kind::Skip => format!("{} (skipped)", sanitize_line(&e.practice)),
+            Kind::Pause => {
+                let what = if e.practice == crate::domain::entry::ALL_PRACTICES { "all".to_string() } else { sanitize_line(&e.practice).into_owned() };
+                format!("{what} (paused to {})", e.until.unwrap_or(e.day))
+            }
+        };
+        let mut note = e.note.as_deref().map(|n| sanitize_line(n).into_owned()).unwrap_or_default();
+        if let Some(minutes) = e.took_minutes {
+            let took = format!("[repaired in {}]", super::describe_minutes(minutes));
+            note = if note.is_empty() { took } else { format!("{note} {took}") };
+        }
+        if seen.private {
+            note = if note.is_empty() { "(private)".to_string() } else { format!("{note} (private)") };
+        } else if e.author == config.id && e.note.is_some() && !seen.note_shared {
+            note.push_str(" (note not shared)");
+        }
+        table.add_row(vec![e.day.format("%a %Y-%m-%d").to_string(), who, practice, note, prefix]);
+    }
+    writeln!(ctx.out, "{table}")?;
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! `safe import`: read interchange lines into my journal, all or nothing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::path::PathBuf;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::Deserialize;
+use serde_json::Map;
+use uuid::Uuid;
+
+use super::Context;
+use crate::domain::entry::{ALL_PRACTICES, Entry, Kind};
+use crate::domain::month::YearMonth;
+use crate::error::{Error, Result};
+use crate::store::Side;
+
+/// Import entries from JSON lines (the format of `safe export`).
+///
+/// Only `practice` and `day` are required on each line. Every line is checked
+/// first; if any is bad, nothing is written and the error names the line.
+/// Lines whose `id` is already in the journal are skipped, so importing the
+/// same file twice is harmless. Imported entries are yours.
+///
+/// Examples:
+///   safe import journal.jsonl
+///   cat old.jsonl | safe import -
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct ImportArgs {
+    /// A file of JSON lines, or - for standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Deserialize)]
+struct Line {
+    id: Option<Uuid>,
+    #[serde(default)]
+    kind: Kind,
+    practice: String,
+    day: String,
+    until: Option<String>,
+    at: Option<DateTime<FixedOffset>>,
+    note: Option<String>,
+    took_minutes: Option<u32>,
+    #[serde(default)]
+    private: bool,
+    note_shared: Option<bool>,
+    #[serde(default)]
+    deleted: bool,
+}
+
+struct Checked {
+    id: Option<Uuid>,
+    kind: Kind,
+    practice: String,
+    day: NaiveDate,
+    until: Option<NaiveDate>,
+    at: Option<DateTime<FixedOffset>>,
+    note: Option<String>,
+    took_minutes: Option<u32>,
+    private: bool,
+    share: Option<bool>,
+}
+
+pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
+    let mut text = String::new();
+    if args.file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text).map_err(|e| Error::io("read", std::path::Path::new("standard input"), e))?;
+    } else {
+        text = std::fs::read_to_string(&args.file).map_err(|e| {
+            let kind = e.kind();
+            let err = Error::io("read", &args.file, e);
+            if kind == std::io::ErrorKind::NotFound { Error::input(err.message().to_string()) } else { err }
+        })?;
+    }
+
+    let (lock, mut config) = ctx.open()?;
+    let practices = ctx.dir.read_practices()?;
+    let known: HashSet<String> = practices.catalogue(&config.id).into_iter().map(|p| p.id).collect();
+
+    // Check every line before writing anything.
+    let mut checked: Vec<Checked> = Vec::new();
+    let mut tombstones = 0usize;
+    for (index, raw) in text.lines().enumerate() {
+        let number = index + 1;
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let bad = |why: String| {
+            Error::input(format!("line {number}: {why}")).with_hint("nothing was imported; fix the line and run the import again")
+        };
+        let line: Line = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
+        if line.deleted {
+            tombstones += 1;
+            continue;
+        }
+        let day = parse_date(&line.day).ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
+        if day > ctx.today {
+            return Err(bad(format!("{day} is in the future")));
+        }
+        let all_ok = line.kind == Kind::Pause && line.practice == ALL_PRACTICES;
+        if !all_ok && !known.contains(&line.practice) {
+            return Err(bad(format!("there is no practice called `{}`", line.practice)));
+        }
+        let until = match (&line.kind, &line.until) {
+            (Kind::Pause, Some(u)) => {
+                let u = parse_date(u).ok_or_else(|| bad(format!("`{u}` is not a day (YYYY-MM-DD)")))?;
+                if u < day {
+                    return Err(bad("a pause ends before it starts".to_string()));
+                }
+                Some(u)
+            }
+            (Kind::Pause, None) => return Err(bad("a pause needs `until`".to_string())),
+            _ => None,
+        };
+        checked.push(Checked {
+            id: line.id,
+            kind: line.kind,
+            practice: line.practice,
+            day,
+            until,
+            at: line.at,
+            note: line.note.filter(|n| !n.is_empty()),
+            took_minutes: line.took_minutes,
+            private: line.private,
+            share: line.note_shared,
+        });
+    }
+
+    // Group by month so each file is read and written once.
+    let mut by_month: BTreeMap<YearMonth, Vec<Checked>> = BTreeMap::new();
+    for c in checked {
+        by_month.entry(YearMonth::of(c.day)).or_default().push(c);
+    }
+    let (mut added, mut skipped) = (0usize, 0usize);
+    for (month, lines) in by_month {
+        let mut shared = ctx.dir.read_month(Side::Shared, month)?;
+        let mut private = ctx.dir.read_month(Side::Private, month)?;
+        let mut present: HashSet<Uuid> = shared.entries.iter().chain(&private.entries).map(|e| e.id).collect();
+        let (mut shared_changed, mut private_changed) = (false, false);
+        for c in lines {
+            if let Some(id) = c.id
+                && !present.insert(id)
+            {
+                skipped += 1;
+                continue;
+            }
+            let rev = config.tick(ctx.wall_ms());
+            let mut entry = Entry {
+                id: c.id.unwrap_or_else(Uuid::now_v7),
+                kind: c.kind,
+                practice: c.practice,
+                day: c.day,
+                until: c.until,
+                at: c.at.unwrap_or_else(|| ctx.at_for(c.day)),
+                author: config.id.clone(),
+                note: None,
+                took_minutes: c.took_minutes,
+                rev: rev.clone(),
+                deleted: false,
+                extra: Map::new(),
+            };
+            if c.private {
+                entry.note = c.note;
+                private.entries.push(entry);
+                private_changed = true;
+            } else {
+                if c.share.unwrap_or(config.share_notes) {
+                    entry.note = c.note;
+                } else if let Some(note) = c.note {
+                    private.set_note(entry.id, Some(note), rev);
+                    private_changed = true;
+                }
+                shared.entries.push(entry);
+                shared_changed = true;
+            }
+            added += 1;
+        }
+        if shared_changed {
+            ctx.dir.write_month(Side::Shared, month, &mut shared, &lock)?;
+        }
+        if private_changed {
+            ctx.dir.write_month(Side::Private, month, &mut private, &lock)?;
+        }
+    }
+    ctx.dir.write_config(&config, &lock)?;
+    let mut line = format!("Imported {added} {}", if added == 1 { "entry" } else { "entries" });
+    if skipped > 0 {
+        line.push_str(&format!("; {skipped} already in the journal"));
+    }
+    if tombstones > 0 {
+        line.push_str(&format!("; {tombstones} removed entries left out"));
+    }
+    writeln!(ctx.out, "{line}.")?;
+    super::auto_sync(ctx, &lock, &mut config);
+    Ok(())
+}
+
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}

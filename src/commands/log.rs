@@ -1,0 +1,163 @@
+//! `safe log`: record a practice I did.
+
+
+use serde_json::Map;
+
+use super::{Context, auto_sync, known_practice};
+use crate::domain::entry::{Entry, Kind};
+use crate::domain::month::YearMonth;
+use crate::domain::practice::Practice;
+use crate::error::{Error, Result};
+use crate::store::config::Config;
+use crate::store::{DataDir, Lock, Side};
+
+/// Record a practice you did.
+///
+/// Logs today unless --date says otherwise. Notes stay on this machine unless
+/// you share them (--share-note, or `safe config set share_notes true`); a
+/// --private entry never leaves this machine at all.
+///
+/// Examples:
+///   safe log appreciation --note "thanks for the soup"
+///   safe log repair --took 2h30m --note "talked it through after dinner"
+///   safe log date --date "last friday" --private
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct LogArgs {
+    /// The practice, e.g. appreciation, repair, gentle-touch (see `safe practice list`).
+    #[arg(value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
+    pub practice: String,
+    /// A few words about it. Kept on this machine unless shared.
+    #[arg(long, short)]
+    pub note: Option<String>,
+    /// When it happened: today, yesterday, 3 days ago, friday, 2026-11-20, 11-20.
+    #[arg(long, short, value_name = "WHEN", default_value = "today")]
+    pub date: String,
+    /// For a repair: time from the rupture to the repair, e.g. 45m, 2h30m, 1d.
+    #[arg(long, value_name = "DURATION")]
+    pub took: Option<String>,
+    /// Keep the whole entry on this machine: it is never synced.
+    #[arg(long, conflicts_with = "share_note")]
+    pub private: bool,
+    /// Share this entry's note with your partner.
+    #[arg(long)]
+    pub share_note: bool,
+}
+
+pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
+    let day = ctx.parse_day(&args.date)?;
+    let took = match &args.took {
+        Some(text) => Some(parse_took(text)?),
+        None => None,
+    };
+    let (lock, mut config) = ctx.open()?;
+    let practices = ctx.dir.read_practices()?;
+    let practice = known_practice(&practices, &config.id, &args.practice)?;
+    loggable(&practice)?;
+    if took.is_some() && practice.id != "repair" {
+        return Err(Error::input("--took is for repair moments")
+            .with_hint(format!("log the repair with `safe log repair --took {}`", args.took.unwrap_or_default())));
+    }
+    let note = args.note.filter(|n| !n.trim().is_empty());
+    let share = args.share_note || config.share_notes;
+    let entry = Entry {
+        id: uuid::Uuid::now_v7(),
+        kind: Kind::Log,
+        practice: practice.id.clone(),
+        day,
+        until: None,
+        at: ctx.at_for(day),
+        author: config.id.clone(),
+        note: None,
+        took_minutes: took,
+        rev: config.tick(ctx.wall_ms()),
+        deleted: false,
+        extra: Map::new(),
+    };
+    let id = entry.id;
+    write_entry(&ctx.dir, &lock, entry, note.clone(), args.private, share)?;
+    ctx.dir.write_config(&config, &lock)?;
+
+    let when = super::describe_day(ctx.today, day);
+    let mut line = format!("Logged {} {when}", practice.id);
+    if let Some(minutes) = took {
+        line.push_str(&format!(", repaired in {}", super::describe_minutes(minutes)));
+    }
+    line.push('.');
+    if args.private {
+        line.push_str(" (private)");
+    } else if note.is_some() && !share {
+        line.push_str(" The note stays on this machine.");
+    }
+    writeln!(ctx.out, "{line}")?;
+    if let Some(streak) = super::stats::streak_line(ctx, &config, &practice)? {
+        writeln!(ctx.out, "{streak}")?;
+    }
+    writeln!(ctx.out, "id {}", crate::domain::entry::short_id(&id))?;
+    auto_sync(ctx, &lock, &mut config);
+    Ok(())
+}
+
+/// A retired practice is not offered for logging; say how to bring it back.
+pub fn loggable(practice: &Practice) -> Result<&Practice> {
+    if practice.retired {
+        return Err(Error::input(format!("you retired `{}`", practice.id))
+            .with_hint(format!("bring it back with `safe practice goal {} {}`", practice.id, practice.goal)));
+    }
+    Ok(practice)
+}
+
+pub fn parse_took(text: &str) -> Result<u32> {
+    crate::domain::when::parse_took(text).map_err(|e| {
+        let hint = e.hint();
+        let err = Error::input(e.to_string());
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    })
+}
+
+/// Store a new or changed entry in its month: a private entry (note and all)
+/// in the private file; otherwise the entry in the shared file, with its note
+/// there only when shared and in the private file when not.
+pub fn write_entry(dir: &DataDir, lock: &Lock, mut entry: Entry, note: Option<String>, private: bool, share: bool) -> Result<()> {
+    let month = YearMonth::of(entry.day);
+    let mut private_doc = dir.read_month(Side::Private, month)?;
+    if private {
+        entry.note = note;
+        match private_doc.entry_mut(&entry.id) {
+            Some(held) => *held = entry,
+            None => private_doc.entries.push(entry),
+        }
+        return dir.write_month(Side::Private, month, &mut private_doc, lock);
+    }
+    let mut shared_doc = dir.read_month(Side::Shared, month)?;
+    let had_private_note = private_doc.note(&entry.id).is_some();
+    let (shared_note, private_note) = if share { (note, None) } else { (None, note) };
+    entry.note = shared_note;
+    let rev = entry.rev.clone();
+    let id = entry.id;
+    match shared_doc.entry_mut(&id) {
+        Some(held) => *held = entry,
+        None => shared_doc.entries.push(entry),
+    }
+    dir.write_month(Side::Shared, month, &mut shared_doc, lock)?;
+    if private_note.is_some() || had_private_note {
+        private_doc.set_note(id, private_note, rev);
+        dir.write_month(Side::Private, month, &mut private_doc, lock)?;
+    }
+    Ok(())
+}
+
+/// Only an entry's author may change it.
+pub fn check_author(entry: &Entry, config: &Config, people: &crate::domain::person::PeopleDoc) -> Result<()> {
+    if entry.author == config.id {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "this entry is {}'s: only its author can change or remove it",
+        super::name_of(people, &entry.author)
+    ))
+    .with_hint("you can log your own practice with `safe log`"))
+}

@@ -1,0 +1,207 @@
+//! One file per subcommand: each reads its arguments, calls the store and the
+//! domain, and renders. `Context` carries what every command needs.
+
+pub mod calendar;
+pub mod card;
+pub mod completions;
+pub mod config;
+pub mod edit;
+pub mod export;
+pub mod history;
+pub mod import;
+pub mod init;
+pub mod log;
+pub mod man;
+pub mod pause;
+pub mod period;
+pub mod practice;
+pub mod rm;
+pub mod skip;
+pub mod stats;
+pub mod sync;
+pub mod today;
+pub mod undo;
+
+use std::io::Write;
+
+use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveTime, TimeZone};
+
+use crate::domain::person::PeopleDoc;
+use crate::domain::practice::{Practice, PracticesDoc, closest};
+use crate::error::{Error, Result};
+use crate::store::config::{Config, valid_name};
+use crate::store::{DataDir, Lock};
+
+/// What every command gets: where the data is, what time it is, and where
+/// to write.
+pub struct Context<'a> {
+    pub dir: DataDir,
+    /// "Now": the real clock, or `SAFE_NOW` for reproducible output.
+    pub now: DateTime<FixedOffset>,
+    pub today: NaiveDate,
+    /// Whether stdout takes colour (a terminal, and no `NO_COLOR`).
+    pub color: bool,
+    pub out: &'a mut dyn Write,
+}
+
+impl Context<'_> {
+    /// Milliseconds for the revision clock. It follows `now`, so `SAFE_NOW`
+    /// makes whole runs reproducible; the clock's counter keeps revisions
+    /// increasing within one millisecond.
+    pub fn wall_ms(&self) -> u64 {
+        u64::try_from(self.now.timestamp_millis()).unwrap_or(0)
+    }
+
+    /// Lock the data directory and load my identity, creating both on the
+    /// first run (named after the login user) so `safe log` needs no set-up.
+    pub fn open(&self) -> Result<(Lock, Config)> {
+        let lock = self.dir.lock()?;
+        let config = match self.dir.read_config()? {
+            Some(config) => config,
+            None => self.create_identity(&lock, None)?,
+        };
+        Ok((lock, config))
+    }
+
+    /// My identity without taking the lock, for commands that only read. A
+    /// data directory that does not exist yet reads as an empty journal.
+    pub fn read_config(&self) -> Result<Config> {
+        match self.dir.read_config()? {
+            Some(config) => Ok(config),
+            None => Ok(Config::new(String::new(), login_name())),
+        }
+    }
+
+    /// Create config.json and record my name in people.json.
+    pub fn create_identity(&self, lock: &Lock, name: Option<&str>) -> Result<Config> {
+        let name = match name {
+            Some(name) => valid_name(name)?,
+            None => login_name(),
+        };
+        let id = uuid::Uuid::now_v7().hyphenated().to_string();
+        let mut config = Config::new(id, name);
+        let rev = config.tick(self.wall_ms());
+        let mut people = self.dir.read_people()?;
+        people.set(&config.id, &config.name, rev);
+        self.dir.write_people(&people, lock)?;
+        self.dir.write_config(&config, lock)?;
+        Ok(config)
+    }
+
+    /// Turn a `--date` phrase into a day.
+    pub fn parse_day(&self, text: &str) -> Result<NaiveDate> {
+        crate::domain::when::parse_day(text, self.today).map_err(|e| {
+            let hint = e.hint();
+            let err = Error::input(e.to_string());
+            match hint {
+                Some(h) => err.with_hint(h),
+                None => err,
+            }
+        })
+    }
+
+    /// The moment an entry for `day` was made: now if it is today, else noon
+    /// of that day in the current offset, so `at` stays on the entry's day.
+    pub fn at_for(&self, day: NaiveDate) -> DateTime<FixedOffset> {
+        if day == self.today {
+            self.now
+        } else {
+            let noon = day.and_time(NaiveTime::from_hms_opt(12, 0, 0).expect("noon"));
+            self.now.offset().from_local_datetime(&noon).single().unwrap_or(self.now)
+        }
+    }
+}
+
+/// The practice `id` as `person` sees it, or an input error that suggests the
+/// closest names.
+pub fn known_practice(practices: &PracticesDoc, person: &str, id: &str) -> Result<Practice> {
+    let catalogue = practices.catalogue(person);
+    if let Some(p) = catalogue.iter().find(|p| p.id == id) {
+        return Ok(p.clone());
+    }
+    let suggestions = closest(id, catalogue.iter().filter(|p| !p.retired).map(|p| p.id.as_str()));
+    let hint = if suggestions.is_empty() {
+        "`safe practice list` shows every practice; `safe practice add` makes a new one".to_string()
+    } else {
+        format!("did you mean {}?", suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or "))
+    };
+    Err(Error::input(format!("there is no practice called `{id}`")).with_hint(hint))
+}
+
+/// The display name of a person, or a short form of their id.
+pub fn name_of(people: &PeopleDoc, id: &str) -> String {
+    match people.name_of(id) {
+        Some(name) => crate::render::sanitize::sanitize_line(name).into_owned(),
+        None => id.chars().take(8).collect(),
+    }
+}
+
+/// The login user's name, for an identity made without `safe init`.
+pub fn login_name() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .filter_map(|key| std::env::var(key).ok())
+        .find(|name| valid_name(name).is_ok())
+        .unwrap_or_else(|| "me".to_string())
+}
+
+/// Parse `SAFE_NOW`: an RFC 3339 time, or a date (taken at noon, local).
+pub fn parse_now(text: &str) -> Result<DateTime<FixedOffset>> {
+    let text = text.trim();
+    if let Ok(time) = DateTime::parse_from_rfc3339(text) {
+        return Ok(time);
+    }
+    if let Ok(day) = text.parse::<NaiveDate>() {
+        let noon = day.and_time(NaiveTime::from_hms_opt(12, 0, 0).expect("noon"));
+        if let Some(time) = Local.from_local_datetime(&noon).single() {
+            return Ok(time.fixed_offset());
+        }
+    }
+    Err(Error::input(format!("SAFE_NOW=`{text}` is not a time"))
+        .with_hint("use an RFC 3339 time like 2026-11-27T21:14:03+01:00 or a date like 2026-11-27"))
+}
+
+/// After a change: if the user asked for it, try to sync. A failure is a
+/// one-line warning and never undoes or fails the change.
+pub fn auto_sync(ctx: &mut Context<'_>, lock: &Lock, config: &mut Config) {
+    if !config.auto_sync || config.remote.is_none() {
+        return;
+    }
+    if let Err(err) = sync::sync_now(ctx, lock, config, true) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "safe: warning: saved, but the automatic sync failed: {err} (`safe sync` retries)"
+        );
+    }
+}
+
+/// "today", "yesterday", or "on Fri 20 Nov" (with the year when it differs).
+pub fn describe_day(today: NaiveDate, day: NaiveDate) -> String {
+    use chrono::Datelike;
+    if day == today {
+        "today".to_string()
+    } else if Some(day) == today.pred_opt() {
+        "yesterday".to_string()
+    } else if day.year() == today.year() {
+        format!("on {}", day.format("%a %-d %b"))
+    } else {
+        format!("on {}", day.format("%a %-d %b %Y"))
+    }
+}
+
+/// 135 -> "2h15m", 45 -> "45m", 1500 -> "1d1h".
+pub fn describe_minutes(minutes: u32) -> String {
+    let (d, h, m) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    let mut text = String::new();
+    if d > 0 {
+        text.push_str(&format!("{d}d"));
+    }
+    if h > 0 {
+        text.push_str(&format!("{h}h"));
+    }
+    if m > 0 || text.is_empty() {
+        text.push_str(&format!("{m}m"));
+    }
+    text
+}
+

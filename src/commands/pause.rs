@@ -1,0 +1,71 @@
+//! `safe pause`: pause one practice or all of them for a run of days.
+
+
+use serde_json::Map;
+
+use super::{Context, auto_sync, known_practice};
+use crate::domain::entry::{ALL_PRACTICES, Entry, Kind};
+use crate::error::{Error, Result};
+
+/// Pause for a while (travel, illness, a busy season): paused days bridge
+/// streaks and leave strength unchanged. Without --practice, every practice
+/// is paused.
+///
+/// Remove a pause like any entry, with `safe rm <ID>` or `safe undo`.
+///
+/// Examples:
+///   safe pause --from 2026-12-20 --to 2027-01-02
+///   safe pause --from "3 days ago" --to today --practice date
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct PauseArgs {
+    /// First paused day.
+    #[arg(long, value_name = "WHEN")]
+    pub from: String,
+    /// Last paused day (included).
+    #[arg(long, value_name = "WHEN")]
+    pub to: String,
+    /// Pause only this practice.
+    #[arg(long, short, value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
+    pub practice: Option<String>,
+}
+
+pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
+    let from = ctx.parse_day(&args.from)?;
+    let to = ctx.parse_day(&args.to)?;
+    if to < from {
+        return Err(Error::input(format!("the pause ends ({to}) before it starts ({from})"))
+            .with_hint("give the earlier day to --from"));
+    }
+    let (lock, mut config) = ctx.open()?;
+    let practice = match &args.practice {
+        Some(p) => known_practice(&ctx.dir.read_practices()?, &config.id, p)?.id,
+        None => ALL_PRACTICES.to_string(),
+    };
+    let entry = Entry {
+        id: uuid::Uuid::now_v7(),
+        kind: Kind::Pause,
+        practice: practice.clone(),
+        day: from,
+        until: Some(to),
+        at: ctx.at_for(from),
+        author: config.id.clone(),
+        note: None,
+        took_minutes: None,
+        rev: config.tick(ctx.wall_ms()),
+        deleted: false,
+        extra: Map::new(),
+    };
+    let id = entry.short_id();
+    super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
+    ctx.dir.write_config(&config, &lock)?;
+    let what = if practice == ALL_PRACTICES { "every practice".to_string() } else { practice };
+    let days = (to - from).num_days() + 1;
+    writeln!(
+        ctx.out,
+        "Paused {what} from {from} to {to} ({days} {}). Streaks wait for you. ({id})",
+        if days == 1 { "day" } else { "days" }
+    )?;
+    auto_sync(ctx, &lock, &mut config);
+    Ok(())
+}

@@ -1,0 +1,130 @@
+//! `safe practice`: the catalogue, custom practices and my goals.
+
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde_json::Map;
+
+use super::{Context, auto_sync, known_practice};
+use crate::domain::goal::Goal;
+use crate::domain::practice::{BUILTIN, CustomPractice, valid_id};
+use crate::error::{Error, Result};
+use crate::render::sanitize::sanitize_line;
+
+/// List practices, add your own, and set your goals.
+///
+/// Goals are personal: `daily`, `N/week` (e.g. `3/week`) or `none` (tracked,
+/// without a streak). Changing yours never changes your partner's.
+///
+/// Examples:
+///   safe practice list
+///   safe practice add read-aloud --goal 2/week --about "read to each other"
+///   safe practice goal appreciation 5/week
+///   safe practice retire long-kiss
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct PracticeArgs {
+    #[command(subcommand)]
+    pub command: PracticeCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum PracticeCommand {
+    /// Show every practice with your goal for it.
+    List {
+        /// Include practices you retired.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Add a practice both of you can log.
+    Add {
+        /// A short id: lowercase words joined by dashes, e.g. read-aloud.
+        id: String,
+        /// Your goal for it: daily, N/week or none.
+        #[arg(long, short, default_value = "none")]
+        goal: Goal,
+        /// What it means, in a few words.
+        #[arg(long, short, default_value = "")]
+        about: String,
+    },
+    /// Set your goal for a practice: daily, N/week or none.
+    Goal {
+        #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
+        id: String,
+        goal: Goal,
+    },
+    /// Stop tracking a practice; its history stays. `safe practice goal` brings it back.
+    Retire {
+        #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
+        id: String,
+    },
+}
+
+pub fn cmd_practice(ctx: &mut Context<'_>, args: PracticeArgs) -> Result<()> {
+    match args.command {
+        PracticeCommand::List { all } => list(ctx, all),
+        PracticeCommand::Add { id, goal, about } => add(ctx, id, goal, about),
+        PracticeCommand::Goal { id, goal } => set_goal(ctx, &id, goal, false),
+        PracticeCommand::Retire { id } => set_goal(ctx, &id, Goal::None, true),
+    }
+}
+
+fn list(ctx: &mut Context<'_>, all: bool) -> Result<()> {
+    let config = ctx.read_config()?;
+    let practices = ctx.dir.read_practices()?;
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(vec!["practice", "goal", "group", "what it means"]);
+    for p in practices.catalogue(&config.id).into_iter().filter(|p| all || !p.retired) {
+        let goal = if p.retired { format!("{} (retired)", p.goal) } else { p.goal.to_string() };
+        table.add_row(vec![sanitize_line(&p.id).into_owned(), goal, p.group, sanitize_line(&p.about).into_owned()]);
+    }
+    writeln!(ctx.out, "{table}")?;
+    Ok(())
+}
+
+fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<()> {
+    if !valid_id(&id) {
+        return Err(Error::input(format!("`{id}` is not a usable practice id"))
+            .with_hint("use 2 to 32 lowercase letters, digits and dashes, e.g. `read-aloud`"));
+    }
+    let (lock, mut config) = ctx.open()?;
+    let mut practices = ctx.dir.read_practices()?;
+    if BUILTIN.iter().any(|b| b.0 == id) || practices.practices.iter().any(|p| p.id == id) {
+        return Err(Error::input(format!("there is already a practice called `{id}`"))
+            .with_hint(format!("set your goal for it with `safe practice goal {id} <GOAL>`")));
+    }
+    let rev = config.tick(ctx.wall_ms());
+    practices.practices.push(CustomPractice {
+        id: id.clone(),
+        about: about.trim().to_string(),
+        goal,
+        added_by: config.id.clone(),
+        rev,
+        extra: Map::new(),
+    });
+    practices.practices.sort_by(|a, b| a.id.cmp(&b.id));
+    ctx.dir.write_practices(&practices, &lock)?;
+    ctx.dir.write_config(&config, &lock)?;
+    writeln!(ctx.out, "Added {id} (your goal: {goal}). Your partner sees it after the next sync.")?;
+    auto_sync(ctx, &lock, &mut config);
+    Ok(())
+}
+
+fn set_goal(ctx: &mut Context<'_>, id: &str, goal: Goal, retire: bool) -> Result<()> {
+    let (lock, mut config) = ctx.open()?;
+    let mut practices = ctx.dir.read_practices()?;
+    let practice = known_practice(&practices, &config.id, id)?;
+    // Retiring keeps the goal, so bringing the practice back restores it.
+    let goal = if retire { practice.goal } else { goal };
+    let rev = config.tick(ctx.wall_ms());
+    practices.set_goal(&config.id, id, goal, retire, rev);
+    ctx.dir.write_practices(&practices, &lock)?;
+    ctx.dir.write_config(&config, &lock)?;
+    if retire {
+        writeln!(ctx.out, "Retired {id}. Its history stays; `safe practice goal {id} {goal}` brings it back.")?;
+    } else {
+        writeln!(ctx.out, "Your goal for {id} is now {goal}.")?;
+    }
+    auto_sync(ctx, &lock, &mut config);
+    Ok(())
+}

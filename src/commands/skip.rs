@@ -1,0 +1,62 @@
+//! `safe skip`: mark a day as skipped on purpose, so it bridges a streak.
+
+
+use serde_json::Map;
+
+use super::{Context, auto_sync, known_practice};
+use crate::domain::entry::{Entry, Kind};
+use crate::error::{Error, Result};
+
+/// Skip a practice for a day (illness, travel, a hard day): the day bridges
+/// your streak without adding to it and leaves your strength unchanged.
+///
+/// Remove a skip like any entry, with `safe rm <ID>` or `safe undo`.
+///
+/// Examples:
+///   safe skip date
+///   safe skip check-in --date yesterday
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct SkipArgs {
+    /// The practice to skip.
+    #[arg(value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
+    pub practice: String,
+    /// Which day: today, yesterday, 3 days ago, friday, 2026-11-20, 11-20.
+    #[arg(long, short, value_name = "WHEN", default_value = "today")]
+    pub date: String,
+}
+
+pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
+    let day = ctx.parse_day(&args.date)?;
+    let (lock, mut config) = ctx.open()?;
+    let practice = known_practice(&ctx.dir.read_practices()?, &config.id, &args.practice)?;
+    if !practice.goal.has_streak() {
+        return Err(Error::input(format!("{} has no goal, so there is no streak to keep", practice.id))
+            .with_hint(format!("set one with `safe practice goal {} daily`", practice.id)));
+    }
+    let entry = Entry {
+        id: uuid::Uuid::now_v7(),
+        kind: Kind::Skip,
+        practice: practice.id.clone(),
+        day,
+        until: None,
+        at: ctx.at_for(day),
+        author: config.id.clone(),
+        note: None,
+        took_minutes: None,
+        rev: config.tick(ctx.wall_ms()),
+        deleted: false,
+        extra: Map::new(),
+    };
+    let id = entry.short_id();
+    super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
+    ctx.dir.write_config(&config, &lock)?;
+    writeln!(
+        ctx.out,
+        "Skipped {} {}: your streak is kept. ({id})",
+        practice.id,
+        super::describe_day(ctx.today, day)
+    )?;
+    auto_sync(ctx, &lock, &mut config);
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! Entries: one practice done (or a day skipped, or a pause), by the person
+//! who did it. The on-disk shape is part of the contract (DESIGN.md §3).
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::rev::Rev;
+
+pub type EntryId = Uuid;
+
+/// What an entry records. Plain practice entries leave the field out on
+/// disk, so their JSON is exactly the entry of DESIGN.md §3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// The practice was done.
+    #[default]
+    Log,
+    /// The day was skipped on purpose: it bridges the streak.
+    Skip,
+    /// A run of days (`day` to `until`) paused, for one practice or all (`*`).
+    Pause,
+}
+
+impl Kind {
+    pub fn is_log(&self) -> bool {
+        *self == Kind::Log
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Log => "log",
+            Kind::Skip => "skip",
+            Kind::Pause => "pause",
+        }
+    }
+}
+
+/// The practice id a pause uses when it covers every practice.
+pub const ALL_PRACTICES: &str = "*";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    #[serde(default, skip_serializing_if = "Kind::is_log")]
+    pub kind: Kind,
+    pub practice: String,
+    pub day: NaiveDate,
+    /// Last day of a pause (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    pub at: DateTime<FixedOffset>,
+    pub author: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub took_minutes: Option<u32>,
+    pub rev: Rev,
+    #[serde(default)]
+    pub deleted: bool,
+    /// Fields written by a newer safe: kept as they are on rewrite.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Entry {
+    /// Turn the entry into a tombstone: it stays (so the delete wins a merge)
+    /// but loses everything personal.
+    pub fn tombstone(&mut self, rev: Rev) {
+        self.deleted = true;
+        self.note = None;
+        self.took_minutes = None;
+        self.extra.clear();
+        self.rev = rev;
+    }
+
+    /// Days this entry covers: one for a log or skip, the range for a pause.
+    pub fn days(&self) -> impl Iterator<Item = NaiveDate> + use<> {
+        let last = self.until.unwrap_or(self.day).max(self.day);
+        self.day.iter_days().take_while(move |d| *d <= last)
+    }
+
+    /// The short id shown in tables: enough to be unique in practice, and
+    /// accepted back as a prefix.
+    pub fn short_id(&self) -> String {
+        short_id(&self.id)
+    }
+
+    /// Sort key of DESIGN.md §3: entries are stored by (day, at, id).
+    pub fn sort_key(&self) -> (NaiveDate, DateTime<FixedOffset>, EntryId) {
+        (self.day, self.at, self.id)
+    }
+}
+
+/// The first 8 hex digits of an id. UUIDv7 ids start with their timestamp,
+/// so entries made within the same minute share this much; tables therefore
+/// use [`unique_prefixes`] to lengthen the ones that would be ambiguous.
+pub fn short_id(id: &EntryId) -> String {
+    id.simple().to_string()[..8].to_string()
+}
+
+/// For each id, the shortest prefix of at least 8 hex digits that no other id
+/// in `ids` shares, as git abbreviates hashes.
+pub fn unique_prefixes(ids: &[EntryId]) -> Vec<String> {
+    let mut order: Vec<(String, usize)> = ids.iter().enumerate().map(|(i, id)| (id.simple().to_string(), i)).collect();
+    order.sort();
+    let mut out = vec![String::new(); ids.len()];
+    for (pos, (hex, index)) in order.iter().enumerate() {
+        let common = |other: Option<&(String, usize)>| {
+            other.map_or(0, |(o, _)| hex.bytes().zip(o.bytes()).take_while(|(a, b)| a == b).count())
+        };
+        let shared = common(pos.checked_sub(1).and_then(|p| order.get(p))).max(common(order.get(pos + 1)));
+        let len = (shared + 1).clamp(8, hex.len());
+        out[*index] = hex[..len].to_string();
+    }
+    out
+}
+
+/// Does `prefix` (at least 4 hex characters, dashes ignored) start this id?
+pub fn id_matches(id: &EntryId, prefix: &str) -> bool {
+    let wanted: String = prefix.chars().filter(|c| *c != '-').collect::<String>().to_ascii_lowercase();
+    id.simple().to_string().starts_with(&wanted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Entry {
+        serde_json::from_str(
+            r#"{
+  "id": "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d",
+  "practice": "repair",
+  "day": "2026-11-27",
+  "at": "2026-11-27T21:14:03+01:00",
+  "author": "4c1f",
+  "note": "only present when shared",
+  "took_minutes": 135,
+  "rev": {"ms": 1795810443000, "c": 0, "by": "4c1f"},
+  "deleted": false
+}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn reads_the_design_example() {
+        let e = sample();
+        assert_eq!(e.practice, "repair");
+        assert_eq!(e.took_minutes, Some(135));
+        assert_eq!(e.kind, Kind::Log);
+        assert!(e.extra.is_empty());
+    }
+
+    #[test]
+    fn writes_plain_entries_without_kind_or_until() {
+        let text = serde_json::to_string(&sample()).unwrap();
+        assert!(!text.contains("kind"));
+        assert!(!text.contains("until"));
+    }
+
+    #[test]
+    fn keeps_unknown_fields() {
+        let mut value: Value = serde_json::to_value(sample()).unwrap();
+        value["mood"] = Value::from("calm");
+        let e: Entry = serde_json::from_value(value).unwrap();
+        let back = serde_json::to_value(&e).unwrap();
+        assert_eq!(back["mood"], "calm");
+    }
+
+    #[test]
+    fn tombstones_forget_the_personal_parts() {
+        let mut e = sample();
+        e.extra.insert("mood".into(), Value::from("calm"));
+        e.tombstone(Rev { ms: 2, c: 0, by: "4c1f".into() });
+        assert!(e.deleted && e.note.is_none() && e.took_minutes.is_none() && e.extra.is_empty());
+    }
+
+    #[test]
+    fn prefixes_match_with_or_without_dashes() {
+        let e = sample();
+        assert!(id_matches(&e.id, "019a"));
+        assert!(id_matches(&e.id, "019ac0de-7f3a"));
+        assert!(id_matches(&e.id, "019AC0DE7F"));
+        assert!(!id_matches(&e.id, "019b"));
+        assert_eq!(e.short_id(), "019ac0de");
+    }
+
+    #[test]
+    fn prefixes_grow_only_where_ids_collide() {
+        let a = Uuid::parse_str("019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d").unwrap();
+        let b = Uuid::parse_str("019ac0de-7f3a-7d00-9b2e-5d4f3a2b1c0d").unwrap();
+        let c = Uuid::parse_str("019b0000-0000-7000-8000-000000000000").unwrap();
+        let p = unique_prefixes(&[a, b, c]);
+        assert_eq!(p, vec!["019ac0de7f3a7c", "019ac0de7f3a7d", "019b0000"]);
+    }
+
+    #[test]
+    fn a_pause_covers_its_days() {
+        let mut e = sample();
+        e.kind = Kind::Pause;
+        e.until = NaiveDate::from_ymd_opt(2026, 11, 29);
+        assert_eq!(e.days().count(), 3);
+    }
+}

@@ -1,0 +1,133 @@
+//! A month of the journal: the entries whose day falls in one calendar month,
+//! as stored in `shared/log/YYYY-MM.json` or `private/log/YYYY-MM.json`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::entry::{Entry, EntryId};
+use super::rev::Rev;
+
+/// A calendar month, the unit a journal file covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct YearMonth {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl YearMonth {
+    pub fn of(day: NaiveDate) -> Self {
+        YearMonth { year: day.year(), month: day.month() }
+    }
+
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).expect("a valid month")
+    }
+
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first_day().pred_opt().expect("a valid day")
+    }
+
+    pub fn next(self) -> Self {
+        if self.month == 12 { YearMonth { year: self.year + 1, month: 1 } } else { YearMonth { month: self.month + 1, ..self } }
+    }
+
+    pub fn prev(self) -> Self {
+        if self.month == 1 { YearMonth { year: self.year - 1, month: 12 } } else { YearMonth { month: self.month - 1, ..self } }
+    }
+
+    /// The file name of this month: `YYYY-MM.json`.
+    pub fn file_name(self) -> String {
+        format!("{self}.json")
+    }
+
+    /// Parse a file name like `2026-11.json`.
+    pub fn from_file_name(name: &str) -> Option<Self> {
+        name.strip_suffix(".json")?.parse().ok()
+    }
+}
+
+impl fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl FromStr for YearMonth {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (y, m) = s.split_once('-').ok_or(())?;
+        if y.len() != 4 || m.len() != 2 {
+            return Err(());
+        }
+        let ym = YearMonth { year: y.parse().map_err(|_| ())?, month: m.parse().map_err(|_| ())? };
+        if (1..=12).contains(&ym.month) { Ok(ym) } else { Err(()) }
+    }
+}
+
+/// The text of a note its author has not shared: it lives only in the
+/// private month file, next to the shared entry it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrivateNote {
+    pub id: EntryId,
+    pub note: String,
+    pub rev: Rev,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One month file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MonthFile {
+    pub schema: u64,
+    #[serde(default)]
+    pub entries: Vec<Entry>,
+    /// Only in private files: notes of shared entries that stay local.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<PrivateNote>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Default for MonthFile {
+    fn default() -> Self {
+        MonthFile { schema: 1, entries: Vec::new(), notes: Vec::new(), extra: Map::new() }
+    }
+}
+
+impl MonthFile {
+    /// Keep the order of DESIGN.md §3, so diffs stay readable.
+    pub fn sort(&mut self) {
+        self.entries.sort_by_key(Entry::sort_key);
+        self.notes.sort_by_key(|n| n.id);
+    }
+
+    pub fn entry(&self, id: &EntryId) -> Option<&Entry> {
+        self.entries.iter().find(|e| e.id == *id)
+    }
+
+    pub fn entry_mut(&mut self, id: &EntryId) -> Option<&mut Entry> {
+        self.entries.iter_mut().find(|e| e.id == *id)
+    }
+
+    pub fn note(&self, id: &EntryId) -> Option<&PrivateNote> {
+        self.notes.iter().find(|n| n.id == *id)
+    }
+
+    /// Set or clear the private note of a shared entry.
+    pub fn set_note(&mut self, id: EntryId, note: Option<String>, rev: Rev) {
+        self.notes.retain(|n| n.id != id);
+        if let Some(note) = note {
+            self.notes.push(PrivateNote { id, note, rev, extra: Map::new() });
+        }
+    }
+
+    /// Live entries, without tombstones.
+    pub fn live(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter().filter(|e| !e.deleted)
+    }
+}

@@ -1,0 +1,124 @@
+//! Reading and writing one JSON file of the data directory: the schema
+//! envelope, precise errors for files that do not parse, and atomic writes.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+
+/// The data format this binary reads and writes.
+pub const SCHEMA: u64 = 1;
+
+/// Something stored in an envelope `{"schema": N, ...}`.
+pub trait Versioned {
+    fn schema(&self) -> u64;
+}
+
+macro_rules! versioned {
+    ($($t:ty),*) => {$(
+        impl Versioned for $t {
+            fn schema(&self) -> u64 {
+                self.schema
+            }
+        }
+    )*};
+}
+versioned!(
+    crate::domain::month::MonthFile,
+    crate::domain::person::PeopleDoc,
+    crate::domain::practice::PracticesDoc,
+    super::config::Config
+);
+
+#[derive(serde::Deserialize)]
+struct SchemaProbe {
+    schema: u64,
+}
+
+/// Parse bytes that came from `path` (a file, or a blob of a remote). A newer
+/// schema is refused before anything else, so a partner's newer data is never
+/// misread; anything that does not parse names its line and column.
+pub fn parse<T: DeserializeOwned + Versioned>(path: &Path, bytes: &[u8]) -> Result<T> {
+    match serde_json::from_slice::<T>(bytes) {
+        Ok(doc) if doc.schema() > SCHEMA => Err(Error::newer_schema(path, doc.schema(), SCHEMA)),
+        Ok(doc) if doc.schema() == 0 => Err(Error::runtime(format!("{} has schema 0, which safe never writes", path.display()))
+            .with_hint("safe left the file untouched; fix it by hand or restore it from a backup")),
+        Ok(doc) => Ok(doc),
+        Err(err) => match serde_json::from_slice::<SchemaProbe>(bytes) {
+            Ok(probe) if probe.schema > SCHEMA => Err(Error::newer_schema(path, probe.schema, SCHEMA)),
+            _ => Err(Error::corrupt(path, &err)),
+        },
+    }
+}
+
+/// Read and parse a file; `None` when it does not exist yet.
+pub fn read<T: DeserializeOwned + Versioned>(path: &Path) -> Result<Option<T>> {
+    match fs::read(path) {
+        Ok(bytes) => parse(path, &bytes).map(Some),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(Error::io("read", path, err)),
+    }
+}
+
+/// The text safe writes for a document: pretty JSON and a final newline.
+pub fn to_text<T: Serialize>(doc: &T) -> Vec<u8> {
+    let mut text = serde_json::to_vec_pretty(doc).expect("safe's documents always serialise");
+    text.push(b'\n');
+    text
+}
+
+/// Replace `path` with `bytes` so that a crash leaves the old file or the new
+/// one, never a torn one: write a temporary file in the same directory, flush
+/// it to disk, rename it over the old file, then flush the directory entry.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().expect("data files live in a directory");
+    ensure_dir(dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io("flush", tmp.path(), e))?;
+    set_private(tmp.path(), 0o600)?;
+    tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
+    // The rename is durable only once the directory is flushed too.
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    Ok(())
+}
+
+/// Write a document atomically.
+pub fn write<T: Serialize>(path: &Path, doc: &T) -> Result<()> {
+    write_atomic(path, &to_text(doc))
+}
+
+/// Create a directory (and its parents) readable only by its owner.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir).map_err(|e| Error::io("create the directory", dir, e))
+}
+
+fn set_private(path: &Path, mode: u32) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io("set permissions on", path, e))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}

@@ -1,0 +1,223 @@
+//! The data directory: where each file lives, the lock that serialises
+//! changes, and the journal's months. See DESIGN.md §3 for the layout.
+
+pub mod cache;
+pub mod config;
+pub mod file;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::domain::entry::{Entry, EntryId, id_matches};
+use crate::domain::month::{MonthFile, YearMonth};
+use crate::domain::person::PeopleDoc;
+use crate::domain::practice::PracticesDoc;
+use crate::error::{Error, Result};
+
+use config::Config;
+
+/// The root of one person's safe data.
+#[derive(Debug, Clone)]
+pub struct DataDir {
+    root: PathBuf,
+}
+
+/// Held while a command reads, changes and writes data; released on drop.
+/// Two safe processes at once therefore never lose each other's changes.
+#[must_use]
+pub struct Lock {
+    _file: fs::File,
+}
+
+/// Which side of the journal a month file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Side {
+    /// `shared/log/`: what sync carries to my partner.
+    Shared,
+    /// `private/log/`: never leaves this machine.
+    Private,
+}
+
+impl DataDir {
+    pub fn new(root: PathBuf) -> Self {
+        DataDir { root }
+    }
+
+    /// The default place: the platform's data directory for "safe".
+    pub fn default_root() -> Result<PathBuf> {
+        directories::ProjectDirs::from("", "", "safe")
+            .map(|dirs| dirs.data_dir().to_path_buf())
+            .ok_or_else(|| {
+                Error::runtime("could not find a home directory for safe's data")
+                    .with_hint("set SAFE_DATA_DIR or pass --data-dir")
+            })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("config.json")
+    }
+
+    pub fn shared_dir(&self) -> PathBuf {
+        self.root.join("shared")
+    }
+
+    pub fn people_path(&self) -> PathBuf {
+        self.shared_dir().join("people.json")
+    }
+
+    pub fn practices_path(&self) -> PathBuf {
+        self.shared_dir().join("practices.json")
+    }
+
+    pub fn log_dir(&self, side: Side) -> PathBuf {
+        match side {
+            Side::Shared => self.shared_dir().join("log"),
+            Side::Private => self.root.join("private").join("log"),
+        }
+    }
+
+    pub fn month_path(&self, side: Side, month: YearMonth) -> PathBuf {
+        self.log_dir(side).join(month.file_name())
+    }
+
+    pub fn sync_git_dir(&self) -> PathBuf {
+        self.root.join("sync.git")
+    }
+
+    pub fn cache_dir(&self) -> PathBuf {
+        self.root.join("cache")
+    }
+
+    pub fn exists(&self) -> bool {
+        self.config_path().exists()
+    }
+
+    /// Take the exclusive lock on the data directory, creating it if needed.
+    pub fn lock(&self) -> Result<Lock> {
+        file::ensure_dir(&self.root)?;
+        let path = self.root.join(".lock");
+        let mut options = fs::OpenOptions::new();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let handle = options
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| Error::io("open the lock file", &path, e))?;
+        handle.lock().map_err(|e| Error::io("lock", &path, e))?;
+        Ok(Lock { _file: handle })
+    }
+
+    pub fn read_config(&self) -> Result<Option<Config>> {
+        file::read(&self.config_path())
+    }
+
+    pub fn write_config(&self, config: &Config, _lock: &Lock) -> Result<()> {
+        file::write(&self.config_path(), config)
+    }
+
+    pub fn read_people(&self) -> Result<PeopleDoc> {
+        Ok(file::read(&self.people_path())?.unwrap_or_default())
+    }
+
+    pub fn write_people(&self, doc: &PeopleDoc, _lock: &Lock) -> Result<()> {
+        file::write(&self.people_path(), doc)
+    }
+
+    pub fn read_practices(&self) -> Result<PracticesDoc> {
+        Ok(file::read(&self.practices_path())?.unwrap_or_default())
+    }
+
+    pub fn write_practices(&self, doc: &PracticesDoc, _lock: &Lock) -> Result<()> {
+        file::write(&self.practices_path(), doc)
+    }
+
+    pub fn read_month(&self, side: Side, month: YearMonth) -> Result<MonthFile> {
+        Ok(file::read(&self.month_path(side, month))?.unwrap_or_default())
+    }
+
+    /// Write a month, sorted as the contract asks.
+    pub fn write_month(&self, side: Side, month: YearMonth, doc: &mut MonthFile, _lock: &Lock) -> Result<()> {
+        doc.sort();
+        file::write(&self.month_path(side, month), doc)
+    }
+
+    /// The months that have a file on either side, oldest first.
+    pub fn months(&self) -> Result<BTreeSet<YearMonth>> {
+        let mut months = BTreeSet::new();
+        for side in [Side::Shared, Side::Private] {
+            months.extend(self.months_of(side)?);
+        }
+        Ok(months)
+    }
+
+    pub fn months_of(&self, side: Side) -> Result<BTreeSet<YearMonth>> {
+        let dir = self.log_dir(side);
+        let mut months = BTreeSet::new();
+        let listing = match fs::read_dir(&dir) {
+            Ok(listing) => listing,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(months),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        for item in listing {
+            let item = item.map_err(|e| Error::io("list", &dir, e))?;
+            if let Some(month) = item.file_name().to_str().and_then(YearMonth::from_file_name) {
+                months.insert(month);
+            }
+        }
+        Ok(months)
+    }
+}
+
+/// Where an entry was found.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub month: YearMonth,
+    pub side: Side,
+    pub entry: Entry,
+}
+
+/// Find the one live entry whose id starts with `prefix`, newest months
+/// first. Ambiguous and unknown prefixes are input errors that say so.
+pub fn find_entry(dir: &DataDir, prefix: &str) -> Result<Found> {
+    let cleaned: String = prefix.chars().filter(|c| *c != '-').collect();
+    if cleaned.len() < 4 || !cleaned.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Error::input(format!("`{prefix}` is not an entry id"))
+            .with_hint("use at least 4 hex digits of the id that `safe history` shows"));
+    }
+    let mut found: Vec<Found> = Vec::new();
+    for month in dir.months()?.into_iter().rev() {
+        for side in [Side::Shared, Side::Private] {
+            let doc = dir.read_month(side, month)?;
+            for entry in doc.live().filter(|e| id_matches(&e.id, &cleaned)) {
+                if !found.iter().any(|f| f.entry.id == entry.id) {
+                    found.push(Found { month, side, entry: entry.clone() });
+                }
+            }
+        }
+    }
+    match found.len() {
+        0 => Err(Error::input(format!("no entry has an id starting with `{prefix}`"))
+            .with_hint("`safe history --all` lists entries with their ids")),
+        1 => Ok(found.pop().expect("one")),
+        n => {
+            let ids: Vec<String> = found.iter().take(5).map(|f| f.entry.id.simple().to_string()).collect();
+            Err(Error::input(format!("`{prefix}` matches {n} entries"))
+                .with_hint(format!("type more of the id: {}", ids.join(", "))))
+        }
+    }
+}
+
+/// The id of an entry, as used in messages.
+pub fn describe_id(id: &EntryId) -> String {
+    id.simple().to_string()
+}
