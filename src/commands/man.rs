@@ -1,0 +1,82 @@
+//! `safe man`: the manual page, generated from the command line definition.
+
+
+use std::io::Write;
+
+use clap::CommandFactory;
+
+use super::Context;
+use crate::cli::Cli;
+use crate::error::Result;
+
+/// Print the manual page (roff).
+///
+/// Install it with:
+///   safe man > ~/.local/share/man/man1/safe.1
+/// or read it now with:
+///   safe man | man -l -
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct ManArgs {}
+
+pub fn cmd_man(ctx: &mut Context<'_>, _args: ManArgs) -> Result<()> {
+    ctx.out.write_all(&page())?;
+    Ok(())
+}
+
+/// Extra sections after the generated ones.
+const SECTIONS: &[(&str, &str)] = &[
+    (
+        "FILES",
+        "Data lives in the platform's data directory (~/.local/share/safe on Linux), or in SAFE_DATA_DIR or --data-dir.\n\
+         config.json holds your identity and settings and never leaves the machine. shared/ holds people.json, practices.json and log/YYYY-MM.json: exactly what sync shares. \
+         private/log/YYYY-MM.json holds private entries and the notes you did not share; it never leaves the machine. sync.git is the bare git repository sync uses as transport. cache/ is derived and can be deleted at any time.",
+    ),
+    (
+        "ENVIRONMENT",
+        "SAFE_DATA_DIR moves the data directory. SAFE_NOW (an RFC 3339 time or YYYY-MM-DD) fixes \"now\", for reproducible output and tests. NO_COLOR turns colour off; output that is not a terminal is plain anyway.",
+    ),
+    ("EXIT STATUS", "0 on success; 1 when the data, the disk or sync failed; 2 for a usage or input error."),
+    (
+        "PRIVACY",
+        "You log what you did, never what your partner failed to do. Notes stay on your machine unless you share them (--share-note or share_notes). A --private entry never leaves your machine. safe never shows one partner against the other. A shared note you later remove stays in the sync repository's history.",
+    ),
+    (
+        "EXAMPLES",
+        "safe log appreciation --note \"thanks for the soup\"\n\
+         safe log repair --took 2h30m\n\
+         safe today\n\
+         safe stats --month\n\
+         safe calendar appreciation --weeks 12\n\
+         safe sync --remote git@example.org:us/journal.git",
+    ),
+    ("NOT THERAPY", crate::cli::NOT_THERAPY),
+];
+
+/// The whole page: clap_mangen's sections, then ours.
+pub fn page() -> Vec<u8> {
+    let cmd = Cli::command();
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    man.render_title(&mut out).expect("writing to memory");
+    man.render_name_section(&mut out).expect("writing to memory");
+    man.render_synopsis_section(&mut out).expect("writing to memory");
+    man.render_description_section(&mut out).expect("writing to memory");
+    man.render_options_section(&mut out).expect("writing to memory");
+    man.render_subcommands_section(&mut out).expect("writing to memory");
+    for (title, text) in SECTIONS {
+        let _ = writeln!(out, ".SH \"{title}\"");
+        for paragraph in text.split('\n') {
+            let _ = writeln!(out, ".PP\n{}", roff_escape(paragraph));
+        }
+    }
+    man.render_version_section(&mut out).expect("writing to memory");
+    out
+}
+
+/// Keep text literal in roff: backslashes doubled, and a leading dot or
+/// quote escaped so it is not read as a request.
+fn roff_escape(text: &str) -> String {
+    let text = text.replace('\\', "\\\\").replace('-', "\\-");
+    if text.starts_with('.') || text.starts_with('\'') { format!("\\&{text}") } else { text }
+}

@@ -1,0 +1,141 @@
+//! `TestEnv`: a clean environment for running `safe`, so no test depends on
+//! the machine: its own HOME and data directory, a fixed clock, no colour,
+//! and git configuration that ignores the user's.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+pub const NOW: &str = "2026-11-27T20:00:00+01:00";
+
+pub struct TestEnv {
+    pub home: TempDir,
+    pub now: String,
+    pub name: String,
+}
+
+/// What a run of `safe` gave back, with helpers that make assertions read well.
+pub struct Run {
+    pub output: Output,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    /// Assert success and return stdout.
+    #[track_caller]
+    pub fn ok(&self) -> String {
+        assert_eq!(self.code(), 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
+        self.stdout()
+    }
+    /// Assert the exit code and return stderr.
+    #[track_caller]
+    pub fn fails(&self, code: i32) -> String {
+        assert_eq!(self.code(), code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
+        self.stderr()
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.ok()).expect("stdout is JSON")
+    }
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        Self::named("Alex")
+    }
+
+    /// A partner with their own home and data directory.
+    pub fn named(name: &str) -> Self {
+        TestEnv { home: tempfile::tempdir().unwrap(), now: NOW.to_string(), name: name.to_string() }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.data_dir().join(rel)
+    }
+
+    pub fn at(mut self, now: &str) -> Self {
+        self.now = now.to_string();
+        self
+    }
+
+    pub fn set_now(&mut self, now: &str) {
+        self.now = now.to_string();
+    }
+
+    /// A `safe` command with a clean environment.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("safe").unwrap();
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("USER", &self.name)
+            .env("SAFE_DATA_DIR", self.data_dir())
+            .env("SAFE_NOW", &self.now)
+            .env("NO_COLOR", "1")
+            .env("TZ", "UTC")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .current_dir(self.home.path());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run { output: self.cmd().args(args).output().unwrap() }
+    }
+
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
+        Run { output: self.cmd().args(args).write_stdin(input.to_string()).output().unwrap() }
+    }
+
+    /// Read a data file as JSON.
+    pub fn read_json(&self, rel: &str) -> serde_json::Value {
+        let text = std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The live entries of a shared or private month file.
+    pub fn entries(&self, rel: &str) -> Vec<serde_json::Value> {
+        if !self.path(rel).exists() {
+            return Vec::new();
+        }
+        let doc = self.read_json(rel);
+        doc["entries"].as_array().cloned().unwrap_or_default().into_iter().filter(|e| e["deleted"] != true).collect()
+    }
+
+    /// Every file under the data directory with its bytes, to show that a
+    /// failed command changed nothing.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
+            let Ok(listing) = std::fs::read_dir(dir) else { return };
+            for item in listing.flatten() {
+                let path = item.path();
+                if path.is_dir() {
+                    walk(&path, out);
+                } else {
+                    out.push((path.clone(), std::fs::read(&path).unwrap()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.data_dir().join("shared"), &mut out);
+        walk(&self.data_dir().join("private"), &mut out);
+        if let Ok(bytes) = std::fs::read(self.data_dir().join("config.json")) {
+            out.push((self.data_dir().join("config.json"), bytes));
+        }
+        out.sort();
+        out
+    }
+}

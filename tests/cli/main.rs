@@ -1,0 +1,11 @@
+//! Behaviour a user sees, tested by running the real `safe` binary in a
+//! temporary data directory with a fixed `SAFE_NOW`.
+
+mod env;
+
+mod basics;
+mod cards;
+mod completions;
+mod concurrency;
+mod stats;
+mod sync;
