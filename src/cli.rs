@@ -33,7 +33,13 @@ Examples:
 )]
 pub struct Cli {
     /// Where safe keeps its data (default: your platform's data directory).
-    #[arg(long, global = true, env = "SAFE_DATA_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "SAFE_DATA_DIR",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub data_dir: Option<PathBuf>,
 
     #[command(subcommand)]

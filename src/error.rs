@@ -32,21 +32,34 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A usage or input error (exit 2).
     pub fn input(message: impl Into<String>) -> Self {
-        Error { kind: Kind::Input, message: message.into(), hint: None, source: None }
+        Error {
+            kind: Kind::Input,
+            message: message.into(),
+            hint: None,
+            source: None,
+        }
     }
 
     /// A runtime failure (exit 1).
     pub fn runtime(message: impl Into<String>) -> Self {
-        Error { kind: Kind::Runtime, message: message.into(), hint: None, source: None }
+        Error {
+            kind: Kind::Runtime,
+            message: message.into(),
+            hint: None,
+            source: None,
+        }
     }
 
     /// An I/O failure on a path, worded for a person.
     pub fn io(action: &str, path: &Path, err: std::io::Error) -> Self {
         let hint = match err.kind() {
-            std::io::ErrorKind::PermissionDenied => {
-                Some("check the permissions of the data directory (see `safe --help` for --data-dir)".to_string())
+            std::io::ErrorKind::PermissionDenied => Some(
+                "check the permissions of the data directory (see `safe --help` for --data-dir)"
+                    .to_string(),
+            ),
+            std::io::ErrorKind::StorageFull => {
+                Some("free some disk space and try again".to_string())
             }
-            std::io::ErrorKind::StorageFull => Some("free some disk space and try again".to_string()),
             _ => None,
         };
         Error {
@@ -141,6 +154,8 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as &(dyn std::error::Error + 'static))
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }

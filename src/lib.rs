@@ -33,7 +33,13 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
         Some(dir) => dir,
         None => DataDir::default_root()?,
     };
-    let mut ctx = Context { dir: DataDir::new(root), now, today: now.date_naive(), color, out };
+    let mut ctx = Context {
+        dir: DataDir::new(root),
+        now,
+        today: now.date_naive(),
+        color,
+        out,
+    };
     let ctx = &mut ctx;
     match cli.command {
         Command::Log(args) => commands::log::cmd_log(ctx, args),

@@ -12,7 +12,8 @@ fn main() -> ExitCode {
     let stdout = anstream::stdout();
     let color = !matches!(stdout.current_choice(), anstream::ColorChoice::Never);
     let mut out = stdout.lock();
-    let result = safe::run(cli, &mut out, color).and_then(|()| out.flush().map_err(safe::error::Error::from));
+    let result = safe::run(cli, &mut out, color)
+        .and_then(|()| out.flush().map_err(safe::error::Error::from));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         // Piped into `head`: stop quietly, as other tools do.

@@ -1,6 +1,5 @@
 //! `safe card`: draw a conversation prompt; `--done` logs the `card` practice.
 
-
 use super::Context;
 use crate::domain::card::{Deck, draw};
 use crate::error::Result;
@@ -43,7 +42,9 @@ pub fn cmd_card(ctx: &mut Context<'_>, args: CardArgs) -> Result<()> {
     if result.reshuffled {
         // The deck starts over: forget what was drawn from it.
         match args.deck {
-            Some(deck) => config.cards_drawn.retain(|id| crate::domain::card::find(id).is_some_and(|c| c.deck != deck)),
+            Some(deck) => config
+                .cards_drawn
+                .retain(|id| crate::domain::card::find(id).is_some_and(|c| c.deck != deck)),
             None => config.cards_drawn.clear(),
         }
     }
@@ -52,19 +53,35 @@ pub fn cmd_card(ctx: &mut Context<'_>, args: CardArgs) -> Result<()> {
     let card = result.card;
     if ctx.color {
         let style = anstyle::Style::new().bold();
-        writeln!(ctx.out, "{}{}{}", style.render(), card.prompt, style.render_reset())?;
+        writeln!(
+            ctx.out,
+            "{}{}{}",
+            style.render(),
+            card.prompt,
+            style.render_reset()
+        )?;
     } else {
         writeln!(ctx.out, "{}", card.prompt)?;
     }
-    let note = if result.reshuffled { " (the deck starts over)" } else { "" };
+    let note = if result.reshuffled {
+        " (the deck starts over)"
+    } else {
+        ""
+    };
     writeln!(ctx.out, "  {} · {}{note}", card.deck.name(), card.id)?;
-    writeln!(ctx.out, "Take turns answering. `safe card --done` logs it when you have talked it through.")?;
+    writeln!(
+        ctx.out,
+        "Take turns answering. `safe card --done` logs it when you have talked it through."
+    )?;
     Ok(())
 }
 
 /// Different on every draw; `SAFE_NOW` alone must not fix the card, or a
 /// test would always see the same one, so the clock's counter is mixed in.
 fn seed(ctx: &Context<'_>) -> u64 {
-    let wall = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0);
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
     wall ^ (ctx.wall_ms().rotate_left(17)) ^ u64::from(std::process::id())
 }

@@ -2,7 +2,6 @@
 //! for candidates at completion time, so custom practices and entry ids
 //! complete too.
 
-
 use clap::CommandFactory;
 use clap_complete::CompletionCandidate;
 
@@ -36,7 +35,13 @@ pub enum Shell {
 }
 
 impl Shell {
-    pub const ALL: [Shell; 5] = [Shell::Bash, Shell::Zsh, Shell::Fish, Shell::Elvish, Shell::Powershell];
+    pub const ALL: [Shell; 5] = [
+        Shell::Bash,
+        Shell::Zsh,
+        Shell::Fish,
+        Shell::Elvish,
+        Shell::Powershell,
+    ];
 
     /// The file name of the committed script in `completions/`.
     pub fn file_name(self) -> &'static str {
@@ -73,16 +78,27 @@ pub fn script(shell: Shell) -> String {
     };
     let mut out = Vec::new();
     let shells = clap_complete::env::Shells::builtins();
-    let completer = shells.completer(name).expect("clap_complete knows the built-in shells");
-    completer.write_registration("COMPLETE", "safe", "safe", "safe", &mut out).expect("writing to memory");
+    let completer = shells
+        .completer(name)
+        .expect("clap_complete knows the built-in shells");
+    completer
+        .write_registration("COMPLETE", "safe", "safe", "safe", &mut out)
+        .expect("writing to memory");
     String::from_utf8(out).expect("scripts are UTF-8")
 }
 
 /// Candidates for a PRACTICE argument: every practice I have not retired.
 /// Completion must never fail loudly, so errors give no candidates.
 pub fn practice_candidates() -> Vec<CompletionCandidate> {
-    let Some(dir) = completion_dir() else { return Vec::new() };
-    let me = dir.read_config().ok().flatten().map(|c| c.id).unwrap_or_default();
+    let Some(dir) = completion_dir() else {
+        return Vec::new();
+    };
+    let me = dir
+        .read_config()
+        .ok()
+        .flatten()
+        .map(|c| c.id)
+        .unwrap_or_default();
     let practices = dir.read_practices().unwrap_or_default();
     practices
         .catalogue(&me)
@@ -94,16 +110,26 @@ pub fn practice_candidates() -> Vec<CompletionCandidate> {
 
 /// Candidates for an entry ID: my recent entries (the last three months).
 pub fn entry_candidates() -> Vec<CompletionCandidate> {
-    let Some(dir) = completion_dir() else { return Vec::new() };
-    let Ok(Some(config)) = dir.read_config() else { return Vec::new() };
-    let Ok(months) = dir.months() else { return Vec::new() };
+    let Some(dir) = completion_dir() else {
+        return Vec::new();
+    };
+    let Ok(Some(config)) = dir.read_config() else {
+        return Vec::new();
+    };
+    let Ok(months) = dir.months() else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for month in months.into_iter().rev().take(3) {
         for side in [crate::store::Side::Shared, crate::store::Side::Private] {
-            let Ok(doc) = dir.read_month(side, month) else { continue };
+            let Ok(doc) = dir.read_month(side, month) else {
+                continue;
+            };
             for e in doc.live().filter(|e| e.author == config.id) {
                 let about = format!("{} {}", e.day, e.practice);
-                out.push(CompletionCandidate::new(e.id.simple().to_string()).help(Some(about.into())));
+                out.push(
+                    CompletionCandidate::new(e.id.simple().to_string()).help(Some(about.into())),
+                );
             }
         }
     }

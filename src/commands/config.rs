@@ -1,6 +1,5 @@
 //! `safe config`: read and change my settings.
 
-
 use super::{Context, auto_sync};
 use crate::error::Result;
 use crate::store::config::KEYS;

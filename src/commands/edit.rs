@@ -1,6 +1,5 @@
 //! `safe edit`: change the note, day or repair time of one of my entries.
 
-
 use super::{Context, auto_sync};
 use crate::domain::month::YearMonth;
 use crate::error::{Error, Result};
@@ -36,7 +35,11 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         return Err(Error::input("nothing to change").with_hint("give --note, --date or --took"));
     }
     let day = args.date.as_deref().map(|d| ctx.parse_day(d)).transpose()?;
-    let took = args.took.as_deref().map(super::log::parse_took).transpose()?;
+    let took = args
+        .took
+        .as_deref()
+        .map(super::log::parse_took)
+        .transpose()?;
     let (lock, mut config) = ctx.open()?;
     let found = find_entry(&ctx.dir, &args.id)?;
     super::log::check_author(&found.entry, &config, &ctx.dir.read_people()?)?;
@@ -45,14 +48,18 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         return Err(Error::input("--took is for repair moments"));
     }
     if day.is_some() && old.kind == crate::domain::entry::Kind::Pause {
-        return Err(Error::input("a pause cannot be moved").with_hint("remove it with `safe rm` and pause again"));
+        return Err(Error::input("a pause cannot be moved")
+            .with_hint("remove it with `safe rm` and pause again"));
     }
 
     let private = found.side == Side::Private;
     let private_note = if private {
         None
     } else {
-        ctx.dir.read_month(Side::Private, found.month)?.note(&old.id).map(|n| n.note.clone())
+        ctx.dir
+            .read_month(Side::Private, found.month)?
+            .note(&old.id)
+            .map(|n| n.note.clone())
     };
     let shared_now = !private && old.note.is_some();
     let current_note = old.note.clone().or(private_note.clone());
@@ -68,15 +75,15 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         entry.took_minutes = Some(minutes);
     }
     let mut message = "Updated".to_string();
+    let mut moved = false;
     if let Some(day) = day {
         if YearMonth::of(day) != YearMonth::of(old.day) {
             // Months are separate files that merge on their own; an entry
             // that moves leaves a tombstone behind and starts again under a
             // new id, so no replica can end up with it in two months.
-            let rev = config.tick(ctx.wall_ms());
-            super::rm::remove(&ctx.dir, &lock, &old, found.side, rev)?;
             entry.id = uuid::Uuid::now_v7();
             message = "Moved".to_string();
+            moved = true;
         }
         entry.day = day;
         entry.at = ctx.at_for(day);
@@ -84,13 +91,27 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     entry.rev = config.tick(ctx.wall_ms());
     let id = entry.id;
     let entry_day = entry.day;
-    super::log::write_entry(&ctx.dir, &lock, entry, note, private, share)?;
+    // The new copy is written before the old one is removed: a crash in
+    // between leaves a duplicate to remove, never a lost entry.
+    let id_text = super::log::write_entry(&ctx.dir, &lock, entry, note, private, share)?;
+    if moved {
+        let rev = config.tick(ctx.wall_ms());
+        super::rm::remove(&ctx.dir, &lock, &old, found.side, rev)?;
+    }
     ctx.dir.write_config(&config, &lock)?;
-    let id_text = crate::domain::entry::short_id(&id);
     if id == old.id {
-        writeln!(ctx.out, "{message} {} {} ({id_text}).", old.practice, super::describe_day(ctx.today, entry_day))?;
+        writeln!(
+            ctx.out,
+            "{message} {} {} ({id_text}).",
+            old.practice,
+            super::describe_day(ctx.today, entry_day)
+        )?;
     } else {
-        writeln!(ctx.out, "{message} {} to {} (new id {id_text}).", old.practice, entry_day)?;
+        writeln!(
+            ctx.out,
+            "{message} {} to {} (new id {id_text}).",
+            old.practice, entry_day
+        )?;
     }
     auto_sync(ctx, &lock, &mut config);
     Ok(())

@@ -1,7 +1,6 @@
 //! `safe history`: the entries of a period, mine and (after sync) my
 //! partner's, as a table or as JSON.
 
-
 use chrono::NaiveDate;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
@@ -60,7 +59,11 @@ pub struct Seen {
 pub fn seen_between(dir: &DataDir, me: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Seen>> {
     let mut out = Vec::new();
     let (first, last) = (YearMonth::of(from), YearMonth::of(to));
-    for month in dir.months()?.into_iter().filter(|m| *m >= first && *m <= last) {
+    for month in dir
+        .months()?
+        .into_iter()
+        .filter(|m| *m >= first && *m <= last)
+    {
         let shared = dir.read_month(Side::Shared, month)?;
         let private = dir.read_month(Side::Private, month)?;
         for entry in shared.live().filter(|e| e.day >= from && e.day <= to) {
@@ -69,10 +72,21 @@ pub fn seen_between(dir: &DataDir, me: &str, from: NaiveDate, to: NaiveDate) -> 
             if entry.author == me && entry.note.is_none() {
                 entry.note = private.note(&entry.id).map(|n| n.note.clone());
             }
-            out.push(Seen { entry, private: false, note_shared });
+            out.push(Seen {
+                entry,
+                private: false,
+                note_shared,
+            });
         }
-        for entry in private.live().filter(|e| e.day >= from && e.day <= to && e.author == me) {
-            out.push(Seen { entry: entry.clone(), private: true, note_shared: false });
+        for entry in private
+            .live()
+            .filter(|e| e.day >= from && e.day <= to && e.author == me)
+        {
+            out.push(Seen {
+                entry: entry.clone(),
+                private: true,
+                note_shared: false,
+            });
         }
     }
     out.sort_by_key(|s| s.entry.sort_key());
@@ -104,7 +118,11 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     }
     let shown: Vec<Seen> = seen_between(&ctx.dir, &config.id, period.from, period.to)?
         .into_iter()
-        .filter(|s| args.practice.as_ref().is_none_or(|p| &s.entry.practice == p))
+        .filter(|s| {
+            args.practice
+                .as_ref()
+                .is_none_or(|p| &s.entry.practice == p)
+        })
         .filter(|s| match args.who {
             Who::All => true,
             Who::Me => s.entry.author == config.id,
@@ -135,37 +153,72 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     }
 
     if shown.is_empty() {
-        let span = if period.all { "yet".to_string() } else { format!("from {} to {}", period.from, period.to) };
-        writeln!(ctx.out, "Nothing logged {span}. `safe log <PRACTICE>` records a practice.")?;
+        let span = if period.all {
+            "yet".to_string()
+        } else {
+            format!("from {} to {}", period.from, period.to)
+        };
+        writeln!(
+            ctx.out,
+            "Nothing logged {span}. `safe log <PRACTICE>` records a practice."
+        )?;
         return Ok(());
     }
     let ids: Vec<_> = shown.iter().map(|s| s.entry.id).collect();
     let prefixes = unique_prefixes(&ids);
     let mut table = Table::new();
-    table.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(vec!["date", "who", "practice", "note", "id"]);
     for (seen, prefix) in shown.iter().zip(prefixes) {
         let e = &seen.entry;
-        let who = if e.author == config.id { "me".to_string() } else { super::name_of(&people, &e.author) };
+        let who = if e.author == config.id {
+            "me".to_string()
+        } else {
+            super::name_of(&people, &e.author)
+        };
         let practice = match e.kind {
             Kind::Log => sanitize_line(&e.practice).into_owned(),
             Kind::Skip => format!("{} (skipped)", sanitize_line(&e.practice)),
             Kind::Pause => {
-                let what = if e.practice == crate::domain::entry::ALL_PRACTICES { "all".to_string() } else { sanitize_line(&e.practice).into_owned() };
+                let what = if e.practice == crate::domain::entry::ALL_PRACTICES {
+                    "all".to_string()
+                } else {
+                    sanitize_line(&e.practice).into_owned()
+                };
                 format!("{what} (paused to {})", e.until.unwrap_or(e.day))
             }
         };
-        let mut note = e.note.as_deref().map(|n| sanitize_line(n).into_owned()).unwrap_or_default();
+        let mut note = e
+            .note
+            .as_deref()
+            .map(|n| sanitize_line(n).into_owned())
+            .unwrap_or_default();
         if let Some(minutes) = e.took_minutes {
             let took = format!("[repaired in {}]", super::describe_minutes(minutes));
-            note = if note.is_empty() { took } else { format!("{note} {took}") };
+            note = if note.is_empty() {
+                took
+            } else {
+                format!("{note} {took}")
+            };
         }
         if seen.private {
-            note = if note.is_empty() { "(private)".to_string() } else { format!("{note} (private)") };
+            note = if note.is_empty() {
+                "(private)".to_string()
+            } else {
+                format!("{note} (private)")
+            };
         } else if e.author == config.id && e.note.is_some() && !seen.note_shared {
             note.push_str(" (note not shared)");
         }
-        table.add_row(vec![e.day.format("%a %Y-%m-%d").to_string(), who, practice, note, prefix]);
+        table.add_row(vec![
+            e.day.format("%a %Y-%m-%d").to_string(),
+            who,
+            practice,
+            note,
+            prefix,
+        ]);
     }
     writeln!(ctx.out, "{table}")?;
     Ok(())

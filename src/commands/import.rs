@@ -67,18 +67,31 @@ struct Checked {
 pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     let mut text = String::new();
     if args.file.as_os_str() == "-" {
-        std::io::stdin().read_to_string(&mut text).map_err(|e| Error::io("read", std::path::Path::new("standard input"), e))?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io("read", std::path::Path::new("standard input"), e))?;
     } else {
         text = std::fs::read_to_string(&args.file).map_err(|e| {
             let kind = e.kind();
             let err = Error::io("read", &args.file, e);
-            if kind == std::io::ErrorKind::NotFound { Error::input(err.message().to_string()) } else { err }
+            if kind == std::io::ErrorKind::NotFound {
+                Error::input(err.message().to_string())
+            } else {
+                err
+            }
         })?;
     }
 
-    let (lock, mut config) = ctx.open()?;
-    let practices = ctx.dir.read_practices()?;
-    let known: HashSet<String> = practices.catalogue(&config.id).into_iter().map(|p| p.id).collect();
+    // Every line is checked before the lock is taken or an identity made, so
+    // a bad file leaves no trace, even on a new machine.
+    let me = ctx.read_config()?.id;
+    let known: HashSet<String> = ctx
+        .dir
+        .read_practices()?
+        .catalogue(&me)
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
 
     // Check every line before writing anything.
     let mut checked: Vec<Checked> = Vec::new();
@@ -90,24 +103,30 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
             continue;
         }
         let bad = |why: String| {
-            Error::input(format!("line {number}: {why}")).with_hint("nothing was imported; fix the line and run the import again")
+            Error::input(format!("line {number}: {why}"))
+                .with_hint("nothing was imported; fix the line and run the import again")
         };
         let line: Line = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
         if line.deleted {
             tombstones += 1;
             continue;
         }
-        let day = parse_date(&line.day).ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
+        let day = parse_date(&line.day)
+            .ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
         if day > ctx.today {
             return Err(bad(format!("{day} is in the future")));
         }
         let all_ok = line.kind == Kind::Pause && line.practice == ALL_PRACTICES;
         if !all_ok && !known.contains(&line.practice) {
-            return Err(bad(format!("there is no practice called `{}`", line.practice)));
+            return Err(bad(format!(
+                "there is no practice called `{}`",
+                line.practice
+            )));
         }
         let until = match (&line.kind, &line.until) {
             (Kind::Pause, Some(u)) => {
-                let u = parse_date(u).ok_or_else(|| bad(format!("`{u}` is not a day (YYYY-MM-DD)")))?;
+                let u =
+                    parse_date(u).ok_or_else(|| bad(format!("`{u}` is not a day (YYYY-MM-DD)")))?;
                 if u < day {
                     return Err(bad("a pause ends before it starts".to_string()));
                 }
@@ -130,16 +149,23 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         });
     }
 
+    let (lock, mut config) = ctx.open()?;
     // Group by month so each file is read and written once.
     let mut by_month: BTreeMap<YearMonth, Vec<Checked>> = BTreeMap::new();
     for c in checked {
         by_month.entry(YearMonth::of(c.day)).or_default().push(c);
     }
     let (mut added, mut skipped) = (0usize, 0usize);
+    let mut writes: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
     for (month, lines) in by_month {
         let mut shared = ctx.dir.read_month(Side::Shared, month)?;
         let mut private = ctx.dir.read_month(Side::Private, month)?;
-        let mut present: HashSet<Uuid> = shared.entries.iter().chain(&private.entries).map(|e| e.id).collect();
+        let mut present: HashSet<Uuid> = shared
+            .entries
+            .iter()
+            .chain(&private.entries)
+            .map(|e| e.id)
+            .collect();
         let (mut shared_changed, mut private_changed) = (false, false);
         for c in lines {
             if let Some(id) = c.id
@@ -179,15 +205,25 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
             }
             added += 1;
         }
-        if shared_changed {
-            ctx.dir.write_month(Side::Shared, month, &mut shared, &lock)?;
-        }
-        if private_changed {
-            ctx.dir.write_month(Side::Private, month, &mut private, &lock)?;
+        for (changed, side, doc) in [
+            (shared_changed, Side::Shared, &mut shared),
+            (private_changed, Side::Private, &mut private),
+        ] {
+            if changed {
+                doc.sort();
+                writes.push((
+                    ctx.dir.month_path(side, month),
+                    crate::store::file::to_text(doc),
+                ));
+            }
         }
     }
+    crate::store::file::write_many_atomic(&writes)?;
     ctx.dir.write_config(&config, &lock)?;
-    let mut line = format!("Imported {added} {}", if added == 1 { "entry" } else { "entries" });
+    let mut line = format!(
+        "Imported {added} {}",
+        if added == 1 { "entry" } else { "entries" }
+    );
     if skipped > 0 {
         line.push_str(&format!("; {skipped} already in the journal"));
     }

@@ -1,6 +1,5 @@
 //! `safe init`: set up my identity, or rename it.
 
-
 use super::{Context, auto_sync};
 use crate::error::Result;
 use crate::store::config::valid_name;
@@ -25,24 +24,45 @@ pub fn cmd_init(ctx: &mut Context<'_>, args: InitArgs) -> Result<()> {
     match ctx.dir.read_config()? {
         None => {
             let config = ctx.create_identity(&lock, args.name.as_deref())?;
-            writeln!(ctx.out, "Welcome, {}. Your journal is in {}.", config.name, ctx.dir.root().display())?;
-            writeln!(ctx.out, "Try `safe log appreciation --note \"...\"`, or `safe practice list` to see what to log.")?;
+            writeln!(
+                ctx.out,
+                "Welcome, {}. Your journal is in {}.",
+                config.name,
+                ctx.dir.root().display()
+            )?;
+            writeln!(
+                ctx.out,
+                "Try `safe log appreciation --note \"...\"`, or `safe practice list` to see what to log."
+            )?;
         }
         Some(mut config) => match args.name {
             Some(name) => {
                 config.name = valid_name(&name)?;
                 rename(ctx, &lock, &mut config)?;
-                writeln!(ctx.out, "You are now {} in the shared journal.", config.name)?;
+                writeln!(
+                    ctx.out,
+                    "You are now {} in the shared journal.",
+                    config.name
+                )?;
                 auto_sync(ctx, &lock, &mut config);
             }
-            None => writeln!(ctx.out, "Already set up as {} in {}.", config.name, ctx.dir.root().display())?,
+            None => writeln!(
+                ctx.out,
+                "Already set up as {} in {}.",
+                config.name,
+                ctx.dir.root().display()
+            )?,
         },
     }
     Ok(())
 }
 
 /// Record my (new) name in config.json and people.json.
-pub fn rename(ctx: &Context<'_>, lock: &crate::store::Lock, config: &mut crate::store::config::Config) -> Result<()> {
+pub fn rename(
+    ctx: &Context<'_>,
+    lock: &crate::store::Lock,
+    config: &mut crate::store::config::Config,
+) -> Result<()> {
     let rev = config.tick(ctx.wall_ms());
     let mut people = ctx.dir.read_people()?;
     if people.set(&config.id, &config.name, rev) {

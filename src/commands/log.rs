@@ -1,11 +1,10 @@
 //! `safe log`: record a practice I did.
 
-
 use serde_json::Map;
 
 use super::{Context, auto_sync, known_practice};
-use crate::domain::entry::{Entry, Kind};
-use crate::domain::month::YearMonth;
+use crate::domain::entry::{Entry, EntryId, Kind, unique_prefixes};
+use crate::domain::month::{MonthFile, YearMonth};
 use crate::domain::practice::Practice;
 use crate::error::{Error, Result};
 use crate::store::config::Config;
@@ -50,13 +49,21 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         Some(text) => Some(parse_took(text)?),
         None => None,
     };
+    // Check the practice before taking the lock, so a typo on a new machine
+    // leaves nothing behind; it is read again under the lock.
+    let me = ctx.read_config()?.id;
+    known_practice(&ctx.dir.read_practices()?, &me, &args.practice)?;
     let (lock, mut config) = ctx.open()?;
     let practices = ctx.dir.read_practices()?;
     let practice = known_practice(&practices, &config.id, &args.practice)?;
     loggable(&practice)?;
     if took.is_some() && practice.id != "repair" {
-        return Err(Error::input("--took is for repair moments")
-            .with_hint(format!("log the repair with `safe log repair --took {}`", args.took.unwrap_or_default())));
+        return Err(
+            Error::input("--took is for repair moments").with_hint(format!(
+                "log the repair with `safe log repair --took {}`",
+                args.took.unwrap_or_default()
+            )),
+        );
     }
     let note = args.note.filter(|n| !n.trim().is_empty());
     let share = args.share_note || config.share_notes;
@@ -74,14 +81,16 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         deleted: false,
         extra: Map::new(),
     };
-    let id = entry.id;
-    write_entry(&ctx.dir, &lock, entry, note.clone(), args.private, share)?;
+    let id = write_entry(&ctx.dir, &lock, entry, note.clone(), args.private, share)?;
     ctx.dir.write_config(&config, &lock)?;
 
     let when = super::describe_day(ctx.today, day);
     let mut line = format!("Logged {} {when}", practice.id);
     if let Some(minutes) = took {
-        line.push_str(&format!(", repaired in {}", super::describe_minutes(minutes)));
+        line.push_str(&format!(
+            ", repaired in {}",
+            super::describe_minutes(minutes)
+        ));
     }
     line.push('.');
     if args.private {
@@ -93,7 +102,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     if let Some(streak) = super::stats::streak_line(ctx, &config, &practice)? {
         writeln!(ctx.out, "{streak}")?;
     }
-    writeln!(ctx.out, "id {}", crate::domain::entry::short_id(&id))?;
+    writeln!(ctx.out, "id {id}")?;
     auto_sync(ctx, &lock, &mut config);
     Ok(())
 }
@@ -101,8 +110,12 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
 /// A retired practice is not offered for logging; say how to bring it back.
 pub fn loggable(practice: &Practice) -> Result<&Practice> {
     if practice.retired {
-        return Err(Error::input(format!("you retired `{}`", practice.id))
-            .with_hint(format!("bring it back with `safe practice goal {} {}`", practice.id, practice.goal)));
+        return Err(
+            Error::input(format!("you retired `{}`", practice.id)).with_hint(format!(
+                "bring it back with `safe practice goal {} {}`",
+                practice.id, practice.goal
+            )),
+        );
     }
     Ok(practice)
 }
@@ -120,9 +133,18 @@ pub fn parse_took(text: &str) -> Result<u32> {
 
 /// Store a new or changed entry in its month: a private entry (note and all)
 /// in the private file; otherwise the entry in the shared file, with its note
-/// there only when shared and in the private file when not.
-pub fn write_entry(dir: &DataDir, lock: &Lock, mut entry: Entry, note: Option<String>, private: bool, share: bool) -> Result<()> {
+/// there only when shared and in the private file when not. Returns the
+/// shortest prefix of its id that no other entry of the month shares.
+pub fn write_entry(
+    dir: &DataDir,
+    lock: &Lock,
+    mut entry: Entry,
+    note: Option<String>,
+    private: bool,
+    share: bool,
+) -> Result<String> {
     let month = YearMonth::of(entry.day);
+    let id = entry.id;
     let mut private_doc = dir.read_month(Side::Private, month)?;
     if private {
         entry.note = note;
@@ -130,14 +152,15 @@ pub fn write_entry(dir: &DataDir, lock: &Lock, mut entry: Entry, note: Option<St
             Some(held) => *held = entry,
             None => private_doc.entries.push(entry),
         }
-        return dir.write_month(Side::Private, month, &mut private_doc, lock);
+        dir.write_month(Side::Private, month, &mut private_doc, lock)?;
+        let shared_doc = dir.read_month(Side::Shared, month)?;
+        return Ok(prefix_among(id, &shared_doc, &private_doc));
     }
     let mut shared_doc = dir.read_month(Side::Shared, month)?;
     let had_private_note = private_doc.note(&entry.id).is_some();
     let (shared_note, private_note) = if share { (note, None) } else { (None, note) };
     entry.note = shared_note;
     let rev = entry.rev.clone();
-    let id = entry.id;
     match shared_doc.entry_mut(&id) {
         Some(held) => *held = entry,
         None => shared_doc.entries.push(entry),
@@ -147,11 +170,30 @@ pub fn write_entry(dir: &DataDir, lock: &Lock, mut entry: Entry, note: Option<St
         private_doc.set_note(id, private_note, rev);
         dir.write_month(Side::Private, month, &mut private_doc, lock)?;
     }
-    Ok(())
+    Ok(prefix_among(id, &shared_doc, &private_doc))
+}
+
+/// The id prefix to show for `id`: unique among the entries of its month,
+/// which are the ones made around the same time.
+fn prefix_among(id: EntryId, shared: &MonthFile, private: &MonthFile) -> String {
+    let mut ids: Vec<EntryId> = vec![id];
+    ids.extend(
+        shared
+            .entries
+            .iter()
+            .chain(&private.entries)
+            .map(|e| e.id)
+            .filter(|other| *other != id),
+    );
+    unique_prefixes(&ids).swap_remove(0)
 }
 
 /// Only an entry's author may change it.
-pub fn check_author(entry: &Entry, config: &Config, people: &crate::domain::person::PeopleDoc) -> Result<()> {
+pub fn check_author(
+    entry: &Entry,
+    config: &Config,
+    people: &crate::domain::person::PeopleDoc,
+) -> Result<()> {
     if entry.author == config.id {
         return Ok(());
     }

@@ -1,6 +1,5 @@
 //! `safe man`: the manual page, generated from the command line definition.
 
-
 use std::io::Write;
 
 use clap::CommandFactory;
@@ -36,7 +35,10 @@ const SECTIONS: &[(&str, &str)] = &[
         "ENVIRONMENT",
         "SAFE_DATA_DIR moves the data directory. SAFE_NOW (an RFC 3339 time or YYYY-MM-DD) fixes \"now\", for reproducible output and tests. NO_COLOR turns colour off; output that is not a terminal is plain anyway.",
     ),
-    ("EXIT STATUS", "0 on success; 1 when the data, the disk or sync failed; 2 for a usage or input error."),
+    (
+        "EXIT STATUS",
+        "0 on success; 1 when the data, the disk or sync failed; 2 for a usage or input error.",
+    ),
     (
         "PRIVACY",
         "You log what you did, never what your partner failed to do. Notes stay on your machine unless you share them (--share-note or share_notes). A --private entry never leaves your machine. safe never shows one partner against the other. A shared note you later remove stays in the sync repository's history.",
@@ -59,18 +61,24 @@ pub fn page() -> Vec<u8> {
     let man = clap_mangen::Man::new(cmd.clone());
     let mut out = Vec::new();
     man.render_title(&mut out).expect("writing to memory");
-    man.render_name_section(&mut out).expect("writing to memory");
-    man.render_synopsis_section(&mut out).expect("writing to memory");
-    man.render_description_section(&mut out).expect("writing to memory");
-    man.render_options_section(&mut out).expect("writing to memory");
-    man.render_subcommands_section(&mut out).expect("writing to memory");
+    man.render_name_section(&mut out)
+        .expect("writing to memory");
+    man.render_synopsis_section(&mut out)
+        .expect("writing to memory");
+    man.render_description_section(&mut out)
+        .expect("writing to memory");
+    man.render_options_section(&mut out)
+        .expect("writing to memory");
+    man.render_subcommands_section(&mut out)
+        .expect("writing to memory");
     for (title, text) in SECTIONS {
         let _ = writeln!(out, ".SH \"{title}\"");
         for paragraph in text.split('\n') {
             let _ = writeln!(out, ".PP\n{}", roff_escape(paragraph));
         }
     }
-    man.render_version_section(&mut out).expect("writing to memory");
+    man.render_version_section(&mut out)
+        .expect("writing to memory");
     out
 }
 
@@ -78,5 +86,9 @@ pub fn page() -> Vec<u8> {
 /// quote escaped so it is not read as a request.
 fn roff_escape(text: &str) -> String {
     let text = text.replace('\\', "\\\\").replace('-', "\\-");
-    if text.starts_with('.') || text.starts_with('\'') { format!("\\&{text}") } else { text }
+    if text.starts_with('.') || text.starts_with('\'') {
+        format!("\\&{text}")
+    } else {
+        text
+    }
 }

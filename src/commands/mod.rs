@@ -81,10 +81,12 @@ impl Context<'_> {
         let id = uuid::Uuid::now_v7().hyphenated().to_string();
         let mut config = Config::new(id, name);
         let rev = config.tick(self.wall_ms());
+        // config.json first: a crash before people.json is written leaves
+        // a nameless person that the next rename fixes, never two of me.
+        self.dir.write_config(&config, lock)?;
         let mut people = self.dir.read_people()?;
         people.set(&config.id, &config.name, rev);
         self.dir.write_people(&people, lock)?;
-        self.dir.write_config(&config, lock)?;
         Ok(config)
     }
 
@@ -107,7 +109,11 @@ impl Context<'_> {
             self.now
         } else {
             let noon = day.and_time(NaiveTime::from_hms_opt(12, 0, 0).expect("noon"));
-            self.now.offset().from_local_datetime(&noon).single().unwrap_or(self.now)
+            self.now
+                .offset()
+                .from_local_datetime(&noon)
+                .single()
+                .unwrap_or(self.now)
         }
     }
 }
@@ -119,11 +125,24 @@ pub fn known_practice(practices: &PracticesDoc, person: &str, id: &str) -> Resul
     if let Some(p) = catalogue.iter().find(|p| p.id == id) {
         return Ok(p.clone());
     }
-    let suggestions = closest(id, catalogue.iter().filter(|p| !p.retired).map(|p| p.id.as_str()));
+    let suggestions = closest(
+        id,
+        catalogue
+            .iter()
+            .filter(|p| !p.retired)
+            .map(|p| p.id.as_str()),
+    );
     let hint = if suggestions.is_empty() {
         "`safe practice list` shows every practice; `safe practice add` makes a new one".to_string()
     } else {
-        format!("did you mean {}?", suggestions.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(" or "))
+        format!(
+            "did you mean {}?",
+            suggestions
+                .iter()
+                .map(|s| format!("`{s}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        )
     };
     Err(Error::input(format!("there is no practice called `{id}`")).with_hint(hint))
 }
@@ -204,4 +223,3 @@ pub fn describe_minutes(minutes: u32) -> String {
     }
     text
 }
-

@@ -1,16 +1,15 @@
 //! `safe pause`: pause one practice or all of them for a run of days.
 
-
 use serde_json::Map;
 
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{ALL_PRACTICES, Entry, Kind};
 use crate::error::{Error, Result};
 
-/// Pause for a while (travel, illness, a busy season): paused days bridge
-/// streaks and leave strength unchanged. Without --practice, every practice
-/// is paused.
+/// Pause practices for a while, keeping their streaks.
 ///
+/// For travel, illness or a busy season: paused days bridge streaks and
+/// leave strength unchanged. Without --practice, every practice is paused.
 /// Remove a pause like any entry, with `safe rm <ID>` or `safe undo`.
 ///
 /// Examples:
@@ -34,8 +33,10 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
     let from = ctx.parse_day(&args.from)?;
     let to = ctx.parse_day(&args.to)?;
     if to < from {
-        return Err(Error::input(format!("the pause ends ({to}) before it starts ({from})"))
-            .with_hint("give the earlier day to --from"));
+        return Err(
+            Error::input(format!("the pause ends ({to}) before it starts ({from})"))
+                .with_hint("give the earlier day to --from"),
+        );
     }
     let (lock, mut config) = ctx.open()?;
     let practice = match &args.practice {
@@ -56,10 +57,13 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
         deleted: false,
         extra: Map::new(),
     };
-    let id = entry.short_id();
-    super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
+    let id = super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
     ctx.dir.write_config(&config, &lock)?;
-    let what = if practice == ALL_PRACTICES { "every practice".to_string() } else { practice };
+    let what = if practice == ALL_PRACTICES {
+        "every practice".to_string()
+    } else {
+        practice
+    };
     let days = (to - from).num_days() + 1;
     writeln!(
         ctx.out,

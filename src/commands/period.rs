@@ -7,23 +7,25 @@ use super::Context;
 use crate::domain::goal::WeekStart;
 use crate::error::{Error, Result};
 
+// One period at a time: each choice conflicts with the ones after it
+// (conflicts go both ways), while --until belongs with --since.
 #[derive(Debug, Clone, Default, clap::Args)]
-#[group(id = "period", multiple = false)]
+#[group(skip)]
 pub struct PeriodArgs {
     /// This calendar week (the default).
-    #[arg(long, group = "period")]
+    #[arg(long, conflicts_with_all = ["month", "year", "all", "since"])]
     pub week: bool,
     /// This calendar month.
-    #[arg(long, group = "period")]
+    #[arg(long, conflicts_with_all = ["year", "all", "since"])]
     pub month: bool,
     /// This calendar year.
-    #[arg(long, group = "period")]
+    #[arg(long, conflicts_with_all = ["all", "since"])]
     pub year: bool,
     /// Everything ever logged.
-    #[arg(long, group = "period")]
+    #[arg(long, conflicts_with = "since")]
     pub all: bool,
     /// From this day on (today, yesterday, 3 days ago, friday, 2026-11-01, 11-01).
-    #[arg(long, value_name = "WHEN", group = "period")]
+    #[arg(long, value_name = "WHEN")]
     pub since: Option<String>,
     /// Up to this day, with --since (default: today).
     #[arg(long, value_name = "WHEN", requires = "since")]
@@ -52,8 +54,14 @@ impl Period {
     /// The period of equal length just before this one.
     pub fn previous(&self) -> Period {
         let to = self.from.pred_opt().unwrap_or(self.from);
-        let from = to.checked_sub_days(Days::new(self.len_days() - 1)).unwrap_or(to);
-        Period { from, to, all: false }
+        let from = to
+            .checked_sub_days(Days::new(self.len_days() - 1))
+            .unwrap_or(to);
+        Period {
+            from,
+            to,
+            all: false,
+        }
     }
 }
 
@@ -64,7 +72,11 @@ impl PeriodArgs {
     pub fn resolve(&self, ctx: &Context<'_>, week_start: WeekStart) -> Result<Period> {
         let today = ctx.today;
         let period = if self.all {
-            Period { from: NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"), to: today, all: true }
+            Period {
+                from: NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"),
+                to: today,
+                all: true,
+            }
         } else if let Some(since) = &self.since {
             let from = ctx.parse_day(since)?;
             let to = match &self.until {
@@ -72,21 +84,39 @@ impl PeriodArgs {
                 None => today,
             };
             if to < from {
-                return Err(Error::input(format!("--until {to} is before --since {from}"))
-                    .with_hint("give the earlier day to --since"));
+                return Err(
+                    Error::input(format!("--until {to} is before --since {from}"))
+                        .with_hint("give the earlier day to --since"),
+                );
             }
-            Period { from, to, all: false }
+            Period {
+                from,
+                to,
+                all: false,
+            }
         } else if self.month {
             let from = today.with_day(1).expect("day 1");
             let to = crate::domain::month::YearMonth::of(today).last_day();
-            Period { from, to, all: false }
+            Period {
+                from,
+                to,
+                all: false,
+            }
         } else if self.year {
             let from = NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("jan 1");
             let to = NaiveDate::from_ymd_opt(today.year(), 12, 31).expect("dec 31");
-            Period { from, to, all: false }
+            Period {
+                from,
+                to,
+                all: false,
+            }
         } else {
             let from = week_start.week_of(today);
-            Period { from, to: from + Days::new(6), all: false }
+            Period {
+                from,
+                to: from + Days::new(6),
+                all: false,
+            }
         };
         Ok(period)
     }

@@ -1,6 +1,5 @@
 //! `safe practice`: the catalogue, custom practices and my goals.
 
-
 use comfy_table::{ContentArrangement, Table, presets};
 use serde_json::Map;
 
@@ -72,11 +71,26 @@ fn list(ctx: &mut Context<'_>, all: bool) -> Result<()> {
     let config = ctx.read_config()?;
     let practices = ctx.dir.read_practices()?;
     let mut table = Table::new();
-    table.load_preset(presets::NOTHING).set_content_arrangement(ContentArrangement::Dynamic);
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Dynamic);
     table.set_header(vec!["practice", "goal", "group", "what it means"]);
-    for p in practices.catalogue(&config.id).into_iter().filter(|p| all || !p.retired) {
-        let goal = if p.retired { format!("{} (retired)", p.goal) } else { p.goal.to_string() };
-        table.add_row(vec![sanitize_line(&p.id).into_owned(), goal, p.group, sanitize_line(&p.about).into_owned()]);
+    for p in practices
+        .catalogue(&config.id)
+        .into_iter()
+        .filter(|p| all || !p.retired)
+    {
+        let goal = if p.retired {
+            format!("{} (retired)", p.goal)
+        } else {
+            p.goal.to_string()
+        };
+        table.add_row(vec![
+            sanitize_line(&p.id).into_owned(),
+            goal,
+            p.group,
+            sanitize_line(&p.about).into_owned(),
+        ]);
     }
     writeln!(ctx.out, "{table}")?;
     Ok(())
@@ -90,8 +104,11 @@ fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<(
     let (lock, mut config) = ctx.open()?;
     let mut practices = ctx.dir.read_practices()?;
     if BUILTIN.iter().any(|b| b.0 == id) || practices.practices.iter().any(|p| p.id == id) {
-        return Err(Error::input(format!("there is already a practice called `{id}`"))
-            .with_hint(format!("set your goal for it with `safe practice goal {id} <GOAL>`")));
+        return Err(
+            Error::input(format!("there is already a practice called `{id}`")).with_hint(format!(
+                "set your goal for it with `safe practice goal {id} <GOAL>`"
+            )),
+        );
     }
     let rev = config.tick(ctx.wall_ms());
     practices.practices.push(CustomPractice {
@@ -105,7 +122,10 @@ fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<(
     practices.practices.sort_by(|a, b| a.id.cmp(&b.id));
     ctx.dir.write_practices(&practices, &lock)?;
     ctx.dir.write_config(&config, &lock)?;
-    writeln!(ctx.out, "Added {id} (your goal: {goal}). Your partner sees it after the next sync.")?;
+    writeln!(
+        ctx.out,
+        "Added {id} (your goal: {goal}). Your partner sees it after the next sync."
+    )?;
     auto_sync(ctx, &lock, &mut config);
     Ok(())
 }
@@ -121,7 +141,10 @@ fn set_goal(ctx: &mut Context<'_>, id: &str, goal: Goal, retire: bool) -> Result
     ctx.dir.write_practices(&practices, &lock)?;
     ctx.dir.write_config(&config, &lock)?;
     if retire {
-        writeln!(ctx.out, "Retired {id}. Its history stays; `safe practice goal {id} {goal}` brings it back.")?;
+        writeln!(
+            ctx.out,
+            "Retired {id}. Its history stays; `safe practice goal {id} {goal}` brings it back."
+        )?;
     } else {
         writeln!(ctx.out, "Your goal for {id} is now {goal}.")?;
     }

@@ -1,6 +1,5 @@
 //! `safe rm`: remove one of my entries.
 
-
 use super::{Context, auto_sync};
 use crate::domain::entry::{Entry, Kind};
 use crate::domain::month::YearMonth;
@@ -65,7 +64,9 @@ pub fn describe(entry: &Entry) -> String {
     match entry.kind {
         Kind::Log => entry.practice.clone(),
         Kind::Skip => format!("the skip of {}", entry.practice),
-        Kind::Pause if entry.practice == crate::domain::entry::ALL_PRACTICES => "the pause of all practices".to_string(),
+        Kind::Pause if entry.practice == crate::domain::entry::ALL_PRACTICES => {
+            "the pause of all practices".to_string()
+        }
         Kind::Pause => format!("the pause of {}", entry.practice),
     }
 }

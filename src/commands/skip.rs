@@ -1,16 +1,15 @@
 //! `safe skip`: mark a day as skipped on purpose, so it bridges a streak.
 
-
 use serde_json::Map;
 
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{Entry, Kind};
 use crate::error::{Error, Result};
 
-/// Skip a practice for a day (illness, travel, a hard day): the day bridges
-/// your streak without adding to it and leaves your strength unchanged.
+/// Skip a practice for a day, keeping its streak.
 ///
-/// Remove a skip like any entry, with `safe rm <ID>` or `safe undo`.
+/// For illness, travel or a hard day: the day bridges your streak without
+/// adding to it and leaves your strength unchanged. Remove a skip like any entry, with `safe rm <ID>` or `safe undo`.
 ///
 /// Examples:
 ///   safe skip date
@@ -31,8 +30,14 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
     let (lock, mut config) = ctx.open()?;
     let practice = known_practice(&ctx.dir.read_practices()?, &config.id, &args.practice)?;
     if !practice.goal.has_streak() {
-        return Err(Error::input(format!("{} has no goal, so there is no streak to keep", practice.id))
-            .with_hint(format!("set one with `safe practice goal {} daily`", practice.id)));
+        return Err(Error::input(format!(
+            "{} has no goal, so there is no streak to keep",
+            practice.id
+        ))
+        .with_hint(format!(
+            "set one with `safe practice goal {} daily`",
+            practice.id
+        )));
     }
     let entry = Entry {
         id: uuid::Uuid::now_v7(),
@@ -48,8 +53,7 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
         deleted: false,
         extra: Map::new(),
     };
-    let id = entry.short_id();
-    super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
+    let id = super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
     ctx.dir.write_config(&config, &lock)?;
     writeln!(
         ctx.out,

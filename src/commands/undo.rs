@@ -1,6 +1,5 @@
 //! `safe undo`: remove the entry I made most recently.
 
-
 use super::{Context, auto_sync};
 use crate::domain::entry::Entry;
 use crate::error::{Error, Result};
@@ -20,7 +19,12 @@ pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
     let mut latest: Option<(Entry, Side)> = None;
     for month in ctx.dir.months()?.into_iter().rev() {
         for side in [Side::Shared, Side::Private] {
-            for entry in ctx.dir.read_month(side, month)?.live().filter(|e| e.author == config.id) {
+            for entry in ctx
+                .dir
+                .read_month(side, month)?
+                .live()
+                .filter(|e| e.author == config.id)
+            {
                 if latest.as_ref().is_none_or(|(l, _)| entry.id > l.id) {
                     latest = Some((entry.clone(), side));
                 }
@@ -28,7 +32,8 @@ pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
         }
     }
     let Some((entry, side)) = latest else {
-        return Err(Error::input("there is nothing of yours to undo").with_hint("`safe log <PRACTICE>` records a practice"));
+        return Err(Error::input("there is nothing of yours to undo")
+            .with_hint("`safe log <PRACTICE>` records a practice"));
     };
     let rev = config.tick(ctx.wall_ms());
     super::rm::remove(&ctx.dir, &lock, &entry, side, rev)?;

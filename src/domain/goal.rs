@@ -175,10 +175,19 @@ mod tests {
     #[test]
     fn weeks_start_on_the_configured_day() {
         let thu = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
-        assert_eq!(WeekStart::Monday.week_of(thu), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
-        assert_eq!(WeekStart::Sunday.week_of(thu), NaiveDate::from_ymd_opt(2026, 11, 22).unwrap());
+        assert_eq!(
+            WeekStart::Monday.week_of(thu),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
+        assert_eq!(
+            WeekStart::Sunday.week_of(thu),
+            NaiveDate::from_ymd_opt(2026, 11, 22).unwrap()
+        );
         let sun = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        assert_eq!(WeekStart::Monday.week_of(sun), NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert_eq!(
+            WeekStart::Monday.week_of(sun),
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+        );
         assert_eq!(WeekStart::Sunday.week_of(sun), sun);
     }
 }

@@ -97,7 +97,8 @@ fn merge_extra(a: &Map<String, Value>, b: &Map<String, Value>) -> Map<String, Va
     let mut out = a.clone();
     for (key, value) in b {
         match out.get(key) {
-            Some(held) if serde_json::to_string(held).ok() >= serde_json::to_string(value).ok() => {}
+            Some(held) if serde_json::to_string(held).ok() >= serde_json::to_string(value).ok() => {
+            }
             _ => {
                 out.insert(key.clone(), value.clone());
             }
@@ -156,14 +157,21 @@ mod tests {
             author: "a".into(),
             note: Some(note.into()),
             took_minutes: None,
-            rev: Rev { ms, c: 0, by: "a".into() },
+            rev: Rev {
+                ms,
+                c: 0,
+                by: "a".into(),
+            },
             deleted,
             extra: Map::new(),
         }
     }
 
     fn month(entries: Vec<Entry>) -> MonthFile {
-        MonthFile { entries, ..Default::default() }
+        MonthFile {
+            entries,
+            ..Default::default()
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod person;
 pub mod practice;
 pub mod rev;
 pub mod streak;
-pub mod summary;
 pub mod strength;
+pub mod summary;
 pub mod us;
 pub mod when;

@@ -20,7 +20,10 @@ pub struct YearMonth {
 
 impl YearMonth {
     pub fn of(day: NaiveDate) -> Self {
-        YearMonth { year: day.year(), month: day.month() }
+        YearMonth {
+            year: day.year(),
+            month: day.month(),
+        }
     }
 
     pub fn first_day(self) -> NaiveDate {
@@ -32,11 +35,31 @@ impl YearMonth {
     }
 
     pub fn next(self) -> Self {
-        if self.month == 12 { YearMonth { year: self.year + 1, month: 1 } } else { YearMonth { month: self.month + 1, ..self } }
+        if self.month == 12 {
+            YearMonth {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            YearMonth {
+                month: self.month + 1,
+                ..self
+            }
+        }
     }
 
     pub fn prev(self) -> Self {
-        if self.month == 1 { YearMonth { year: self.year - 1, month: 12 } } else { YearMonth { month: self.month - 1, ..self } }
+        if self.month == 1 {
+            YearMonth {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            YearMonth {
+                month: self.month - 1,
+                ..self
+            }
+        }
     }
 
     /// The file name of this month: `YYYY-MM.json`.
@@ -64,8 +87,15 @@ impl FromStr for YearMonth {
         if y.len() != 4 || m.len() != 2 {
             return Err(());
         }
-        let ym = YearMonth { year: y.parse().map_err(|_| ())?, month: m.parse().map_err(|_| ())? };
-        if (1..=12).contains(&ym.month) { Ok(ym) } else { Err(()) }
+        let ym = YearMonth {
+            year: y.parse().map_err(|_| ())?,
+            month: m.parse().map_err(|_| ())?,
+        };
+        if (1..=12).contains(&ym.month) {
+            Ok(ym)
+        } else {
+            Err(())
+        }
     }
 }
 
@@ -81,7 +111,7 @@ pub struct PrivateNote {
 }
 
 /// One month file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonthFile {
     pub schema: u64,
     #[serde(default)]
@@ -93,9 +123,55 @@ pub struct MonthFile {
     pub extra: Map<String, Value>,
 }
 
+/// Read by hand for the same reason as [`Entry`]: a derived `flatten` would
+/// buffer the whole month before reading a single entry.
+impl<'de> Deserialize<'de> for MonthFile {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MonthVisitor)
+    }
+}
+
+struct MonthVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MonthVisitor {
+    type Value = MonthFile;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a month of the journal (a JSON object)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<MonthFile, A::Error> {
+        let (mut schema, mut entries, mut notes) = (None, Vec::new(), Vec::new());
+        let mut extra = Map::new();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            match key.as_ref() {
+                "schema" => schema = Some(map.next_value()?),
+                "entries" => entries = map.next_value()?,
+                "notes" => notes = map.next_value()?,
+                other => {
+                    extra.insert(other.to_string(), map.next_value()?);
+                }
+            }
+        }
+        let schema =
+            schema.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("schema"))?;
+        Ok(MonthFile {
+            schema,
+            entries,
+            notes,
+            extra,
+        })
+    }
+}
+
 impl Default for MonthFile {
     fn default() -> Self {
-        MonthFile { schema: 1, entries: Vec::new(), notes: Vec::new(), extra: Map::new() }
+        MonthFile {
+            schema: 1,
+            entries: Vec::new(),
+            notes: Vec::new(),
+            extra: Map::new(),
+        }
     }
 }
 
@@ -122,7 +198,12 @@ impl MonthFile {
     pub fn set_note(&mut self, id: EntryId, note: Option<String>, rev: Rev) {
         self.notes.retain(|n| n.id != id);
         if let Some(note) = note {
-            self.notes.push(PrivateNote { id, note, rev, extra: Map::new() });
+            self.notes.push(PrivateNote {
+                id,
+                note,
+                rev,
+                extra: Map::new(),
+            });
         }
     }
 

@@ -26,13 +26,20 @@ pub struct PeopleDoc {
 
 impl Default for PeopleDoc {
     fn default() -> Self {
-        PeopleDoc { schema: 1, people: Vec::new(), extra: Map::new() }
+        PeopleDoc {
+            schema: 1,
+            people: Vec::new(),
+            extra: Map::new(),
+        }
     }
 }
 
 impl PeopleDoc {
     pub fn name_of(&self, id: &str) -> Option<&str> {
-        self.people.iter().find(|p| p.id == id).map(|p| p.name.as_str())
+        self.people
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.as_str())
     }
 
     /// Record `name` for `id`; returns whether anything changed.
@@ -45,7 +52,12 @@ impl PeopleDoc {
                 true
             }
             None => {
-                self.people.push(Person { id: id.to_string(), name: name.to_string(), rev, extra: Map::new() });
+                self.people.push(Person {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    rev,
+                    extra: Map::new(),
+                });
                 true
             }
         }

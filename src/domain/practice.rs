@@ -21,22 +21,102 @@ pub struct Practice {
 
 /// The built-in catalogue of DESIGN.md §1: id, group, default goal, meaning.
 pub const BUILTIN: &[(&str, &str, Goal, &str)] = &[
-    ("gentle-touch", "Show up & soothe", Goal::Daily, "a kind, non-sexual touch, especially after tension"),
-    ("turn-toward", "Show up & soothe", Goal::Daily, "noticed a small bid for attention and responded with interest"),
-    ("long-kiss", "Show up & soothe", Goal::None, "a lingering hello or goodbye kiss or hug, not a rushed one"),
-    ("check-in", "Show up & soothe", Goal::Daily, "asked how your partner really is and learned one thing about their day"),
-    ("ask-need", "Ask & attend", Goal::None, "named a need as a clear, kind request rather than a complaint"),
-    ("listen", "Ask & attend", Goal::None, "listened to the end without fixing or rebutting"),
-    ("mirror", "Ask & attend", Goal::None, "reflected your partner's words back, said why they make sense, imagined what they feel"),
-    ("stress-talk", "Ask & attend", Goal::PerWeek(3), "took your partner's side about a stress from outside the relationship"),
-    ("apology", "Fix & forgive", Goal::None, "owned a mistake plainly (\"I was wrong, I'm sorry\"), no \"but\""),
-    ("repair", "Fix & forgive", Goal::None, "came back together after a rupture: offered or accepted a repair"),
-    ("gentle-start", "Fix & forgive", Goal::None, "raised an issue softly: your feeling, the situation, what you would like"),
-    ("time-out", "Fix & forgive", Goal::None, "called a break when flooded, and came back when you said you would"),
-    ("appreciation", "Express & enrich", Goal::Daily, "told your partner one specific thing you value about them"),
-    ("card", "Express & enrich", Goal::PerWeek(2), "explored a conversation card together (connect, communicate, create)"),
-    ("date", "Express & enrich", Goal::PerWeek(1), "dedicated, device-free time together"),
-    ("state-of-us", "Express & enrich", Goal::PerWeek(1), "a weekly talk: what went well, one concern, what would help next week"),
+    (
+        "gentle-touch",
+        "Show up & soothe",
+        Goal::Daily,
+        "a kind, non-sexual touch, especially after tension",
+    ),
+    (
+        "turn-toward",
+        "Show up & soothe",
+        Goal::Daily,
+        "noticed a small bid for attention and responded with interest",
+    ),
+    (
+        "long-kiss",
+        "Show up & soothe",
+        Goal::None,
+        "a lingering hello or goodbye kiss or hug, not a rushed one",
+    ),
+    (
+        "check-in",
+        "Show up & soothe",
+        Goal::Daily,
+        "asked how your partner really is and learned one thing about their day",
+    ),
+    (
+        "ask-need",
+        "Ask & attend",
+        Goal::None,
+        "named a need as a clear, kind request rather than a complaint",
+    ),
+    (
+        "listen",
+        "Ask & attend",
+        Goal::None,
+        "listened to the end without fixing or rebutting",
+    ),
+    (
+        "mirror",
+        "Ask & attend",
+        Goal::None,
+        "reflected your partner's words back, said why they make sense, imagined what they feel",
+    ),
+    (
+        "stress-talk",
+        "Ask & attend",
+        Goal::PerWeek(3),
+        "took your partner's side about a stress from outside the relationship",
+    ),
+    (
+        "apology",
+        "Fix & forgive",
+        Goal::None,
+        "owned a mistake plainly (\"I was wrong, I'm sorry\"), no \"but\"",
+    ),
+    (
+        "repair",
+        "Fix & forgive",
+        Goal::None,
+        "came back together after a rupture: offered or accepted a repair",
+    ),
+    (
+        "gentle-start",
+        "Fix & forgive",
+        Goal::None,
+        "raised an issue softly: your feeling, the situation, what you would like",
+    ),
+    (
+        "time-out",
+        "Fix & forgive",
+        Goal::None,
+        "called a break when flooded, and came back when you said you would",
+    ),
+    (
+        "appreciation",
+        "Express & enrich",
+        Goal::Daily,
+        "told your partner one specific thing you value about them",
+    ),
+    (
+        "card",
+        "Express & enrich",
+        Goal::PerWeek(2),
+        "explored a conversation card together (connect, communicate, create)",
+    ),
+    (
+        "date",
+        "Express & enrich",
+        Goal::PerWeek(1),
+        "dedicated, device-free time together",
+    ),
+    (
+        "state-of-us",
+        "Express & enrich",
+        Goal::PerWeek(1),
+        "a weekly talk: what went well, one concern, what would help next week",
+    ),
 ];
 
 /// The group custom practices are listed under.
@@ -83,7 +163,12 @@ pub struct PracticesDoc {
 
 impl Default for PracticesDoc {
     fn default() -> Self {
-        PracticesDoc { schema: 1, practices: Vec::new(), goals: Vec::new(), extra: Map::new() }
+        PracticesDoc {
+            schema: 1,
+            practices: Vec::new(),
+            goals: Vec::new(),
+            extra: Map::new(),
+        }
     }
 }
 
@@ -102,8 +187,11 @@ impl PracticesDoc {
                 retired: false,
             })
             .collect();
-        let mut custom: Vec<&CustomPractice> =
-            self.practices.iter().filter(|p| !BUILTIN.iter().any(|b| b.0 == p.id)).collect();
+        let mut custom: Vec<&CustomPractice> = self
+            .practices
+            .iter()
+            .filter(|p| !BUILTIN.iter().any(|b| b.0 == p.id))
+            .collect();
         custom.sort_by(|a, b| a.id.cmp(&b.id));
         all.extend(custom.into_iter().map(|p| Practice {
             id: p.id.clone(),
@@ -129,7 +217,11 @@ impl PracticesDoc {
 
     /// Set `person`'s goal (and retirement) for a practice, replacing theirs.
     pub fn set_goal(&mut self, person: &str, practice: &str, goal: Goal, retired: bool, rev: Rev) {
-        match self.goals.iter_mut().find(|g| g.person == person && g.practice == practice) {
+        match self
+            .goals
+            .iter_mut()
+            .find(|g| g.person == person && g.practice == practice)
+        {
             Some(g) => {
                 g.goal = goal;
                 g.retired = retired;
@@ -150,7 +242,9 @@ impl PracticesDoc {
 /// Is `id` acceptable as a new practice id? Lowercase words joined by dashes,
 /// so it is easy to type and complete in a shell.
 pub fn valid_id(id: &str) -> bool {
-    let ok_chars = id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ok_chars = id
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     (2..=32).contains(&id.len()) && ok_chars && !id.starts_with('-') && !id.ends_with('-')
 }
 
@@ -177,7 +271,11 @@ mod tests {
     use super::*;
 
     fn rev(ms: u64) -> Rev {
-        Rev { ms, c: 0, by: "a".into() }
+        Rev {
+            ms,
+            c: 0,
+            by: "a".into(),
+        }
     }
 
     #[test]
@@ -193,7 +291,10 @@ mod tests {
     fn goals_are_personal() {
         let mut doc = PracticesDoc::default();
         doc.set_goal("a", "appreciation", Goal::PerWeek(3), false, rev(1));
-        assert_eq!(doc.find("a", "appreciation").unwrap().goal, Goal::PerWeek(3));
+        assert_eq!(
+            doc.find("a", "appreciation").unwrap().goal,
+            Goal::PerWeek(3)
+        );
         assert_eq!(doc.find("b", "appreciation").unwrap().goal, Goal::Daily);
     }
 

@@ -32,7 +32,11 @@ impl Clock {
         } else {
             self.c = self.c.saturating_add(1);
         }
-        Rev { ms: self.ms, c: self.c, by: by.to_string() }
+        Rev {
+            ms: self.ms,
+            c: self.c,
+            by: by.to_string(),
+        }
     }
 
     /// Move the clock past a revision seen elsewhere (a partner's, after sync).
@@ -63,7 +67,11 @@ mod tests {
     #[test]
     fn observing_a_later_rev_moves_the_clock_past_it() {
         let mut clock = Clock { ms: 10, c: 0 };
-        let theirs = Rev { ms: 50, c: 3, by: "q".into() };
+        let theirs = Rev {
+            ms: 50,
+            c: 3,
+            by: "q".into(),
+        };
         clock.observe(&theirs);
         let mine = clock.tick(20, "p");
         assert!(mine > theirs);
@@ -71,8 +79,16 @@ mod tests {
 
     #[test]
     fn person_breaks_ties() {
-        let a = Rev { ms: 5, c: 0, by: "a".into() };
-        let b = Rev { ms: 5, c: 0, by: "b".into() };
+        let a = Rev {
+            ms: 5,
+            c: 0,
+            by: "a".into(),
+        };
+        let b = Rev {
+            ms: 5,
+            c: 0,
+            by: "b".into(),
+        };
         assert!(a < b);
     }
 }

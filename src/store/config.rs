@@ -43,7 +43,10 @@ pub struct Config {
 pub const KEYS: &[(&str, &str)] = &[
     ("name", "the name your partner sees"),
     ("week_start", "monday or sunday"),
-    ("share_notes", "true to share notes with your partner by default"),
+    (
+        "share_notes",
+        "true to share notes with your partner by default",
+    ),
     ("auto_sync", "true to sync after every change"),
     ("remote", "the git remote used by `safe sync`"),
 ];
@@ -86,11 +89,23 @@ impl Config {
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         match key {
             "name" => self.name = valid_name(value)?,
-            "week_start" => self.week_start = WeekStart::from_str(value).map_err(|e| Error::input(e.0))?,
+            "week_start" => {
+                self.week_start = WeekStart::from_str(value).map_err(|e| Error::input(e.0))?
+            }
             "share_notes" => self.share_notes = parse_bool(key, value)?,
             "auto_sync" => self.auto_sync = parse_bool(key, value)?,
-            "remote" => self.remote = if value.trim().is_empty() { None } else { Some(value.trim().to_string()) },
-            "id" => return Err(Error::input("`id` is fixed: it is how your partner's copy knows your entries")),
+            "remote" => {
+                self.remote = if value.trim().is_empty() {
+                    None
+                } else {
+                    Some(value.trim().to_string())
+                }
+            }
+            "id" => {
+                return Err(Error::input(
+                    "`id` is fixed: it is how your partner's copy knows your entries",
+                ));
+            }
             _ => return Err(unknown_key(key)),
         }
         Ok(())
@@ -101,8 +116,11 @@ impl Config {
 pub fn valid_name(name: &str) -> Result<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(Error::input(format!("`{name}` is not a usable name"))
-            .with_hint("use one line of at most 64 characters, for example `safe init --name Alex`"));
+        return Err(
+            Error::input(format!("`{name}` is not a usable name")).with_hint(
+                "use one line of at most 64 characters, for example `safe init --name Alex`",
+            ),
+        );
     }
     Ok(name.to_string())
 }
@@ -111,11 +129,14 @@ fn parse_bool(key: &str, value: &str) -> Result<bool> {
     match value.trim().to_ascii_lowercase().as_str() {
         "true" | "yes" | "on" | "1" => Ok(true),
         "false" | "no" | "off" | "0" => Ok(false),
-        _ => Err(Error::input(format!("`{key}` is true or false, not `{value}`"))),
+        _ => Err(Error::input(format!(
+            "`{key}` is true or false, not `{value}`"
+        ))),
     }
 }
 
 fn unknown_key(key: &str) -> Error {
     let names: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
-    Error::input(format!("there is no setting called `{key}`")).with_hint(format!("settings: {}", names.join(", ")))
+    Error::input(format!("there is no setting called `{key}`"))
+        .with_hint(format!("settings: {}", names.join(", ")))
 }

@@ -45,11 +45,16 @@ struct SchemaProbe {
 pub fn parse<T: DeserializeOwned + Versioned>(path: &Path, bytes: &[u8]) -> Result<T> {
     match serde_json::from_slice::<T>(bytes) {
         Ok(doc) if doc.schema() > SCHEMA => Err(Error::newer_schema(path, doc.schema(), SCHEMA)),
-        Ok(doc) if doc.schema() == 0 => Err(Error::runtime(format!("{} has schema 0, which safe never writes", path.display()))
-            .with_hint("safe left the file untouched; fix it by hand or restore it from a backup")),
+        Ok(doc) if doc.schema() == 0 => Err(Error::runtime(format!(
+            "{} has schema 0, which safe never writes",
+            path.display()
+        ))
+        .with_hint("safe left the file untouched; fix it by hand or restore it from a backup")),
         Ok(doc) => Ok(doc),
         Err(err) => match serde_json::from_slice::<SchemaProbe>(bytes) {
-            Ok(probe) if probe.schema > SCHEMA => Err(Error::newer_schema(path, probe.schema, SCHEMA)),
+            Ok(probe) if probe.schema > SCHEMA => {
+                Err(Error::newer_schema(path, probe.schema, SCHEMA))
+            }
             _ => Err(Error::corrupt(path, &err)),
         },
     }
@@ -81,13 +86,68 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io("flush", tmp.path(), e))?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("flush", tmp.path(), e))?;
     set_private(tmp.path(), 0o600)?;
-    tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
     // The rename is durable only once the directory is flushed too.
     if let Ok(handle) = fs::File::open(dir) {
         let _ = handle.sync_all();
+    }
+    Ok(())
+}
+
+/// Replace many files at once, each atomically, as an import does. Flushing
+/// is what costs: the files are flushed from several threads so the file
+/// system can commit them together, and only then renamed into place.
+pub fn write_many_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
+    let mut staged = Vec::with_capacity(files.len());
+    for (path, bytes) in files {
+        let dir = path.parent().expect("data files live in a directory");
+        ensure_dir(dir)?;
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+        tmp.write_all(bytes)
+            .map_err(|e| Error::io("write", tmp.path(), e))?;
+        set_private(tmp.path(), 0o600)?;
+        staged.push((tmp, path));
+    }
+    let threads = 16.min(staged.len().max(1));
+    let chunk = staged.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = staged
+            .chunks(chunk)
+            .map(|group| {
+                scope.spawn(move || {
+                    for (tmp, _) in group {
+                        tmp.as_file()
+                            .sync_all()
+                            .map_err(|e| Error::io("flush", tmp.path(), e))?;
+                    }
+                    Ok::<(), Error>(())
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().expect("flush thread"))
+    })?;
+    let mut dirs = std::collections::BTreeSet::new();
+    for (tmp, path) in staged {
+        tmp.persist(path)
+            .map_err(|e| Error::io("replace", path, e.error))?;
+        dirs.insert(path.parent().expect("a directory").to_path_buf());
+    }
+    for dir in dirs {
+        if let Ok(handle) = fs::File::open(&dir) {
+            let _ = handle.sync_all();
+        }
     }
     Ok(())
 }
@@ -109,14 +169,17 @@ pub fn ensure_dir(dir: &Path) -> Result<()> {
         use std::os::unix::fs::DirBuilderExt;
         builder.mode(0o700);
     }
-    builder.create(dir).map_err(|e| Error::io("create the directory", dir, e))
+    builder
+        .create(dir)
+        .map_err(|e| Error::io("create the directory", dir, e))
 }
 
 fn set_private(path: &Path, mode: u32) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).map_err(|e| Error::io("set permissions on", path, e))?;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io("set permissions on", path, e))?;
     }
     #[cfg(not(unix))]
     let _ = (path, mode);

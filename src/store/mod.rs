@@ -146,7 +146,13 @@ impl DataDir {
     }
 
     /// Write a month, sorted as the contract asks.
-    pub fn write_month(&self, side: Side, month: YearMonth, doc: &mut MonthFile, _lock: &Lock) -> Result<()> {
+    pub fn write_month(
+        &self,
+        side: Side,
+        month: YearMonth,
+        doc: &mut MonthFile,
+        _lock: &Lock,
+    ) -> Result<()> {
         doc.sort();
         file::write(&self.month_path(side, month), doc)
     }
@@ -170,7 +176,11 @@ impl DataDir {
         };
         for item in listing {
             let item = item.map_err(|e| Error::io("list", &dir, e))?;
-            if let Some(month) = item.file_name().to_str().and_then(YearMonth::from_file_name) {
+            if let Some(month) = item
+                .file_name()
+                .to_str()
+                .and_then(YearMonth::from_file_name)
+            {
                 months.insert(month);
             }
         }
@@ -200,17 +210,27 @@ pub fn find_entry(dir: &DataDir, prefix: &str) -> Result<Found> {
             let doc = dir.read_month(side, month)?;
             for entry in doc.live().filter(|e| id_matches(&e.id, &cleaned)) {
                 if !found.iter().any(|f| f.entry.id == entry.id) {
-                    found.push(Found { month, side, entry: entry.clone() });
+                    found.push(Found {
+                        month,
+                        side,
+                        entry: entry.clone(),
+                    });
                 }
             }
         }
     }
     match found.len() {
-        0 => Err(Error::input(format!("no entry has an id starting with `{prefix}`"))
-            .with_hint("`safe history --all` lists entries with their ids")),
+        0 => Err(
+            Error::input(format!("no entry has an id starting with `{prefix}`"))
+                .with_hint("`safe history --all` lists entries with their ids"),
+        ),
         1 => Ok(found.pop().expect("one")),
         n => {
-            let ids: Vec<String> = found.iter().take(5).map(|f| f.entry.id.simple().to_string()).collect();
+            let ids: Vec<String> = found
+                .iter()
+                .take(5)
+                .map(|f| f.entry.id.simple().to_string())
+                .collect();
             Err(Error::input(format!("`{prefix}` matches {n} entries"))
                 .with_hint(format!("type more of the id: {}", ids.join(", "))))
         }

@@ -14,7 +14,16 @@ fn draw(env: &TestEnv, deck: Option<&str>) -> (String, String) {
     let out = env.run(&args).ok();
     let mut lines = out.lines();
     let prompt = lines.next().unwrap().to_string();
-    let id = lines.next().unwrap().split('·').nth(1).unwrap().split_whitespace().next().unwrap().to_string();
+    let id = lines
+        .next()
+        .unwrap()
+        .split('·')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     (prompt, id)
 }
 
@@ -45,9 +54,15 @@ fn all_decks_hold_at_least_sixty_prompts() {
     let mut seen = HashSet::new();
     for _ in 0..60 {
         let (_, id) = draw(&env, None);
-        assert!(seen.insert(id.clone()), "{id} repeated within the first 60 draws");
+        assert!(
+            seen.insert(id.clone()),
+            "{id} repeated within the first 60 draws"
+        );
     }
-    let decks: HashSet<&str> = seen.iter().map(|id| id.split('-').next().unwrap()).collect();
+    let decks: HashSet<&str> = seen
+        .iter()
+        .map(|id| id.split('-').next().unwrap())
+        .collect();
     assert_eq!(decks.len(), 3);
 }
 

@@ -21,7 +21,10 @@ fn repo_file(rel: &str) -> PathBuf {
 
 /// The directory of the built binary, so a shell finds `safe` on PATH.
 fn bin_dir() -> PathBuf {
-    assert_cmd::cargo::cargo_bin("safe").parent().unwrap().to_path_buf()
+    assert_cmd::cargo::cargo_bin("safe")
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 #[test]
@@ -56,7 +59,11 @@ fn bash_candidates(env: &TestEnv, words: &[&str]) -> Vec<String> {
         words.len() - 1,
         words.join(" "),
     );
-    let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let output = Command::new("bash")
         .arg("--norc")
         .arg("-c")
@@ -66,8 +73,16 @@ fn bash_candidates(env: &TestEnv, words: &[&str]) -> Vec<String> {
         .env("SAFE_DATA_DIR", env.data_dir())
         .output()
         .expect("bash runs");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(str::to_string)
+        .filter(|l| !l.is_empty())
+        .collect()
 }
 
 #[test]
@@ -80,8 +95,12 @@ fn bash_completes_practice_names() {
 #[test]
 fn bash_completes_custom_practices_and_subcommands() {
     let env = TestEnv::new();
-    env.run(&["practice", "add", "read-aloud", "--goal", "2/week"]).ok();
-    assert_eq!(bash_candidates(&env, &["safe", "log", "rea"]), vec!["read-aloud"]);
+    env.run(&["practice", "add", "read-aloud", "--goal", "2/week"])
+        .ok();
+    assert_eq!(
+        bash_candidates(&env, &["safe", "log", "rea"]),
+        vec!["read-aloud"]
+    );
     let commands = bash_candidates(&env, &["safe", "hi"]);
     assert_eq!(commands, vec!["history"]);
 }
@@ -90,8 +109,14 @@ fn bash_completes_custom_practices_and_subcommands() {
 fn bash_completes_entry_ids_for_rm_and_edit() {
     let env = TestEnv::new();
     env.run(&["log", "repair"]).ok();
-    let id = env.entries("shared/log/2026-11.json")[0]["id"].as_str().unwrap().replace('-', "");
-    assert_eq!(bash_candidates(&env, &["safe", "rm", &id[..6]]), vec![id.clone()]);
+    let id = env.entries("shared/log/2026-11.json")[0]["id"]
+        .as_str()
+        .unwrap()
+        .replace('-', "");
+    assert_eq!(
+        bash_candidates(&env, &["safe", "rm", &id[..6]]),
+        vec![id.clone()]
+    );
     assert_eq!(bash_candidates(&env, &["safe", "edit", &id[..6]]), vec![id]);
 }
 
@@ -103,18 +128,28 @@ fn fish_completes_practice_names_when_installed() {
     }
     let env = TestEnv::new();
     let script = repo_file("completions/safe.fish");
-    let path = format!("{}:{}", bin_dir().display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let output = Command::new("fish")
         .arg("--no-config")
         .arg("-c")
-        .arg(format!("source '{}'; complete --do-complete 'safe log ap'", script.display()))
+        .arg(format!(
+            "source '{}'; complete --do-complete 'safe log ap'",
+            script.display()
+        ))
         .env("PATH", path)
         .env("HOME", env.home.path())
         .env("SAFE_DATA_DIR", env.data_dir())
         .output()
         .expect("fish runs");
     let text = String::from_utf8_lossy(&output.stdout);
-    let names: Vec<&str> = text.lines().map(|l| l.split('\t').next().unwrap_or("")).collect();
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or(""))
+        .collect();
     assert_eq!(names, vec!["apology", "appreciation"], "{text}");
 }
 
@@ -122,24 +157,67 @@ fn fish_completes_practice_names_when_installed() {
 fn the_man_page_is_roff_and_names_every_command() {
     let env = TestEnv::new();
     let page = env.run(&["man"]).ok();
-    assert!(page.starts_with(".ie") || page.contains(".TH safe 1"), "{}", &page[..200.min(page.len())]);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH safe 1"),
+        "{}",
+        &page[..200.min(page.len())]
+    );
     assert!(page.contains(".TH safe 1"));
-    for section in ["NAME", "SYNOPSIS", "FILES", "ENVIRONMENT", "EXIT STATUS", "PRIVACY", "EXAMPLES"] {
-        assert!(page.contains(&format!(".SH {section}")) || page.contains(&format!(".SH \"{section}\"")), "missing {section}");
+    for section in [
+        "NAME",
+        "SYNOPSIS",
+        "FILES",
+        "ENVIRONMENT",
+        "EXIT STATUS",
+        "PRIVACY",
+        "EXAMPLES",
+    ] {
+        assert!(
+            page.contains(&format!(".SH {section}"))
+                || page.contains(&format!(".SH \"{section}\"")),
+            "missing {section}"
+        );
     }
     for command in [
-        "log", "undo", "edit", "rm", "history", "today", "stats", "calendar", "skip", "pause", "practice", "card",
-        "sync", "export", "import", "init", "config", "completions", "man",
+        "log",
+        "undo",
+        "edit",
+        "rm",
+        "history",
+        "today",
+        "stats",
+        "calendar",
+        "skip",
+        "pause",
+        "practice",
+        "card",
+        "sync",
+        "export",
+        "import",
+        "init",
+        "config",
+        "completions",
+        "man",
     ] {
-        assert!(page.contains(&format!("safe\\-{command}")) || page.contains(&format!("{command}(1)")), "missing {command}");
+        assert!(
+            page.contains(&format!("safe\\-{command}")) || page.contains(&format!("{command}(1)")),
+            "missing {command}"
+        );
     }
     assert!(page.contains("1\\-800\\-799\\-7233"));
     // Every request line is a known roff request or macro.
     for line in page.lines().filter(|l| l.starts_with('.')) {
-        let request: String = line[1..].chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let request: String = line[1..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
         assert!(
-            ["TH", "SH", "SS", "PP", "TP", "IP", "RS", "RE", "B", "I", "BR", "IR", "RB", "ie", "el", "ds", "nh", "ad", "br", "sp", "in", "nf", "fi", "UR", "UE", "ft", "na", "hy", "ne", "LP", "P", "HP", "TQ"]
-                .contains(&request.as_str()),
+            [
+                "TH", "SH", "SS", "PP", "TP", "IP", "RS", "RE", "B", "I", "BR", "IR", "RB", "ie",
+                "el", "ds", "nh", "ad", "br", "sp", "in", "nf", "fi", "UR", "UE", "ft", "na", "hy",
+                "ne", "LP", "P", "HP", "TQ"
+            ]
+            .contains(&request.as_str()),
             "unexpected roff request: {line}"
         );
     }
@@ -147,10 +225,18 @@ fn the_man_page_is_roff_and_names_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("safe.1");
     std::fs::write(&file, &page).unwrap();
-    match Command::new("groff").args(["-man", "-Tutf8", "-ww", "-z"]).arg(&file).output() {
+    match Command::new("groff")
+        .args(["-man", "-Tutf8", "-ww", "-z"])
+        .arg(&file)
+        .output()
+    {
         Ok(output) => {
             assert!(output.status.success());
-            assert_eq!(String::from_utf8_lossy(&output.stderr), "", "groff warnings");
+            assert_eq!(
+                String::from_utf8_lossy(&output.stderr),
+                "",
+                "groff warnings"
+            );
         }
         Err(_) => eprintln!("groff is not installed: checked the roff structure only"),
     }

@@ -34,13 +34,25 @@ impl Run {
     /// Assert success and return stdout.
     #[track_caller]
     pub fn ok(&self) -> String {
-        assert_eq!(self.code(), 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
+        assert_eq!(
+            self.code(),
+            0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
         self.stdout()
     }
     /// Assert the exit code and return stderr.
     #[track_caller]
     pub fn fails(&self, code: i32) -> String {
-        assert_eq!(self.code(), code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
+        assert_eq!(
+            self.code(),
+            code,
+            "expected exit {code}\nstdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
         self.stderr()
     }
     pub fn json(&self) -> serde_json::Value {
@@ -55,7 +67,11 @@ impl TestEnv {
 
     /// A partner with their own home and data directory.
     pub fn named(name: &str) -> Self {
-        TestEnv { home: tempfile::tempdir().unwrap(), now: NOW.to_string(), name: name.to_string() }
+        TestEnv {
+            home: tempfile::tempdir().unwrap(),
+            now: NOW.to_string(),
+            name: name.to_string(),
+        }
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -93,11 +109,20 @@ impl TestEnv {
     }
 
     pub fn run(&self, args: &[&str]) -> Run {
-        Run { output: self.cmd().args(args).output().unwrap() }
+        Run {
+            output: self.cmd().args(args).output().unwrap(),
+        }
     }
 
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
-        Run { output: self.cmd().args(args).write_stdin(input.to_string()).output().unwrap() }
+        Run {
+            output: self
+                .cmd()
+                .args(args)
+                .write_stdin(input.to_string())
+                .output()
+                .unwrap(),
+        }
     }
 
     /// Read a data file as JSON.
@@ -112,14 +137,22 @@ impl TestEnv {
             return Vec::new();
         }
         let doc = self.read_json(rel);
-        doc["entries"].as_array().cloned().unwrap_or_default().into_iter().filter(|e| e["deleted"] != true).collect()
+        doc["entries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|e| e["deleted"] != true)
+            .collect()
     }
 
     /// Every file under the data directory with its bytes, to show that a
     /// failed command changed nothing.
     pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
-            let Ok(listing) = std::fs::read_dir(dir) else { return };
+            let Ok(listing) = std::fs::read_dir(dir) else {
+                return;
+            };
             for item in listing.flatten() {
                 let path = item.path();
                 if path.is_dir() {

@@ -1,0 +1,1481 @@
+//! Everyday use: logging, history, undo/edit/rm, practices, settings,
+//! export/import, damaged data and the help text, each run against the real
+//! binary in its own temporary data directory.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+
+use crate::env::TestEnv;
+
+const NOV: &str = "shared/log/2026-11.json";
+const PRIVATE_NOV: &str = "private/log/2026-11.json";
+
+/// A partner's person id, as it would arrive through sync.
+const PARTNER: &str = "0190b3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b";
+
+/// Every file under `dir`, recursively.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for item in listing.flatten() {
+        let path = item.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// Every directory under `dir` (itself included), recursively.
+fn dirs_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for item in listing.flatten() {
+        if item.path().is_dir() {
+            out.extend(dirs_under(&item.path()));
+        }
+    }
+    out
+}
+
+fn bytes_contain(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// The files under `rel` (a data-directory folder) whose bytes contain `text`.
+fn files_containing(env: &TestEnv, rel: &str, text: &str) -> Vec<PathBuf> {
+    files_under(&env.path(rel))
+        .into_iter()
+        .filter(|p| bytes_contain(&std::fs::read(p).unwrap(), text))
+        .collect()
+}
+
+fn write_json(env: &TestEnv, rel: &str, value: &Value) {
+    let path = env.path(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+}
+
+fn my_id(env: &TestEnv) -> String {
+    env.read_json("config.json")["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// `safe history --all --json` as a list.
+fn history_all(env: &TestEnv) -> Vec<Value> {
+    env.run(&["history", "--all", "--json"])
+        .json()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn history_json(env: &TestEnv, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["history", "--json"];
+    all.extend_from_slice(args);
+    env.run(&all).json().as_array().unwrap().clone()
+}
+
+/// The days of a history listing, in order.
+fn days(items: &[Value]) -> Vec<&str> {
+    items.iter().map(|e| e["day"].as_str().unwrap()).collect()
+}
+
+/// Log and return the full id of the new entry: UUIDv7 ids grow with
+/// creation time, so it is the greatest of my ids.
+fn log(env: &TestEnv, args: &[&str]) -> String {
+    let mut all = vec!["log"];
+    all.extend_from_slice(args);
+    env.run(&all).ok();
+    history_all(env)
+        .iter()
+        .filter(|e| e["name"] == env.name.as_str())
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .max()
+        .expect("an entry was logged")
+}
+
+/// The raw entry (live or not) with this id in a month file.
+fn raw_entry(env: &TestEnv, rel: &str, id: &str) -> Value {
+    let doc = env.read_json(rel);
+    doc["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} is not in {rel}:\n{doc:#}"))
+}
+
+/// Put a partner (Sam) into people.json and one of their entries into the
+/// shared log, as a sync would.
+fn add_partner_entry(env: &TestEnv, id: &str, practice: &str, day: &str, note: Option<&str>) {
+    let people_rel = "shared/people.json";
+    let mut people = if env.path(people_rel).exists() {
+        env.read_json(people_rel)
+    } else {
+        json!({"schema": 1, "people": []})
+    };
+    let list = people["people"].as_array_mut().unwrap();
+    if !list.iter().any(|p| p["id"] == PARTNER) {
+        list.push(json!({"id": PARTNER, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": PARTNER}}));
+    }
+    write_json(env, people_rel, &people);
+
+    let rel = format!("shared/log/{}.json", &day[..7]);
+    let mut doc = if env.path(&rel).exists() {
+        env.read_json(&rel)
+    } else {
+        json!({"schema": 1, "entries": []})
+    };
+    let mut entry = json!({
+        "id": id,
+        "practice": practice,
+        "day": day,
+        "at": format!("{day}T09:00:00+01:00"),
+        "author": PARTNER,
+        "rev": {"ms": 1795806000000u64, "c": 0, "by": PARTNER},
+        "deleted": false,
+    });
+    if let Some(note) = note {
+        entry["note"] = json!(note);
+    }
+    doc["entries"].as_array_mut().unwrap().push(entry);
+    write_json(env, &rel, &doc);
+}
+
+// ---------------------------------------------------------------- log
+
+#[cfg(unix)]
+#[test]
+fn first_log_sets_everything_up() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let env = TestEnv::new();
+    assert!(!env.data_dir().exists());
+    let run = env.run(&["log", "repair"]);
+    let out = run.ok();
+    assert_eq!(run.stderr(), "");
+    let first = out.lines().next().unwrap();
+    assert!(first.contains("repair") && first.contains("today"), "{out}");
+    assert!(!first.contains("error"), "{out}");
+
+    // Private permissions everywhere.
+    for dir in dirs_under(&env.data_dir()) {
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700, "{} is {mode:o}", dir.display());
+    }
+    let files = files_under(&env.data_dir());
+    assert!(files.len() >= 3, "{files:?}");
+    for file in &files {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{} is {mode:o}", file.display());
+    }
+
+    // An identity named after the login user.
+    let config = env.read_json("config.json");
+    assert_eq!(config["schema"], 1);
+    assert_eq!(config["name"], "Alex");
+    let me = my_id(&env);
+    assert!(!me.is_empty());
+    let people = env.read_json("shared/people.json");
+    let person = people["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == me.as_str())
+        .unwrap();
+    assert_eq!(person["name"], "Alex");
+
+    // The entry, as DESIGN.md §3 describes it.
+    let doc = env.read_json(NOV);
+    assert_eq!(doc["schema"], 1);
+    let entries = env.entries(NOV);
+    assert_eq!(entries.len(), 1);
+    let entry = &entries[0];
+    assert_eq!(entry["practice"], "repair");
+    assert_eq!(entry["day"], "2026-11-27");
+    assert_eq!(entry["author"], me.as_str());
+    assert_eq!(entry["deleted"], false);
+    assert!(entry.get("note").is_none());
+    assert!(
+        entry["at"].as_str().unwrap().starts_with("2026-11-27T"),
+        "{entry}"
+    );
+    let id = uuid_of(entry);
+    assert_eq!(id.get_version_num(), 7, "{id}");
+    assert!(entry["rev"]["ms"].as_u64().unwrap() > 0);
+    assert!(entry["rev"]["c"].is_u64());
+    assert_eq!(entry["rev"]["by"], me.as_str());
+}
+
+fn uuid_of(entry: &Value) -> uuid::Uuid {
+    entry["id"].as_str().unwrap().parse().expect("a UUID")
+}
+
+#[test]
+fn an_unshared_note_stays_out_of_shared_files() {
+    let env = TestEnv::new();
+    let out = env
+        .run(&["log", "appreciation", "--note", "thanks for the soup"])
+        .ok();
+    assert!(out.contains("stays on this machine"), "{out}");
+
+    assert_eq!(
+        files_containing(&env, "shared", "thanks for the soup"),
+        Vec::<PathBuf>::new()
+    );
+    let entry = &env.entries(NOV)[0];
+    assert!(entry.get("note").is_none(), "{entry}");
+    let private = env.read_json(PRIVATE_NOV);
+    let notes = private["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["id"], entry["id"]);
+    assert_eq!(notes[0]["note"], "thanks for the soup");
+    assert!(
+        env.entries(PRIVATE_NOV).is_empty(),
+        "the entry itself is shared"
+    );
+}
+
+#[test]
+fn share_note_puts_the_note_in_the_shared_entry() {
+    let env = TestEnv::new();
+    env.run(&[
+        "log",
+        "appreciation",
+        "--note",
+        "you made me laugh",
+        "--share-note",
+    ])
+    .ok();
+    let entry = &env.entries(NOV)[0];
+    assert_eq!(entry["note"], "you made me laugh");
+    assert_eq!(
+        files_containing(&env, "private", "you made me laugh"),
+        Vec::<PathBuf>::new()
+    );
+}
+
+#[test]
+fn share_notes_setting_shares_by_default() {
+    let env = TestEnv::new();
+    env.run(&["config", "set", "share_notes", "true"]).ok();
+    env.run(&["log", "check-in", "--note", "asked about the interview"])
+        .ok();
+    assert_eq!(env.entries(NOV)[0]["note"], "asked about the interview");
+    assert_eq!(
+        files_containing(&env, "private", "asked about the interview"),
+        Vec::<PathBuf>::new()
+    );
+}
+
+#[test]
+fn a_private_entry_is_only_in_the_private_log() {
+    let env = TestEnv::new();
+    let out = env
+        .run(&["log", "date", "--private", "--note", "picnic by the lake"])
+        .ok();
+    assert!(out.contains("private"), "{out}");
+    assert!(env.entries(NOV).is_empty());
+    assert_eq!(
+        files_containing(&env, "shared", "picnic"),
+        Vec::<PathBuf>::new()
+    );
+    let private = env.entries(PRIVATE_NOV);
+    assert_eq!(private.len(), 1);
+    assert_eq!(private[0]["practice"], "date");
+    assert_eq!(private[0]["note"], "picnic by the lake");
+}
+
+#[test]
+fn private_and_share_note_together_are_a_usage_error() {
+    let env = TestEnv::new();
+    env.run(&["log", "date", "--private", "--share-note"])
+        .fails(2);
+    assert!(env.snapshot().is_empty());
+}
+
+#[test]
+fn date_phrases_pick_the_right_day() {
+    // SAFE_NOW is Friday 2026-11-27.
+    let env = TestEnv::new();
+    let cases = [
+        ("yesterday", "2026-11-26"),
+        ("3 days ago", "2026-11-24"),
+        ("friday", "2026-11-20"), // a weekday name is never today
+        ("11-20", "2026-11-20"),
+        ("2026-11-02", "2026-11-02"),
+        ("today", "2026-11-27"),
+    ];
+    for (phrase, day) in cases {
+        let id = log(&env, &["listen", "--date", phrase]);
+        let entry = raw_entry(&env, NOV, &id);
+        assert_eq!(entry["day"], day, "--date {phrase:?}");
+        assert!(entry["at"].as_str().unwrap().starts_with(day), "{entry}");
+    }
+    assert_eq!(env.entries(NOV).len(), cases.len());
+}
+
+#[test]
+fn a_future_date_is_refused_and_nothing_is_written() {
+    let env = TestEnv::new();
+    let err = env.run(&["log", "listen", "--date", "2026-11-28"]).fails(2);
+    assert!(
+        err.contains("safe: error:") && err.contains("future"),
+        "{err}"
+    );
+    assert!(env.snapshot().is_empty(), "{:?}", env.snapshot());
+
+    env.run(&["log", "listen"]).ok();
+    let before = env.snapshot();
+    env.run(&["log", "listen", "--date", "2026-12-01"]).fails(2);
+    env.run(&["log", "listen", "--date", "someday"]).fails(2);
+    assert_eq!(env.snapshot(), before);
+    assert!(!env.path("shared/log/2026-12.json").exists());
+}
+
+#[test]
+fn took_records_the_repair_time_in_minutes() {
+    let env = TestEnv::new();
+    let out = env.run(&["log", "repair", "--took", "2h30m"]).ok();
+    assert!(out.contains("2h30m"), "{out}");
+    assert_eq!(env.entries(NOV)[0]["took_minutes"], 150);
+}
+
+#[test]
+fn a_bad_duration_is_refused() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let before = env.snapshot();
+    let err = env.run(&["log", "repair", "--took", "a while"]).fails(2);
+    assert!(err.contains("duration"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    env.run(&["log", "repair", "--took", "-5m"]).fails(2);
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn an_unknown_practice_suggests_the_closest_name() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let before = env.snapshot();
+    let err = env.run(&["log", "apreciation"]).fails(2);
+    assert!(err.contains("apreciation"), "{err}");
+    assert!(err.contains("did you mean `appreciation`"), "{err}");
+    assert_eq!(env.snapshot(), before);
+
+    // On a fresh journal, the typo creates no month file either.
+    let fresh = TestEnv::new();
+    fresh.run(&["log", "apreciation"]).fails(2);
+    assert!(!fresh.path(NOV).exists());
+}
+
+// ---------------------------------------------------------------- history
+
+#[test]
+fn history_shows_date_practice_note_and_short_id() {
+    let env = TestEnv::new();
+    let id = log(
+        &env,
+        &["appreciation", "--note", "the soup", "--share-note"],
+    );
+    let out = env.run(&["history"]).ok();
+    let row = out
+        .lines()
+        .find(|l| l.contains("appreciation"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("2026-11-27"), "{out}");
+    assert!(row.contains("the soup"), "{out}");
+    assert!(row.contains(&id[..8]), "{out}");
+    // The id shown is accepted back.
+    let shown = row.split_whitespace().last().unwrap();
+    assert!(
+        id.replace('-', "").starts_with(shown),
+        "{shown} is not a prefix of {id}"
+    );
+}
+
+#[test]
+fn history_json_has_the_documented_fields() {
+    let env = TestEnv::new();
+    let id = log(
+        &env,
+        &["repair", "--took", "45m", "--note", "walked it off"],
+    );
+    let items = history_json(&env, &[]);
+    assert_eq!(items.len(), 1);
+    let e = &items[0];
+    assert_eq!(e["id"], id.as_str());
+    assert_eq!(e["practice"], "repair");
+    assert_eq!(e["day"], "2026-11-27");
+    assert!(e["at"].as_str().unwrap().starts_with("2026-11-27T"));
+    assert_eq!(e["person"], my_id(&env).as_str());
+    assert_eq!(e["name"], "Alex");
+    assert_eq!(e["note"], "walked it off");
+    assert_eq!(e["took_minutes"], 45);
+    assert_eq!(e["private"], false);
+}
+
+#[test]
+fn history_periods_choose_the_days() {
+    let env = TestEnv::new();
+    for day in [
+        "2026-11-27",
+        "2026-11-23",
+        "2026-11-20",
+        "2026-10-30",
+        "2025-12-31",
+    ] {
+        log(&env, &["listen", "--date", day]);
+    }
+    // This week (Monday 23 to Sunday 29 November) by default.
+    assert_eq!(days(&history_json(&env, &[])), ["2026-11-23", "2026-11-27"]);
+    assert_eq!(
+        days(&history_json(&env, &["--week"])),
+        ["2026-11-23", "2026-11-27"]
+    );
+    assert_eq!(
+        days(&history_json(&env, &["--month"])),
+        ["2026-11-20", "2026-11-23", "2026-11-27"]
+    );
+    assert_eq!(
+        days(&history_json(&env, &["--year"])),
+        ["2026-10-30", "2026-11-20", "2026-11-23", "2026-11-27"]
+    );
+    assert_eq!(days(&history_json(&env, &["--all"])).len(), 5);
+    assert_eq!(
+        days(&history_json(&env, &["--since", "11-21"])),
+        ["2026-11-23", "2026-11-27"]
+    );
+    env.run(&["history", "--month", "--all"]).fails(2);
+    // An empty week says so, gently.
+    let quiet = TestEnv::new();
+    let out = quiet.run(&["history"]).ok();
+    assert!(out.contains("Nothing logged"), "{out}");
+}
+
+#[test]
+fn history_since_until_limits_both_ends() {
+    let env = TestEnv::new();
+    for day in ["2026-11-27", "2026-11-20", "2026-10-30", "2026-09-30"] {
+        log(&env, &["listen", "--date", day]);
+    }
+    assert_eq!(
+        days(&history_json(
+            &env,
+            &["--since", "2026-10-01", "--until", "2026-11-20"]
+        )),
+        ["2026-10-30", "2026-11-20"]
+    );
+    assert_eq!(
+        days(&history_json(
+            &env,
+            &["--since", "10-30", "--until", "10-30"]
+        )),
+        ["2026-10-30"]
+    );
+    let err = env
+        .run(&["history", "--since", "11-27", "--until", "11-01"])
+        .fails(2);
+    assert!(err.contains("before"), "{err}");
+    // --until means nothing without --since.
+    env.run(&["history", "--until", "11-20"]).fails(2);
+}
+
+#[test]
+fn history_filters_by_practice_and_by_person() {
+    let env = TestEnv::new();
+    log(&env, &["listen"]);
+    log(&env, &["repair"]);
+    add_partner_entry(
+        &env,
+        "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d",
+        "appreciation",
+        "2026-11-26",
+        None,
+    );
+
+    let repairs = history_json(&env, &["--practice", "repair"]);
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(repairs[0]["practice"], "repair");
+    let err = env.run(&["history", "--practice", "repiar"]).fails(2);
+    assert!(err.contains("did you mean `repair`"), "{err}");
+
+    let mine = history_json(&env, &["--who", "me"]);
+    assert_eq!(mine.len(), 2);
+    assert!(mine.iter().all(|e| e["name"] == "Alex"));
+    let theirs = history_json(&env, &["--who", "partner"]);
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0]["name"], "Sam");
+    assert_eq!(theirs[0]["person"], PARTNER);
+    assert_eq!(history_json(&env, &["--who", "all"]).len(), 3);
+    env.run(&["history", "--who", "nobody"]).fails(2);
+}
+
+#[test]
+fn history_shows_my_private_notes_to_me() {
+    let env = TestEnv::new();
+    log(&env, &["appreciation", "--note", "kept to myself"]);
+    log(&env, &["date", "--private", "--note", "just us"]);
+    let out = env.run(&["history"]).ok();
+    assert!(out.contains("kept to myself"), "{out}");
+    assert!(out.contains("just us"), "{out}");
+    assert!(out.contains("(private)"), "{out}");
+    let items = history_json(&env, &[]);
+    let private = items.iter().find(|e| e["practice"] == "date").unwrap();
+    assert_eq!(private["private"], true);
+    assert_eq!(private["note"], "just us");
+    let unshared = items
+        .iter()
+        .find(|e| e["practice"] == "appreciation")
+        .unwrap();
+    assert_eq!(unshared["note"], "kept to myself");
+}
+
+#[test]
+fn partner_entries_show_with_their_name_and_escapes_neutralised() {
+    let env = TestEnv::new();
+    log(&env, &["listen"]);
+    let hostile = "\u{1b}[31mred\u{1b}]0;title\u{7}";
+    add_partner_entry(
+        &env,
+        "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d",
+        "appreciation",
+        "2026-11-26",
+        Some(hostile),
+    );
+
+    let run = env.run(&["history"]);
+    let out = run.ok();
+    let row = out
+        .lines()
+        .find(|l| l.contains("appreciation"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(row.contains("Sam"), "{row}");
+    assert!(row.contains("red"), "{row}");
+    assert!(
+        !row.contains("title"),
+        "the OSC sequence is removed whole: {row}"
+    );
+    for output in [&run.output.stdout, &run.output.stderr] {
+        assert!(
+            !output.contains(&0x1b),
+            "an ESC byte reached the terminal: {out:?}"
+        );
+        assert!(
+            !output.contains(&0x07),
+            "a BEL byte reached the terminal: {out:?}"
+        );
+    }
+    // My own rows say "me", never a partner-versus-partner tally.
+    assert!(
+        out.lines()
+            .any(|l| l.contains("listen") && l.contains("me")),
+        "{out}"
+    );
+
+    let json = env.run(&["history", "--json"]);
+    assert!(!json.output.stdout.contains(&0x1b));
+    let items = json.json();
+    let theirs = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["person"] == PARTNER)
+        .unwrap();
+    assert_eq!(theirs["name"], "Sam");
+    assert_eq!(theirs["note"], hostile, "JSON keeps the text, escaped");
+}
+
+// ---------------------------------------------------------------- undo, edit, rm
+
+#[test]
+fn undo_removes_my_most_recent_entry_and_forgets_its_note() {
+    let env = TestEnv::new();
+    let first = log(&env, &["listen"]);
+    let second = log(&env, &["appreciation", "--note", "a secret thank-you"]);
+    let out = env.run(&["undo"]).ok();
+    assert!(out.contains("appreciation"), "{out}");
+
+    let live = env.entries(NOV);
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["id"], first.as_str());
+    let tomb = raw_entry(&env, NOV, &second);
+    assert_eq!(tomb["deleted"], true);
+    assert!(tomb.get("note").is_none(), "{tomb}");
+    assert_eq!(
+        files_containing(&env, "", "a secret thank-you"),
+        Vec::<PathBuf>::new()
+    );
+    assert!(history_all(&env).iter().all(|e| e["id"] != second.as_str()));
+
+    // Undo again takes the one before, then there is nothing left.
+    env.run(&["undo"]).ok();
+    assert!(env.entries(NOV).is_empty());
+    let err = env.run(&["undo"]).fails(2);
+    assert!(err.contains("nothing"), "{err}");
+}
+
+#[test]
+fn undo_removes_a_private_entry_too() {
+    let env = TestEnv::new();
+    log(&env, &["listen"]);
+    let private = log(&env, &["date", "--private", "--note", "our spot"]);
+    env.run(&["undo"]).ok();
+    assert!(env.entries(PRIVATE_NOV).is_empty());
+    assert_eq!(raw_entry(&env, PRIVATE_NOV, &private)["deleted"], true);
+    assert_eq!(
+        files_containing(&env, "", "our spot"),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(env.entries(NOV).len(), 1);
+}
+
+#[test]
+fn undo_never_removes_a_partners_entry() {
+    let env = TestEnv::new();
+    log(&env, &["listen"]);
+    // The partner's id sorts after mine, as a later entry would.
+    add_partner_entry(
+        &env,
+        "7fffffff-7f3a-7c41-9b2e-5d4f3a2b1c0d",
+        "appreciation",
+        "2026-11-27",
+        None,
+    );
+    env.run(&["undo"]).ok();
+    let live = env.entries(NOV);
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["author"], PARTNER);
+}
+
+#[test]
+fn edit_changes_the_note_and_keeps_it_private() {
+    let env = TestEnv::new();
+    let id = log(&env, &["appreciation", "--note", "first words"]);
+    env.run(&["edit", &id, "--note", "better words"]).ok();
+    assert_eq!(
+        files_containing(&env, "", "first words"),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(
+        files_containing(&env, "shared", "better words"),
+        Vec::<PathBuf>::new()
+    );
+    let notes = env.read_json(PRIVATE_NOV)["notes"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0]["id"], id.as_str());
+    assert_eq!(notes[0]["note"], "better words");
+
+    // A shared note stays shared.
+    let shared = log(&env, &["listen", "--note", "heard you", "--share-note"]);
+    env.run(&["edit", &shared, "--note", "really heard you"])
+        .ok();
+    assert_eq!(raw_entry(&env, NOV, &shared)["note"], "really heard you");
+
+    // An empty note removes it.
+    env.run(&["edit", &id, "--note", ""]).ok();
+    assert_eq!(
+        files_containing(&env, "", "better words"),
+        Vec::<PathBuf>::new()
+    );
+}
+
+#[test]
+fn edit_moves_a_day_within_the_month() {
+    let env = TestEnv::new();
+    let id = log(&env, &["listen"]);
+    let rev_before = raw_entry(&env, NOV, &id)["rev"].clone();
+    env.run(&["edit", &id, "--date", "11-20"]).ok();
+    let live = env.entries(NOV);
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["id"], id.as_str());
+    assert_eq!(live[0]["day"], "2026-11-20");
+    assert!(live[0]["at"].as_str().unwrap().starts_with("2026-11-20"));
+    assert_ne!(live[0]["rev"], rev_before, "every change gets a new rev");
+}
+
+#[test]
+fn edit_to_another_month_gets_a_new_id_and_leaves_a_tombstone() {
+    let env = TestEnv::new();
+    let id = log(&env, &["appreciation", "--note", "moving note"]);
+    let out = env.run(&["edit", &id, "--date", "2026-10-30"]).ok();
+    assert!(out.contains("2026-10-30"), "{out}");
+
+    assert!(env.entries(NOV).is_empty());
+    let tomb = raw_entry(&env, NOV, &id);
+    assert_eq!(tomb["deleted"], true);
+    assert!(tomb.get("note").is_none());
+
+    let moved = env.entries("shared/log/2026-10.json");
+    assert_eq!(moved.len(), 1);
+    assert_ne!(moved[0]["id"], id.as_str());
+    assert_eq!(moved[0]["day"], "2026-10-30");
+    assert_eq!(moved[0]["practice"], "appreciation");
+    // The note moved with it, and stayed private.
+    assert_eq!(
+        files_containing(&env, "shared", "moving note"),
+        Vec::<PathBuf>::new()
+    );
+    let all = history_all(&env);
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["note"], "moving note");
+    assert_eq!(all[0]["id"], moved[0]["id"]);
+}
+
+#[test]
+fn edit_took_on_a_repair_only() {
+    let env = TestEnv::new();
+    let repair = log(&env, &["repair", "--took", "2h"]);
+    env.run(&["edit", &repair, "--took", "45m"]).ok();
+    assert_eq!(raw_entry(&env, NOV, &repair)["took_minutes"], 45);
+
+    let listen = log(&env, &["listen"]);
+    let before = env.snapshot();
+    let err = env.run(&["edit", &listen, "--took", "45m"]).fails(2);
+    assert!(err.contains("repair"), "{err}");
+    env.run(&["edit", &listen]).fails(2); // nothing to change
+    env.run(&["edit", &listen, "--date", "tomorrow"]).fails(2);
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn rm_by_a_four_character_prefix() {
+    let env = TestEnv::new();
+    let id = log(&env, &["listen", "--note", "to be removed"]);
+    let out = env.run(&["rm", &id[..4]]).ok();
+    assert!(out.contains("listen"), "{out}");
+    assert!(env.entries(NOV).is_empty());
+    assert_eq!(raw_entry(&env, NOV, &id)["deleted"], true);
+    assert_eq!(
+        files_containing(&env, "", "to be removed"),
+        Vec::<PathBuf>::new()
+    );
+}
+
+#[test]
+fn rm_accepts_the_prefix_history_shows() {
+    let env = TestEnv::new();
+    log(&env, &["listen"]);
+    let target = log(&env, &["repair"]);
+    let out = env.run(&["history"]).ok();
+    let row = out.lines().find(|l| l.contains("repair")).unwrap();
+    let shown = row.split_whitespace().last().unwrap();
+    env.run(&["rm", shown]).ok();
+    let live = env.entries(NOV);
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["practice"], "listen");
+    assert_eq!(raw_entry(&env, NOV, &target)["deleted"], true);
+}
+
+#[test]
+fn the_id_log_prints_can_be_given_back_to_rm() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let out = env.run(&["log", "repair"]).ok();
+    let printed = out
+        .lines()
+        .find_map(|l| l.strip_prefix("id "))
+        .unwrap_or_else(|| panic!("no id line in {out:?}"))
+        .trim()
+        .to_string();
+    let run = env.run(&["rm", &printed]);
+    assert_eq!(
+        run.code(),
+        0,
+        "`safe rm {printed}` after `safe log` printed it:\n{}",
+        run.stderr()
+    );
+    assert_eq!(env.entries(NOV)[0]["practice"], "listen");
+}
+
+#[test]
+fn rm_refuses_ambiguous_short_and_unknown_prefixes() {
+    let env = TestEnv::new();
+    let a = log(&env, &["listen"]);
+    let b = log(&env, &["repair"]);
+    let common: String = a
+        .chars()
+        .zip(b.chars())
+        .take_while(|(x, y)| x == y)
+        .map(|(x, _)| x)
+        .collect();
+    assert!(
+        common.len() >= 4,
+        "entries made a moment apart share a prefix: {a} {b}"
+    );
+    let before = env.snapshot();
+
+    let err = env.run(&["rm", &common[..4]]).fails(2);
+    assert!(err.contains("matches 2 entries"), "{err}");
+    assert!(err.contains("hint:"), "{err}");
+    let err = env.run(&["rm", &a[..3]]).fails(2);
+    assert!(err.contains("not an entry id"), "{err}");
+    let unknown = if a.starts_with("ffff") {
+        "eeee"
+    } else {
+        "ffff"
+    };
+    let err = env.run(&["rm", unknown]).fails(2);
+    assert!(err.contains("no entry"), "{err}");
+    env.run(&["rm", "not-hex"]).fails(2);
+    env.run(&["edit", &common[..4], "--note", "x"]).fails(2);
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn partners_entries_cannot_be_edited_or_removed() {
+    let env = TestEnv::new();
+    log(&env, &["listen"]);
+    let theirs = "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d";
+    add_partner_entry(&env, theirs, "appreciation", "2026-11-26", Some("from Sam"));
+    let before = env.snapshot();
+
+    let err = env.run(&["rm", theirs]).fails(2);
+    assert!(err.contains("Sam"), "{err}");
+    let err = env
+        .run(&["edit", &theirs[..13], "--note", "rewritten"])
+        .fails(2);
+    assert!(err.contains("only its author"), "{err}");
+    env.run(&["edit", theirs, "--date", "yesterday"]).fails(2);
+    assert_eq!(env.snapshot(), before);
+}
+
+// ---------------------------------------------------------------- practices
+
+#[test]
+fn practice_list_shows_the_builtins_with_my_goals() {
+    let env = TestEnv::new();
+    let out = env.run(&["practice", "list"]).ok();
+    for id in [
+        "gentle-touch",
+        "repair",
+        "appreciation",
+        "stress-talk",
+        "state-of-us",
+    ] {
+        assert!(out.contains(id), "{id} missing:\n{out}");
+    }
+    let row = out.lines().find(|l| l.contains("stress-talk")).unwrap();
+    assert!(row.contains("3/week"), "{row}");
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("appreciation"))
+        .unwrap();
+    assert!(row.contains("daily"), "{row}");
+}
+
+#[test]
+fn practice_add_makes_a_practice_both_can_log() {
+    let env = TestEnv::new();
+    env.run(&[
+        "practice",
+        "add",
+        "read-aloud",
+        "--goal",
+        "2/week",
+        "--about",
+        "read to each other",
+    ])
+    .ok();
+    let doc = env.read_json("shared/practices.json");
+    let added = doc["practices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "read-aloud")
+        .unwrap();
+    assert_eq!(added["about"], "read to each other");
+    assert_eq!(added["added_by"], my_id(&env).as_str());
+
+    let out = env.run(&["practice", "list"]).ok();
+    let row = out.lines().find(|l| l.contains("read-aloud")).unwrap();
+    assert!(
+        row.contains("2/week") && row.contains("read to each other"),
+        "{row}"
+    );
+    env.run(&["log", "read-aloud"]).ok();
+    assert_eq!(env.entries(NOV)[0]["practice"], "read-aloud");
+
+    env.run(&["practice", "add", "read-aloud"]).fails(2);
+    env.run(&["practice", "add", "repair"]).fails(2);
+    env.run(&["practice", "add", "Read Aloud"]).fails(2);
+    env.run(&["practice", "add", "walk", "--goal", "often"])
+        .fails(2);
+}
+
+#[test]
+fn goals_are_personal() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    // The partner already has a goal of their own for appreciation.
+    write_json(
+        &env,
+        "shared/practices.json",
+        &json!({"schema": 1, "practices": [], "goals": [
+            {"person": PARTNER, "practice": "appreciation", "goal": "daily", "retired": false,
+             "rev": {"ms": 1, "c": 0, "by": PARTNER}}
+        ]}),
+    );
+    let out = env
+        .run(&["practice", "goal", "appreciation", "3/week"])
+        .ok();
+    assert!(out.contains("3/week"), "{out}");
+
+    let goals = env.read_json("shared/practices.json")["goals"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mine = goals
+        .iter()
+        .find(|g| g["person"] == my_id(&env).as_str())
+        .unwrap();
+    assert_eq!(mine["practice"], "appreciation");
+    assert_eq!(mine["goal"], "3/week");
+    let theirs = goals.iter().find(|g| g["person"] == PARTNER).unwrap();
+    assert_eq!(theirs["goal"], "daily");
+
+    let out = env.run(&["practice", "list"]).ok();
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("appreciation"))
+        .unwrap();
+    assert!(row.contains("3/week"), "{row}");
+    env.run(&["practice", "goal", "appreciation", "9/week"])
+        .fails(2);
+    env.run(&["practice", "goal", "apreciation", "daily"])
+        .fails(2);
+}
+
+#[test]
+fn a_retired_practice_cannot_be_logged_until_brought_back() {
+    let env = TestEnv::new();
+    env.run(&["log", "long-kiss", "--date", "yesterday"]).ok();
+    let out = env.run(&["practice", "retire", "long-kiss"]).ok();
+    assert!(out.contains("long-kiss"), "{out}");
+
+    assert!(!env.run(&["practice", "list"]).ok().contains("long-kiss"));
+    let all = env.run(&["practice", "list", "--all"]).ok();
+    let row = all.lines().find(|l| l.contains("long-kiss")).unwrap();
+    assert!(row.contains("retired"), "{row}");
+
+    let before = env.snapshot();
+    let err = env.run(&["log", "long-kiss"]).fails(2);
+    assert!(err.contains("retired"), "{err}");
+    assert!(
+        err.contains("hint:") && err.contains("safe practice goal long-kiss"),
+        "{err}"
+    );
+    assert_eq!(env.snapshot(), before);
+    // Its history stays.
+    assert_eq!(history_all(&env).len(), 1);
+
+    env.run(&["practice", "goal", "long-kiss", "none"]).ok();
+    env.run(&["log", "long-kiss"]).ok();
+    assert_eq!(env.entries(NOV).len(), 2);
+}
+
+// ---------------------------------------------------------------- init, config
+
+#[test]
+fn init_name_renames_me_in_people_json() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let me = my_id(&env);
+    let out = env.run(&["init", "--name", "Robin"]).ok();
+    assert!(out.contains("Robin"), "{out}");
+    assert_eq!(my_id(&env), me, "renaming keeps the identity");
+    assert_eq!(env.read_json("config.json")["name"], "Robin");
+    let people = env.read_json("shared/people.json")["people"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(people.len(), 1);
+    assert_eq!(people[0]["id"], me.as_str());
+    assert_eq!(people[0]["name"], "Robin");
+    assert_eq!(history_all(&env)[0]["name"], "Robin");
+
+    env.run(&["config", "set", "name", "Robin Q"]).ok();
+    assert_eq!(
+        env.read_json("shared/people.json")["people"][0]["name"],
+        "Robin Q"
+    );
+    env.run(&["init", "--name", ""]).fails(2);
+}
+
+#[test]
+fn init_on_a_fresh_machine_uses_the_given_name() {
+    let env = TestEnv::new();
+    let out = env.run(&["init", "--name", "Jo"]).ok();
+    assert!(out.contains("Jo"), "{out}");
+    assert_eq!(env.read_json("config.json")["name"], "Jo");
+    assert_eq!(
+        env.read_json("shared/people.json")["people"][0]["name"],
+        "Jo"
+    );
+    env.run(&["log", "listen"]).ok();
+    assert_eq!(env.entries(NOV)[0]["author"], my_id(&env).as_str());
+}
+
+#[test]
+fn config_get_set_and_list() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    assert_eq!(env.run(&["config", "get", "name"]).ok().trim(), "Alex");
+    assert_eq!(
+        env.run(&["config", "get", "week_start"]).ok().trim(),
+        "monday"
+    );
+    assert_eq!(
+        env.run(&["config", "get", "share_notes"]).ok().trim(),
+        "false"
+    );
+
+    env.run(&["config", "set", "week_start", "sunday"]).ok();
+    assert_eq!(
+        env.run(&["config", "get", "week_start"]).ok().trim(),
+        "sunday"
+    );
+    assert_eq!(env.read_json("config.json")["week_start"], "sunday");
+    // A Sunday-start week runs Sunday 22 to Saturday 28 November.
+    env.run(&["log", "listen", "--date", "2026-11-22"]).ok();
+    assert_eq!(days(&history_json(&env, &[])), ["2026-11-22", "2026-11-27"]);
+
+    let list = env.run(&["config", "list"]).ok();
+    for key in ["name", "week_start", "share_notes", "auto_sync", "remote"] {
+        assert!(
+            list.lines().any(|l| l.starts_with(key)),
+            "{key} missing:\n{list}"
+        );
+    }
+    assert!(list.contains("sunday"), "{list}");
+}
+
+#[test]
+fn config_rejects_unknown_keys_and_bad_values() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let before = env.snapshot();
+    let err = env.run(&["config", "get", "colour"]).fails(2);
+    assert!(err.contains("colour") && err.contains("hint:"), "{err}");
+    env.run(&["config", "set", "colour", "blue"]).fails(2);
+    let err = env
+        .run(&["config", "set", "week_start", "tuesday"])
+        .fails(2);
+    assert!(err.contains("tuesday"), "{err}");
+    env.run(&["config", "set", "share_notes", "maybe"]).fails(2);
+    env.run(&["config", "set", "id", "someone-else"]).fails(2);
+    assert_eq!(env.snapshot(), before);
+}
+
+// ---------------------------------------------------------------- export, import
+
+/// A journal with a shared note, an unshared note, a private entry, a repair
+/// time and an entry in another month.
+fn varied_journal() -> TestEnv {
+    let env = TestEnv::new();
+    env.run(&[
+        "log",
+        "appreciation",
+        "--note",
+        "shared words",
+        "--share-note",
+    ])
+    .ok();
+    env.run(&["log", "listen", "--note", "quiet words"]).ok();
+    env.run(&["log", "date", "--private", "--note", "our secret"])
+        .ok();
+    env.run(&["log", "repair", "--took", "1h15m", "--date", "2026-10-30"])
+        .ok();
+    env
+}
+
+fn jsonl(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect()
+}
+
+#[test]
+fn export_jsonl_to_stdout_and_to_a_file() {
+    let env = varied_journal();
+    let lines = jsonl(&env.run(&["export"]).ok());
+    assert_eq!(lines.len(), 4);
+    let by = |p: &str| lines.iter().find(|l| l["practice"] == p).unwrap().clone();
+    assert_eq!(by("appreciation")["note"], "shared words");
+    assert_eq!(by("appreciation")["private"], false);
+    assert_eq!(by("listen")["note"], "quiet words");
+    assert_eq!(by("date")["private"], true);
+    assert_eq!(by("date")["note"], "our secret");
+    assert_eq!(by("repair")["took_minutes"], 75);
+    assert_eq!(by("repair")["day"], "2026-10-30");
+    for line in &lines {
+        assert!(line["id"].is_string() && line["at"].is_string() && line["author"].is_string());
+    }
+
+    let file = env.home.path().join("journal.jsonl");
+    let run = env.run(&["export", "-o", file.to_str().unwrap()]);
+    assert_eq!(run.ok(), "", "the export went to the file, not stdout");
+    assert!(run.stderr().contains("4 entries"), "{}", run.stderr());
+    assert_eq!(jsonl(&std::fs::read_to_string(&file).unwrap()), lines);
+}
+
+#[test]
+fn export_csv_quotes_awkward_notes() {
+    let env = TestEnv::new();
+    let note = "we said \"sorry\", then\nwe laughed";
+    let id = log(
+        &env,
+        &["repair", "--took", "30m", "--note", note, "--share-note"],
+    );
+    let out = env.run(&["export", "--format", "csv"]).ok();
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,day,at,person,practice,note,took_minutes,private"
+    );
+    let at = raw_entry(&env, NOV, &id)["at"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let expected = format!(
+        "{id},2026-11-27,{at},Alex,repair,\"we said \"\"sorry\"\", then\nwe laughed\",30,false\n"
+    );
+    assert!(
+        out.ends_with(&expected),
+        "{out}\nwanted to end with:\n{expected}"
+    );
+
+    let file = env.home.path().join("journal.csv");
+    env.run(&["export", "--format", "csv", "-o", file.to_str().unwrap()])
+        .ok();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), out);
+    env.run(&["export", "--format", "xml"]).fails(2);
+}
+
+#[test]
+fn import_round_trips_into_a_fresh_journal() {
+    let source = varied_journal();
+    let exported = source.run(&["export"]).ok();
+    let source_ids: Vec<Value> = history_all(&source)
+        .iter()
+        .map(|e| e["id"].clone())
+        .collect();
+
+    let target = TestEnv::named("Jo");
+    let out = target.run_stdin(&["import", "-"], &exported).ok();
+    assert!(out.contains('4'), "{out}");
+    let imported = history_all(&target);
+    let ids: Vec<Value> = imported.iter().map(|e| e["id"].clone()).collect();
+    assert_eq!(ids, source_ids, "the same ids, in the same order");
+    assert!(
+        imported.iter().all(|e| e["name"] == "Jo"),
+        "imported entries are the importer's"
+    );
+
+    // Privacy survives the trip.
+    assert_eq!(
+        files_containing(&target, "shared", "quiet words"),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(
+        files_containing(&target, "shared", "our secret"),
+        Vec::<PathBuf>::new()
+    );
+    assert_eq!(
+        target
+            .entries(NOV)
+            .iter()
+            .filter(|e| e["note"] == "shared words")
+            .count(),
+        1
+    );
+    assert_eq!(target.entries(PRIVATE_NOV).len(), 1);
+    assert_eq!(
+        target.entries("shared/log/2026-10.json")[0]["took_minutes"],
+        75
+    );
+}
+
+#[test]
+fn reimporting_is_harmless() {
+    let env = varied_journal();
+    let file = env.home.path().join("journal.jsonl");
+    env.run(&["export", "-o", file.to_str().unwrap()]).ok();
+    let before = history_all(&env);
+
+    let out = env.run(&["import", file.to_str().unwrap()]).ok();
+    assert!(out.contains("Imported 0"), "{out}");
+    assert!(out.contains("4 already"), "{out}");
+    assert_eq!(history_all(&env), before);
+
+    // And into a fresh journal twice: the second time adds nothing.
+    let other = TestEnv::new();
+    other.run(&["import", file.to_str().unwrap()]).ok();
+    let once = history_all(&other);
+    other.run(&["import", file.to_str().unwrap()]).ok();
+    assert_eq!(history_all(&other), once);
+    assert_eq!(once.len(), 4);
+}
+
+#[test]
+fn import_from_stdin_needs_only_practice_and_day() {
+    let env = TestEnv::new();
+    let input = "{\"practice\":\"listen\",\"day\":\"2026-11-02\"}\n\n\
+                 {\"practice\":\"repair\",\"day\":\"2026-09-15\",\"took_minutes\":20,\"note\":\"a\"}\n";
+    let out = env.run_stdin(&["import", "-"], input).ok();
+    assert!(out.contains("Imported 2"), "{out}");
+    let all = history_all(&env);
+    assert_eq!(days(&all), ["2026-09-15", "2026-11-02"]);
+    assert_eq!(all[0]["took_minutes"], 20);
+    assert_eq!(all[0]["note"], "a");
+    for e in &all {
+        assert_eq!(uuid_of(e).get_version_num(), 7);
+    }
+}
+
+#[test]
+fn import_with_one_bad_line_writes_nothing() {
+    let good = "{\"practice\":\"listen\",\"day\":\"2026-10-02\"}";
+    let cases = [
+        (
+            "{\"practice\":\"juggling\",\"day\":\"2026-10-03\"}",
+            "juggling",
+        ),
+        ("{\"practice\":\"listen\",\"day\":", "EOF"),
+        ("{\"practice\":\"listen\",\"day\":\"2026-12-25\"}", "future"),
+        (
+            "{\"practice\":\"listen\",\"day\":\"25/10/2026\"}",
+            "25/10/2026",
+        ),
+        ("{\"day\":\"2026-10-03\"}", "practice"),
+    ];
+    for (bad, says) in cases {
+        let env = TestEnv::new();
+        env.run(&["log", "listen"]).ok();
+        let before = env.snapshot();
+        let input = format!("{good}\n{good}\n{bad}\n{good}\n");
+        let err = env.run_stdin(&["import", "-"], &input).fails(2);
+        assert!(err.contains("line 3"), "{bad}: {err}");
+        assert!(err.contains(says), "{bad}: {err}");
+        assert_eq!(env.snapshot(), before, "{bad}");
+        assert!(!env.path("shared/log/2026-10.json").exists(), "{bad}");
+        assert!(!env.path("private/log/2026-10.json").exists(), "{bad}");
+    }
+}
+
+#[test]
+fn import_of_a_missing_file_is_an_input_error() {
+    let env = TestEnv::new();
+    let err = env.run(&["import", "no-such-file.jsonl"]).fails(2);
+    assert!(err.contains("no-such-file.jsonl"), "{err}");
+    assert!(env.snapshot().is_empty());
+}
+
+// ---------------------------------------------------------------- damaged data
+
+#[test]
+fn a_corrupt_month_file_is_reported_and_left_alone() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let broken = b"{\"schema\":1,\"entries\":[";
+    std::fs::write(env.path(NOV), broken).unwrap();
+    let path = env.path(NOV).display().to_string();
+
+    for args in [
+        &["log", "repair"][..],
+        &["history"],
+        &["history", "--all", "--json"],
+        &["undo"],
+    ] {
+        let err = env.run(args).fails(1);
+        assert!(err.contains("safe: error:"), "{args:?}: {err}");
+        assert!(err.contains(&path), "{args:?} should name {path}: {err}");
+        assert!(err.contains("line 1, column 23"), "{args:?}: {err}");
+        assert_eq!(
+            std::fs::read(env.path(NOV)).unwrap(),
+            broken,
+            "{args:?} touched the file"
+        );
+    }
+    // Another month is its own file, and still works.
+    env.run(&["log", "listen", "--date", "2026-10-30"]).ok();
+    assert_eq!(std::fs::read(env.path(NOV)).unwrap(), broken);
+}
+
+#[test]
+fn a_corrupt_file_reports_the_line_it_breaks_on() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let text = std::fs::read_to_string(env.path(NOV)).unwrap();
+    // Break the third line of the pretty-printed file.
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[2] = "    {\"id\" oops";
+    std::fs::write(env.path(NOV), lines.join("\n")).unwrap();
+    let err = env.run(&["history"]).fails(1);
+    assert!(err.contains("line 3"), "{err}");
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_untouched() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    let newer = b"{\"schema\":99,\"entries\":[],\"hologram\":true}\n";
+    std::fs::write(env.path(NOV), newer).unwrap();
+    for args in [&["log", "repair"][..], &["history"]] {
+        let err = env.run(args).fails(1);
+        assert!(err.contains("upgrade safe"), "{args:?}: {err}");
+        assert!(err.contains(&env.path(NOV).display().to_string()), "{err}");
+        assert_eq!(std::fs::read(env.path(NOV)).unwrap(), newer);
+    }
+    // A newer config is refused the same way.
+    let config = std::fs::read(env.path("config.json")).unwrap();
+    let mut value: Value = serde_json::from_slice(&config).unwrap();
+    value["schema"] = json!(2);
+    let newer_config = serde_json::to_vec(&value).unwrap();
+    std::fs::write(env.path("config.json"), &newer_config).unwrap();
+    let err = env.run(&["log", "listen", "--date", "2026-10-01"]).fails(1);
+    assert!(err.contains("upgrade safe"), "{err}");
+    assert_eq!(
+        std::fs::read(env.path("config.json")).unwrap(),
+        newer_config
+    );
+}
+
+#[test]
+fn unknown_fields_survive_a_rewrite() {
+    let env = TestEnv::new();
+    let id = log(&env, &["listen"]);
+    let mut doc = env.read_json(NOV);
+    doc["weather"] = json!({"sky": "clear"});
+    doc["entries"][0]["mood"] = json!("calm");
+    write_json(&env, NOV, &doc);
+    let mut people = env.read_json("shared/people.json");
+    people["people"][0]["pronouns"] = json!("they");
+    write_json(&env, "shared/people.json", &people);
+
+    let second = log(&env, &["repair"]);
+    env.run(&["edit", &second, "--took", "10m"]).ok();
+    env.run(&["init", "--name", "Robin"]).ok();
+
+    let doc = env.read_json(NOV);
+    assert_eq!(doc["weather"]["sky"], "clear");
+    assert_eq!(raw_entry(&env, NOV, &id)["mood"], "calm");
+    assert_eq!(env.entries(NOV).len(), 2);
+    assert_eq!(
+        env.read_json("shared/people.json")["people"][0]["pronouns"],
+        "they"
+    );
+}
+
+#[test]
+fn files_are_pretty_and_sorted_by_day() {
+    let env = TestEnv::new();
+    for day in ["2026-11-20", "2026-11-02", "2026-11-27", "2026-11-10"] {
+        env.run(&["log", "listen", "--date", day]).ok();
+    }
+    let text = std::fs::read_to_string(env.path(NOV)).unwrap();
+    assert!(text.starts_with("{\n  \"schema\": 1"), "{text}");
+    assert!(text.ends_with('\n'));
+    assert_eq!(
+        days(&env.entries(NOV)),
+        ["2026-11-02", "2026-11-10", "2026-11-20", "2026-11-27"]
+    );
+}
+
+// ---------------------------------------------------------------- help, usage
+
+#[test]
+fn help_says_not_therapy_and_gives_the_hotline() {
+    let env = TestEnv::new();
+    for flag in ["--help", "-h"] {
+        let out = env.run(&[flag]).ok();
+        assert!(out.contains("not therapy"), "{out}");
+        assert!(out.contains("1-800-799-7233"), "{out}");
+        assert!(out.contains("88788"), "{out}");
+    }
+    assert!(env.snapshot().is_empty());
+}
+
+#[test]
+fn log_help_shows_an_example() {
+    let env = TestEnv::new();
+    for args in [&["help", "log"][..], &["log", "--help"]] {
+        let out = env.run(args).ok();
+        assert!(out.contains("Example"), "{args:?}: {out}");
+        assert!(out.contains("safe log appreciation"), "{args:?}: {out}");
+        assert!(
+            out.contains("--share-note") && out.contains("--took"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let env = TestEnv::new();
+    let err = env.run(&[]).fails(2);
+    assert!(err.contains("Usage"), "{err}");
+    env.run(&["log"]).fails(2);
+    env.run(&["frobnicate"]).fails(2);
+    env.run(&["log", "listen", "--bogus"]).fails(2);
+    assert!(env.snapshot().is_empty());
+}
+
+#[test]
+fn data_dir_flag_works_like_the_environment_variable() {
+    let env = TestEnv::new();
+    let elsewhere = env.home.path().join("elsewhere");
+    let run = |args: &[&str]| {
+        let output = env
+            .cmd()
+            .env_remove("SAFE_DATA_DIR")
+            .args(args)
+            .output()
+            .unwrap();
+        crate::env::Run { output }
+    };
+    let dir = elsewhere.to_str().unwrap();
+    run(&["--data-dir", dir, "log", "listen"]).ok();
+    run(&["log", "repair", "--data-dir", dir]).ok();
+    let entries = std::fs::read_to_string(elsewhere.join(NOV)).unwrap();
+    assert!(entries.contains("listen") && entries.contains("repair"));
+    assert!(
+        !env.data_dir().exists(),
+        "SAFE_DATA_DIR's place was not used"
+    );
+
+    // The flag wins over the variable.
+    env.run(&["--data-dir", dir, "log", "apology"]).ok();
+    assert!(!env.data_dir().exists());
+    let all = run(&["history", "--all", "--json", "--data-dir", dir]).json();
+    assert_eq!(all.as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn safe_now_fixes_the_clock_and_a_bad_one_is_refused() {
+    let env = TestEnv::new().at("2026-03-01");
+    env.run(&["log", "listen", "--date", "yesterday"]).ok();
+    assert_eq!(
+        env.entries("shared/log/2026-02.json")[0]["day"],
+        "2026-02-28"
+    );
+    let bad = TestEnv::new().at("the day after tomorrow");
+    bad.run(&["log", "listen"]).fails(2);
+    assert!(bad.snapshot().is_empty());
+}
