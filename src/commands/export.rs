@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use serde_json::{Value, json};
 
 use super::Context;
 use super::history::{Seen, seen_between};
@@ -83,15 +82,18 @@ pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
 
 /// One interchange line: the entry's fields, whether it is private, and
 /// whether its note is shared.
-fn json_line(s: &Seen) -> Value {
-    let mut value = serde_json::to_value(&s.entry).expect("entries serialise");
-    if let Value::Object(map) = &mut value {
-        map.insert("private".into(), json!(s.private));
-        if s.entry.note.is_some() && !s.private {
-            map.insert("note_shared".into(), json!(s.note_shared));
-        }
-    }
-    value
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    #[serde(flatten)]
+    entry: &'a crate::domain::entry::Entry,
+    private: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note_shared: Option<bool>,
+}
+
+fn json_line(s: &Seen) -> Line<'_> {
+    let note_shared = (s.entry.note.is_some() && !s.private).then_some(s.note_shared);
+    Line { entry: &s.entry, private: s.private, note_shared }
 }
 
 /// Quote a CSV field when it needs it (RFC 4180).
