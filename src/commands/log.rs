@@ -1,7 +1,5 @@
 //! `safe log`: record a practice I did.
 
-use serde_json::Map;
-
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{Entry, EntryId, Kind, unique_prefixes};
 use crate::domain::month::{MonthFile, YearMonth};
@@ -67,20 +65,16 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     }
     let note = args.note.filter(|n| !n.trim().is_empty());
     let share = args.share_note || config.share_notes;
-    let entry = Entry {
-        id: uuid::Uuid::now_v7(),
-        kind: Kind::Log,
-        practice: practice.id.clone(),
+    let rev = config.tick(ctx.wall_ms());
+    let mut entry = Entry::new(
+        Kind::Log,
+        &practice.id,
         day,
-        until: None,
-        at: ctx.at_for(day),
-        author: config.id.clone(),
-        note: None,
-        took_minutes: took,
-        rev: config.tick(ctx.wall_ms()),
-        deleted: false,
-        extra: Map::new(),
-    };
+        ctx.at_for(day),
+        &config.id,
+        rev,
+    );
+    entry.took_minutes = took;
     let id = write_entry(&ctx.dir, &lock, entry, note.clone(), args.private, share)?;
     ctx.dir.write_config(&config, &lock)?;
 

@@ -1,7 +1,5 @@
 //! `safe pause`: pause one practice or all of them for a run of days.
 
-use serde_json::Map;
-
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{ALL_PRACTICES, Entry, Kind};
 use crate::error::{Error, Result};
@@ -43,20 +41,16 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
         Some(p) => known_practice(&ctx.dir.read_practices()?, &config.id, p)?.id,
         None => ALL_PRACTICES.to_string(),
     };
-    let entry = Entry {
-        id: uuid::Uuid::now_v7(),
-        kind: Kind::Pause,
-        practice: practice.clone(),
-        day: from,
-        until: Some(to),
-        at: ctx.at_for(from),
-        author: config.id.clone(),
-        note: None,
-        took_minutes: None,
-        rev: config.tick(ctx.wall_ms()),
-        deleted: false,
-        extra: Map::new(),
-    };
+    let rev = config.tick(ctx.wall_ms());
+    let mut entry = Entry::new(
+        Kind::Pause,
+        &practice,
+        from,
+        ctx.at_for(from),
+        &config.id,
+        rev,
+    );
+    entry.until = Some(to);
     let id = super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
     ctx.dir.write_config(&config, &lock)?;
     let what = if practice == ALL_PRACTICES {

@@ -1,7 +1,5 @@
 //! `safe skip`: mark a day as skipped on purpose, so it bridges a streak.
 
-use serde_json::Map;
-
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{Entry, Kind};
 use crate::error::{Error, Result};
@@ -39,20 +37,15 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
             practice.id
         )));
     }
-    let entry = Entry {
-        id: uuid::Uuid::now_v7(),
-        kind: Kind::Skip,
-        practice: practice.id.clone(),
+    let rev = config.tick(ctx.wall_ms());
+    let entry = Entry::new(
+        Kind::Skip,
+        &practice.id,
         day,
-        until: None,
-        at: ctx.at_for(day),
-        author: config.id.clone(),
-        note: None,
-        took_minutes: None,
-        rev: config.tick(ctx.wall_ms()),
-        deleted: false,
-        extra: Map::new(),
-    };
+        ctx.at_for(day),
+        &config.id,
+        rev,
+    );
     let id = super::log::write_entry(&ctx.dir, &lock, entry, None, false, false)?;
     ctx.dir.write_config(&config, &lock)?;
     writeln!(

@@ -127,6 +127,31 @@ impl<'de> serde::de::Visitor<'de> for EntryVisitor {
 }
 
 impl Entry {
+    /// A new entry with a fresh UUIDv7 id, made by `author` at `at`.
+    pub fn new(
+        kind: Kind,
+        practice: &str,
+        day: NaiveDate,
+        at: DateTime<FixedOffset>,
+        author: &str,
+        rev: Rev,
+    ) -> Self {
+        Entry {
+            id: Uuid::now_v7(),
+            kind,
+            practice: practice.to_string(),
+            day,
+            until: None,
+            at,
+            author: author.to_string(),
+            note: None,
+            took_minutes: None,
+            rev,
+            deleted: false,
+            extra: Map::new(),
+        }
+    }
+
     /// Turn the entry into a tombstone: it stays (so the delete wins a merge)
     /// but loses everything personal.
     pub fn tombstone(&mut self, rev: Rev) {

@@ -80,6 +80,18 @@ pub fn to_text<T: Serialize>(doc: &T) -> Vec<u8> {
 /// one, never a torn one: write a temporary file in the same directory, flush
 /// it to disk, rename it over the old file, then flush the directory entry.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = stage(path, bytes)?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("flush", tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
+    sync_dir(path.parent().expect("data files live in a directory"));
+    Ok(())
+}
+
+/// Write `bytes` to a private temporary file beside `path`, not yet flushed.
+fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let dir = path.parent().expect("data files live in a directory");
     ensure_dir(dir)?;
     let mut tmp = tempfile::Builder::new()
@@ -88,17 +100,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
     tmp.write_all(bytes)
         .map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("flush", tmp.path(), e))?;
     set_private(tmp.path(), 0o600)?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    // The rename is durable only once the directory is flushed too.
+    Ok(tmp)
+}
+
+/// A rename is durable only once its directory is flushed too.
+fn sync_dir(dir: &Path) {
     if let Ok(handle) = fs::File::open(dir) {
         let _ = handle.sync_all();
     }
-    Ok(())
 }
 
 /// Replace many files at once, each atomically, as an import does. Flushing
@@ -107,16 +117,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 pub fn write_many_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
-        let dir = path.parent().expect("data files live in a directory");
-        ensure_dir(dir)?;
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".tmp-")
-            .tempfile_in(dir)
-            .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-        tmp.write_all(bytes)
-            .map_err(|e| Error::io("write", tmp.path(), e))?;
-        set_private(tmp.path(), 0o600)?;
-        staged.push((tmp, path));
+        staged.push((stage(path, bytes)?, path));
     }
     let threads = 16.min(staged.len().max(1));
     let chunk = staged.len().div_ceil(threads).max(1);
@@ -144,11 +145,7 @@ pub fn write_many_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> 
             .map_err(|e| Error::io("replace", path, e.error))?;
         dirs.insert(path.parent().expect("a directory").to_path_buf());
     }
-    for dir in dirs {
-        if let Ok(handle) = fs::File::open(&dir) {
-            let _ = handle.sync_all();
-        }
-    }
+    dirs.iter().for_each(|dir| sync_dir(dir));
     Ok(())
 }
 
