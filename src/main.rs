@@ -9,9 +9,14 @@ fn main() -> ExitCode {
     // Completion scripts call back into the binary to list practices and ids.
     clap_complete::CompleteEnv::with_factory(safe::commands::completions::command).complete();
     let cli = safe::cli::Cli::parse();
-    let stdout = anstream::stdout();
-    let color = !matches!(stdout.current_choice(), anstream::ColorChoice::Never);
-    let mut out = stdout.lock();
+    // safe writes colour only when `color` says so, so stdout needs no
+    // filtering: a plain buffered writer keeps large outputs fast.
+    let color = !matches!(
+        anstream::AutoStream::choice(&std::io::stdout()),
+        anstream::ColorChoice::Never
+    );
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = safe::run(cli, &mut out, color)
         .and_then(|()| out.flush().map_err(safe::error::Error::from));
     match result {
