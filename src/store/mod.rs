@@ -154,7 +154,11 @@ impl DataDir {
         _lock: &Lock,
     ) -> Result<()> {
         doc.sort();
-        file::write(&self.month_path(side, month), doc)
+        file::write(&self.month_path(side, month), doc)?;
+        // Hand the new contents to the day cache, so statistics right after
+        // this change need not parse the month again.
+        cache::remember_written(self, side, month, doc);
+        Ok(())
     }
 
     /// The months that have a file on either side, oldest first.

@@ -1,0 +1,345 @@
+//! `safe stats`: counts, streaks and strength of my practices and an "Us"
+//! section, as a table or as the JSON object of DESIGN.md §5; and the streak
+//! line `safe log` ends with.
+
+use anstyle::Style;
+use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets};
+
+use super::Context;
+use super::period::{Period, PeriodArgs};
+use crate::domain::goal::Goal;
+use crate::domain::practice::Practice;
+use crate::domain::streak::StreakUnit;
+use crate::domain::summary::{self, DayRange, PersonRef, PracticeStats, Request, Stats, Us};
+use crate::domain::us::Trend;
+use crate::error::Result;
+use crate::render::sanitize::sanitize_line;
+use crate::store::cache::{Scope, day_index};
+use crate::store::config::Config;
+
+/// Streaks, strength and counts of your practices: this week by default.
+///
+/// For each practice you have logged: your goal, how often in the period,
+/// your current and best streak, and its strength, a score that grows with
+/// each practice and fades slowly when you miss (as in Loop Habit Tracker).
+/// Skipped and paused days keep streaks going and leave strength as it is.
+///
+/// "Us" shows the days you both practised and your repair moments, with how
+/// quickly repairs came compared with the period before. Nothing here ranks
+/// or compares one of you with the other.
+///
+/// --json prints a stable object for scripts; its fields are described in
+/// the README.
+///
+/// Examples:
+///   safe stats
+///   safe stats --month
+///   safe stats --since 2026-09-01 --until 2026-09-30
+///   safe stats --all --json | jq '.practices[] | {id, strength}'
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub period: PeriodArgs,
+    /// Print the JSON object (for scripts) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
+    let config = ctx.read_config()?;
+    let catalogue = ctx.dir.read_practices()?.catalogue(&config.id);
+    let period = args.period.resolve(ctx, config.week_start)?;
+    let index = day_index(&ctx.dir, &config.id, Scope::Mine)?;
+    // `--all` starts where the journal does.
+    let from = if period.all {
+        index.first_day().unwrap_or(ctx.today).min(period.to)
+    } else {
+        period.from
+    };
+    let range = Period {
+        from,
+        to: period.to,
+        all: false,
+    };
+    let previous = range.previous();
+    let me = PersonRef {
+        id: config.id.clone(),
+        name: config.name.clone(),
+    };
+    let stats = summary::stats(
+        &index,
+        Request {
+            me: &me,
+            week_start: config.week_start,
+            catalogue: &catalogue,
+            today: ctx.today,
+            period: DayRange {
+                from: range.from,
+                to: range.to,
+            },
+            previous: DayRange {
+                from: previous.from,
+                to: previous.to,
+            },
+        },
+    );
+    if args.json {
+        serde_json::to_writer_pretty(&mut *ctx.out, &stats).map_err(std::io::Error::from)?;
+        writeln!(ctx.out)?;
+        return Ok(());
+    }
+    let words = Words::of(&args.period, &stats);
+    render(ctx, &stats, &words)
+}
+
+/// The line `safe log` ends with: the practice's streak, gently worded, or
+/// `None` for a practice without a goal or without a current streak.
+pub fn streak_line(
+    ctx: &mut Context<'_>,
+    config: &Config,
+    practice: &Practice,
+) -> Result<Option<String>> {
+    if !practice.goal.has_streak() {
+        return Ok(None);
+    }
+    // The entry is already saved; a month that cannot be read now is not a
+    // reason to fail the log (history and stats will say what is wrong).
+    let Ok(index) = day_index(&ctx.dir, &config.id, Scope::Practice(&practice.id)) else {
+        return Ok(None);
+    };
+    let Some((run, this_week)) =
+        summary::practice_streak(&index, &config.id, practice, config.week_start, ctx.today)
+    else {
+        return Ok(None);
+    };
+    let id = sanitize_line(&practice.id);
+    let line = match practice.goal {
+        Goal::PerWeek(n) => {
+            let met = this_week >= u32::from(n);
+            let mut line = format!("{id}: {this_week} of {n} this week");
+            if met {
+                line.push_str(", goal met");
+            }
+            match run.current {
+                0 => {}
+                1 if met => line.push_str(" · week 1 of a new streak"),
+                1 => line.push_str(" · goal met last week"),
+                weeks => line.push_str(&format!(" · {weeks} weeks in a row")),
+            }
+            line
+        }
+        _ => match run.current {
+            0 => return Ok(None),
+            1 => format!("{id}: day 1 of a new streak"),
+            days => format!("{id}: {days} days in a row"),
+        },
+    };
+    Ok(Some(line))
+}
+
+/// How the period is named in sentences: "this week", "last week".
+struct Words {
+    title: String,
+    /// "this week", "in these 10 days", "in all".
+    now: String,
+    /// "last week", or `None` when there is nothing before to compare with.
+    before: Option<String>,
+}
+
+impl Words {
+    fn of(args: &PeriodArgs, stats: &Stats) -> Words {
+        let (from, to) = (stats.period.from, stats.period.to);
+        let (title, now, before) = if args.all {
+            (
+                format!("Since {}", from.format("%-d %b %Y")),
+                "in all".to_string(),
+                None,
+            )
+        } else if args.since.is_some() {
+            let days = (to - from).num_days() + 1;
+            let title = format!(
+                "{} to {}",
+                from.format("%a %-d %b %Y"),
+                to.format("%a %-d %b %Y")
+            );
+            let plural = if days == 1 { "day" } else { "days" };
+            (
+                title,
+                format!("in these {days} {plural}"),
+                Some(format!("the {days} {plural} before")),
+            )
+        } else if args.month {
+            (
+                format!("This month, {}", from.format("%B %Y")),
+                "this month".to_string(),
+                Some("last month".to_string()),
+            )
+        } else if args.year {
+            (
+                format!("This year, {}", from.format("%Y")),
+                "this year".to_string(),
+                Some("last year".to_string()),
+            )
+        } else {
+            let title = format!(
+                "This week, {} to {}",
+                from.format("%a %-d %b"),
+                to.format("%a %-d %b %Y")
+            );
+            (
+                title,
+                "this week".to_string(),
+                Some("last week".to_string()),
+            )
+        };
+        Words { title, now, before }
+    }
+}
+
+fn render(ctx: &mut Context<'_>, stats: &Stats, words: &Words) -> Result<()> {
+    let bold = if ctx.color {
+        Style::new().bold()
+    } else {
+        Style::new()
+    };
+    writeln!(ctx.out, "{bold}{}{bold:#}", words.title)?;
+    writeln!(ctx.out)?;
+    if stats.practices.is_empty() {
+        writeln!(
+            ctx.out,
+            "Nothing logged yet. `safe log appreciation` records your first practice."
+        )?;
+    } else {
+        writeln!(ctx.out, "{}", table(&stats.practices))?;
+    }
+    writeln!(ctx.out)?;
+    writeln!(ctx.out, "{bold}Us{bold:#}")?;
+    for line in us_lines(&stats.us, words) {
+        writeln!(ctx.out, "  {line}")?;
+    }
+    Ok(())
+}
+
+fn table(practices: &[PracticeStats]) -> Table {
+    let mut table = Table::new();
+    table.load_preset(presets::NOTHING);
+    // Fit the terminal; a terminal that reports no usable width (some
+    // pseudo-terminals say 0 columns), or none at all, gets the table whole.
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse::<u16>().ok())
+        .or_else(|| table.width());
+    match width {
+        Some(width) if width >= 40 => {
+            table
+                .set_width(width)
+                .set_content_arrangement(ContentArrangement::Dynamic);
+        }
+        _ => {
+            table.set_content_arrangement(ContentArrangement::Disabled);
+        }
+    }
+    table.set_header(vec![
+        "practice", "goal", "count", "streak", "best", "strength",
+    ]);
+    for p in practices {
+        let mut count = p.count.to_string();
+        if let Goal::PerWeek(n) = p.goal {
+            count.push_str(&format!(" · {} of {n} this week", p.days_this_week));
+        }
+        let unit = p.streak_unit.unwrap_or(StreakUnit::Day);
+        let streak = |n: Option<u32>| n.map_or_else(|| "–".to_string(), |n| run_length(n, unit));
+        let strength = p
+            .strength
+            .map_or_else(|| "–".to_string(), |s| format!("{:.0}%", s * 100.0));
+        table.add_row(vec![
+            sanitize_line(&p.id).into_owned(),
+            p.goal.to_string(),
+            count,
+            streak(p.current_streak),
+            streak(p.best_streak),
+            strength,
+        ]);
+    }
+    // On a narrow terminal only the count column wraps: names, goals and
+    // numbers stay whole.
+    for (index, column) in table.column_iter_mut().enumerate() {
+        if index == 2 {
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(12)));
+        } else {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
+        if index == 5 {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
+}
+
+/// "1 day", "6 days", "4 weeks".
+fn run_length(n: u32, unit: StreakUnit) -> String {
+    let word = match (unit, n) {
+        (StreakUnit::Day, 1) => "day",
+        (StreakUnit::Day, _) => "days",
+        (StreakUnit::Week, 1) => "week",
+        (StreakUnit::Week, _) => "weeks",
+    };
+    format!("{n} {word}")
+}
+
+/// The "Us" section in words: about the two of you, never one against the other.
+fn us_lines(us: &Us, words: &Words) -> Vec<String> {
+    let mut lines = Vec::new();
+    if us.with_partner {
+        let days = match us.together_days {
+            0 => format!(
+                "No days together yet {}; any small practice from each of you counts.",
+                words.now
+            ),
+            1 => format!("You both practised on 1 day {}.", words.now),
+            n => format!("You both practised on {n} days {}.", words.now),
+        };
+        lines.push(days);
+        match us.together_streak {
+            0 => {}
+            1 => lines.push("Your latest day together was today or yesterday.".to_string()),
+            n => lines.push(format!("That is {n} days in a row together.")),
+        }
+    } else {
+        lines.push(
+            "Sync with your partner to see your days together (`safe sync --remote URL`)."
+                .to_string(),
+        );
+    }
+    let repairs = &us.repairs;
+    let mut line = match repairs.count {
+        0 => format!("No repair moments logged {}", words.now),
+        1 => format!("1 repair moment {}", words.now),
+        n => format!("{n} repair moments {}", words.now),
+    };
+    if let Some(median) = repairs.median_took_minutes {
+        let took = super::describe_minutes(median.round() as u32);
+        line.push_str(&if repairs.count == 1 {
+            format!(", repaired in {took}")
+        } else {
+            format!(", repaired in {took} at the median")
+        });
+        if let (Some(before), Some(previous)) =
+            (&words.before, repairs.previous_median_took_minutes)
+        {
+            let then = super::describe_minutes(previous.round() as u32);
+            match Trend::between(Some(previous), Some(median)) {
+                Trend::Faster => line.push_str(&format!(": faster than {before} ({then})")),
+                Trend::Same => line.push_str(&format!(": as quick as {before}")),
+                Trend::Slower => {
+                    line.push_str(&format!(" ({before}: {then}); every repair counts"))
+                }
+                Trend::Unknown => {}
+            }
+        }
+    }
+    line.push('.');
+    lines.push(line);
+    lines
+}

@@ -1,0 +1,147 @@
+//! `safe today`: what I logged today, the daily practices still open, and
+//! how far along this week's goals are; or one short line for a prompt.
+
+use anstyle::{AnsiColor, Style};
+
+use super::Context;
+use crate::domain::summary::{self, TodayView};
+use crate::error::Result;
+use crate::render::sanitize::sanitize_line;
+use crate::store::cache::{Scope, day_index};
+
+/// What you did today and what is still open.
+///
+/// Lists what you logged today, the daily practices not yet done (skipped
+/// and paused ones rest), and how far along your weekly goals are. --short
+/// prints one line, for a shell prompt.
+///
+/// Examples:
+///   safe today
+///   safe today --short        # safe: 2 done · 2 open
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct TodayArgs {
+    /// One short line, for a shell prompt.
+    #[arg(long)]
+    pub short: bool,
+}
+
+pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
+    let config = ctx.read_config()?;
+    let catalogue = ctx.dir.read_practices()?.catalogue(&config.id);
+    let index = day_index(&ctx.dir, &config.id, Scope::Mine)?;
+    let view = summary::today(&index, &config.id, &catalogue, config.week_start, ctx.today);
+    if args.short {
+        return short(ctx, &view);
+    }
+    let about = |id: &str| {
+        catalogue
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| sanitize_line(&p.about).into_owned())
+    };
+    let (bold, done, dim) = styles(ctx.color);
+
+    writeln!(
+        ctx.out,
+        "{bold}Today, {}{bold:#}",
+        ctx.today.format("%A %-d %B")
+    )?;
+    if view.done.is_empty() {
+        writeln!(
+            ctx.out,
+            "  Nothing logged yet today. `safe log <PRACTICE>` when you are ready."
+        )?;
+    }
+    for (id, count) in &view.done {
+        let times = if *count > 1 {
+            format!(" ×{count}")
+        } else {
+            String::new()
+        };
+        writeln!(ctx.out, "  {done}✓{done:#} {}{times}", sanitize_line(id))?;
+    }
+
+    if !view.open.is_empty() {
+        writeln!(ctx.out)?;
+        writeln!(ctx.out, "{bold}Still open today{bold:#}")?;
+        let width = view
+            .open
+            .iter()
+            .map(|id| id.chars().count())
+            .max()
+            .unwrap_or(0);
+        for id in &view.open {
+            let id_text = sanitize_line(id);
+            match about(id) {
+                Some(about) => writeln!(ctx.out, "  ○ {id_text:<width$}  {dim}{about}{dim:#}")?,
+                None => writeln!(ctx.out, "  ○ {id_text}")?,
+            }
+        }
+    } else if !view.done.is_empty() {
+        writeln!(ctx.out)?;
+        writeln!(ctx.out, "Every daily practice is done or resting today.")?;
+    }
+    if !view.resting.is_empty() {
+        let names: Vec<String> = view
+            .resting
+            .iter()
+            .map(|id| sanitize_line(id).into_owned())
+            .collect();
+        writeln!(
+            ctx.out,
+            "  {dim}Resting today (skipped or paused): {}{dim:#}",
+            names.join(", ")
+        )?;
+    }
+
+    if !view.weekly.is_empty() {
+        writeln!(ctx.out)?;
+        writeln!(ctx.out, "{bold}This week{bold:#}")?;
+        let width = view
+            .weekly
+            .iter()
+            .map(|w| w.practice.chars().count())
+            .max()
+            .unwrap_or(0);
+        for week in &view.weekly {
+            let mark = if week.met() {
+                format!(" {done}✓{done:#}")
+            } else {
+                String::new()
+            };
+            let id_text = sanitize_line(&week.practice);
+            writeln!(
+                ctx.out,
+                "  {id_text:<width$}  {} of {}{mark}",
+                week.days, week.goal
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One line for a prompt: "safe: 2 done · 2 open".
+fn short(ctx: &mut Context<'_>, view: &TodayView) -> Result<()> {
+    let (_, done, _) = styles(ctx.color);
+    writeln!(
+        ctx.out,
+        "safe: {done}{} done{done:#} · {} open",
+        view.done.len(),
+        view.open.len()
+    )?;
+    Ok(())
+}
+
+/// Bold headings, green ticks, dim descriptions; all plain without colour.
+fn styles(color: bool) -> (Style, Style, Style) {
+    if color {
+        (
+            Style::new().bold(),
+            Style::new().fg_color(Some(AnsiColor::Green.into())),
+            Style::new().dimmed(),
+        )
+    } else {
+        (Style::new(), Style::new(), Style::new())
+    }
+}

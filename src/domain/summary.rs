@@ -1,0 +1,1023 @@
+//! Summaries: the numbers behind `safe stats`, `safe today`, `safe calendar`
+//! and the streak line of `safe log`, computed from a [`DayIndex`] of the
+//! journal. Pure: the caller says what "today" is, and rendering is elsewhere.
+//!
+//! Couple-level figures are about *us* only (days we both practised, repair
+//! moments); nothing here totals, ranks or compares one partner with the
+//! other (DESIGN.md §1, principle 2).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use serde::{Serialize, Serializer};
+
+use super::entry::ALL_PRACTICES;
+use super::goal::{Goal, WeekStart};
+use super::practice::Practice;
+use super::streak::{Streak, StreakUnit, days_this_week, streak};
+use super::strength::strength;
+use super::us::{median, together_days, together_streak};
+
+/// The practice whose entries are repair moments.
+pub const REPAIR: &str = "repair";
+
+/// The days something happened, ascending and distinct, with how many
+/// entries fell on each. `days` alone is what streaks and strength read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub days: Vec<NaiveDate>,
+    pub counts: Vec<u32>,
+}
+
+impl Tally {
+    /// Add `count` entries on `day`. Days may come in any order; call
+    /// [`Tally::finish`] before reading.
+    pub fn add(&mut self, day: NaiveDate, count: u32) {
+        if self.days.last() == Some(&day) {
+            *self.counts.last_mut().expect("parallel") += count;
+        } else {
+            self.days.push(day);
+            self.counts.push(count);
+        }
+    }
+
+    /// Sort by day and merge repeated days. Cheap when already in order, as
+    /// it is when months are added oldest first.
+    pub fn finish(&mut self) {
+        if self.days.windows(2).all(|w| w[0] < w[1]) {
+            return;
+        }
+        let mut pairs: Vec<(NaiveDate, u32)> = self
+            .days
+            .iter()
+            .copied()
+            .zip(self.counts.iter().copied())
+            .collect();
+        pairs.sort_by_key(|p| p.0);
+        let mut merged = Tally::default();
+        for (day, count) in pairs {
+            merged.add(day, count);
+        }
+        *self = merged;
+    }
+
+    /// Entries on days in `from..=to`.
+    pub fn total_between(&self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let start = self.days.partition_point(|d| *d < from);
+        let end = self.days.partition_point(|d| *d <= to).max(start);
+        self.counts[start..end].iter().sum()
+    }
+
+    /// Entries on `day`.
+    pub fn on(&self, day: NaiveDate) -> u32 {
+        self.days.binary_search(&day).map_or(0, |i| self.counts[i])
+    }
+}
+
+/// A run of paused days, for one practice or for all ([`ALL_PRACTICES`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pause {
+    pub practice: String,
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+}
+
+/// A repair moment and, when given, the minutes from rupture to repair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repair {
+    pub day: NaiveDate,
+    pub took_minutes: Option<u32>,
+}
+
+/// One person's journal boiled down to days.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonDays {
+    /// Practice id -> the days it was logged.
+    pub logged: BTreeMap<String, Tally>,
+    /// Practice id -> the days skipped on purpose, ascending.
+    pub skipped: BTreeMap<String, Vec<NaiveDate>>,
+    pub paused: Vec<Pause>,
+    /// Repair moments, ascending by day.
+    pub repairs: Vec<Repair>,
+    /// Days on which any practice was logged, ascending and distinct: the
+    /// days "us" figures are made of. Filled in by [`PersonDays::finish`].
+    pub active: Vec<NaiveDate>,
+}
+
+impl PersonDays {
+    /// Sort everything after adding in any order, and work out `active`
+    /// from the logged days.
+    pub fn finish(&mut self) {
+        // Merging the sorted lists one by one is linear in the days, far
+        // cheaper than sorting them all together.
+        self.logged.values_mut().for_each(Tally::finish);
+        self.active = self
+            .logged
+            .values()
+            .fold(Vec::new(), |days, tally| merge_distinct(&days, &tally.days));
+        self.sort();
+    }
+
+    /// Sort everything after adding in any order, keeping `active` as given
+    /// (for a builder that knows it more cheaply than [`PersonDays::finish`]).
+    pub fn sort(&mut self) {
+        self.logged.values_mut().for_each(Tally::finish);
+        for days in self
+            .skipped
+            .values_mut()
+            .chain(std::iter::once(&mut self.active))
+        {
+            if !days.is_sorted() {
+                days.sort_unstable();
+            }
+            days.dedup();
+        }
+        self.paused.sort_by_key(|p| (p.from, p.until));
+        self.repairs.sort_by_key(|r| (r.day, r.took_minutes));
+    }
+
+    /// Days that bridge `practice`'s streak: skipped, or paused (for it or
+    /// for everything), up to `today`; ascending and distinct.
+    pub fn bridged(&self, practice: &str, today: NaiveDate) -> Vec<NaiveDate> {
+        let mut days: Vec<NaiveDate> = self
+            .skipped
+            .get(practice)
+            .map_or_else(Vec::new, Clone::clone);
+        for pause in self
+            .paused
+            .iter()
+            .filter(|p| p.practice == practice || p.practice == ALL_PRACTICES)
+        {
+            days.extend(
+                pause
+                    .from
+                    .iter_days()
+                    .take_while(|d| *d <= pause.until && *d <= today),
+            );
+        }
+        days.sort_unstable();
+        days.dedup();
+        days
+    }
+
+    /// The days `practice` was logged; empty if never.
+    pub fn logged_days(&self, practice: &str) -> &[NaiveDate] {
+        self.logged.get(practice).map_or(&[], |t| &t.days)
+    }
+}
+
+/// The union of two ascending, distinct lists of days.
+fn merge_distinct(a: &[NaiveDate], b: &[NaiveDate]) -> Vec<NaiveDate> {
+    let mut out = Vec::with_capacity(a.len().max(b.len()));
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// The journal as statistics need it: per person, what happened on which
+/// days. Built by the store (from the month files or its cache); the entries'
+/// ids, notes and times are not needed here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayIndex {
+    pub people: BTreeMap<String, PersonDays>,
+}
+
+impl DayIndex {
+    /// The days of `person`; empty if they have none.
+    pub fn person(&self, person: &str) -> &PersonDays {
+        static NOBODY: std::sync::OnceLock<PersonDays> = std::sync::OnceLock::new();
+        self.people
+            .get(person)
+            .unwrap_or_else(|| NOBODY.get_or_init(PersonDays::default))
+    }
+
+    /// Everyone but `me`: after a sync, my partner.
+    pub fn others<'a>(&'a self, me: &'a str) -> impl Iterator<Item = &'a PersonDays> + 'a {
+        self.people
+            .iter()
+            .filter(move |(id, _)| id.as_str() != me)
+            .map(|(_, days)| days)
+    }
+
+    /// The first day of the journal: the earliest entry of anyone.
+    pub fn first_day(&self) -> Option<NaiveDate> {
+        self.people
+            .values()
+            .flat_map(|p| {
+                // `active` holds the logged days even of an index built
+                // without everyone's practices one by one.
+                let logged = p
+                    .logged
+                    .values()
+                    .filter_map(|t| t.days.first().copied())
+                    .chain(p.active.first().copied());
+                let skipped = p.skipped.values().filter_map(|d| d.first().copied());
+                let paused = p.paused.iter().map(|x| x.from);
+                logged.chain(skipped).chain(paused).collect::<Vec<_>>()
+            })
+            .min()
+    }
+}
+
+/// A range of days, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DayRange {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl DayRange {
+    pub fn contains(&self, day: NaiveDate) -> bool {
+        self.from <= day && day <= self.to
+    }
+}
+
+/// Who the statistics are for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PersonRef {
+    pub id: String,
+    pub name: String,
+}
+
+/// Everything `safe stats` shows; serialises to the object of DESIGN.md §5
+/// (field names are part of the interface).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub today: NaiveDate,
+    pub period: DayRange,
+    pub person: PersonRef,
+    pub practices: Vec<PracticeStats>,
+    pub us: Us,
+}
+
+/// One of my practices: counts over the period, streak and strength as of today.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PracticeStats {
+    pub id: String,
+    pub goal: Goal,
+    /// Entries in the period.
+    pub count: u32,
+    pub current_streak: Option<u32>,
+    pub best_streak: Option<u32>,
+    pub streak_unit: Option<StreakUnit>,
+    #[serde(serialize_with = "six_decimals")]
+    pub strength: Option<f64>,
+    /// Distinct days logged this week, for "2 of 3 this week".
+    #[serde(skip)]
+    pub days_this_week: u32,
+}
+
+/// The two of us together.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Us {
+    /// Days in the period on which we both logged something.
+    pub together_days: u32,
+    /// Such days in a row, as of today.
+    pub together_streak: u32,
+    pub repairs: Repairs,
+    /// Whether there is a partner's data at all (after a first sync).
+    #[serde(skip)]
+    pub with_partner: bool,
+}
+
+/// Repair moments of either of us.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repairs {
+    /// In the period.
+    pub count: u32,
+    /// Median minutes from rupture to repair, in the period.
+    #[serde(serialize_with = "minutes")]
+    pub median_took_minutes: Option<f64>,
+    /// The same median over the previous period of equal length.
+    #[serde(serialize_with = "minutes")]
+    pub previous_median_took_minutes: Option<f64>,
+}
+
+/// What `stats` is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub me: &'a PersonRef,
+    pub week_start: WeekStart,
+    /// My practices, as `PracticesDoc::catalogue` gives them.
+    pub catalogue: &'a [Practice],
+    pub today: NaiveDate,
+    pub period: DayRange,
+    /// The period of equal length before `period`, for the repair trend.
+    pub previous: DayRange,
+}
+
+/// The statistics of `safe stats`.
+///
+/// Practices I never logged are left out, and so are retired ones with
+/// nothing in the period. Counts and medians cover the period; streaks and
+/// strength are as of `today`.
+pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
+    let mine = index.person(&req.me.id);
+    let today = req.today;
+    let mut practices = Vec::new();
+    let known: BTreeSet<&str> = req.catalogue.iter().map(|p| p.id.as_str()).collect();
+    // Practices I logged that this binary does not know (a newer partner's,
+    // say) are still mine to see, without a goal.
+    let unknown = mine
+        .logged
+        .keys()
+        .filter(|id| !known.contains(id.as_str()))
+        .map(|id| (id.as_str(), Goal::None, false));
+    let all = req
+        .catalogue
+        .iter()
+        .map(|p| (p.id.as_str(), p.goal, p.retired))
+        .chain(unknown);
+    for (id, goal, retired) in all {
+        let Some(tally) = mine.logged.get(id) else {
+            continue;
+        };
+        if tally.days.is_empty() {
+            continue;
+        }
+        let count = tally.total_between(req.period.from, req.period.to);
+        if retired && count == 0 {
+            continue;
+        }
+        let bridged = if goal.has_streak() {
+            mine.bridged(id, today)
+        } else {
+            Vec::new()
+        };
+        let run: Option<Streak> = streak(goal, &tally.days, &bridged, req.week_start, today);
+        practices.push(PracticeStats {
+            id: id.to_string(),
+            goal,
+            count,
+            current_streak: run.map(|s| s.current),
+            best_streak: run.map(|s| s.best),
+            streak_unit: run.map(|s| s.unit),
+            strength: strength(goal, &tally.days, &bridged, today),
+            days_this_week: days_this_week(&tally.days, req.week_start, today),
+        });
+    }
+    Stats {
+        today,
+        period: req.period,
+        person: req.me.clone(),
+        practices,
+        us: us(index, &req.me.id, today, req.period, req.previous),
+    }
+}
+
+fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: DayRange) -> Us {
+    let mine = &index.person(me).active;
+    // In practice there is one partner; more (a shared directory, say) are
+    // taken together, never one against another.
+    let theirs = index
+        .others(me)
+        .fold(Vec::new(), |days, p| merge_distinct(&days, &p.active));
+    let with_partner = index.others(me).next().is_some();
+    let repairs: Vec<Repair> = index
+        .people
+        .values()
+        .flat_map(|p| p.repairs.iter().copied())
+        .collect();
+    let took = |range: DayRange| -> Vec<u32> {
+        repairs
+            .iter()
+            .filter(|r| range.contains(r.day))
+            .filter_map(|r| r.took_minutes)
+            .collect()
+    };
+    Us {
+        together_days: together_days(mine, &theirs, period.from, period.to),
+        together_streak: together_streak(mine, &theirs, today),
+        repairs: Repairs {
+            count: repairs.iter().filter(|r| period.contains(r.day)).count() as u32,
+            median_took_minutes: median(&took(period)),
+            previous_median_took_minutes: median(&took(previous)),
+        },
+        with_partner,
+    }
+}
+
+/// One practice's streak as of today and the days logged this week, for the
+/// line `safe log` ends with. `None` for a goal-less practice.
+pub fn practice_streak(
+    index: &DayIndex,
+    me: &str,
+    practice: &Practice,
+    week_start: WeekStart,
+    today: NaiveDate,
+) -> Option<(Streak, u32)> {
+    let mine = index.person(me);
+    let logged = mine.logged_days(&practice.id);
+    let bridged = mine.bridged(&practice.id, today);
+    let run = streak(practice.goal, logged, &bridged, week_start, today)?;
+    Some((run, days_this_week(logged, week_start, today)))
+}
+
+/// What `safe today` shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TodayView {
+    /// Practices I logged today, in catalogue order, with how many times.
+    pub done: Vec<(String, u32)>,
+    /// Daily practices not yet logged, skipped or paused today.
+    pub open: Vec<String>,
+    /// Daily practices skipped or paused today, so they are not open.
+    pub resting: Vec<String>,
+    /// N/week practices and how far along this week is.
+    pub weekly: Vec<WeekProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WeekProgress {
+    pub practice: String,
+    /// Distinct days logged this week.
+    pub days: u32,
+    pub goal: u8,
+}
+
+impl WeekProgress {
+    pub fn met(&self) -> bool {
+        self.days >= u32::from(self.goal)
+    }
+}
+
+/// Today at a glance. Retired practices are not offered as open or weekly.
+pub fn today(
+    index: &DayIndex,
+    me: &str,
+    catalogue: &[Practice],
+    week_start: WeekStart,
+    today: NaiveDate,
+) -> TodayView {
+    let mine = index.person(me);
+    let mut view = TodayView::default();
+    let known: BTreeSet<&str> = catalogue.iter().map(|p| p.id.as_str()).collect();
+    let order = catalogue.iter().map(|p| p.id.as_str()).chain(
+        mine.logged
+            .keys()
+            .map(String::as_str)
+            .filter(|id| !known.contains(id)),
+    );
+    for id in order {
+        let n = mine.logged.get(id).map_or(0, |t| t.on(today));
+        if n > 0 {
+            view.done.push((id.to_string(), n));
+        }
+    }
+    for p in catalogue.iter().filter(|p| !p.retired) {
+        let logged = mine.logged.get(&p.id).map_or(0, |t| t.on(today)) > 0;
+        match p.goal {
+            Goal::Daily if logged => {}
+            Goal::Daily if mine.bridged(&p.id, today).last() == Some(&today) => {
+                view.resting.push(p.id.clone())
+            }
+            Goal::Daily => view.open.push(p.id.clone()),
+            Goal::PerWeek(n) => view.weekly.push(WeekProgress {
+                practice: p.id.clone(),
+                days: days_this_week(mine.logged_days(&p.id), week_start, today),
+                goal: n,
+            }),
+            Goal::None => {}
+        }
+    }
+    view
+}
+
+/// Whose days a calendar counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whose {
+    /// My entries per day.
+    Me,
+    /// How many of us logged on each day (0, 1 or 2): no per-partner split.
+    Us,
+}
+
+/// Counts per day in `range` for a calendar: entries of `practice` (or of any
+/// practice). Days with nothing are left out.
+pub fn day_counts(
+    index: &DayIndex,
+    me: &str,
+    practice: Option<&str>,
+    whose: Whose,
+    range: DayRange,
+) -> BTreeMap<NaiveDate, u32> {
+    let tallies = |person: &'_ PersonDays| -> Vec<Tally> {
+        person
+            .logged
+            .iter()
+            .filter(|(id, _)| practice.is_none_or(|p| p == id.as_str()))
+            .map(|(_, t)| t.clone())
+            .collect()
+    };
+    let mut counts: BTreeMap<NaiveDate, u32> = BTreeMap::new();
+    match whose {
+        Whose::Me => {
+            for tally in tallies(index.person(me)) {
+                for (day, n) in tally
+                    .days
+                    .iter()
+                    .zip(&tally.counts)
+                    .filter(|(d, _)| range.contains(**d))
+                {
+                    *counts.entry(*day).or_default() += n;
+                }
+            }
+        }
+        Whose::Us => {
+            for person in index.people.values() {
+                let days: BTreeSet<NaiveDate> = tallies(person)
+                    .iter()
+                    .flat_map(|t| t.days.iter().copied())
+                    .filter(|d| range.contains(*d))
+                    .collect();
+                for day in days {
+                    *counts.entry(day).or_default() += 1;
+                }
+            }
+        }
+    }
+    counts
+}
+
+/// Strength in JSON: six decimals are plenty, and keep the output stable.
+fn six_decimals<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) => serializer.serialize_f64((v * 1e6).round() / 1e6),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// A median of minutes: a whole number when it is one (45, not 45.0), else
+/// the half an even count can give (52.5).
+fn minutes<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(v) if v.fract() == 0.0 && *v >= 0.0 && *v <= u32::MAX as f64 => {
+            serializer.serialize_u64(*v as u64)
+        }
+        Some(v) => serializer.serialize_f64(*v),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::practice::PracticesDoc;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn range(from: &str, to: &str) -> Vec<NaiveDate> {
+        d(from).iter_days().take_while(|x| *x <= d(to)).collect()
+    }
+
+    /// A small journal built entry by entry, in any order.
+    #[derive(Default)]
+    struct Builder(DayIndex);
+
+    impl Builder {
+        fn log(mut self, who: &str, practice: &str, days: &[NaiveDate]) -> Self {
+            let person = self.0.people.entry(who.into()).or_default();
+            for day in days {
+                person
+                    .logged
+                    .entry(practice.into())
+                    .or_default()
+                    .add(*day, 1);
+                if practice == REPAIR {
+                    person.repairs.push(Repair {
+                        day: *day,
+                        took_minutes: None,
+                    });
+                }
+            }
+            self
+        }
+        fn repair(mut self, who: &str, day: &str, took: u32) -> Self {
+            let person = self.0.people.entry(who.into()).or_default();
+            person
+                .logged
+                .entry(REPAIR.into())
+                .or_default()
+                .add(d(day), 1);
+            person.repairs.push(Repair {
+                day: d(day),
+                took_minutes: Some(took),
+            });
+            self
+        }
+        fn skip(mut self, who: &str, practice: &str, day: &str) -> Self {
+            self.0
+                .people
+                .entry(who.into())
+                .or_default()
+                .skipped
+                .entry(practice.into())
+                .or_default()
+                .push(d(day));
+            self
+        }
+        fn pause(mut self, who: &str, practice: &str, from: &str, until: &str) -> Self {
+            self.0
+                .people
+                .entry(who.into())
+                .or_default()
+                .paused
+                .push(Pause {
+                    practice: practice.into(),
+                    from: d(from),
+                    until: d(until),
+                });
+            self
+        }
+        fn build(mut self) -> DayIndex {
+            self.0.people.values_mut().for_each(PersonDays::finish);
+            self.0
+        }
+    }
+
+    fn me() -> PersonRef {
+        PersonRef {
+            id: "a".into(),
+            name: "Alex".into(),
+        }
+    }
+
+    /// Stats for "a" on Friday 2026-11-27, this week (Mon 23 to Sun 29).
+    fn week_stats(index: &DayIndex) -> Stats {
+        let catalogue = PracticesDoc::default().catalogue("a");
+        let person = me();
+        stats(
+            index,
+            Request {
+                me: &person,
+                week_start: WeekStart::Monday,
+                catalogue: &catalogue,
+                today: d("2026-11-27"),
+                period: DayRange {
+                    from: d("2026-11-23"),
+                    to: d("2026-11-29"),
+                },
+                previous: DayRange {
+                    from: d("2026-11-16"),
+                    to: d("2026-11-22"),
+                },
+            },
+        )
+    }
+
+    fn practice<'a>(stats: &'a Stats, id: &str) -> &'a PracticeStats {
+        stats
+            .practices
+            .iter()
+            .find(|p| p.id == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    }
+
+    #[test]
+    fn tallies_merge_days_in_any_order() {
+        let mut t = Tally::default();
+        for day in ["2026-11-03", "2026-11-01", "2026-11-03", "2026-11-02"] {
+            t.add(d(day), 1);
+        }
+        t.finish();
+        assert_eq!(
+            t.days,
+            vec![d("2026-11-01"), d("2026-11-02"), d("2026-11-03")]
+        );
+        assert_eq!(t.counts, vec![1, 1, 2]);
+        assert_eq!(t.total_between(d("2026-11-02"), d("2026-11-30")), 3);
+        assert_eq!(t.on(d("2026-11-03")), 2);
+        assert_eq!(t.on(d("2026-11-04")), 0);
+    }
+
+    #[test]
+    fn practice_figures() {
+        struct Case {
+            name: &'static str,
+            index: DayIndex,
+            practice: &'static str,
+            count: u32,
+            current: Option<u32>,
+            best: Option<u32>,
+        }
+        let cases = [
+            Case {
+                name: "six days in a row, four this week",
+                index: Builder::default()
+                    .log("a", "appreciation", &range("2026-11-22", "2026-11-27"))
+                    .build(),
+                practice: "appreciation",
+                count: 5,
+                current: Some(6),
+                best: Some(6),
+            },
+            Case {
+                name: "a skip bridges",
+                index: Builder::default()
+                    .log("a", "appreciation", &range("2026-11-20", "2026-11-24"))
+                    .skip("a", "appreciation", "2026-11-25")
+                    .log("a", "appreciation", &range("2026-11-26", "2026-11-27"))
+                    .build(),
+                practice: "appreciation",
+                count: 4,
+                current: Some(7),
+                best: Some(7),
+            },
+            Case {
+                name: "a pause of everything bridges",
+                index: Builder::default()
+                    .log("a", "check-in", &range("2026-11-01", "2026-11-10"))
+                    .pause("a", "*", "2026-11-11", "2026-11-24")
+                    .log("a", "check-in", &range("2026-11-25", "2026-11-26"))
+                    .build(),
+                practice: "check-in",
+                count: 2,
+                current: Some(12),
+                best: Some(12),
+            },
+            Case {
+                name: "a pause of another practice does not",
+                index: Builder::default()
+                    .log("a", "check-in", &range("2026-11-01", "2026-11-10"))
+                    .pause("a", "date", "2026-11-11", "2026-11-24")
+                    .log("a", "check-in", &range("2026-11-25", "2026-11-26"))
+                    .build(),
+                practice: "check-in",
+                count: 2,
+                current: Some(2),
+                best: Some(10),
+            },
+            Case {
+                name: "goal-less practices count only",
+                index: Builder::default()
+                    .log("a", "long-kiss", &range("2026-11-26", "2026-11-27"))
+                    .build(),
+                practice: "long-kiss",
+                count: 2,
+                current: None,
+                best: None,
+            },
+            Case {
+                name: "my partner's days are not mine",
+                index: Builder::default()
+                    .log("a", "appreciation", &[d("2026-11-27")])
+                    .log("b", "appreciation", &range("2026-11-01", "2026-11-27"))
+                    .build(),
+                practice: "appreciation",
+                count: 1,
+                current: Some(1),
+                best: Some(1),
+            },
+        ];
+        for case in cases {
+            let stats = week_stats(&case.index);
+            let p = practice(&stats, case.practice);
+            assert_eq!(p.count, case.count, "{}: count", case.name);
+            assert_eq!(p.current_streak, case.current, "{}: current", case.name);
+            assert_eq!(p.best_streak, case.best, "{}: best", case.name);
+            assert_eq!(
+                p.strength.is_some(),
+                case.current.is_some(),
+                "{}: strength",
+                case.name
+            );
+        }
+    }
+
+    #[test]
+    fn weekly_goals_count_weeks() {
+        // Three days a week for three weeks, and two so far this week.
+        let mut days = Vec::new();
+        for monday in ["2026-11-02", "2026-11-09", "2026-11-16"] {
+            let m = d(monday);
+            days.extend([m, m + chrono::Days::new(2), m + chrono::Days::new(4)]);
+        }
+        days.extend([d("2026-11-23"), d("2026-11-25")]);
+        let stats = week_stats(&Builder::default().log("a", "stress-talk", &days).build());
+        let p = practice(&stats, "stress-talk");
+        assert_eq!(
+            (p.current_streak, p.streak_unit),
+            (Some(3), Some(StreakUnit::Week))
+        );
+        assert_eq!(p.days_this_week, 2);
+        assert_eq!(p.count, 2);
+    }
+
+    #[test]
+    fn practices_never_logged_are_left_out() {
+        let stats = week_stats(
+            &Builder::default()
+                .log("a", "appreciation", &[d("2026-11-27")])
+                .build(),
+        );
+        assert_eq!(
+            stats
+                .practices
+                .iter()
+                .map(|p| p.id.as_str())
+                .collect::<Vec<_>>(),
+            vec!["appreciation"]
+        );
+    }
+
+    #[test]
+    fn strength_matches_loop_for_twenty_days() {
+        // The reference value of strength.rs: 20 daily days in a row.
+        let index = Builder::default()
+            .log("a", "appreciation", &range("2026-11-08", "2026-11-27"))
+            .build();
+        let s = practice(&week_stats(&index), "appreciation")
+            .strength
+            .unwrap();
+        assert!((s - 0.655_747_637).abs() < 1e-9, "{s}");
+    }
+
+    #[test]
+    fn together_needs_both_of_us() {
+        let index = Builder::default()
+            .log("a", "appreciation", &range("2026-11-20", "2026-11-27"))
+            .log("b", "gentle-touch", &range("2026-11-24", "2026-11-27"))
+            .log("b", "check-in", &[d("2026-11-21")])
+            .build();
+        let us = week_stats(&index).us;
+        assert_eq!(
+            (us.together_days, us.together_streak, us.with_partner),
+            (4, 4, true)
+        );
+
+        let alone = Builder::default()
+            .log("a", "appreciation", &range("2026-11-20", "2026-11-27"))
+            .build();
+        let us = week_stats(&alone).us;
+        assert_eq!(
+            (us.together_days, us.together_streak, us.with_partner),
+            (0, 0, false)
+        );
+    }
+
+    #[test]
+    fn repairs_of_either_of_us_with_medians() {
+        let index = Builder::default()
+            .repair("a", "2026-11-24", 30)
+            .repair("b", "2026-11-26", 60)
+            .log("a", REPAIR, &[d("2026-11-27")]) // no --took
+            .repair("a", "2026-11-17", 120)
+            .repair("b", "2026-11-10", 500) // two weeks ago: in neither period
+            .build();
+        let repairs = week_stats(&index).us.repairs;
+        assert_eq!(repairs.count, 3);
+        assert_eq!(repairs.median_took_minutes, Some(45.0));
+        assert_eq!(repairs.previous_median_took_minutes, Some(120.0));
+    }
+
+    #[test]
+    fn json_has_the_contract_shape() {
+        let index = Builder::default()
+            .log("a", "appreciation", &range("2026-11-22", "2026-11-27"))
+            .log("a", "long-kiss", &[d("2026-11-27")])
+            .repair("b", "2026-11-26", 45)
+            .build();
+        let value = serde_json::to_value(week_stats(&index)).unwrap();
+        let keys =
+            |v: &serde_json::Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+        assert_eq!(
+            keys(&value),
+            ["period", "person", "practices", "today", "us"]
+        );
+        assert_eq!(
+            value["period"],
+            serde_json::json!({"from": "2026-11-23", "to": "2026-11-29"})
+        );
+        assert_eq!(
+            value["person"],
+            serde_json::json!({"id": "a", "name": "Alex"})
+        );
+        // Catalogue order: long-kiss comes before appreciation.
+        let (kiss, appreciation) = (&value["practices"][0], &value["practices"][1]);
+        assert_eq!(kiss["id"], "long-kiss");
+        assert_eq!(
+            keys(appreciation),
+            [
+                "best_streak",
+                "count",
+                "current_streak",
+                "goal",
+                "id",
+                "streak_unit",
+                "strength"
+            ]
+        );
+        assert_eq!(appreciation["goal"], "daily");
+        assert_eq!(appreciation["streak_unit"], "day");
+        assert_eq!(appreciation["current_streak"], 6);
+        assert_eq!(kiss["goal"], "none");
+        for field in ["current_streak", "best_streak", "streak_unit", "strength"] {
+            assert_eq!(kiss[field], serde_json::Value::Null, "{field}");
+        }
+        assert_eq!(
+            keys(&value["us"]),
+            ["repairs", "together_days", "together_streak"]
+        );
+        assert_eq!(value["us"]["repairs"]["median_took_minutes"], 45);
+        assert!(value["us"]["repairs"]["median_took_minutes"].is_u64());
+        assert_eq!(
+            value["us"]["repairs"]["previous_median_took_minutes"],
+            serde_json::Value::Null
+        );
+        let text = serde_json::to_string(&appreciation["strength"]).unwrap();
+        assert!(text.len() <= "0.123456".len(), "{text}");
+    }
+
+    #[test]
+    fn today_at_a_glance() {
+        let catalogue = PracticesDoc::default().catalogue("a");
+        let index = Builder::default()
+            .log("a", "appreciation", &[d("2026-11-27"), d("2026-11-27")])
+            .log("a", "long-kiss", &[d("2026-11-27")])
+            .skip("a", "check-in", "2026-11-27")
+            .log("a", "stress-talk", &[d("2026-11-23"), d("2026-11-26")])
+            .log("b", "gentle-touch", &[d("2026-11-27")])
+            .build();
+        let view = today(&index, "a", &catalogue, WeekStart::Monday, d("2026-11-27"));
+        assert_eq!(
+            view.done,
+            vec![
+                ("long-kiss".to_string(), 1),
+                ("appreciation".to_string(), 2)
+            ]
+        );
+        assert_eq!(view.open, vec!["gentle-touch", "turn-toward"]);
+        assert_eq!(view.resting, vec!["check-in"]);
+        let stress = view
+            .weekly
+            .iter()
+            .find(|w| w.practice == "stress-talk")
+            .unwrap();
+        assert_eq!((stress.days, stress.goal, stress.met()), (2, 3, false));
+    }
+
+    #[test]
+    fn calendar_counts() {
+        let index = Builder::default()
+            .log(
+                "a",
+                "appreciation",
+                &[d("2026-11-26"), d("2026-11-26"), d("2026-11-27")],
+            )
+            .log("a", "long-kiss", &[d("2026-11-27")])
+            .log("b", "gentle-touch", &[d("2026-11-27"), d("2026-11-25")])
+            .build();
+        let all = DayRange {
+            from: d("2026-11-01"),
+            to: d("2026-11-27"),
+        };
+        let mine = day_counts(&index, "a", None, Whose::Me, all);
+        assert_eq!(
+            mine,
+            BTreeMap::from([(d("2026-11-26"), 2), (d("2026-11-27"), 2)])
+        );
+        let one = day_counts(&index, "a", Some("appreciation"), Whose::Me, all);
+        assert_eq!(
+            one,
+            BTreeMap::from([(d("2026-11-26"), 2), (d("2026-11-27"), 1)])
+        );
+        let us = day_counts(&index, "a", None, Whose::Us, all);
+        assert_eq!(
+            us,
+            BTreeMap::from([
+                (d("2026-11-25"), 1),
+                (d("2026-11-26"), 1),
+                (d("2026-11-27"), 2)
+            ])
+        );
+    }
+
+    #[test]
+    fn the_first_day_of_the_journal() {
+        let index = Builder::default()
+            .log("a", "appreciation", &[d("2026-11-26")])
+            .pause("b", "*", "2026-10-01", "2026-10-03")
+            .build();
+        assert_eq!(index.first_day(), Some(d("2026-10-01")));
+        assert_eq!(DayIndex::default().first_day(), None);
+    }
+}

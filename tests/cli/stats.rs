@@ -1,0 +1,583 @@
+//! Streaks, strength and summaries as a user sees them: `safe stats` (table
+//! and JSON), `safe today`, `safe calendar`, the streak line of `safe log`,
+//! skips and pauses end to end, and the derived cache, which must never
+//! change an answer however stale or damaged it is.
+//!
+//! "Now" is Friday 2026-11-27 (`env::NOW`); weeks start on Monday, so this
+//! week runs from Mon 23 to Sun 29 November.
+
+use serde_json::{Value, json};
+
+use crate::env::TestEnv;
+
+/// A partner's person id, as it would arrive through sync.
+const PARTNER: &str = "0190b3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b";
+
+/// Every day from `from` to `to`, inclusive, as `YYYY-MM-DD`.
+fn days(from: &str, to: &str) -> Vec<String> {
+    let (from, to): (chrono::NaiveDate, chrono::NaiveDate) =
+        (from.parse().unwrap(), to.parse().unwrap());
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| d.to_string())
+        .collect()
+}
+
+/// Import my entries of `practice` on `days` (fast, and authored by me).
+fn import(env: &TestEnv, practice: &str, days: &[String]) {
+    let lines: Vec<String> = days
+        .iter()
+        .map(|d| json!({"practice": practice, "day": d}).to_string())
+        .collect();
+    env.run_stdin(&["import", "-"], &lines.join("\n")).ok();
+}
+
+fn write_json(env: &TestEnv, rel: &str, value: &Value) {
+    let path = env.path(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_string_pretty(value).unwrap() + "\n").unwrap();
+}
+
+/// My partner's entry, as sync would bring it: straight into the shared month.
+fn partner_logs(env: &TestEnv, practice: &str, day: &str, took_minutes: Option<u32>) {
+    let people_rel = "shared/people.json";
+    let mut people = if env.path(people_rel).exists() {
+        env.read_json(people_rel)
+    } else {
+        json!({"schema": 1, "people": []})
+    };
+    let list = people["people"].as_array_mut().unwrap();
+    if !list.iter().any(|p| p["id"] == PARTNER) {
+        list.push(json!({"id": PARTNER, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": PARTNER}}));
+    }
+    write_json(env, people_rel, &people);
+
+    let rel = format!("shared/log/{}.json", &day[..7]);
+    let mut doc = if env.path(&rel).exists() {
+        env.read_json(&rel)
+    } else {
+        json!({"schema": 1, "entries": []})
+    };
+    let entries = doc["entries"].as_array_mut().unwrap();
+    let mut entry = json!({
+        "id": format!("0190b3c4-0000-7000-8000-{:012x}", entries.len() + 1),
+        "practice": practice,
+        "day": day,
+        "at": format!("{day}T09:00:00+01:00"),
+        "author": PARTNER,
+        "rev": {"ms": 1795806000000u64, "c": 0, "by": PARTNER},
+        "deleted": false,
+    });
+    if let Some(minutes) = took_minutes {
+        entry["took_minutes"] = json!(minutes);
+    }
+    entries.push(entry);
+    write_json(env, &rel, &doc);
+}
+
+fn practice<'a>(stats: &'a Value, id: &str) -> &'a Value {
+    stats["practices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap_or_else(|| panic!("{id} is not in {stats:#}"))
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// A journal with something of everything: a daily practice with a best run
+/// longer than the current one, a weekly one, one without a goal, and one
+/// logged 20 days in a row (the reference value of Loop's formula).
+fn journal() -> TestEnv {
+    let env = TestEnv::new();
+    env.run(&["init", "--name", "Alex"]).ok();
+    let mut appreciation = days("2026-10-01", "2026-10-21");
+    appreciation.extend(days("2026-11-22", "2026-11-27"));
+    import(&env, "appreciation", &appreciation);
+    import(&env, "gentle-touch", &days("2026-11-08", "2026-11-27"));
+    // Three days a week for the three weeks before this one, two so far.
+    let stress: Vec<String> = [
+        "02", "04", "06", "09", "11", "13", "16", "18", "20", "24", "26",
+    ]
+    .iter()
+    .map(|d| format!("2026-11-{d}"))
+    .collect();
+    import(&env, "stress-talk", &stress);
+    import(
+        &env,
+        "long-kiss",
+        &[
+            "2026-11-26".to_string(),
+            "2026-11-27".to_string(),
+            "2026-11-27".to_string(),
+        ],
+    );
+    env
+}
+
+#[test]
+fn stats_json_has_the_contract_fields_and_numbers() {
+    let env = journal();
+    let stats = env.run(&["stats", "--json"]).json();
+    assert_eq!(
+        keys(&stats),
+        ["period", "person", "practices", "today", "us"]
+    );
+    assert_eq!(stats["today"], "2026-11-27");
+    assert_eq!(
+        stats["period"],
+        json!({"from": "2026-11-23", "to": "2026-11-29"})
+    );
+    assert_eq!(stats["person"]["name"], "Alex");
+    assert_eq!(keys(&stats["person"]), ["id", "name"]);
+
+    let appreciation = practice(&stats, "appreciation");
+    assert_eq!(
+        keys(appreciation),
+        [
+            "best_streak",
+            "count",
+            "current_streak",
+            "goal",
+            "id",
+            "streak_unit",
+            "strength"
+        ]
+    );
+    assert_eq!(appreciation["goal"], "daily");
+    assert_eq!(appreciation["count"], 5);
+    assert_eq!(appreciation["current_streak"], 6);
+    assert_eq!(appreciation["best_streak"], 21);
+    assert_eq!(appreciation["streak_unit"], "day");
+
+    // 20 days in a row ending today: 0.655747637 by Loop's formula.
+    assert_eq!(
+        practice(&stats, "gentle-touch")["strength"],
+        json!(0.655748)
+    );
+
+    let stress = practice(&stats, "stress-talk");
+    assert_eq!(
+        (stress["goal"].as_str(), stress["count"].as_u64()),
+        (Some("3/week"), Some(2))
+    );
+    assert_eq!(
+        (
+            stress["current_streak"].as_u64(),
+            stress["streak_unit"].as_str()
+        ),
+        (Some(3), Some("week"))
+    );
+
+    let kiss = practice(&stats, "long-kiss");
+    assert_eq!(kiss["goal"], "none");
+    assert_eq!(kiss["count"], 3);
+    for field in ["current_streak", "best_streak", "streak_unit", "strength"] {
+        assert_eq!(kiss[field], Value::Null, "{field}");
+    }
+    // Practices never logged are left out.
+    assert!(
+        stats["practices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != "check-in")
+    );
+
+    assert_eq!(
+        keys(&stats["us"]),
+        ["repairs", "together_days", "together_streak"]
+    );
+    assert_eq!(
+        keys(&stats["us"]["repairs"]),
+        [
+            "count",
+            "median_took_minutes",
+            "previous_median_took_minutes"
+        ]
+    );
+    assert_eq!(stats["us"]["together_days"], 0, "no partner yet");
+}
+
+#[test]
+fn periods_count_over_their_days_and_all_starts_with_the_journal() {
+    let env = journal();
+    let month = env.run(&["stats", "--month", "--json"]).json();
+    assert_eq!(
+        month["period"],
+        json!({"from": "2026-11-01", "to": "2026-11-30"})
+    );
+    assert_eq!(practice(&month, "appreciation")["count"], 6);
+    let all = env.run(&["stats", "--all", "--json"]).json();
+    assert_eq!(
+        all["period"],
+        json!({"from": "2026-10-01", "to": "2026-11-27"})
+    );
+    assert_eq!(practice(&all, "appreciation")["count"], 27);
+    // Streaks and strength are as of today whatever the period.
+    assert_eq!(practice(&all, "appreciation")["current_streak"], 6);
+    let since = env
+        .run(&[
+            "stats",
+            "--since",
+            "2026-10-20",
+            "--until",
+            "2026-10-25",
+            "--json",
+        ])
+        .json();
+    assert_eq!(practice(&since, "appreciation")["count"], 2);
+}
+
+#[test]
+fn stats_table_reads_gently() {
+    let env = journal();
+    let out = env.run(&["stats"]).ok();
+    assert!(
+        out.starts_with("This week, Mon 23 Nov to Sun 29 Nov 2026"),
+        "{out}"
+    );
+    let row = |id: &str| {
+        out.lines()
+            .find(|l| l.trim_start().starts_with(id))
+            .unwrap_or_else(|| panic!("{id}:\n{out}"))
+    };
+    let appreciation = row("appreciation");
+    for part in ["daily", "5", "6 days", "21 days"] {
+        assert!(appreciation.contains(part), "{appreciation}");
+    }
+    assert!(row("gentle-touch").contains("66%"), "{out}");
+    assert!(row("stress-talk").contains("2 of 3 this week"), "{out}");
+    assert!(row("stress-talk").contains("3 weeks"), "{out}");
+    assert!(row("long-kiss").contains('–'), "{out}");
+    assert!(out.contains("\nUs\n"), "{out}");
+    assert!(out.contains("Sync with your partner"), "{out}");
+    assert!(!out.contains('\u{1b}'), "no colour with NO_COLOR:\n{out}");
+}
+
+#[test]
+fn us_counts_days_together_and_repairs_never_one_against_the_other() {
+    let env = journal();
+    env.run(&["log", "repair", "--took", "30m"]).ok();
+    for day in days("2026-11-24", "2026-11-27") {
+        partner_logs(&env, "mirror", &day, None);
+    }
+    partner_logs(&env, "repair", "2026-11-25", Some(60));
+    partner_logs(&env, "repair", "2026-11-18", Some(120));
+
+    let stats = env.run(&["stats", "--json"]).json();
+    assert_eq!(stats["us"]["together_days"], 4);
+    assert_eq!(stats["us"]["together_streak"], 4);
+    assert_eq!(
+        stats["us"]["repairs"],
+        json!({"count": 2, "median_took_minutes": 45, "previous_median_took_minutes": 120})
+    );
+    // Only my practices: my partner's never show as theirs or as a total.
+    assert!(
+        stats["practices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["id"] != "mirror")
+    );
+    assert_eq!(practice(&stats, "repair")["count"], 1);
+
+    let out = env.run(&["stats"]).ok();
+    assert!(
+        out.contains("You both practised on 4 days this week."),
+        "{out}"
+    );
+    assert!(out.contains("4 days in a row together"), "{out}");
+    assert!(
+        out.contains(
+            "2 repair moments this week, repaired in 45m at the median: faster than last week (2h)"
+        ),
+        "{out}"
+    );
+    assert!(
+        !out.contains("Sam"),
+        "no partner-by-partner figures:\n{out}"
+    );
+}
+
+#[test]
+fn skips_and_pauses_bridge_streaks_and_leave_strength_unchanged() {
+    let env = TestEnv::new();
+    // check-in: five days, a skip, two days. turn-toward: the same days
+    // with the gap paused. appreciation: seven days in a row.
+    let mut with_gap = days("2026-11-20", "2026-11-24");
+    with_gap.extend(days("2026-11-26", "2026-11-27"));
+    import(&env, "check-in", &with_gap);
+    import(&env, "turn-toward", &with_gap);
+    import(&env, "appreciation", &days("2026-11-21", "2026-11-27"));
+    env.run(&["skip", "check-in", "--date", "2026-11-25"]).ok();
+    env.run(&[
+        "pause",
+        "--from",
+        "2026-11-25",
+        "--to",
+        "2026-11-25",
+        "--practice",
+        "turn-toward",
+    ])
+    .ok();
+
+    let stats = env.run(&["stats", "--json"]).json();
+    let reference = practice(&stats, "appreciation");
+    for id in ["check-in", "turn-toward"] {
+        let p = practice(&stats, id);
+        assert_eq!(
+            p["current_streak"], 7,
+            "{id}: the bridged day keeps the run without adding to it"
+        );
+        assert_eq!(
+            p["strength"], reference["strength"],
+            "{id}: the bridged day leaves strength as it was"
+        );
+    }
+
+    // A pause of everything bridges every practice.
+    let env = TestEnv::new();
+    let mut around = days("2026-11-01", "2026-11-10");
+    around.extend(days("2026-11-21", "2026-11-27"));
+    import(&env, "gentle-touch", &around);
+    env.run(&["pause", "--from", "2026-11-11", "--to", "2026-11-20"])
+        .ok();
+    let stats = env.run(&["stats", "--json"]).json();
+    assert_eq!(practice(&stats, "gentle-touch")["current_streak"], 17);
+}
+
+#[test]
+fn log_ends_with_the_streak_gently() {
+    let env = TestEnv::new();
+    let first = env.run(&["log", "appreciation"]).ok();
+    assert!(
+        first.contains("appreciation: day 1 of a new streak"),
+        "{first}"
+    );
+
+    import(&env, "gentle-touch", &days("2026-11-21", "2026-11-26"));
+    let sixth = env.run(&["log", "gentle-touch"]).ok();
+    assert!(sixth.contains("gentle-touch: 7 days in a row"), "{sixth}");
+
+    env.run(&["log", "stress-talk", "--date", "2026-11-23"])
+        .ok();
+    let weekly = env.run(&["log", "stress-talk"]).ok();
+    assert!(weekly.contains("stress-talk: 2 of 3 this week"), "{weekly}");
+
+    let goal_less = env.run(&["log", "long-kiss"]).ok();
+    assert!(!goal_less.contains("long-kiss:"), "{goal_less}");
+    assert!(!goal_less.contains("in a row"), "{goal_less}");
+}
+
+#[test]
+fn today_lists_what_is_done_and_open() {
+    let env = TestEnv::new();
+    env.run(&["log", "appreciation"]).ok();
+    env.run(&["log", "appreciation"]).ok();
+    env.run(&["log", "long-kiss"]).ok();
+    env.run(&["skip", "check-in"]).ok();
+    env.run(&["log", "stress-talk", "--date", "2026-11-24"])
+        .ok();
+    env.run(&["practice", "retire", "turn-toward"]).ok();
+
+    let out = env.run(&["today"]).ok();
+    assert!(out.starts_with("Today, Friday 27 November"), "{out}");
+    assert!(out.contains("✓ appreciation ×2"), "{out}");
+    assert!(out.contains("✓ long-kiss"), "{out}");
+    let open = out
+        .split("Still open today")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{out}"));
+    let open = open.split("This week").next().unwrap();
+    assert!(open.contains("○ gentle-touch"), "{out}");
+    assert!(
+        !open.contains("○ check-in"),
+        "a skipped practice rests:\n{out}"
+    );
+    assert!(
+        !out.contains("turn-toward"),
+        "retired practices are not shown:\n{out}"
+    );
+    let week = out.split("This week").nth(1).unwrap();
+    assert!(
+        week.lines()
+            .any(|l| l.contains("stress-talk") && l.contains("1 of 3")),
+        "{out}"
+    );
+    assert!(
+        week.lines()
+            .any(|l| l.contains("date") && l.contains("0 of 1")),
+        "{out}"
+    );
+
+    let short = env.run(&["today", "--short"]).ok();
+    assert_eq!(short, "safe: 2 done · 1 open\n");
+}
+
+#[test]
+fn today_on_a_new_journal_is_kind() {
+    let env = TestEnv::new();
+    let out = env.run(&["today"]).ok();
+    assert!(out.contains("Nothing logged yet today"), "{out}");
+    assert_eq!(
+        env.run(&["today", "--short"]).ok(),
+        "safe: 0 done · 4 open\n"
+    );
+    let stats = env.run(&["stats"]).ok();
+    assert!(stats.contains("Nothing logged yet"), "{stats}");
+}
+
+#[test]
+fn calendar_is_a_plain_heatmap_without_colour() {
+    let env = TestEnv::new();
+    import(
+        &env,
+        "appreciation",
+        &[
+            "2026-11-23".to_string(),
+            "2026-11-25".to_string(),
+            "2026-11-25".to_string(),
+        ],
+    );
+    import(
+        &env,
+        "listen",
+        &["2026-11-25".to_string(), "2026-11-26".to_string()],
+    );
+    let out = env.run(&["calendar", "--weeks", "4"]).ok();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("the last 4 weeks"), "{out}");
+    let grid: Vec<&str> = lines
+        .iter()
+        .copied()
+        .skip_while(|l| !l.starts_with("Mon"))
+        .take(7)
+        .collect();
+    let labels: Vec<&str> = grid.iter().map(|l| &l[..3]).collect();
+    assert_eq!(
+        labels,
+        ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+        "{out}"
+    );
+    // One column per week; the last is this week, shaded by count.
+    assert_eq!(grid[0], "Mon · · · ░", "{out}");
+    assert_eq!(grid[2], "Wed · · · ▓", "{out}");
+    assert_eq!(grid[3], "Thu · · · ░", "{out}");
+    assert_eq!(grid[5], "Sat · · ·", "the future is blank:\n{out}");
+    assert!(out.contains("less · ░ ▒ ▓ more"), "{out}");
+    assert!(!out.contains('\u{1b}'), "{out}");
+
+    let one = env.run(&["calendar", "listen", "--weeks", "4"]).ok();
+    assert!(one.contains("Wed · · · ░"), "{one}");
+
+    partner_logs(&env, "mirror", "2026-11-25", None);
+    let us = env.run(&["calendar", "--who", "us", "--weeks", "4"]).ok();
+    assert!(us.contains("Wed · · · ▒"), "both of us:\n{us}");
+    assert!(us.contains("Thu · · · ░"), "one of us:\n{us}");
+    // The default is half a year.
+    let wide = env.run(&["calendar"]).ok();
+    assert!(
+        wide.lines()
+            .any(|l| l.starts_with("Mon") && l.chars().count() == 3 + 2 * 26),
+        "{wide}"
+    );
+}
+
+#[test]
+fn calendar_refuses_what_it_cannot_show() {
+    let env = TestEnv::new();
+    let err = env.run(&["calendar", "apreciation"]).fails(2);
+    assert!(err.contains("appreciation"), "{err}");
+    env.run(&["calendar", "--weeks", "0"]).fails(2);
+    env.run(&["calendar", "--weeks", "261"]).fails(2);
+}
+
+#[test]
+fn a_stale_or_damaged_cache_never_changes_an_answer() {
+    let env = journal();
+    partner_logs(&env, "mirror", "2026-11-26", None);
+    let cache = env.path("cache/days-v1.bin");
+    let questions: [&[&str]; 4] = [
+        &["stats", "--json"],
+        &["stats", "--all", "--json"],
+        &["today"],
+        &["calendar", "--who", "us"],
+    ];
+    let answers =
+        |env: &TestEnv| -> Vec<String> { questions.iter().map(|q| env.run(q).ok()).collect() };
+    let fresh = |env: &TestEnv| -> Vec<String> {
+        let _ = std::fs::remove_file(&cache);
+        answers(env)
+    };
+
+    // Files younger than two seconds are never remembered; let them age so
+    // the cache is written and trusted.
+    std::thread::sleep(std::time::Duration::from_millis(2200));
+    let before = answers(&env);
+    assert!(
+        cache.exists(),
+        "the cache is written once the months are old enough"
+    );
+    let stale_cache = std::fs::read(&cache).unwrap();
+
+    // A month changed behind safe's back, as sync or an editor would: my
+    // partner's entry becomes mine, the file keeps its size, and its
+    // modification time is put back.
+    let nov = env.path("shared/log/2026-11.json");
+    let text = std::fs::read_to_string(&nov).unwrap();
+    let me = env.read_json("config.json")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(me.len(), PARTNER.len());
+    let changed = text.replacen(
+        &format!("\"author\": \"{PARTNER}\""),
+        &format!("\"author\": \"{me}\""),
+        1,
+    );
+    assert_ne!(changed, text);
+    assert_eq!(changed.len(), text.len());
+    let modified = std::fs::metadata(&nov).unwrap().modified().unwrap();
+    let handle = std::fs::OpenOptions::new().write(true).open(&nov).unwrap();
+    std::io::Write::write_all(&mut &handle, changed.as_bytes()).unwrap();
+    handle.set_modified(modified).unwrap();
+    drop(handle);
+
+    let after = answers(&env);
+    assert_ne!(after, before, "the change shows");
+    assert!(after[0].contains("\"mirror\""), "{}", after[0]);
+    assert_eq!(after, fresh(&env));
+
+    // The cache of before, put back: stale for November.
+    std::fs::write(&cache, &stale_cache).unwrap();
+    assert_eq!(answers(&env), after);
+    // Garbage, a truncated cache, and one with a flipped byte.
+    std::fs::write(&cache, b"not a cache at all").unwrap();
+    assert_eq!(answers(&env), after);
+    std::fs::write(&cache, &stale_cache[..stale_cache.len() / 2]).unwrap();
+    assert_eq!(answers(&env), after);
+    let mut flipped = stale_cache.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0xff;
+    std::fs::write(&cache, &flipped).unwrap();
+    assert_eq!(answers(&env), after);
+
+    // A month that vanished (an undone sync, say) is gone from the answers.
+    std::fs::remove_file(env.path("shared/log/2026-10.json")).unwrap();
+    let without_october = answers(&env);
+    assert_eq!(without_october, fresh(&env));
+    assert!(
+        !without_october[1].contains("\"2026-10-01\""),
+        "{}",
+        without_october[1]
+    );
+}
