@@ -44,6 +44,13 @@ pub fn cmd_config(ctx: &mut Context<'_>, args: ConfigArgs) -> Result<()> {
         }
         ConfigCommand::Set { key, value } => {
             let (lock, mut config) = ctx.open()?;
+            // A relative path would mean something else from another
+            // directory; `sync --remote` stores it absolute, and so does this.
+            let value = if key == "remote" && !value.trim().is_empty() {
+                crate::sync::normalize_remote(&value)?
+            } else {
+                value
+            };
             config.set(&key, &value)?;
             if key == "name" {
                 super::init::rename(ctx, &lock, &mut config)?;

@@ -1,0 +1,218 @@
+//! `safe sync`: share the journal with my partner through a git remote, set
+//! that remote, or show where sharing stands. The work is in `crate::sync`.
+
+use super::Context;
+use crate::error::{Error, Result};
+use crate::render::sanitize::sanitize_line;
+use crate::store::Lock;
+use crate::store::config::Config;
+use crate::sync::{SyncReport, display_url, normalize_remote};
+
+/// Share the journal with your partner through a git remote.
+///
+/// You both point safe at the same git repository: an empty one made for
+/// this, that you can both reach (over ssh, https, or a shared folder). Each
+/// `safe sync` sends your new entries and brings in your partner's; edits
+/// and deletions end up the same on both sides, whoever syncs first.
+///
+/// What is shared: your entries (their notes only if you shared them), your
+/// name, the practices you added and your goals. What never is: entries
+/// logged with --private, notes you did not share, your settings.
+///
+/// Examples:
+///   safe sync --remote git@example.org:us/journal.git    # once, on each machine
+///   safe sync
+///   safe sync --status
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct SyncArgs {
+    /// Set or replace the remote (ssh, https, file:// or a path), then sync.
+    #[arg(long, value_name = "URL", conflicts_with = "status")]
+    pub remote: Option<String>,
+    /// Show the remote, the last sync and what waits to be shared, without syncing.
+    #[arg(long)]
+    pub status: bool,
+    /// With --status: fetch from the remote first, to see what waits for you.
+    #[arg(long, requires = "status")]
+    pub fetch: bool,
+}
+
+pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
+    if args.status {
+        return show_status(ctx, args.fetch);
+    }
+    let (lock, mut config) = ctx.open()?;
+    if let Some(remote) = &args.remote {
+        // Saved before syncing, so that after a network failure a plain
+        // `safe sync` retries with it.
+        config.remote = Some(normalize_remote(remote)?);
+        ctx.dir.write_config(&config, &lock)?;
+    }
+    sync_now(ctx, &lock, &mut config, false).map(|_| ())
+}
+
+/// Used by `safe sync` and by `auto_sync` after a change; `quiet` prints
+/// nothing on success.
+pub fn sync_now(
+    ctx: &mut Context<'_>,
+    lock: &Lock,
+    config: &mut Config,
+    quiet: bool,
+) -> Result<SyncReport> {
+    if config.remote.is_none() {
+        return Err(Error::input("no sync remote is set").with_hint(
+            "point safe at a git repository you and your partner can both reach: \
+             `safe sync --remote <URL>`, e.g. `safe sync --remote git@example.org:us/journal.git`",
+        ));
+    }
+    let report = crate::sync::sync(&ctx.dir, lock, config, ctx.now)?;
+    if !quiet {
+        writeln!(ctx.out, "{}", describe(&report))?;
+        if report.partners.is_empty() {
+            writeln!(
+                ctx.out,
+                "Your partner joins with `safe sync --remote {}`.",
+                sanitize_line(&report.remote)
+            )?;
+        }
+    }
+    Ok(report)
+}
+
+/// One friendly line about a sync.
+pub fn describe(report: &SyncReport) -> String {
+    if !report.changed {
+        return "Already in sync.".to_string();
+    }
+    let entries = |n: usize| {
+        if n == 1 {
+            "1 entry".to_string()
+        } else {
+            format!("{n} entries")
+        }
+    };
+    let names: Vec<String> = report
+        .partners
+        .iter()
+        .map(|n| sanitize_line(n).into_owned())
+        .collect();
+    let received = match (report.received, names.is_empty()) {
+        (0, _) => None,
+        (n, true) => Some(format!("received {}", entries(n))),
+        (n, false) => Some(format!(
+            "received {} from {}",
+            entries(n),
+            names.join(" and ")
+        )),
+    };
+    let sent = match (report.sent, &received) {
+        (0, _) => None,
+        (n, Some(_)) => Some(format!("sent {n}")),
+        (n, None) => Some(format!("sent {}", entries(n))),
+    };
+    let what = match (received, sent) {
+        (Some(r), Some(s)) => format!("{r}, {s}"),
+        (Some(one), None) | (None, Some(one)) => one,
+        (None, None) => "names, practices and goals brought up to date".to_string(),
+    };
+    format!("Synced with {}: {what}.", sanitize_line(&report.remote))
+}
+
+fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
+    let (config, status) = if fetch {
+        let (lock, config) = ctx.open()?;
+        if config.remote.is_none() {
+            return Err(no_remote());
+        }
+        let status = crate::sync::status(&ctx.dir, &config, Some(&lock))?;
+        (config, status)
+    } else {
+        let config = ctx.read_config()?;
+        let status = crate::sync::status(&ctx.dir, &config, None)?;
+        (config, status)
+    };
+    let out = &mut *ctx.out;
+    match &config.remote {
+        Some(remote) => writeln!(out, "Remote: {}", sanitize_line(&display_url(remote)))?,
+        None => writeln!(
+            out,
+            "Remote: none yet (set one with `safe sync --remote <URL>`)"
+        )?,
+    }
+    match config.last_sync {
+        Some(when) => writeln!(out, "Last sync: {}", when.format("%Y-%m-%d %H:%M %:z"))?,
+        None => writeln!(out, "Last sync: never")?,
+    }
+    let entries = |n: usize| {
+        if n == 1 {
+            "1 entry".to_string()
+        } else {
+            format!("{n} entries")
+        }
+    };
+    match status.unshared {
+        0 => writeln!(out, "Nothing waits to be shared.")?,
+        n => writeln!(out, "Not yet shared: {}.", entries(n))?,
+    }
+    if status.known {
+        let as_of = if fetch {
+            ""
+        } else {
+            " (as of the last sync; --fetch checks now)"
+        };
+        match status.incoming {
+            0 => writeln!(out, "Nothing new from the remote{as_of}.")?,
+            n => writeln!(out, "Waiting to be received: {}{as_of}.", entries(n))?,
+        }
+    }
+    Ok(())
+}
+
+fn no_remote() -> Error {
+    Error::input("no sync remote is set").with_hint("set one with `safe sync --remote <URL>`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(received: usize, sent: usize, partners: &[&str], changed: bool) -> SyncReport {
+        SyncReport {
+            remote: "git@example.org:us/j.git".into(),
+            received,
+            sent,
+            partners: partners.iter().map(|p| p.to_string()).collect(),
+            changed,
+        }
+    }
+
+    #[test]
+    fn one_friendly_line() {
+        let cases = [
+            (report(0, 0, &["Sam"], false), "Already in sync."),
+            (
+                report(3, 5, &["Sam"], true),
+                "Synced with git@example.org:us/j.git: received 3 entries from Sam, sent 5.",
+            ),
+            (
+                report(1, 0, &["Sam"], true),
+                "Synced with git@example.org:us/j.git: received 1 entry from Sam.",
+            ),
+            (
+                report(0, 2, &[], true),
+                "Synced with git@example.org:us/j.git: sent 2 entries.",
+            ),
+            (
+                report(0, 0, &["Sam"], true),
+                "Synced with git@example.org:us/j.git: names, practices and goals brought up to date.",
+            ),
+            (
+                report(2, 0, &["S\u{1b}[31mam"], true),
+                "Synced with git@example.org:us/j.git: received 2 entries from Sam.",
+            ),
+        ];
+        for (report, line) in cases {
+            assert_eq!(describe(&report), line);
+        }
+    }
+}

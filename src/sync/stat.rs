@@ -1,0 +1,173 @@
+//! What `shared/`'s files looked like at the last sync (size, times, inode)
+//! and their blob ids, so that a sync reads and hashes only the files that
+//! changed since, as git's index does. Ten years of journal are some 30 MB;
+//! hashing them all on every sync would make each sync grow with history.
+//!
+//! It lives in `sync.git`, and is only ever a shortcut: a missing or damaged
+//! record means "hash the file", never a different answer.
+
+use std::collections::BTreeMap;
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use git2::Oid;
+use serde::{Deserialize, Serialize};
+
+/// The record's file in `sync.git`.
+pub const FILE_NAME: &str = "safe-shared-stat.json";
+
+/// A file changed this recently might change again within the same tick of
+/// a coarse file-system clock without its times moving: never trust it.
+const RACY: Duration = Duration::from_secs(3);
+
+/// What identifies one version of a file without reading it. Every write
+/// safe makes is a rename of a new file, so the inode changes too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    len: u64,
+    modified_ns: i64,
+    changed_ns: i64,
+    inode: u64,
+}
+
+impl Stamp {
+    fn of(meta: &Metadata) -> Stamp {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            let ns =
+                |secs: i64, nanos: i64| secs.saturating_mul(1_000_000_000).saturating_add(nanos);
+            Stamp {
+                len: meta.len(),
+                modified_ns: ns(meta.mtime(), meta.mtime_nsec()),
+                changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
+                inode: meta.ino(),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let modified = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(SystemTime::UNIX_EPOCH).ok());
+            Stamp {
+                len: meta.len(),
+                modified_ns: modified
+                    .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
+                changed_ns: 0,
+                inode: 0,
+            }
+        }
+    }
+
+    /// Old enough that a later change must move its times.
+    fn settled(&self, now: SystemTime) -> bool {
+        let now = now
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let last = u128::try_from(self.modified_ns.max(self.changed_ns)).unwrap_or(0);
+        last > 0 && now.saturating_sub(last) > RACY.as_nanos()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Seen {
+    #[serde(flatten)]
+    stamp: Stamp,
+    oid: String,
+}
+
+/// The record, by path inside `shared/`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct StatCache {
+    files: BTreeMap<String, Seen>,
+    #[serde(skip)]
+    path: PathBuf,
+}
+
+impl StatCache {
+    /// The record kept in `git_dir`; empty when there is none or it does not parse.
+    pub fn load(git_dir: &Path) -> StatCache {
+        let path = git_dir.join(FILE_NAME);
+        let mut cache: StatCache = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        cache.path = path;
+        cache
+    }
+
+    /// The blob id of the file at `rel`, if it is the version last recorded.
+    pub fn lookup(&self, rel: &str, meta: &Metadata) -> Option<Oid> {
+        let seen = self.files.get(rel)?;
+        (seen.stamp == Stamp::of(meta))
+            .then(|| Oid::from_str(&seen.oid).ok())
+            .flatten()
+    }
+
+    /// Remember `rel`'s blob id, unless it changed too recently to be sure.
+    pub fn record(&mut self, rel: &str, meta: &Metadata, oid: Oid, now: SystemTime) {
+        let stamp = Stamp::of(meta);
+        if stamp.settled(now) {
+            self.files.insert(
+                rel.to_string(),
+                Seen {
+                    stamp,
+                    oid: oid.to_string(),
+                },
+            );
+        } else {
+            self.files.remove(rel);
+        }
+    }
+
+    /// Save the record. Failing to is harmless: the next sync hashes more.
+    pub fn save(&self) {
+        if let Ok(bytes) = serde_json::to_vec(self) {
+            let _ = crate::store::file::write_atomic(&self.path, &bytes);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_trusted_only_while_unchanged_and_settled() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("2026-11.json");
+        std::fs::write(&file, b"one").unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        let oid = Oid::hash_object(git2::ObjectType::Blob, b"one").unwrap();
+        let mut cache = StatCache::load(dir.path());
+
+        // Just written: too fresh to trust.
+        cache.record("log/2026-11.json", &meta, oid, SystemTime::now());
+        assert_eq!(cache.lookup("log/2026-11.json", &meta), None);
+
+        let later = SystemTime::now() + Duration::from_secs(60);
+        cache.record("log/2026-11.json", &meta, oid, later);
+        assert_eq!(cache.lookup("log/2026-11.json", &meta), Some(oid));
+        cache.save();
+        assert_eq!(
+            StatCache::load(dir.path()).lookup("log/2026-11.json", &meta),
+            Some(oid)
+        );
+
+        // Replaced the way safe writes: a new file renamed over the old one.
+        let tmp = dir.path().join("tmp");
+        std::fs::write(&tmp, b"two").unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(cache.lookup("log/2026-11.json", &meta), None);
+    }
+
+    #[test]
+    fn a_damaged_record_is_no_record() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), b"{not json").unwrap();
+        assert!(StatCache::load(dir.path()).files.is_empty());
+    }
+}
