@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-
 use super::Context;
 use super::history::{Seen, seen_between};
 use crate::error::{Error, Result};
@@ -93,7 +92,11 @@ struct Line<'a> {
 
 fn json_line(s: &Seen) -> Line<'_> {
     let note_shared = (s.entry.note.is_some() && !s.private).then_some(s.note_shared);
-    Line { entry: &s.entry, private: s.private, note_shared }
+    Line {
+        entry: &s.entry,
+        private: s.private,
+        note_shared,
+    }
 }
 
 /// Quote a CSV field when it needs it (RFC 4180).
