@@ -93,7 +93,11 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     let entry_day = entry.day;
     // The new copy is written before the old one is removed: a crash in
     // between leaves a duplicate to remove, never a lost entry.
-    let id_text = super::log::write_entry(&ctx.dir, &lock, entry, note, private, share)?;
+    let id_text = if moved {
+        super::log::add_entry(&ctx.dir, &lock, entry, note, private, share)?
+    } else {
+        super::log::replace_entry(&ctx.dir, &lock, entry, note, private, share)?
+    };
     if moved {
         let rev = config.tick(ctx.wall_ms());
         super::rm::remove(&ctx.dir, &lock, &old, found.side, rev)?;

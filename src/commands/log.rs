@@ -1,8 +1,10 @@
 //! `safe log`: record a practice I did.
 
+use serde_json::Map;
+
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{Entry, EntryId, Kind, unique_prefixes};
-use crate::domain::month::{MonthFile, YearMonth};
+use crate::domain::month::{PrivateNote, YearMonth};
 use crate::domain::practice::Practice;
 use crate::error::{Error, Result};
 use crate::store::config::Config;
@@ -75,7 +77,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         rev,
     );
     entry.took_minutes = took;
-    let id = write_entry(&ctx.dir, &lock, entry, note.clone(), args.private, share)?;
+    let id = add_entry(&ctx.dir, &lock, entry, note.clone(), args.private, share)?;
     ctx.dir.write_config(&config, &lock)?;
 
     let when = super::describe_day(ctx.today, day);
@@ -125,11 +127,30 @@ pub fn parse_took(text: &str) -> Result<u32> {
     })
 }
 
-/// Store a new or changed entry in its month: a private entry (note and all)
-/// in the private file; otherwise the entry in the shared file, with its note
-/// there only when shared and in the private file when not. Returns the
-/// shortest prefix of its id that no other entry of the month shares.
-pub fn write_entry(
+/// Where an entry and its note go: a private entry (note and all) in the
+/// private file; otherwise the entry in the shared file, with its note there
+/// only when shared, and in the private file's notes when not.
+fn place(
+    entry: &mut Entry,
+    note: Option<String>,
+    private: bool,
+    share: bool,
+) -> (Side, Option<String>) {
+    let side = if private { Side::Private } else { Side::Shared };
+    let (in_file, private_note) = if private || share {
+        (note, None)
+    } else {
+        (None, note)
+    };
+    entry.note = in_file;
+    (side, private_note)
+}
+
+/// Store a new entry. The month's other entries are not rewritten (see
+/// `store::append`), so this costs the same on ten years of data as on one
+/// day. Returns the shortest prefix of its id no other entry of the month
+/// shares.
+pub fn add_entry(
     dir: &DataDir,
     lock: &Lock,
     mut entry: Entry,
@@ -137,48 +158,52 @@ pub fn write_entry(
     private: bool,
     share: bool,
 ) -> Result<String> {
+    let (side, private_note) = place(&mut entry, note, private, share);
     let month = YearMonth::of(entry.day);
-    let id = entry.id;
-    let mut private_doc = dir.read_month(Side::Private, month)?;
-    if private {
-        entry.note = note;
-        match private_doc.entry_mut(&entry.id) {
-            Some(held) => *held = entry,
-            None => private_doc.entries.push(entry),
-        }
-        dir.write_month(Side::Private, month, &mut private_doc, lock)?;
-        let shared_doc = dir.read_month(Side::Shared, month)?;
-        return Ok(prefix_among(id, &shared_doc, &private_doc));
+    let near = dir.append(side, month, Some(&entry), None, lock)?;
+    if let Some(text) = private_note {
+        let note = PrivateNote {
+            id: entry.id,
+            note: text,
+            rev: entry.rev.clone(),
+            extra: Map::new(),
+        };
+        dir.append(Side::Private, month, None, Some(&note), lock)?;
     }
-    let mut shared_doc = dir.read_month(Side::Shared, month)?;
-    let had_private_note = private_doc.note(&entry.id).is_some();
-    let (shared_note, private_note) = if share { (note, None) } else { (None, note) };
-    entry.note = shared_note;
-    let rev = entry.rev.clone();
-    match shared_doc.entry_mut(&id) {
-        Some(held) => *held = entry,
-        None => shared_doc.entries.push(entry),
-    }
-    dir.write_month(Side::Shared, month, &mut shared_doc, lock)?;
-    if private_note.is_some() || had_private_note {
-        private_doc.set_note(id, private_note, rev);
-        dir.write_month(Side::Private, month, &mut private_doc, lock)?;
-    }
-    Ok(prefix_among(id, &shared_doc, &private_doc))
+    Ok(prefix(entry.id, near))
 }
 
-/// The id prefix to show for `id`: unique among the entries of its month,
-/// which are the ones made around the same time.
-fn prefix_among(id: EntryId, shared: &MonthFile, private: &MonthFile) -> String {
-    let mut ids: Vec<EntryId> = vec![id];
-    ids.extend(
-        shared
-            .entries
-            .iter()
-            .chain(&private.entries)
-            .map(|e| e.id)
-            .filter(|other| *other != id),
-    );
+/// Store a changed entry over its earlier version, in the same file.
+pub fn replace_entry(
+    dir: &DataDir,
+    lock: &Lock,
+    mut entry: Entry,
+    note: Option<String>,
+    private: bool,
+    share: bool,
+) -> Result<String> {
+    let (side, private_note) = place(&mut entry, note, private, share);
+    let (month, id, rev) = (YearMonth::of(entry.day), entry.id, entry.rev.clone());
+    let mut doc = dir.read_month(side, month)?;
+    match doc.entry_mut(&id) {
+        Some(held) => *held = entry,
+        None => doc.entries.push(entry),
+    }
+    dir.write_month(side, month, &mut doc, lock)?;
+    if side == Side::Shared {
+        let mut private_doc = dir.read_month(Side::Private, month)?;
+        if private_note.is_some() || private_doc.note(&id).is_some() {
+            private_doc.set_note(id, private_note, rev);
+            dir.write_month(Side::Private, month, &mut private_doc, lock)?;
+        }
+    }
+    Ok(prefix(id, doc.entries.iter().map(|e| e.id).collect()))
+}
+
+/// The prefix of `id` that none of `others` shares (at least 8 digits).
+fn prefix(id: EntryId, others: Vec<EntryId>) -> String {
+    let mut ids = vec![id];
+    ids.extend(others.into_iter().filter(|other| *other != id));
     unique_prefixes(&ids).swap_remove(0)
 }
 

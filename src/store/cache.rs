@@ -12,7 +12,9 @@
 //! tenth of a second (two seconds where timestamps are whole seconds) is
 //! never trusted later: a second change within the same clock tick could
 //! leave its times as they were, the "racy clean" problem git's index also
-//! has. So a stale or corrupt cache can cost time but never change an answer.
+//! has. (Files this process has just replaced itself, by rename, are the
+//! exception: their contents are known exactly.) So a stale or corrupt
+//! cache can cost time but never change an answer.
 //!
 //! Format: a small header (magic, body length, checksum) and a body of
 //! mostly LEB128 varints: a table of names (people and practices), then one
@@ -301,6 +303,11 @@ impl Cache {
         let mut present = BTreeSet::new();
         let mut changed: Vec<(Key, MonthRead)> = Vec::new();
         let mut to_read: Vec<(Key, PathBuf)> = Vec::new();
+        // Files this process itself just replaced (by rename: a new inode,
+        // new times) are known exactly, so they are trusted at once; only an
+        // in-place edit within the same clock tick could hide behind them,
+        // and safe never edits in place.
+        let mut own = BTreeSet::new();
         for side in [Side::Shared, Side::Private] {
             for (month, path, identity) in month_files(dir, side)? {
                 let key = (month, side);
@@ -314,7 +321,11 @@ impl Cache {
                 {
                     present.insert(key);
                 } else if let Some((names, summary)) = written(dir, key, identity) {
+                    own.insert(key);
                     changed.push((key, Some((identity, names, summary))));
+                } else if let Some(summary) = self.appended(dir, key, identity) {
+                    own.insert(key);
+                    changed.push((key, Some((identity, self.names.list.clone(), summary))));
                 } else {
                     to_read.push((key, path));
                 }
@@ -327,7 +338,7 @@ impl Cache {
             };
             present.insert(key);
             let summary = summary.renumbered(&names, &mut self.names);
-            let trusted = !identity.is_racy(now);
+            let trusted = own.contains(&key) || !identity.is_racy(now);
             self.dirty |= trusted;
             self.months.insert(
                 key,
@@ -784,6 +795,75 @@ pub fn remember_written(dir: &DataDir, side: Side, month: YearMonth, doc: &Month
     });
 }
 
+/// A month this process added one entry to without parsing it (see
+/// `store::append`): if the cache knew the file as it was before, the new
+/// summary is the old one plus that entry.
+struct Appended {
+    root: PathBuf,
+    key: Key,
+    before: Identity,
+    after: Identity,
+    entry: Entry,
+}
+
+static APPENDED: Mutex<Vec<Appended>> = Mutex::new(Vec::new());
+
+/// Note that `entry` was added to a month file whose metadata, just before,
+/// was `before`. Best effort, like [`remember_written`].
+pub fn remember_appended(
+    dir: &DataDir,
+    side: Side,
+    month: YearMonth,
+    before: &fs::Metadata,
+    entry: &Entry,
+) {
+    let Ok(after) = fs::metadata(dir.month_path(side, month)) else {
+        return;
+    };
+    let root = dir.root().to_path_buf();
+    let key = (month, side);
+    let mut appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
+    appended.retain(|a| a.root != root || a.key != key);
+    appended.push(Appended {
+        root,
+        key,
+        before: Identity::of(before),
+        after: Identity::of(&after),
+        entry: entry.clone(),
+    });
+}
+
+impl Cache {
+    /// The summary of a month file that this process appended one entry to,
+    /// built from what the cache held for the file before; names numbered as
+    /// in the cache's own table.
+    fn appended(&mut self, dir: &DataDir, key: Key, identity: Identity) -> Option<MonthSummary> {
+        let appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
+        let a = appended
+            .iter()
+            .find(|a| a.key == key && a.after == identity && a.root == dir.root())?;
+        let record = self.months.get(&key).filter(|r| r.identity == a.before)?;
+        let mut summary = record.summary.clone();
+        let mut groups: BTreeMap<(u32, u32, bool), [u32; 31]> = BTreeMap::new();
+        for group in &summary.groups {
+            let per_day = groups
+                .entry((group.person, group.practice, group.skip))
+                .or_insert([0; 31]);
+            for (day, count) in summary.days(group) {
+                per_day[day] += count;
+            }
+        }
+        add_entry(
+            key.0,
+            &LeanEntry::from(&a.entry),
+            &mut self.names,
+            &mut groups,
+            &mut summary,
+        );
+        Some(encode_groups(groups, summary))
+    }
+}
+
 /// The summary of a month this process wrote, if the file is still as it
 /// was written; its names numbered as in `names`.
 fn written(dir: &DataDir, key: Key, identity: Identity) -> Option<(Vec<String>, MonthSummary)> {
@@ -979,7 +1059,21 @@ fn summarize<'a>(
 ) -> MonthSummary {
     let mut groups: BTreeMap<(u32, u32, bool), [u32; 31]> = BTreeMap::new();
     let mut summary = MonthSummary::default();
-    for entry in entries.filter(|e| !e.deleted) {
+    for entry in entries {
+        add_entry(month, entry, names, &mut groups, &mut summary);
+    }
+    encode_groups(groups, summary)
+}
+
+/// Count one entry into a month's per-day tallies (groups) or its lists.
+fn add_entry(
+    month: YearMonth,
+    entry: &LeanEntry<'_>,
+    names: &mut Names,
+    groups: &mut BTreeMap<(u32, u32, bool), [u32; 31]>,
+    summary: &mut MonthSummary,
+) {
+    if let Some(entry) = Some(entry).filter(|e| !e.deleted) {
         let person = names.intern(&entry.author);
         let practice = names.intern(&entry.practice);
         match entry.kind {
@@ -1012,6 +1106,15 @@ fn summarize<'a>(
             }),
         }
     }
+}
+
+/// Turn per-day tallies into the compact groups of a summary.
+fn encode_groups(
+    groups: BTreeMap<(u32, u32, bool), [u32; 31]>,
+    mut summary: MonthSummary,
+) -> MonthSummary {
+    summary.groups.clear();
+    summary.counts.clear();
     for ((person, practice, skip), per_day) in groups {
         let mask = (0..31)
             .filter(|day| per_day[*day] > 0)
@@ -1448,6 +1551,8 @@ mod tests {
     #[test]
     fn files_that_just_changed_are_not_remembered() {
         let (_tmp, dir) = journal();
+        // As another process would see them: not written by this one.
+        WRITTEN.lock().unwrap().retain(|w| w.root != dir.root());
         let mut cache = Cache::default();
         // A moment after the last of them was written.
         let written = cache_months_written(&dir);

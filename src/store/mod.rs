@@ -1,6 +1,7 @@
 //! The data directory: where each file lives, the lock that serialises
 //! changes, and the journal's months. See DESIGN.md §3 for the layout.
 
+pub mod append;
 pub mod cache;
 pub mod config;
 pub mod file;
@@ -159,6 +160,67 @@ impl DataDir {
         // this change need not parse the month again.
         cache::remember_written(self, side, month, doc);
         Ok(())
+    }
+
+    /// Add a new entry and/or a private note to a month file, leaving the
+    /// records already there as they are (see `append`). Returns the ids in
+    /// the month that the new entry's short id could be confused with.
+    pub fn append(
+        &self,
+        side: Side,
+        month: YearMonth,
+        entry: Option<&Entry>,
+        note: Option<&crate::domain::month::PrivateNote>,
+        lock: &Lock,
+    ) -> Result<Vec<EntryId>> {
+        let path = self.month_path(side, month);
+        let (bytes, before) = match fs::File::open(&path) {
+            Ok(mut handle) => {
+                use std::io::Read;
+                let before = handle.metadata().map_err(|e| Error::io("read", &path, e))?;
+                let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
+                handle
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| Error::io("read", &path, e))?;
+                (bytes, Some(before))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), None),
+            Err(e) => return Err(Error::io("read", &path, e)),
+        };
+        if let Some(before) = &before
+            && let Ok(raw) = serde_json::from_slice::<append::RawMonth>(&bytes)
+            && raw.schema == file::SCHEMA
+        {
+            let entry_at = entry.map(|e| append::entry_position(&raw.entries, e).map(|at| (at, e)));
+            let note_at = note.map(|n| append::note_position(&raw.notes, n).map(|at| (at, n)));
+            // A record without a readable sort key (a hand edit) sends the
+            // whole file through the careful path below instead.
+            if entry_at.is_none_or(|p| p.is_some()) && note_at.is_none_or(|p| p.is_some()) {
+                let text = append::render(&raw, entry_at.flatten(), note_at.flatten());
+                file::write_atomic(&path, &text)?;
+                if let Some(entry) = entry {
+                    cache::remember_appended(self, side, month, before, entry);
+                }
+                return Ok(entry
+                    .map(|e| append::ids_near(&bytes, &e.id))
+                    .unwrap_or_default());
+            }
+        }
+        // A new file, or one that needs a full parse: that also reports a
+        // corrupt or newer file exactly as every other reader does.
+        let mut doc = if before.is_some() {
+            file::parse::<MonthFile>(&path, &bytes)?
+        } else {
+            MonthFile::default()
+        };
+        if let Some(entry) = entry {
+            doc.entries.push(entry.clone());
+        }
+        if let Some(note) = note {
+            doc.notes.push(note.clone());
+        }
+        self.write_month(side, month, &mut doc, lock)?;
+        Ok(doc.entries.iter().map(|e| e.id).collect())
     }
 
     /// The months that have a file on either side, oldest first.

@@ -581,3 +581,42 @@ fn a_stale_or_damaged_cache_never_changes_an_answer() {
         without_october[1]
     );
 }
+
+/// `safe log` adds to a month without parsing it and updates the cache from
+/// what the cache knew before: the answers must be those of a fresh start.
+#[test]
+fn logging_onto_a_cached_month_changes_no_answer() {
+    let env = TestEnv::new();
+    import(&env, "appreciation", &days("2026-10-20", "2026-11-26"));
+    import(&env, "repair", &days("2026-11-02", "2026-11-05"));
+    // Let the files age past the cache's "just changed" window, so the
+    // cache keeps them, then build it.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    env.run(&["stats", "--all", "--json"]).ok();
+    assert!(env.path("cache").exists());
+
+    let line = env.run(&["log", "appreciation"]).ok();
+    assert!(line.contains("39 days in a row"), "{line}");
+    env.run(&["skip", "check-in"]).ok();
+    env.run(&["log", "repair", "--took", "30m", "--note", "kept here"])
+        .ok();
+    env.run(&["log", "appreciation", "--date", "2026-11-03"])
+        .ok();
+
+    let cached = env.run(&["stats", "--all", "--json"]).json();
+    std::fs::remove_dir_all(env.path("cache")).unwrap();
+    let fresh = env.run(&["stats", "--all", "--json"]).json();
+    assert_eq!(cached, fresh);
+    assert_eq!(practice(&fresh, "appreciation")["current_streak"], 39);
+    assert_eq!(practice(&fresh, "appreciation")["count"], 40);
+    assert_eq!(fresh["us"]["repairs"]["count"], 5);
+    // The month file is still sorted and whole.
+    let entries = env.entries("shared/log/2026-11.json");
+    let keys: Vec<String> = entries
+        .iter()
+        .map(|e| format!("{}{}", e["day"], e["at"]))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted);
+}

@@ -1,0 +1,311 @@
+//! Adding one record to a month file without parsing the ones already there.
+//!
+//! `safe log` must cost the same on ten years of data as on an empty journal
+//! (DESIGN.md §6), and a month of a busy couple holds a thousand entries.
+//! Parsing and re-serialising all of them to add one was most of the cost, so
+//! the records already in the file are kept as raw JSON text, checked only
+//! for syntax, and written back byte for byte; only the new record is
+//! serialised. The file stays sorted: the new record goes where its sort key
+//! belongs, found from the end (new entries are nearly always the latest) or
+//! by binary search, parsing just the keys it compares.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::ser::SerializeSeq;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::domain::entry::Entry;
+use crate::domain::month::PrivateNote;
+
+/// A month file with its records left as raw JSON.
+pub struct RawMonth<'a> {
+    pub schema: u64,
+    pub entries: Vec<&'a RawValue>,
+    pub notes: Vec<&'a RawValue>,
+    pub extra: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for RawMonth<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(RawMonthVisitor)
+    }
+}
+
+struct RawMonthVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RawMonthVisitor {
+    type Value = RawMonth<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a month of the journal (a JSON object)")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<RawMonth<'de>, A::Error> {
+        let mut month = RawMonth {
+            schema: 0,
+            entries: Vec::new(),
+            notes: Vec::new(),
+            extra: Map::new(),
+        };
+        let mut schema = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "schema" => schema = Some(map.next_value()?),
+                "entries" => month.entries = map.next_value()?,
+                "notes" => month.notes = map.next_value()?,
+                other => {
+                    month.extra.insert(other.to_string(), map.next_value()?);
+                }
+            }
+        }
+        month.schema =
+            schema.ok_or_else(|| <A::Error as serde::de::Error>::missing_field("schema"))?;
+        Ok(month)
+    }
+}
+
+#[derive(Deserialize)]
+struct EntryKey {
+    day: NaiveDate,
+    at: DateTime<FixedOffset>,
+    id: Uuid,
+}
+
+#[derive(Deserialize)]
+struct NoteKey {
+    id: Uuid,
+}
+
+/// Where a record with `key` goes in a sorted list, parsing as few of the
+/// raw records' keys as it can. `None` if a raw record lacks a readable key
+/// (a hand-edited file): the caller then takes the careful path.
+fn position<K: Ord>(
+    raw: &[&RawValue],
+    key: &K,
+    parse: impl Fn(&RawValue) -> Option<K>,
+) -> Option<usize> {
+    let Some(last) = raw.last() else {
+        return Some(0);
+    };
+    if parse(last)? <= *key {
+        return Some(raw.len());
+    }
+    let (mut low, mut high) = (0, raw.len() - 1);
+    while low < high {
+        let mid = (low + high) / 2;
+        if parse(raw[mid])? <= *key {
+            low = mid + 1;
+        } else {
+            high = mid;
+        }
+    }
+    Some(low)
+}
+
+/// Where a new entry goes among the raw entries.
+pub fn entry_position(raw: &[&RawValue], entry: &Entry) -> Option<usize> {
+    position(raw, &entry.sort_key(), |r| {
+        serde_json::from_str::<EntryKey>(r.get())
+            .ok()
+            .map(|k| (k.day, k.at, k.id))
+    })
+}
+
+/// Where a new private note goes among the raw notes.
+pub fn note_position(raw: &[&RawValue], note: &PrivateNote) -> Option<usize> {
+    position(raw, &note.id, |r| {
+        serde_json::from_str::<NoteKey>(r.get()).ok().map(|k| k.id)
+    })
+}
+
+/// Raw records with one new record inserted, serialised in order.
+struct Inserted<'a, T> {
+    raw: &'a [&'a RawValue],
+    new: Option<(usize, &'a T)>,
+}
+
+impl<T: Serialize> Serialize for Inserted<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq =
+            serializer.serialize_seq(Some(self.raw.len() + usize::from(self.new.is_some())))?;
+        for (i, raw) in self.raw.iter().enumerate() {
+            if let Some((at, new)) = self.new
+                && at == i
+            {
+                seq.serialize_element(new)?;
+            }
+            seq.serialize_element(raw)?;
+        }
+        if let Some((at, new)) = self.new
+            && at >= self.raw.len()
+        {
+            seq.serialize_element(new)?;
+        }
+        seq.end()
+    }
+}
+
+impl<T> Inserted<'_, T> {
+    fn is_empty(&self) -> bool {
+        self.raw.is_empty() && self.new.is_none()
+    }
+}
+
+/// The same shape as a `MonthFile`, field for field, so the text written
+/// is what a full rewrite would have produced.
+#[derive(Serialize)]
+struct Out<'a> {
+    schema: u64,
+    entries: Inserted<'a, Entry>,
+    #[serde(skip_serializing_if = "Inserted::is_empty")]
+    notes: Inserted<'a, PrivateNote>,
+    #[serde(flatten)]
+    extra: &'a Map<String, Value>,
+}
+
+/// The text of `month` with `entry` and/or `note` inserted at the given
+/// positions, pretty-printed as every month file is.
+pub fn render(
+    month: &RawMonth<'_>,
+    entry: Option<(usize, &Entry)>,
+    note: Option<(usize, &PrivateNote)>,
+) -> Vec<u8> {
+    let out = Out {
+        schema: month.schema,
+        entries: Inserted {
+            raw: &month.entries,
+            new: entry,
+        },
+        notes: Inserted {
+            raw: &month.notes,
+            new: note,
+        },
+        extra: &month.extra,
+    };
+    super::file::to_text(&out)
+}
+
+/// Ids in the text that start with the same 8 hex digits as `id`: the only
+/// ones a short prefix of it could be confused with (UUIDv7 ids made in the
+/// same minute). A text search, so no entry needs parsing.
+pub fn ids_near(text: &[u8], id: &Uuid) -> Vec<Uuid> {
+    let Ok(text) = std::str::from_utf8(text) else {
+        return Vec::new();
+    };
+    let head = &id.hyphenated().to_string()[..9];
+    let needle = format!("\"id\": \"{head}");
+    text.match_indices(&needle)
+        .filter_map(|(at, _)| text.get(at + 7..at + 7 + 36))
+        .filter_map(|s| Uuid::parse_str(s).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::month::MonthFile;
+    use crate::domain::rev::Rev;
+
+    fn entry(id: u128, day: u32, hour: u32) -> Entry {
+        let day = NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+        let at = DateTime::parse_from_rfc3339(&format!("{day}T{hour:02}:00:00+01:00")).unwrap();
+        let mut e = Entry::new(
+            Default::default(),
+            "repair",
+            day,
+            at,
+            "p",
+            Rev {
+                ms: 1,
+                c: 0,
+                by: "p".into(),
+            },
+        );
+        e.id = Uuid::from_u128(id);
+        e
+    }
+
+    /// Appending must give exactly the text a full parse, insert, sort and
+    /// rewrite gives, wherever the new entry falls.
+    #[test]
+    fn appending_matches_a_full_rewrite() {
+        let mut doc = MonthFile {
+            entries: vec![
+                entry(1, 3, 9),
+                entry(2, 5, 9),
+                entry(3, 5, 20),
+                entry(4, 20, 8),
+            ],
+            ..Default::default()
+        };
+        doc.extra.insert("future".into(), Value::from(1));
+        doc.entries[1]
+            .extra
+            .insert("mood".into(), Value::from("calm"));
+        let text = super::super::file::to_text(&doc);
+        for new in [
+            entry(9, 1, 1),
+            entry(9, 5, 12),
+            entry(9, 20, 8),
+            entry(9, 28, 23),
+            entry(0, 5, 9),
+        ] {
+            let raw: RawMonth = serde_json::from_slice(&text).unwrap();
+            let at = entry_position(&raw.entries, &new).unwrap();
+            let appended = render(&raw, Some((at, &new)), None);
+            let mut full = doc.clone();
+            full.entries.push(new.clone());
+            full.sort();
+            assert_eq!(
+                String::from_utf8(appended).unwrap(),
+                String::from_utf8(super::super::file::to_text(&full)).unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn notes_keep_their_order_too() {
+        let note = |id: u128| PrivateNote {
+            id: Uuid::from_u128(id),
+            note: format!("n{id}"),
+            rev: Rev {
+                ms: 1,
+                c: 0,
+                by: "p".into(),
+            },
+            extra: Map::new(),
+        };
+        let doc = MonthFile {
+            notes: vec![note(2), note(5)],
+            ..Default::default()
+        };
+        let text = super::super::file::to_text(&doc);
+        let raw: RawMonth = serde_json::from_slice(&text).unwrap();
+        let new = note(3);
+        let at = note_position(&raw.notes, &new).unwrap();
+        let mut full = doc.clone();
+        full.notes.push(new.clone());
+        full.sort();
+        assert_eq!(
+            render(&raw, None, Some((at, &new))),
+            super::super::file::to_text(&full)
+        );
+    }
+
+    #[test]
+    fn finds_ids_that_share_the_first_eight_digits() {
+        let a = Uuid::parse_str("019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d").unwrap();
+        let b = Uuid::parse_str("019ac0de-0000-7000-8000-000000000000").unwrap();
+        let c = Uuid::parse_str("019b0000-0000-7000-8000-000000000000").unwrap();
+        let text =
+            format!("{{\"id\": \"{a}\"}} {{\"id\": \"{b}\"}} {{\"id\": \"{c}\"}} \"by\": \"{a}\"");
+        assert_eq!(ids_near(text.as_bytes(), &a), vec![a, b]);
+    }
+}
