@@ -11,7 +11,7 @@ use crate::error::Result;
 
 /// Print a completion script for your shell.
 ///
-/// Install (one line each):
+/// Examples, to install (one line each):
 ///   bash:        echo 'source <(safe completions bash)' >> ~/.bashrc
 ///   zsh:         echo 'source <(safe completions zsh)' >> ~/.zshrc
 ///   fish:        safe completions fish > ~/.config/fish/completions/safe.fish

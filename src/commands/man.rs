@@ -10,7 +10,7 @@ use crate::error::Result;
 
 /// Print the manual page (roff).
 ///
-/// Install it with:
+/// Examples: install it with
 ///   safe man > ~/.local/share/man/man1/safe.1
 /// or read it now with:
 ///   safe man | man -l -

@@ -9,7 +9,12 @@ use crate::store::Side;
 ///
 /// The entry becomes a tombstone: it disappears everywhere, its note is
 /// forgotten, and a sync tells your partner's copy too.
+///
+/// Example:
+///   safe log apology --date yesterday   # oops, that was today
+///   safe undo
 #[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
 pub struct UndoArgs {}
 
 pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
