@@ -30,8 +30,9 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
     // Whole seconds are plenty for `at`, and keep the files tidy.
     let now = now.with_nanosecond(0).unwrap_or(now);
     let root = match cli.data_dir {
-        Some(dir) => dir,
-        None => DataDir::default_root()?,
+        // An empty SAFE_DATA_DIR= means "not set", as for most variables.
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => DataDir::default_root()?,
     };
     let mut ctx = Context {
         dir: DataDir::new(root),

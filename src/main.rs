@@ -8,7 +8,10 @@ use clap::Parser;
 fn main() -> ExitCode {
     // Completion scripts call back into the binary to list practices and ids.
     clap_complete::CompleteEnv::with_factory(safe::commands::completions::command).complete();
-    let cli = safe::cli::Cli::parse();
+    let cli = match safe::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return usage_error(&err),
+    };
     // safe writes colour only when `color` says so, so stdout needs no
     // filtering: a plain buffered writer keeps large outputs fast.
     let color = !matches!(
@@ -32,4 +35,47 @@ fn main() -> ExitCode {
             ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(1))
         }
     }
+}
+
+/// Help and version go to stdout as clap prints them; a usage error is told
+/// the way every other error is, `safe: error: ...` with a hint, exit 2.
+fn usage_error(err: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        let code = if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            2
+        } else {
+            0
+        };
+        return ExitCode::from(code);
+    }
+    let text = err.render().to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    let mut stderr = anstream::stderr();
+    let mut hint = None;
+    let mut first = true;
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let trimmed = line.trim();
+        if let Some(tip) = trimmed.strip_prefix("tip: ") {
+            hint = Some(tip.to_string());
+        } else if trimmed.starts_with("For more information") {
+            continue;
+        } else if first {
+            let _ = writeln!(stderr, "safe: error: {trimmed}");
+            first = false;
+        } else {
+            let _ = writeln!(stderr, "{line}");
+        }
+    }
+    let hint = hint.unwrap_or_else(|| {
+        "`safe --help` lists the commands; `safe help <COMMAND>` explains one".to_string()
+    });
+    let _ = writeln!(stderr, "hint: {hint}");
+    ExitCode::from(2)
 }

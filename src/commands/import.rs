@@ -10,7 +10,7 @@ use serde_json::Map;
 use uuid::Uuid;
 
 use super::Context;
-use crate::domain::entry::{ALL_PRACTICES, Entry, Kind};
+use crate::domain::entry::{ALL_PRACTICES, Entry, Kind, adopted_id};
 use crate::domain::month::YearMonth;
 use crate::error::{Error, Result};
 use crate::store::Side;
@@ -20,7 +20,9 @@ use crate::store::Side;
 /// Only `practice` and `day` are required on each line. Every line is checked
 /// first; if any is bad, nothing is written and the error names the line.
 /// Lines whose `id` is already in the journal are skipped, so importing the
-/// same file twice is harmless. Imported entries are yours.
+/// same file twice is harmless. Imported entries are yours, but your
+/// partner's lines (a backup holds theirs too) are left out: an entry is
+/// always its author's, and theirs come back with `safe sync`.
 ///
 /// Examples:
 ///   safe import journal.jsonl
@@ -49,10 +51,13 @@ struct Line {
     note_shared: Option<bool>,
     #[serde(default)]
     deleted: bool,
+    author: Option<String>,
 }
 
 struct Checked {
     id: Option<Uuid>,
+    /// Someone else's line taken as mine: it gets an id of its own.
+    adopt: bool,
     kind: Kind,
     practice: String,
     day: NaiveDate,
@@ -85,6 +90,13 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     // Every line is checked before the lock is taken or an identity made, so
     // a bad file leaves no trace, even on a new machine.
     let me = ctx.read_config()?.id;
+    let people = ctx.dir.read_people()?;
+    let partners: HashSet<&str> = people
+        .people
+        .iter()
+        .map(|p| p.id.as_str())
+        .filter(|id| *id != me)
+        .collect();
     let known: HashSet<String> = ctx
         .dir
         .read_practices()?
@@ -96,6 +108,7 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     // Check every line before writing anything.
     let mut checked: Vec<Checked> = Vec::new();
     let mut tombstones = 0usize;
+    let mut foreign = 0usize;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let raw = raw.trim();
@@ -106,10 +119,32 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
             Error::input(format!("line {number}: {why}"))
                 .with_hint("nothing was imported; fix the line and run the import again")
         };
+        if number == 1 && raw.starts_with("id,day,") {
+            return Err(
+                Error::input("this looks like CSV; safe import reads JSON lines")
+                    .with_hint("export with `safe export --format jsonl` (the default) to import"),
+            );
+        }
         let line: Line = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
         if line.deleted {
             tombstones += 1;
             continue;
+        }
+        // An entry belongs to whoever did the practice. A line of my
+        // partner's (a backup holds theirs too) is left out: theirs come
+        // back through sync. A line of anyone else's (an older identity of
+        // mine, another tool) becomes mine under an id of its own, so it can
+        // never overwrite the entry it came from.
+        let adopt = match line.author.as_ref().filter(|a| **a != me) {
+            Some(author) if partners.contains(author.as_str()) => {
+                foreign += 1;
+                continue;
+            }
+            Some(_) => true,
+            None => false,
+        };
+        if line.took_minutes.is_some() && line.practice != "repair" {
+            return Err(bad("took_minutes is for repair moments".to_string()));
         }
         let day = parse_date(&line.day)
             .ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
@@ -137,6 +172,7 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         };
         checked.push(Checked {
             id: line.id,
+            adopt,
             kind: line.kind,
             practice: line.practice,
             day,
@@ -167,7 +203,10 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
             .map(|e| e.id)
             .collect();
         let (mut shared_changed, mut private_changed) = (false, false);
-        for c in lines {
+        for mut c in lines {
+            if c.adopt {
+                c.id = c.id.map(|original| adopted_id(&original, &config.id));
+            }
             if let Some(id) = c.id
                 && !present.insert(id)
             {
@@ -226,6 +265,11 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     );
     if skipped > 0 {
         line.push_str(&format!("; {skipped} already in the journal"));
+    }
+    if foreign > 0 {
+        line.push_str(&format!(
+            "; {foreign} of your partner's left out (entries stay their author's; sync brings them)"
+        ));
     }
     if tombstones > 0 {
         line.push_str(&format!("; {tombstones} removed entries left out"));

@@ -3,7 +3,7 @@
 use serde_json::Map;
 
 use super::{Context, auto_sync, known_practice};
-use crate::domain::entry::{Entry, EntryId, Kind, unique_prefixes};
+use crate::domain::entry::{Entry, Kind};
 use crate::domain::month::{PrivateNote, YearMonth};
 use crate::domain::practice::Practice;
 use crate::error::{Error, Result};
@@ -160,7 +160,7 @@ pub fn add_entry(
 ) -> Result<String> {
     let (side, private_note) = place(&mut entry, note, private, share);
     let month = YearMonth::of(entry.day);
-    let near = dir.append(side, month, Some(&entry), None, lock)?;
+    dir.append(side, month, Some(&entry), None, lock)?;
     if let Some(text) = private_note {
         let note = PrivateNote {
             id: entry.id,
@@ -170,7 +170,7 @@ pub fn add_entry(
         };
         dir.append(Side::Private, month, None, Some(&note), lock)?;
     }
-    Ok(prefix(entry.id, near))
+    Ok(dir.short_id(&entry.id))
 }
 
 /// Store a changed entry over its earlier version, in the same file.
@@ -197,14 +197,7 @@ pub fn replace_entry(
             dir.write_month(Side::Private, month, &mut private_doc, lock)?;
         }
     }
-    Ok(prefix(id, doc.entries.iter().map(|e| e.id).collect()))
-}
-
-/// The prefix of `id` that none of `others` shares (at least 8 digits).
-fn prefix(id: EntryId, others: Vec<EntryId>) -> String {
-    let mut ids = vec![id];
-    ids.extend(others.into_iter().filter(|other| *other != id));
-    unique_prefixes(&ids).swap_remove(0)
+    Ok(dir.short_id(&id))
 }
 
 /// Only an entry's author may change it.

@@ -155,13 +155,19 @@ pub fn name_of(people: &PeopleDoc, id: &str) -> String {
     }
 }
 
-/// The login user's name, for an identity made without `safe init`.
+/// The login user's name, for an identity made without `safe init`: from
+/// the environment, else the home directory's name. Never "me", which is
+/// how tables label my own entries.
 pub fn login_name() -> String {
+    let home = std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .and_then(|h| h.file_name().map(|n| n.to_string_lossy().into_owned()));
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .filter_map(|key| std::env::var(key).ok())
-        .find(|name| valid_name(name).is_ok())
-        .unwrap_or_else(|| "me".to_string())
+        .chain(home)
+        .find(|name| valid_name(name).is_ok() && !name.eq_ignore_ascii_case("me"))
+        .unwrap_or_else(|| "someone".to_string())
 }
 
 /// Parse `SAFE_NOW`: an RFC 3339 time, or a date (taken at noon, local).

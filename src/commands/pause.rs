@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 ///
 /// For travel, illness or a busy season: paused days bridge streaks and
 /// leave strength unchanged. Without --practice, every practice is paused.
+/// Days ahead (up to a year) are written YYYY-MM-DD.
 /// Remove a pause like any entry, with `safe rm <ID>` or `safe undo`.
 ///
 /// Examples:
@@ -28,8 +29,8 @@ pub struct PauseArgs {
 }
 
 pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
-    let from = ctx.parse_day(&args.from)?;
-    let to = ctx.parse_day(&args.to)?;
+    let from = pause_day(ctx, &args.from)?;
+    let to = pause_day(ctx, &args.to)?;
     if to < from {
         return Err(
             Error::input(format!("the pause ends ({to}) before it starts ({from})"))
@@ -66,4 +67,19 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
     )?;
     auto_sync(ctx, &lock, &mut config);
     Ok(())
+}
+
+/// A pause may be planned ahead (a trip next month), so unlike a log it
+/// takes days up to a year ahead, written in full as YYYY-MM-DD.
+fn pause_day(ctx: &Context<'_>, text: &str) -> Result<chrono::NaiveDate> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        && day > ctx.today
+    {
+        if (day - ctx.today).num_days() > 366 {
+            return Err(Error::input(format!("{day} is more than a year ahead"))
+                .with_hint("pause at most a year ahead; you can always pause again"));
+        }
+        return Ok(day);
+    }
+    ctx.parse_day(text)
 }

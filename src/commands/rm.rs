@@ -35,7 +35,7 @@ pub fn cmd_rm(ctx: &mut Context<'_>, args: RmArgs) -> Result<()> {
         "Removed {} {} ({}).",
         describe(&found.entry),
         super::describe_day(ctx.today, found.entry.day),
-        found.entry.short_id()
+        ctx.dir.short_id(&found.entry.id)
     )?;
     auto_sync(ctx, &lock, &mut config);
     Ok(())

@@ -37,6 +37,26 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
             practice.id
         )));
     }
+    let month = crate::domain::month::YearMonth::of(day);
+    let already = ctx
+        .dir
+        .read_month(crate::store::Side::Shared, month)?
+        .live()
+        .any(|e| {
+            e.kind == Kind::Skip
+                && e.author == config.id
+                && e.practice == practice.id
+                && e.day == day
+        });
+    if already {
+        writeln!(
+            ctx.out,
+            "{} is already skipped {}.",
+            practice.id,
+            super::describe_day(ctx.today, day)
+        )?;
+        return Ok(());
+    }
     let rev = config.tick(ctx.wall_ms());
     let entry = Entry::new(
         Kind::Skip,

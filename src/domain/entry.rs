@@ -214,6 +214,29 @@ pub fn unique_prefixes(ids: &[EntryId]) -> Vec<String> {
     out
 }
 
+/// The id an imported entry of someone else's gets when `adopter` takes it
+/// as their own: the original's timestamp (so it sorts and abbreviates like
+/// it), the rest a hash of the original id and the adopter. Never the
+/// original, so the other person's entry cannot be overwritten; always the
+/// same, so importing the same file twice adds nothing.
+pub fn adopted_id(original: &EntryId, adopter: &str) -> EntryId {
+    fn fnv(seed: u64, parts: &[&[u8]]) -> u64 {
+        let mut hash = 0xcbf2_9ce4_8422_2325_u64 ^ seed;
+        for byte in parts.iter().flat_map(|p| p.iter()) {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        hash
+    }
+    let parts: [&[u8]; 2] = [original.as_bytes(), adopter.as_bytes()];
+    let mut bytes = *original.as_bytes();
+    let tail = [fnv(1, &parts).to_be_bytes(), fnv(2, &parts).to_be_bytes()].concat();
+    bytes[6..].copy_from_slice(&tail[..10]);
+    bytes[6] = (bytes[6] & 0x0f) | 0x70; // version 7
+    bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
+    Uuid::from_bytes(bytes)
+}
+
 /// Does `prefix` (at least 4 hex characters, dashes ignored) start this id?
 pub fn id_matches(id: &EntryId, prefix: &str) -> bool {
     let wanted: String = prefix
@@ -290,6 +313,17 @@ mod tests {
         assert!(id_matches(&e.id, "019AC0DE7F"));
         assert!(!id_matches(&e.id, "019b"));
         assert_eq!(e.short_id(), "019ac0de");
+    }
+
+    #[test]
+    fn adopted_ids_are_new_stable_and_keep_the_time() {
+        let e = sample();
+        let a = adopted_id(&e.id, "me");
+        assert_ne!(a, e.id);
+        assert_eq!(a, adopted_id(&e.id, "me"));
+        assert_ne!(a, adopted_id(&e.id, "someone else"));
+        assert_eq!(a.get_version_num(), 7);
+        assert_eq!(&a.as_bytes()[..6], &e.id.as_bytes()[..6]);
     }
 
     #[test]

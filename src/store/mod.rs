@@ -163,8 +163,7 @@ impl DataDir {
     }
 
     /// Add a new entry and/or a private note to a month file, leaving the
-    /// records already there as they are (see `append`). Returns the ids in
-    /// the month that the new entry's short id could be confused with.
+    /// records already there as they are (see `append`).
     pub fn append(
         &self,
         side: Side,
@@ -172,7 +171,7 @@ impl DataDir {
         entry: Option<&Entry>,
         note: Option<&crate::domain::month::PrivateNote>,
         lock: &Lock,
-    ) -> Result<Vec<EntryId>> {
+    ) -> Result<()> {
         let path = self.month_path(side, month);
         let (bytes, before) = match fs::File::open(&path) {
             Ok(mut handle) => {
@@ -201,9 +200,7 @@ impl DataDir {
                 if let Some(entry) = entry {
                     cache::remember_appended(self, side, month, before, entry);
                 }
-                return Ok(entry
-                    .map(|e| append::ids_near(&bytes, &e.id))
-                    .unwrap_or_default());
+                return Ok(());
             }
         }
         // A new file, or one that needs a full parse: that also reports a
@@ -219,8 +216,52 @@ impl DataDir {
         if let Some(note) = note {
             doc.notes.push(note.clone());
         }
-        self.write_month(side, month, &mut doc, lock)?;
-        Ok(doc.entries.iter().map(|e| e.id).collect())
+        self.write_month(side, month, &mut doc, lock)
+    }
+
+    /// Live and removed entries anywhere in the journal whose ids share the
+    /// first 8 hex digits with `id`, found without parsing anything.
+    ///
+    /// Those digits are the top of a UUIDv7's millisecond timestamp, so they
+    /// are shared only by ids made within the same 65.5 seconds; a file
+    /// holding such an id was written after that window opened, so only
+    /// files modified since then are searched (as text).
+    pub fn ids_made_near(&self, id: &EntryId) -> Vec<EntryId> {
+        let Some((secs, nanos)) = id.get_timestamp().map(|t| t.to_unix()) else {
+            return Vec::new();
+        };
+        let ms = secs.saturating_mul(1000) + u64::from(nanos / 1_000_000);
+        let window = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms & !0xFFFF);
+        let mut near = Vec::new();
+        for side in [Side::Shared, Side::Private] {
+            let Ok(listing) = fs::read_dir(self.log_dir(side)) else {
+                continue;
+            };
+            for item in listing.flatten() {
+                let recent = item
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t >= window);
+                if recent && let Ok(bytes) = fs::read(item.path()) {
+                    near.extend(append::ids_near(&bytes, id));
+                }
+            }
+        }
+        near.sort();
+        near.dedup();
+        near
+    }
+
+    /// The shortest prefix (8 hex digits or more) that tells `id` apart from
+    /// every other entry of the journal, as git abbreviates hashes.
+    pub fn short_id(&self, id: &EntryId) -> String {
+        let mut ids = vec![*id];
+        ids.extend(
+            self.ids_made_near(id)
+                .into_iter()
+                .filter(|other| other != id),
+        );
+        crate::domain::entry::unique_prefixes(&ids).swap_remove(0)
     }
 
     /// The months that have a file on either side, oldest first.
