@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use super::Context;
 use super::history::{Seen, seen_between};
 use crate::error::{Error, Result};
+use crate::render;
+use crate::render::sanitize::sanitize;
 
 /// Write the journal out, for backups, spreadsheets or another tool.
 ///
@@ -20,7 +22,7 @@ use crate::error::{Error, Result};
 pub struct ExportArgs {
     #[arg(long, short, value_enum, default_value_t = Format::Jsonl)]
     pub format: Format,
-    /// Write to this file instead of standard output.
+    /// Write to this file instead of standard output (`-` is standard output).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -40,7 +42,7 @@ pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
     match args.format {
         Format::Jsonl => {
             for s in &seen {
-                serde_json::to_writer(&mut text, &json_line(s)).map_err(std::io::Error::from)?;
+                render::json::to_writer(&mut text, &json_line(s))?;
                 text.push(b'\n');
             }
         }
@@ -53,8 +55,14 @@ pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
                     e.day.to_string(),
                     e.at.to_rfc3339(),
                     super::name_of(&people, &e.author),
-                    e.practice.clone(),
-                    e.note.clone().unwrap_or_default(),
+                    // A partner's text may be on its way to a terminal:
+                    // no escape sequences (newlines and tabs stay).
+                    sanitize(&e.practice).into_owned(),
+                    e.note
+                        .as_deref()
+                        .map(sanitize)
+                        .unwrap_or_default()
+                        .into_owned(),
                     e.took_minutes.map(|m| m.to_string()).unwrap_or_default(),
                     s.private.to_string(),
                 ];
@@ -64,7 +72,8 @@ pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
             }
         }
     }
-    match args.output {
+    let output = args.output.filter(|path| path.as_os_str() != "-");
+    match output {
         Some(path) => {
             std::fs::write(&path, &text).map_err(|e| Error::io("write", &path, e))?;
             #[cfg(unix)]
@@ -72,7 +81,8 @@ pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
                 use std::os::unix::fs::PermissionsExt;
                 let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
             }
-            eprintln!("Exported {} entries to {}.", seen.len(), path.display());
+            let entries = if seen.len() == 1 { "entry" } else { "entries" };
+            eprintln!("Exported {} {entries} to {}.", seen.len(), path.display());
         }
         None => ctx.out.write_all(&text)?,
     }

@@ -2,7 +2,7 @@
 //! partner's, as a table or as JSON.
 
 use chrono::NaiveDate;
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, Table, Width, presets};
 use serde::Serialize;
 
 use super::Context;
@@ -10,6 +10,7 @@ use super::period::{Period, PeriodArgs};
 use crate::domain::entry::{Entry, Kind, unique_prefixes};
 use crate::domain::month::YearMonth;
 use crate::error::Result;
+use crate::render;
 use crate::render::sanitize::sanitize_line;
 use crate::store::{DataDir, Side};
 
@@ -147,7 +148,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
                 private: s.private,
             })
             .collect();
-        serde_json::to_writer_pretty(&mut *ctx.out, &items).map_err(std::io::Error::from)?;
+        render::json::to_writer_pretty(&mut *ctx.out, &items)?;
         writeln!(ctx.out)?;
         return Ok(());
     }
@@ -158,19 +159,29 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         } else {
             format!("from {} to {}", period.from, period.to)
         };
-        writeln!(
-            ctx.out,
-            "Nothing logged {span}. `safe log <PRACTICE>` records a practice."
-        )?;
+        if args.who == Who::Partner {
+            // Their entries arrive by sync; `safe log` could not help here.
+            let how = if config.remote.is_some() {
+                "`safe sync` brings in the entries they share."
+            } else {
+                "`safe sync --remote URL` brings in the entries they share."
+            };
+            writeln!(ctx.out, "Nothing of your partner's here {span}. {how}")?;
+        } else {
+            writeln!(
+                ctx.out,
+                "Nothing logged {span}. `safe log <PRACTICE>` records a practice."
+            )?;
+        }
         return Ok(());
     }
     let ids: Vec<_> = shown.iter().map(|s| s.entry.id).collect();
     let prefixes = unique_prefixes(&ids);
     let mut table = Table::new();
-    table
-        .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(vec!["date", "who", "practice", "note", "id"]);
+    table.load_preset(presets::NOTHING);
+    render::fit(&mut table);
+    // The note comes last, so no row is padded to the longest note.
+    table.set_header(vec!["date", "who", "practice", "id", "note"]);
     for (seen, prefix) in shown.iter().zip(prefixes) {
         let e = &seen.entry;
         let who = if e.author == config.id {
@@ -216,10 +227,21 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
             e.day.format("%a %Y-%m-%d").to_string(),
             who,
             practice,
-            note,
             prefix,
+            note,
         ]);
     }
-    writeln!(ctx.out, "{table}")?;
+    // On a narrow terminal only the note wraps: dates, names, practices and
+    // ids stay whole, so an id can be copied.
+    // Below 20 columns for the note, the row may overflow the terminal
+    // rather than stack the note one word a line.
+    for (index, column) in table.column_iter_mut().enumerate() {
+        column.set_constraint(if index < 4 {
+            ColumnConstraint::ContentWidth
+        } else {
+            ColumnConstraint::LowerBoundary(Width::Fixed(20))
+        });
+    }
+    writeln!(ctx.out, "{}", render::table_text(&table))?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! line `safe log` ends with.
 
 use anstyle::Style;
-use comfy_table::{CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets};
+use comfy_table::{CellAlignment, ColumnConstraint, Table, Width, presets};
 
 use super::Context;
 use super::period::{Period, PeriodArgs};
@@ -13,6 +13,7 @@ use crate::domain::streak::StreakUnit;
 use crate::domain::summary::{self, DayRange, PersonRef, PracticeStats, Request, Stats, Us};
 use crate::domain::us::Trend;
 use crate::error::Result;
+use crate::render;
 use crate::render::sanitize::sanitize_line;
 use crate::store::cache::{Scope, day_index};
 use crate::store::config::Config;
@@ -85,12 +86,17 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
         },
     );
     if args.json {
-        serde_json::to_writer_pretty(&mut *ctx.out, &stats).map_err(std::io::Error::from)?;
+        render::json::to_writer_pretty(&mut *ctx.out, &stats)?;
         writeln!(ctx.out)?;
         return Ok(());
     }
     let words = Words::of(&args.period, &stats);
-    render(ctx, &stats, &words)
+    // Whether today is already a day together, to say which day a
+    // together streak runs to.
+    let done_today = |days: &[chrono::NaiveDate]| days.binary_search(&ctx.today).is_ok();
+    let together_today = done_today(&index.person(&config.id).active)
+        && index.others(&config.id).any(|p| done_today(&p.active));
+    show(ctx, &stats, &words, together_today)
 }
 
 /// The line `safe log` ends with: the practice's streak, gently worded, or
@@ -117,7 +123,7 @@ pub fn streak_line(
     let line = match practice.goal {
         Goal::PerWeek(n) => {
             let met = this_week >= u32::from(n);
-            let mut line = format!("{id}: {this_week} of {n} this week");
+            let mut line = format!("{id}: {}", week_progress(this_week, n));
             if met {
                 line.push_str(", goal met");
             }
@@ -138,11 +144,23 @@ pub fn streak_line(
     Ok(Some(line))
 }
 
+/// How far along a weekly goal is: "1 of 3 this week", and once past the
+/// goal "4 this week (goal 3)" rather than "4 of 3".
+pub fn week_progress(days: u32, goal: u8) -> String {
+    if days > u32::from(goal) {
+        format!("{days} this week (goal {goal})")
+    } else {
+        format!("{days} of {goal} this week")
+    }
+}
+
 /// How the period is named in sentences: "this week", "last week".
 struct Words {
     title: String,
-    /// "this week", "in these 10 days", "in all".
+    /// "this week", "in this period", "so far".
     now: String,
+    /// Whether the period is the whole journal (`--all`).
+    all: bool,
     /// "last week", or `None` when there is nothing before to compare with.
     before: Option<String>,
 }
@@ -153,7 +171,7 @@ impl Words {
         let (title, now, before) = if args.all {
             (
                 format!("Since {}", from.format("%-d %b %Y")),
-                "in all".to_string(),
+                "so far".to_string(),
                 None,
             )
         } else if args.since.is_some() {
@@ -166,7 +184,7 @@ impl Words {
             let plural = if days == 1 { "day" } else { "days" };
             (
                 title,
-                format!("in these {days} {plural}"),
+                "in this period".to_string(),
                 Some(format!("the {days} {plural} before")),
             )
         } else if args.month {
@@ -193,11 +211,16 @@ impl Words {
                 Some("last week".to_string()),
             )
         };
-        Words { title, now, before }
+        Words {
+            title,
+            now,
+            before,
+            all: args.all,
+        }
     }
 }
 
-fn render(ctx: &mut Context<'_>, stats: &Stats, words: &Words) -> Result<()> {
+fn show(ctx: &mut Context<'_>, stats: &Stats, words: &Words, together_today: bool) -> Result<()> {
     let bold = if ctx.color {
         Style::new().bold()
     } else {
@@ -211,11 +234,11 @@ fn render(ctx: &mut Context<'_>, stats: &Stats, words: &Words) -> Result<()> {
             "Nothing logged yet. `safe log appreciation` records your first practice."
         )?;
     } else {
-        writeln!(ctx.out, "{}", table(&stats.practices))?;
+        writeln!(ctx.out, "{}", render::table_text(&table(&stats.practices)))?;
     }
     writeln!(ctx.out)?;
     writeln!(ctx.out, "{bold}Us{bold:#}")?;
-    for line in us_lines(&stats.us, words) {
+    for line in us_lines(&stats.us, words, together_today) {
         writeln!(ctx.out, "  {line}")?;
     }
     Ok(())
@@ -224,29 +247,14 @@ fn render(ctx: &mut Context<'_>, stats: &Stats, words: &Words) -> Result<()> {
 fn table(practices: &[PracticeStats]) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
-    // Fit the terminal; a terminal that reports no usable width (some
-    // pseudo-terminals say 0 columns), or none at all, gets the table whole.
-    let width = std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse::<u16>().ok())
-        .or_else(|| table.width());
-    match width {
-        Some(width) if width >= 40 => {
-            table
-                .set_width(width)
-                .set_content_arrangement(ContentArrangement::Dynamic);
-        }
-        _ => {
-            table.set_content_arrangement(ContentArrangement::Disabled);
-        }
-    }
+    render::fit(&mut table);
     table.set_header(vec![
         "practice", "goal", "count", "streak", "best", "strength",
     ]);
     for p in practices {
         let mut count = p.count.to_string();
         if let Goal::PerWeek(n) = p.goal {
-            count.push_str(&format!(" · {} of {n} this week", p.days_this_week));
+            count.push_str(&format!(" · {}", week_progress(p.days_this_week, n)));
         }
         let unit = p.streak_unit.unwrap_or(StreakUnit::Day);
         let streak = |n: Option<u32>| n.map_or_else(|| "–".to_string(), |n| run_length(n, unit));
@@ -289,10 +297,13 @@ fn run_length(n: u32, unit: StreakUnit) -> String {
 }
 
 /// The "Us" section in words: about the two of you, never one against the other.
-fn us_lines(us: &Us, words: &Words) -> Vec<String> {
+fn us_lines(us: &Us, words: &Words, together_today: bool) -> Vec<String> {
     let mut lines = Vec::new();
     if us.with_partner {
         let days = match us.together_days {
+            0 if words.all => {
+                "No days together yet; any small practice from each of you counts.".to_string()
+            }
             0 => format!(
                 "No days together yet {}; any small practice from each of you counts.",
                 words.now
@@ -301,10 +312,14 @@ fn us_lines(us: &Us, words: &Words) -> Vec<String> {
             n => format!("You both practised on {n} days {}.", words.now),
         };
         lines.push(days);
-        match us.together_streak {
-            0 => {}
-            1 => lines.push("Your latest day together was today or yesterday.".to_string()),
-            n => lines.push(format!("That is {n} days in a row together.")),
+        // A together streak runs to today, or to yesterday while today is
+        // still open.
+        match (us.together_streak, together_today) {
+            (0, _) => {}
+            (1, true) => lines.push("You both practised today.".to_string()),
+            (1, false) => lines.push("You both practised yesterday.".to_string()),
+            (n, true) => lines.push(format!("{n} days in a row together, up to today.")),
+            (n, false) => lines.push(format!("{n} days in a row together, up to yesterday.")),
         }
     } else {
         lines.push(
@@ -314,6 +329,7 @@ fn us_lines(us: &Us, words: &Words) -> Vec<String> {
     }
     let repairs = &us.repairs;
     let mut line = match repairs.count {
+        0 if words.all => "No repair moments logged yet".to_string(),
         0 => format!("No repair moments logged {}", words.now),
         1 => format!("1 repair moment {}", words.now),
         n => format!("{n} repair moments {}", words.now),

@@ -111,11 +111,8 @@ pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
                 String::new()
             };
             let id_text = sanitize_line(&week.practice);
-            writeln!(
-                ctx.out,
-                "  {id_text:<width$}  {} of {}{mark}",
-                week.days, week.goal
-            )?;
+            let progress = super::stats::week_progress(week.days, week.goal);
+            writeln!(ctx.out, "  {id_text:<width$}  {progress}{mark}")?;
         }
     }
     Ok(())

@@ -7,5 +7,6 @@ mod basics;
 mod cards;
 mod completions;
 mod concurrency;
+mod output;
 mod stats;
 mod sync;
