@@ -117,7 +117,13 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     if let Some(p) = &args.practice {
         super::known_practice(&ctx.dir.read_practices()?, &config.id, p)?;
     }
-    let shown: Vec<Seen> = seen_between(&ctx.dir, &config.id, period.from, period.to)?
+    // `--all` also shows what lies ahead: a pause planned for next month.
+    let to = if period.all {
+        NaiveDate::MAX
+    } else {
+        period.to
+    };
+    let shown: Vec<Seen> = seen_between(&ctx.dir, &config.id, period.from, to)?
         .into_iter()
         .filter(|s| {
             args.practice
@@ -176,7 +182,23 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         return Ok(());
     }
     let ids: Vec<_> = shown.iter().map(|s| s.entry.id).collect();
-    let prefixes = unique_prefixes(&ids);
+    // Prefixes unique among the rows shown, lengthened where an entry not
+    // shown (another month, say) shares the start of an id, so every id in
+    // the table can be given back to `safe edit` or `safe rm`. The search
+    // is by creation time (see `DataDir::ids_made_near`); for very long
+    // listings the rows themselves are nearly the whole journal anyway.
+    let mut all_ids = ids.clone();
+    if ids.len() <= 2000 {
+        let shown_ids: std::collections::HashSet<_> = ids.iter().copied().collect();
+        all_ids.extend(
+            ctx.dir
+                .ids_made_near_all(&ids)
+                .into_iter()
+                .filter(|id| !shown_ids.contains(id)),
+        );
+    }
+    let mut prefixes = unique_prefixes(&all_ids);
+    prefixes.truncate(ids.len());
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     render::fit(&mut table);

@@ -227,22 +227,40 @@ impl DataDir {
     /// holding such an id was written after that window opened, so only
     /// files modified since then are searched (as text).
     pub fn ids_made_near(&self, id: &EntryId) -> Vec<EntryId> {
-        let Some((secs, nanos)) = id.get_timestamp().map(|t| t.to_unix()) else {
+        self.ids_made_near_all(std::slice::from_ref(id))
+    }
+
+    /// [`ids_made_near`](Self::ids_made_near) for many ids at once: each
+    /// month file is listed once and read at most once.
+    pub fn ids_made_near_all(&self, ids: &[EntryId]) -> Vec<EntryId> {
+        let window = |id: &EntryId| {
+            let (secs, nanos) = id.get_timestamp()?.to_unix();
+            let ms = secs.saturating_mul(1000) + u64::from(nanos / 1_000_000);
+            Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms & !0xFFFF))
+        };
+        let windows: Vec<(EntryId, std::time::SystemTime)> = ids
+            .iter()
+            .filter_map(|id| Some((*id, window(id)?)))
+            .collect();
+        let Some(earliest) = windows.iter().map(|(_, w)| *w).min() else {
             return Vec::new();
         };
-        let ms = secs.saturating_mul(1000) + u64::from(nanos / 1_000_000);
-        let window = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms & !0xFFFF);
         let mut near = Vec::new();
         for side in [Side::Shared, Side::Private] {
             let Ok(listing) = fs::read_dir(self.log_dir(side)) else {
                 continue;
             };
             for item in listing.flatten() {
-                let recent = item
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t >= window);
-                if recent && let Ok(bytes) = fs::read(item.path()) {
+                let Ok(modified) = item.metadata().and_then(|m| m.modified()) else {
+                    continue;
+                };
+                if modified < earliest {
+                    continue;
+                }
+                let Ok(bytes) = fs::read(item.path()) else {
+                    continue;
+                };
+                for (id, _) in windows.iter().filter(|(_, w)| modified >= *w) {
                     near.extend(append::ids_near(&bytes, id));
                 }
             }

@@ -1631,3 +1631,27 @@ fn skipping_twice_keeps_one_skip() {
         .collect();
     assert_eq!(skips.len(), 1);
 }
+
+#[test]
+fn every_id_history_shows_can_be_given_back() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    env.run(&["log", "mirror", "--date", "2026-10-05"]).ok();
+    env.run(&["log", "date", "--private"]).ok();
+    // This week's table shows listen and date; mirror, made the same minute,
+    // lives in October but must not make their ids ambiguous.
+    let out = env.run(&["history"]).ok();
+    for practice in ["listen", "date"] {
+        let row = out
+            .lines()
+            .find(|l| l.contains("2026-11-27") && l.contains(practice))
+            .unwrap();
+        let id = row.split_whitespace().nth(4).unwrap();
+        env.run(&["edit", id, "--note", "still findable"]).ok();
+    }
+    // A pause planned ahead shows in --all, so it can be removed.
+    env.run(&["pause", "--from", "2026-12-24", "--to", "2026-12-26"])
+        .ok();
+    let all = env.run(&["history", "--all"]).ok();
+    assert!(all.contains("paused to 2026-12-26"), "{all}");
+}
