@@ -88,9 +88,9 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
             super::describe_minutes(minutes)
         ));
     }
-    line.push('.');
+    line.push_str(&format!(" (id {id})."));
     if args.private {
-        line.push_str(" (private)");
+        line.push_str(" It is private: it stays on this machine.");
     } else if note.is_some() && !share {
         line.push_str(" The note stays on this machine.");
     }
@@ -98,7 +98,6 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     if let Some(streak) = super::stats::streak_line(ctx, &config, &practice)? {
         writeln!(ctx.out, "{streak}")?;
     }
-    writeln!(ctx.out, "id {id}")?;
     auto_sync(ctx, &lock, &mut config);
     Ok(())
 }

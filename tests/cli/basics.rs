@@ -796,7 +796,8 @@ fn the_id_log_prints_can_be_given_back_to_rm() {
     let out = env.run(&["log", "repair"]).ok();
     let printed = out
         .lines()
-        .find_map(|l| l.strip_prefix("id "))
+        .find_map(|l| l.split("(id ").nth(1))
+        .and_then(|rest| rest.split(')').next())
         .unwrap_or_else(|| panic!("no id line in {out:?}"))
         .trim()
         .to_string();
@@ -1573,7 +1574,8 @@ fn the_printed_id_is_unique_across_months_and_sides() {
     let out = env.run(&["log", "mirror", "--date", "2026-10-05"]).ok();
     let id = out
         .lines()
-        .find_map(|l| l.strip_prefix("id "))
+        .find_map(|l| l.split("(id ").nth(1))
+        .and_then(|rest| rest.split(')').next())
         .unwrap()
         .trim()
         .to_string();
