@@ -185,14 +185,18 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     // Prefixes unique among the rows shown, lengthened where an entry not
     // shown (another month, say) shares the start of an id, so every id in
     // the table can be given back to `safe edit` or `safe rm`. The search
-    // is by creation time (see `DataDir::ids_made_near`); for very long
+    // is by creation time, near the months shown (see
+    // `DataDir::ids_made_near`); for very long
     // listings the rows themselves are nearly the whole journal anyway.
     let mut all_ids = ids.clone();
     if ids.len() <= 2000 {
         let shown_ids: std::collections::HashSet<_> = ids.iter().copied().collect();
         all_ids.extend(
             ctx.dir
-                .ids_made_near_all(&ids)
+                .ids_made_near(
+                    &ids,
+                    &shown.iter().map(|s| YearMonth::of(s.entry.day)).collect(),
+                )
                 .into_iter()
                 .filter(|id| !shown_ids.contains(id)),
         );

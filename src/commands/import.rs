@@ -214,13 +214,14 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
                 continue;
             }
             let rev = config.tick(ctx.wall_ms());
+            let at = c.at.unwrap_or_else(|| ctx.at_for(c.day));
             let mut entry = Entry {
-                id: c.id.unwrap_or_else(Uuid::now_v7),
+                id: c.id.unwrap_or_else(|| id_made_at(&at)),
                 kind: c.kind,
                 practice: c.practice,
                 day: c.day,
                 until: c.until,
-                at: c.at.unwrap_or_else(|| ctx.at_for(c.day)),
+                at,
                 author: config.id.clone(),
                 note: None,
                 took_minutes: c.took_minutes,
@@ -281,4 +282,17 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
 
 fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+/// A new id for an imported entry, made as of the entry's own time rather
+/// than the moment of the import: the journal then reads as if kept all
+/// along, `safe undo` keeps meaning "the entry I made last", and short ids
+/// stay short instead of all starting alike.
+fn id_made_at(at: &DateTime<FixedOffset>) -> Uuid {
+    let secs = u64::try_from(at.timestamp()).unwrap_or(0);
+    Uuid::new_v7(uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        secs,
+        at.timestamp_subsec_nanos(),
+    ))
 }

@@ -169,7 +169,7 @@ pub fn add_entry(
         };
         dir.append(Side::Private, month, None, Some(&note), lock)?;
     }
-    Ok(dir.short_id(&entry.id))
+    Ok(dir.short_id(&entry.id, entry.day))
 }
 
 /// Store a changed entry over its earlier version, in the same file.
@@ -182,7 +182,8 @@ pub fn replace_entry(
     share: bool,
 ) -> Result<String> {
     let (side, private_note) = place(&mut entry, note, private, share);
-    let (month, id, rev) = (YearMonth::of(entry.day), entry.id, entry.rev.clone());
+    let (day, id, rev) = (entry.day, entry.id, entry.rev.clone());
+    let month = YearMonth::of(day);
     let mut doc = dir.read_month(side, month)?;
     match doc.entry_mut(&id) {
         Some(held) => *held = entry,
@@ -196,7 +197,7 @@ pub fn replace_entry(
             dir.write_month(Side::Private, month, &mut private_doc, lock)?;
         }
     }
-    Ok(dir.short_id(&id))
+    Ok(dir.short_id(&id, day))
 }
 
 /// Only an entry's author may change it.

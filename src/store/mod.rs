@@ -219,20 +219,18 @@ impl DataDir {
         self.write_month(side, month, &mut doc, lock)
     }
 
-    /// Live and removed entries anywhere in the journal whose ids share the
-    /// first 8 hex digits with `id`, found without parsing anything.
+    /// Entries of `months` (and the months either side of each) whose ids
+    /// share the first 8 hex digits with one of `ids`, found without parsing
+    /// anything.
     ///
     /// Those digits are the top of a UUIDv7's millisecond timestamp, so they
-    /// are shared only by ids made within the same 65.5 seconds; a file
-    /// holding such an id was written after that window opened, so only
-    /// files modified since then are searched (as text).
-    pub fn ids_made_near(&self, id: &EntryId) -> Vec<EntryId> {
-        self.ids_made_near_all(std::slice::from_ref(id))
-    }
-
-    /// [`ids_made_near`](Self::ids_made_near) for many ids at once: each
-    /// month file is listed once and read at most once.
-    pub fn ids_made_near_all(&self, ids: &[EntryId]) -> Vec<EntryId> {
+    /// are shared only by ids made within the same 65.5 seconds, and a file
+    /// holding such an id was written after that window opened: only such
+    /// files are searched, as text. The search stays near the months asked
+    /// about, which is where entries made in the same minute land; a rarer
+    /// collision further away is still caught when the prefix is used, as
+    /// an ambiguous id that lists its matches.
+    pub fn ids_made_near(&self, ids: &[EntryId], months: &BTreeSet<YearMonth>) -> Vec<EntryId> {
         let window = |id: &EntryId| {
             let (secs, nanos) = id.get_timestamp()?.to_unix();
             let ms = secs.saturating_mul(1000) + u64::from(nanos / 1_000_000);
@@ -242,24 +240,21 @@ impl DataDir {
             .iter()
             .filter_map(|id| Some((*id, window(id)?)))
             .collect();
-        let Some(earliest) = windows.iter().map(|(_, w)| *w).min() else {
-            return Vec::new();
-        };
+        let nearby: BTreeSet<YearMonth> = months
+            .iter()
+            .flat_map(|m| [m.prev(), *m, m.next()])
+            .collect();
         let mut near = Vec::new();
         for side in [Side::Shared, Side::Private] {
-            let Ok(listing) = fs::read_dir(self.log_dir(side)) else {
-                continue;
-            };
-            for item in listing.flatten() {
-                let Ok(modified) = item.metadata().and_then(|m| m.modified()) else {
+            for month in &nearby {
+                let path = self.month_path(side, *month);
+                let Ok(modified) = fs::metadata(&path).and_then(|m| m.modified()) else {
                     continue;
                 };
-                if modified < earliest {
+                if !windows.iter().any(|(_, w)| modified >= *w) {
                     continue;
                 }
-                let Ok(bytes) = fs::read(item.path()) else {
-                    continue;
-                };
+                let Ok(bytes) = fs::read(&path) else { continue };
                 for (id, _) in windows.iter().filter(|(_, w)| modified >= *w) {
                     near.extend(append::ids_near(&bytes, id));
                 }
@@ -270,12 +265,14 @@ impl DataDir {
         near
     }
 
-    /// The shortest prefix (8 hex digits or more) that tells `id` apart from
-    /// every other entry of the journal, as git abbreviates hashes.
-    pub fn short_id(&self, id: &EntryId) -> String {
+    /// The shortest prefix (8 hex digits or more) that tells an entry of
+    /// `day` apart from the others made around the same time, as git
+    /// abbreviates hashes.
+    pub fn short_id(&self, id: &EntryId, day: chrono::NaiveDate) -> String {
+        let months = BTreeSet::from([YearMonth::of(day)]);
         let mut ids = vec![*id];
         ids.extend(
-            self.ids_made_near(id)
+            self.ids_made_near(std::slice::from_ref(id), &months)
                 .into_iter()
                 .filter(|other| other != id),
         );
