@@ -192,18 +192,20 @@ pub fn render(
     super::file::to_text(&out)
 }
 
-/// Ids in the text that start with the same 8 hex digits as `id`: the only
-/// ones a short prefix of it could be confused with (UUIDv7 ids made in the
-/// same minute). A text search, so no entry needs parsing.
-pub fn ids_near(text: &[u8], id: &Uuid) -> Vec<Uuid> {
+/// Every entry id in the text whose first 8 hex digits are one of `heads`,
+/// in one pass over the text.
+pub fn ids_with_heads(text: &[u8], heads: &std::collections::HashSet<[u8; 8]>) -> Vec<Uuid> {
     let Ok(text) = std::str::from_utf8(text) else {
         return Vec::new();
     };
-    let head = &id.hyphenated().to_string()[..9];
-    let needle = format!("\"id\": \"{head}");
-    text.match_indices(&needle)
-        .filter_map(|(at, _)| text.get(at + 7..at + 7 + 36))
-        .filter_map(|s| Uuid::parse_str(s).ok())
+    text.match_indices("\"id\": \"")
+        .filter_map(|(at, needle)| text.get(at + needle.len()..at + needle.len() + 36))
+        .filter(|id| {
+            id.as_bytes()[..8]
+                .try_into()
+                .is_ok_and(|head: [u8; 8]| heads.contains(&head))
+        })
+        .filter_map(|id| Uuid::parse_str(id).ok())
         .collect()
 }
 
@@ -306,6 +308,7 @@ mod tests {
         let c = Uuid::parse_str("019b0000-0000-7000-8000-000000000000").unwrap();
         let text =
             format!("{{\"id\": \"{a}\"}} {{\"id\": \"{b}\"}} {{\"id\": \"{c}\"}} \"by\": \"{a}\"");
-        assert_eq!(ids_near(text.as_bytes(), &a), vec![a, b]);
+        let heads = std::collections::HashSet::from([*b"019ac0de"]);
+        assert_eq!(ids_with_heads(text.as_bytes(), &heads), vec![a, b]);
     }
 }

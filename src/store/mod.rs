@@ -251,13 +251,19 @@ impl DataDir {
                 let Ok(modified) = fs::metadata(&path).and_then(|m| m.modified()) else {
                     continue;
                 };
-                if !windows.iter().any(|(_, w)| modified >= *w) {
+                // The 8-digit heads of the ids whose minute this file may hold.
+                let heads: std::collections::HashSet<[u8; 8]> = windows
+                    .iter()
+                    .filter(|(_, w)| modified >= *w)
+                    .filter_map(|(id, _)| {
+                        id.hyphenated().to_string().as_bytes()[..8].try_into().ok()
+                    })
+                    .collect();
+                if heads.is_empty() {
                     continue;
                 }
                 let Ok(bytes) = fs::read(&path) else { continue };
-                for (id, _) in windows.iter().filter(|(_, w)| modified >= *w) {
-                    near.extend(append::ids_near(&bytes, id));
-                }
+                near.extend(append::ids_with_heads(&bytes, &heads));
             }
         }
         near.sort();
