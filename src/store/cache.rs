@@ -327,6 +327,12 @@ impl Cache {
                     own.insert(key);
                     changed.push((key, Some((identity, self.names.list.clone(), summary))));
                 } else {
+                    // A file this process appended to, but whose earlier
+                    // state the cache did not hold: read it, and trust what
+                    // is read, so the next append can start from it.
+                    if appended_here(dir, key, identity) {
+                        own.insert(key);
+                    }
                     to_read.push((key, path));
                 }
             }
@@ -831,6 +837,14 @@ pub fn remember_appended(
         after: Identity::of(&after),
         entry: entry.clone(),
     });
+}
+
+/// Did this process append to the month file that now has `identity`?
+fn appended_here(dir: &DataDir, key: Key, identity: Identity) -> bool {
+    let appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
+    appended
+        .iter()
+        .any(|a| a.key == key && a.after == identity && a.root == dir.root())
 }
 
 impl Cache {
