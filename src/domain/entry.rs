@@ -315,6 +315,32 @@ mod tests {
         assert_eq!(e.short_id(), "019ac0de");
     }
 
+    proptest::proptest! {
+        /// Any note (unicode, newlines, quotes, control characters) and any
+        /// unknown field survive the trip to the file's text and back.
+        #[test]
+        fn entries_round_trip_through_json(
+            note in proptest::option::of(".*"),
+            took in proptest::option::of(0u32..600_000),
+            extra in proptest::collection::btree_map("[a-z_]{1,8}", ".*", 0..3),
+            deleted in proptest::bool::ANY,
+        ) {
+            let mut e = sample();
+            e.note = note;
+            e.took_minutes = took;
+            e.deleted = deleted;
+            for (key, value) in extra {
+                let known = ["id", "kind", "practice", "day", "until", "at", "author", "note", "took_minutes", "rev", "deleted"];
+                if !known.contains(&key.as_str()) {
+                    e.extra.insert(key, Value::from(value));
+                }
+            }
+            let text = serde_json::to_string_pretty(&e).unwrap();
+            let back: Entry = serde_json::from_str(&text).unwrap();
+            proptest::prop_assert_eq!(back, e);
+        }
+    }
+
     #[test]
     fn adopted_ids_are_new_stable_and_keep_the_time() {
         let e = sample();

@@ -272,6 +272,34 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the notes hold, appending gives the bytes of a full rewrite.
+        #[test]
+        fn appending_any_notes_matches_a_full_rewrite(
+            notes in proptest::collection::vec(".*", 1..6),
+            new_note in ".*",
+            day in 1u32..29,
+        ) {
+            let mut doc = MonthFile::default();
+            for (i, note) in notes.into_iter().enumerate() {
+                let mut e = entry(i as u128 + 1, (i as u32 % 27) + 1, 9);
+                e.note = Some(note);
+                doc.entries.push(e);
+            }
+            doc.sort();
+            let text = super::super::file::to_text(&doc);
+            let raw: RawMonth = serde_json::from_slice(&text).unwrap();
+            let mut new = entry(99, day, 12);
+            new.note = Some(new_note);
+            let at = entry_position(&raw.entries, &new).unwrap();
+            let appended = render(&raw, Some((at, &new)), None);
+            let mut full = doc.clone();
+            full.entries.push(new);
+            full.sort();
+            proptest::prop_assert_eq!(appended, super::super::file::to_text(&full));
+        }
+    }
+
     #[test]
     fn notes_keep_their_order_too() {
         let note = |id: u128| PrivateNote {
