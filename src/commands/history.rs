@@ -196,6 +196,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
                 .ids_made_near(
                     &ids,
                     &shown.iter().map(|s| YearMonth::of(s.entry.day)).collect(),
+                    None,
                 )
                 .into_iter()
                 .filter(|id| !shown_ids.contains(id)),

@@ -14,6 +14,7 @@ use crate::domain::entry::{ALL_PRACTICES, Entry, Kind, adopted_id};
 use crate::domain::month::YearMonth;
 use crate::error::{Error, Result};
 use crate::store::Side;
+use crate::store::config::Config;
 
 /// Import entries from JSON lines (the format of `safe export`).
 ///
@@ -87,105 +88,10 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         })?;
     }
 
-    // Every line is checked before the lock is taken or an identity made, so
-    // a bad file leaves no trace, even on a new machine.
-    let me = ctx.read_config()?.id;
-    let people = ctx.dir.read_people()?;
-    let partners: HashSet<&str> = people
-        .people
-        .iter()
-        .map(|p| p.id.as_str())
-        .filter(|id| *id != me)
-        .collect();
-    let known: HashSet<String> = ctx
-        .dir
-        .read_practices()?
-        .catalogue(&me)
-        .into_iter()
-        .map(|p| p.id)
-        .collect();
-
-    // Check every line before writing anything.
-    let mut checked: Vec<Checked> = Vec::new();
-    let mut tombstones = 0usize;
-    let mut foreign = 0usize;
-    for (index, raw) in text.lines().enumerate() {
-        let number = index + 1;
-        let raw = raw.trim();
-        if raw.is_empty() {
-            continue;
-        }
-        let bad = |why: String| {
-            Error::input(format!("line {number}: {why}"))
-                .with_hint("nothing was imported; fix the line and run the import again")
-        };
-        if number == 1 && raw.starts_with("id,day,") {
-            return Err(
-                Error::input("this looks like CSV; safe import reads JSON lines")
-                    .with_hint("export with `safe export --format jsonl` (the default) to import"),
-            );
-        }
-        let line: Line = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
-        if line.deleted {
-            tombstones += 1;
-            continue;
-        }
-        // An entry belongs to whoever did the practice. A line of my
-        // partner's (a backup holds theirs too) is left out: theirs come
-        // back through sync. A line of anyone else's (an older identity of
-        // mine, another tool) becomes mine under an id of its own, so it can
-        // never overwrite the entry it came from.
-        let adopt = match line.author.as_ref().filter(|a| **a != me) {
-            Some(author) if partners.contains(author.as_str()) => {
-                foreign += 1;
-                continue;
-            }
-            Some(_) => true,
-            None => false,
-        };
-        if line.took_minutes.is_some() && line.practice != "repair" {
-            return Err(bad("took_minutes is for repair moments".to_string()));
-        }
-        let day = parse_date(&line.day)
-            .ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
-        if day > ctx.today {
-            return Err(bad(format!("{day} is in the future")));
-        }
-        let all_ok = line.kind == Kind::Pause && line.practice == ALL_PRACTICES;
-        if !all_ok && !known.contains(&line.practice) {
-            return Err(bad(format!(
-                "there is no practice called `{}`",
-                line.practice
-            )));
-        }
-        let until = match (&line.kind, &line.until) {
-            (Kind::Pause, Some(u)) => {
-                let u =
-                    parse_date(u).ok_or_else(|| bad(format!("`{u}` is not a day (YYYY-MM-DD)")))?;
-                if u < day {
-                    return Err(bad("a pause ends before it starts".to_string()));
-                }
-                Some(u)
-            }
-            (Kind::Pause, None) => return Err(bad("a pause needs `until`".to_string())),
-            _ => None,
-        };
-        checked.push(Checked {
-            id: line.id,
-            adopt,
-            kind: line.kind,
-            practice: line.practice,
-            day,
-            until,
-            at: line.at,
-            note: line.note.filter(|n| !n.is_empty()),
-            took_minutes: line.took_minutes,
-            private: line.private,
-            share: line.note_shared,
-        });
-    }
-
-    let (lock, mut config) = ctx.open()?;
+    // Every line is checked under the lock before anything is written or an
+    // identity made, so a bad file leaves no trace, even on a new machine.
+    let (lock, mut config, (checked, tombstones, foreign)) =
+        ctx.open_checked(|me| check_lines(ctx, &text, me))?;
     // Group by month so each file is read and written once.
     let mut by_month: BTreeMap<YearMonth, Vec<Checked>> = BTreeMap::new();
     for c in checked {
@@ -295,4 +201,106 @@ fn id_made_at(at: &DateTime<FixedOffset>) -> Uuid {
         secs,
         at.timestamp_subsec_nanos(),
     ))
+}
+
+/// Check every line; the first bad one is an input error naming it.
+/// Returns the lines to import, and how many removed entries and partner's
+/// lines were left out.
+fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checked>, usize, usize)> {
+    let me = me.id.as_str();
+    let people = ctx.dir.read_people()?;
+    let partners: HashSet<&str> = people
+        .people
+        .iter()
+        .map(|p| p.id.as_str())
+        .filter(|id| *id != me)
+        .collect();
+    let known: HashSet<String> = ctx
+        .dir
+        .read_practices()?
+        .catalogue(me)
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+
+    let mut checked: Vec<Checked> = Vec::new();
+    let mut tombstones = 0usize;
+    let mut foreign = 0usize;
+    for (index, raw) in text.lines().enumerate() {
+        let number = index + 1;
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let bad = |why: String| {
+            Error::input(format!("line {number}: {why}"))
+                .with_hint("nothing was imported; fix the line and run the import again")
+        };
+        if number == 1 && raw.starts_with("id,day,") {
+            return Err(
+                Error::input("this looks like CSV; safe import reads JSON lines")
+                    .with_hint("export with `safe export --format jsonl` (the default) to import"),
+            );
+        }
+        let line: Line = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
+        if line.deleted {
+            tombstones += 1;
+            continue;
+        }
+        // An entry belongs to whoever did the practice. A line of my
+        // partner's (a backup holds theirs too) is left out: theirs come
+        // back through sync. A line of anyone else's (an older identity of
+        // mine, another tool) becomes mine under an id of its own, so it can
+        // never overwrite the entry it came from.
+        let adopt = match line.author.as_ref().filter(|a| **a != me) {
+            Some(author) if partners.contains(author.as_str()) => {
+                foreign += 1;
+                continue;
+            }
+            Some(_) => true,
+            None => false,
+        };
+        if line.took_minutes.is_some() && line.practice != "repair" {
+            return Err(bad("took_minutes is for repair moments".to_string()));
+        }
+        let day = parse_date(&line.day)
+            .ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
+        if day > ctx.today {
+            return Err(bad(format!("{day} is in the future")));
+        }
+        let all_ok = line.kind == Kind::Pause && line.practice == ALL_PRACTICES;
+        if !all_ok && !known.contains(&line.practice) {
+            return Err(bad(format!(
+                "there is no practice called `{}`",
+                line.practice
+            )));
+        }
+        let until = match (&line.kind, &line.until) {
+            (Kind::Pause, Some(u)) => {
+                let u =
+                    parse_date(u).ok_or_else(|| bad(format!("`{u}` is not a day (YYYY-MM-DD)")))?;
+                if u < day {
+                    return Err(bad("a pause ends before it starts".to_string()));
+                }
+                Some(u)
+            }
+            (Kind::Pause, None) => return Err(bad("a pause needs `until`".to_string())),
+            _ => None,
+        };
+        checked.push(Checked {
+            id: line.id,
+            adopt,
+            kind: line.kind,
+            practice: line.practice,
+            day,
+            until,
+            at: line.at,
+            note: line.note.filter(|n| !n.is_empty()),
+            took_minutes: line.took_minutes,
+            private: line.private,
+            share: line.note_shared,
+        });
+    }
+
+    Ok((checked, tombstones, foreign))
 }

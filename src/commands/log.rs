@@ -49,22 +49,19 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         Some(text) => Some(parse_took(text)?),
         None => None,
     };
-    // Check the practice before taking the lock, so a typo on a new machine
-    // leaves nothing behind; it is read again under the lock.
-    let me = ctx.read_config()?.id;
-    known_practice(&ctx.dir.read_practices()?, &me, &args.practice)?;
-    let (lock, mut config) = ctx.open()?;
-    let practices = ctx.dir.read_practices()?;
-    let practice = known_practice(&practices, &config.id, &args.practice)?;
-    loggable(&practice)?;
-    if took.is_some() && practice.id != "repair" {
-        return Err(
-            Error::input("--took is for repair moments").with_hint(format!(
-                "log the repair with `safe log repair --took {}`",
-                args.took.unwrap_or_default()
-            )),
-        );
-    }
+    let (lock, mut config, practice) = ctx.open_checked(|config| {
+        let practice = known_practice(&ctx.dir.read_practices()?, &config.id, &args.practice)?;
+        loggable(&practice)?;
+        if took.is_some() && practice.id != "repair" {
+            return Err(
+                Error::input("--took is for repair moments").with_hint(format!(
+                    "log the repair with `safe log repair --took {}`",
+                    args.took.as_deref().unwrap_or_default()
+                )),
+            );
+        }
+        Ok(practice)
+    })?;
     let note = args.note.filter(|n| !n.trim().is_empty());
     let share = args.share_note || config.share_notes;
     let rev = config.tick(ctx.wall_ms());
@@ -159,7 +156,7 @@ pub fn add_entry(
 ) -> Result<String> {
     let (side, private_note) = place(&mut entry, note, private, share);
     let month = YearMonth::of(entry.day);
-    dir.append(side, month, Some(&entry), None, lock)?;
+    let near = dir.append(side, month, Some(&entry), None, lock)?;
     if let Some(text) = private_note {
         let note = PrivateNote {
             id: entry.id,
@@ -169,7 +166,7 @@ pub fn add_entry(
         };
         dir.append(Side::Private, month, None, Some(&note), lock)?;
     }
-    Ok(dir.short_id(&entry.id, entry.day))
+    Ok(dir.short_id(&entry.id, entry.day, near, Some((side, month))))
 }
 
 /// Store a changed entry over its earlier version, in the same file.
@@ -197,7 +194,7 @@ pub fn replace_entry(
             dir.write_month(Side::Private, month, &mut private_doc, lock)?;
         }
     }
-    Ok(dir.short_id(&id, day))
+    Ok(dir.short_id(&id, day, Vec::new(), None))
 }
 
 /// Only an entry's author may change it.

@@ -55,12 +55,29 @@ impl Context<'_> {
     /// Lock the data directory and load my identity, creating both on the
     /// first run (named after the login user) so `safe log` needs no set-up.
     pub fn open(&self) -> Result<(Lock, Config)> {
-        let lock = self.dir.lock()?;
-        let config = match self.dir.read_config()? {
-            Some(config) => config,
-            None => self.create_identity(&lock, None)?,
-        };
+        let (lock, config, ()) = self.open_checked(|_| Ok(()))?;
         Ok((lock, config))
+    }
+
+    /// Like [`open`](Self::open), but run `check` under the lock first,
+    /// with my identity or, on a new machine, a provisional one: input that
+    /// fails the check leaves nothing behind, not even a new identity.
+    pub fn open_checked<T>(
+        &self,
+        check: impl FnOnce(&Config) -> Result<T>,
+    ) -> Result<(Lock, Config, T)> {
+        let lock = self.dir.lock()?;
+        match self.dir.read_config()? {
+            Some(config) => {
+                let checked = check(&config)?;
+                Ok((lock, config, checked))
+            }
+            None => {
+                let checked = check(&Config::new(String::new(), login_name()))?;
+                let config = self.create_identity(&lock, None)?;
+                Ok((lock, config, checked))
+            }
+        }
     }
 
     /// My identity without taking the lock, for commands that only read. A

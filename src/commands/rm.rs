@@ -35,7 +35,8 @@ pub fn cmd_rm(ctx: &mut Context<'_>, args: RmArgs) -> Result<()> {
         "Removed {} {} ({}).",
         describe(&found.entry),
         super::describe_day(ctx.today, found.entry.day),
-        ctx.dir.short_id(&found.entry.id, found.entry.day)
+        ctx.dir
+            .short_id(&found.entry.id, found.entry.day, Vec::new(), None)
     )?;
     auto_sync(ctx, &lock, &mut config);
     Ok(())

@@ -48,7 +48,7 @@ pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
         "Removed {} {} ({}).",
         super::rm::describe(&entry),
         super::describe_day(ctx.today, entry.day),
-        ctx.dir.short_id(&entry.id, entry.day)
+        ctx.dir.short_id(&entry.id, entry.day, Vec::new(), None)
     )?;
     auto_sync(ctx, &lock, &mut config);
     Ok(())

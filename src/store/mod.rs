@@ -94,10 +94,6 @@ impl DataDir {
         self.root.join("cache")
     }
 
-    pub fn exists(&self) -> bool {
-        self.config_path().exists()
-    }
-
     /// Take the exclusive lock on the data directory, creating it if needed.
     pub fn lock(&self) -> Result<Lock> {
         file::ensure_dir(&self.root)?;
@@ -163,7 +159,9 @@ impl DataDir {
     }
 
     /// Add a new entry and/or a private note to a month file, leaving the
-    /// records already there as they are (see `append`).
+    /// records already there as they are (see `append`). Returns the ids
+    /// already in the file that share the new entry's first 8 hex digits,
+    /// for [`short_id`](Self::short_id), so it need not read the file again.
     pub fn append(
         &self,
         side: Side,
@@ -171,8 +169,10 @@ impl DataDir {
         entry: Option<&Entry>,
         note: Option<&crate::domain::month::PrivateNote>,
         lock: &Lock,
-    ) -> Result<()> {
+    ) -> Result<Vec<EntryId>> {
         let path = self.month_path(side, month);
+        let heads: std::collections::HashSet<[u8; 8]> =
+            entry.map(|e| id_head(&e.id)).into_iter().collect();
         let (bytes, before) = match fs::File::open(&path) {
             Ok(mut handle) => {
                 use std::io::Read;
@@ -200,7 +200,7 @@ impl DataDir {
                 if let Some(entry) = entry {
                     cache::remember_appended(self, side, month, before, entry);
                 }
-                return Ok(());
+                return Ok(append::ids_with_heads(&bytes, &heads));
             }
         }
         // A new file, or one that needs a full parse: that also reports a
@@ -210,13 +210,20 @@ impl DataDir {
         } else {
             MonthFile::default()
         };
+        let near = doc
+            .entries
+            .iter()
+            .map(|e| e.id)
+            .filter(|id| heads.contains(&id_head(id)))
+            .collect();
         if let Some(entry) = entry {
             doc.entries.push(entry.clone());
         }
         if let Some(note) = note {
             doc.notes.push(note.clone());
         }
-        self.write_month(side, month, &mut doc, lock)
+        self.write_month(side, month, &mut doc, lock)?;
+        Ok(near)
     }
 
     /// Entries of `months` (and the months either side of each) whose ids
@@ -230,7 +237,13 @@ impl DataDir {
     /// about, which is where entries made in the same minute land; a rarer
     /// collision further away is still caught when the prefix is used, as
     /// an ambiguous id that lists its matches.
-    pub fn ids_made_near(&self, ids: &[EntryId], months: &BTreeSet<YearMonth>) -> Vec<EntryId> {
+    /// `already_read` names a file the caller has searched itself.
+    pub fn ids_made_near(
+        &self,
+        ids: &[EntryId],
+        months: &BTreeSet<YearMonth>,
+        already_read: Option<(Side, YearMonth)>,
+    ) -> Vec<EntryId> {
         let window = |id: &EntryId| {
             let (secs, nanos) = id.get_timestamp()?.to_unix();
             let ms = secs.saturating_mul(1000) + u64::from(nanos / 1_000_000);
@@ -247,6 +260,9 @@ impl DataDir {
         let mut near = Vec::new();
         for side in [Side::Shared, Side::Private] {
             for month in &nearby {
+                if already_read == Some((side, *month)) {
+                    continue;
+                }
                 let path = self.month_path(side, *month);
                 let Ok(modified) = fs::metadata(&path).and_then(|m| m.modified()) else {
                     continue;
@@ -255,9 +271,7 @@ impl DataDir {
                 let heads: std::collections::HashSet<[u8; 8]> = windows
                     .iter()
                     .filter(|(_, w)| modified >= *w)
-                    .filter_map(|(id, _)| {
-                        id.hyphenated().to_string().as_bytes()[..8].try_into().ok()
-                    })
+                    .map(|(id, _)| id_head(id))
                     .collect();
                 if heads.is_empty() {
                     continue;
@@ -273,13 +287,21 @@ impl DataDir {
 
     /// The shortest prefix (8 hex digits or more) that tells an entry of
     /// `day` apart from the others made around the same time, as git
-    /// abbreviates hashes.
-    pub fn short_id(&self, id: &EntryId, day: chrono::NaiveDate) -> String {
+    /// abbreviates hashes. `known` are such others the caller already found
+    /// in the file `already_read` (see [`append`](Self::append)).
+    pub fn short_id(
+        &self,
+        id: &EntryId,
+        day: chrono::NaiveDate,
+        known: Vec<EntryId>,
+        already_read: Option<(Side, YearMonth)>,
+    ) -> String {
         let months = BTreeSet::from([YearMonth::of(day)]);
         let mut ids = vec![*id];
         ids.extend(
-            self.ids_made_near(std::slice::from_ref(id), &months)
+            known
                 .into_iter()
+                .chain(self.ids_made_near(std::slice::from_ref(id), &months, already_read))
                 .filter(|other| other != id),
         );
         crate::domain::entry::unique_prefixes(&ids).swap_remove(0)
@@ -365,7 +387,10 @@ pub fn find_entry(dir: &DataDir, prefix: &str) -> Result<Found> {
     }
 }
 
-/// The id of an entry, as used in messages.
-pub fn describe_id(id: &EntryId) -> String {
-    id.simple().to_string()
+/// The first 8 hex digits of an id: the part UUIDv7 ids made in the same
+/// minute share.
+fn id_head(id: &EntryId) -> [u8; 8] {
+    let mut head = [0; 8];
+    head.copy_from_slice(&id.simple().to_string().as_bytes()[..8]);
+    head
 }

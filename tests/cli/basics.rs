@@ -11,25 +11,7 @@ use crate::env::TestEnv;
 const NOV: &str = "shared/log/2026-11.json";
 const PRIVATE_NOV: &str = "private/log/2026-11.json";
 
-/// A partner's person id, as it would arrive through sync.
-const PARTNER: &str = "0190b3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b";
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(listing) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for item in listing.flatten() {
-        let path = item.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
+use crate::env::{PARTNER, files_under};
 
 /// Every directory under `dir` (itself included), recursively.
 fn dirs_under(dir: &Path) -> Vec<PathBuf> {
@@ -60,9 +42,7 @@ fn files_containing(env: &TestEnv, rel: &str, text: &str) -> Vec<PathBuf> {
 }
 
 fn write_json(env: &TestEnv, rel: &str, value: &Value) {
-    let path = env.path(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, serde_json::to_string_pretty(value).unwrap()).unwrap();
+    env.write_json(rel, value);
 }
 
 fn my_id(env: &TestEnv) -> String {
@@ -121,38 +101,11 @@ fn raw_entry(env: &TestEnv, rel: &str, id: &str) -> Value {
 /// Put a partner (Sam) into people.json and one of their entries into the
 /// shared log, as a sync would.
 fn add_partner_entry(env: &TestEnv, id: &str, practice: &str, day: &str, note: Option<&str>) {
-    let people_rel = "shared/people.json";
-    let mut people = if env.path(people_rel).exists() {
-        env.read_json(people_rel)
-    } else {
-        json!({"schema": 1, "people": []})
-    };
-    let list = people["people"].as_array_mut().unwrap();
-    if !list.iter().any(|p| p["id"] == PARTNER) {
-        list.push(json!({"id": PARTNER, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": PARTNER}}));
-    }
-    write_json(env, people_rel, &people);
-
-    let rel = format!("shared/log/{}.json", &day[..7]);
-    let mut doc = if env.path(&rel).exists() {
-        env.read_json(&rel)
-    } else {
-        json!({"schema": 1, "entries": []})
-    };
-    let mut entry = json!({
-        "id": id,
-        "practice": practice,
-        "day": day,
-        "at": format!("{day}T09:00:00+01:00"),
-        "author": PARTNER,
-        "rev": {"ms": 1795806000000u64, "c": 0, "by": PARTNER},
-        "deleted": false,
-    });
+    let mut fields = json!({ "id": id });
     if let Some(note) = note {
-        entry["note"] = json!(note);
+        fields["note"] = json!(note);
     }
-    doc["entries"].as_array_mut().unwrap().push(entry);
-    write_json(env, &rel, &doc);
+    env.add_partner_entry(practice, day, fields);
 }
 
 // ---------------------------------------------------------------- log

@@ -3,47 +3,12 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::env::TestEnv;
-
-/// A std `Command` for the built binary with the environment of
-/// `TestEnv::cmd`, since assert_cmd's `Command` cannot spawn.
-fn std_cmd(env: &TestEnv) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_safe"));
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.home.path())
-        .env("USER", &env.name)
-        .env("SAFE_DATA_DIR", env.data_dir())
-        .env("SAFE_NOW", &env.now)
-        .env("NO_COLOR", "1")
-        .env("TZ", "UTC")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .current_dir(env.home.path());
-    cmd
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(listing) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for item in listing.flatten() {
-        let path = item.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
+use crate::env::{TestEnv, files_under};
 
 /// Parse every `.json` data file (config.json, shared/, private/) as a safe
 /// envelope; panic naming the first one that is torn. A derived cache may be
@@ -128,7 +93,8 @@ fn four_processes_at_once_lose_nothing() {
                     if i % 10 != 0 {
                         args.push("--share-note");
                     }
-                    let output = std_cmd(env)
+                    let output = env
+                        .std_cmd()
                         .args(&args)
                         .stdin(Stdio::null())
                         .output()
@@ -206,7 +172,8 @@ fn a_killed_process_never_leaves_a_torn_file() {
         if round % 5 == 0 {
             args.push("--private");
         }
-        let mut child = std_cmd(&env)
+        let mut child = env
+            .std_cmd()
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -251,7 +218,8 @@ fn a_killed_undo_or_edit_leaves_whole_files() {
             1 => vec!["edit", &id, "--note", &note],
             _ => vec!["edit", &id, "--date", "2026-10-15"],
         };
-        let mut child = std_cmd(&env)
+        let mut child = env
+            .std_cmd()
             .args(&args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -10,6 +10,9 @@ use tempfile::TempDir;
 
 pub const NOW: &str = "2026-11-27T20:00:00+01:00";
 
+/// The partner in tests that need one ("Sam"), as a sync would bring them.
+pub const PARTNER: &str = "0190b3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b";
+
 pub struct TestEnv {
     pub home: TempDir,
     pub now: String,
@@ -93,7 +96,13 @@ impl TestEnv {
 
     /// A `safe` command with a clean environment.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("safe").unwrap();
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same as a std `Command`, which can be spawned and killed (for
+    /// the concurrency and crash tests).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_safe"));
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.home.path())
@@ -129,6 +138,55 @@ impl TestEnv {
     pub fn read_json(&self, rel: &str) -> serde_json::Value {
         let text = std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         serde_json::from_str(&text).unwrap()
+    }
+
+    /// Write a data file by hand, as another program (or a sync) would.
+    pub fn write_json(&self, rel: &str, value: &serde_json::Value) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, serde_json::to_string_pretty(value).unwrap() + "\n").unwrap();
+    }
+
+    /// Put my partner into people.json and one of their entries of
+    /// `practice` on `day` into the shared month, as a sync would. `fields`
+    /// add to the entry or override it (`id`, `note`, `took_minutes`...).
+    pub fn add_partner_entry(&self, practice: &str, day: &str, fields: serde_json::Value) {
+        use serde_json::json;
+        let people_rel = "shared/people.json";
+        let mut people = if self.path(people_rel).exists() {
+            self.read_json(people_rel)
+        } else {
+            json!({"schema": 1, "people": []})
+        };
+        let list = people["people"].as_array_mut().unwrap();
+        if !list.iter().any(|p| p["id"] == PARTNER) {
+            list.push(
+                json!({"id": PARTNER, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": PARTNER}}),
+            );
+        }
+        self.write_json(people_rel, &people);
+
+        let rel = format!("shared/log/{}.json", &day[..7]);
+        let mut doc = if self.path(&rel).exists() {
+            self.read_json(&rel)
+        } else {
+            json!({"schema": 1, "entries": []})
+        };
+        let entries = doc["entries"].as_array_mut().unwrap();
+        let mut entry = json!({
+            "id": format!("0190b3c4-0000-7000-8000-{:012x}", entries.len() + 1),
+            "practice": practice,
+            "day": day,
+            "at": format!("{day}T09:00:00+01:00"),
+            "author": PARTNER,
+            "rev": {"ms": 1795806000000u64, "c": 0, "by": PARTNER},
+            "deleted": false,
+        });
+        for (key, value) in fields.as_object().into_iter().flatten() {
+            entry[key] = value.clone();
+        }
+        entries.push(entry);
+        self.write_json(&rel, &doc);
     }
 
     /// The live entries of a shared or private month file.
@@ -171,4 +229,21 @@ impl TestEnv {
         out.sort();
         out
     }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for item in listing.flatten() {
+        let path = item.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }

@@ -6,49 +6,12 @@ use serde_json::{Value, json};
 use crate::env::{Run, TestEnv};
 
 /// A partner's person id, as it would arrive through sync.
-const PARTNER: &str = "0190b3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b";
-
-fn write_json(env: &TestEnv, rel: &str, value: &Value) {
-    let path = env.path(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, serde_json::to_string_pretty(value).unwrap() + "\n").unwrap();
-}
+use crate::env::PARTNER;
 
 /// My partner's entry, as sync would bring it: straight into the shared month.
 fn partner_logs(env: &TestEnv, practice: &str, day: &str, note: Option<&str>) {
-    let people_rel = "shared/people.json";
-    let mut people = if env.path(people_rel).exists() {
-        env.read_json(people_rel)
-    } else {
-        json!({"schema": 1, "people": []})
-    };
-    let list = people["people"].as_array_mut().unwrap();
-    if !list.iter().any(|p| p["id"] == PARTNER) {
-        list.push(json!({"id": PARTNER, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": PARTNER}}));
-    }
-    write_json(env, people_rel, &people);
-
-    let rel = format!("shared/log/{}.json", &day[..7]);
-    let mut doc = if env.path(&rel).exists() {
-        env.read_json(&rel)
-    } else {
-        json!({"schema": 1, "entries": []})
-    };
-    let entries = doc["entries"].as_array_mut().unwrap();
-    let mut entry = json!({
-        "id": format!("0190b3c4-0000-7000-8000-{:012x}", entries.len() + 1),
-        "practice": practice,
-        "day": day,
-        "at": format!("{day}T09:00:00+01:00"),
-        "author": PARTNER,
-        "rev": {"ms": 1795806000000u64, "c": 0, "by": PARTNER},
-        "deleted": false,
-    });
-    if let Some(note) = note {
-        entry["note"] = json!(note);
-    }
-    entries.push(entry);
-    write_json(env, &rel, &doc);
+    let fields = note.map_or(json!({}), |note| json!({ "note": note }));
+    env.add_partner_entry(practice, day, fields);
 }
 
 /// `safe` with `COLUMNS` set, as in a terminal of that width.
