@@ -189,24 +189,37 @@ pub fn render(
         },
         extra: &month.extra,
     };
-    super::file::to_text(&out)
+    // Sized for the whole text up front: growing by doubling would copy
+    // and fault in a busy month's few hundred kilobytes several times.
+    let size = month
+        .entries
+        .iter()
+        .chain(&month.notes)
+        .map(|r| r.get().len() + 8)
+        .sum::<usize>();
+    super::file::to_text_sized(&out, size + 1024)
 }
 
-/// Every entry id in the text whose first 8 hex digits are one of `heads`,
-/// in one pass over the text.
+/// Every entry id in the text whose first 8 hex digits are one of `heads`.
+/// The heads themselves are searched for (they are rare: ids made in the
+/// same minute), and each find counts if it starts the value of an `id`.
+/// In the order they appear.
 pub fn ids_with_heads(text: &[u8], heads: &std::collections::HashSet<[u8; 8]>) -> Vec<Uuid> {
-    let Ok(text) = std::str::from_utf8(text) else {
-        return Vec::new();
-    };
-    text.match_indices("\"id\": \"")
-        .filter_map(|(at, needle)| text.get(at + needle.len()..at + needle.len() + 36))
-        .filter(|id| {
-            id.as_bytes()[..8]
-                .try_into()
-                .is_ok_and(|head: [u8; 8]| heads.contains(&head))
-        })
-        .filter_map(|id| Uuid::parse_str(id).ok())
-        .collect()
+    const KEY: &[u8] = b"\"id\": \"";
+    let mut found = Vec::new();
+    for head in heads {
+        for at in memchr::memmem::find_iter(text, head) {
+            if at >= KEY.len()
+                && &text[at - KEY.len()..at] == KEY
+                && let Some(id) = text.get(at..at + 36)
+                && let Ok(id) = Uuid::try_parse_ascii(id)
+            {
+                found.push((at, id));
+            }
+        }
+    }
+    found.sort();
+    found.into_iter().map(|(_, id)| id).collect()
 }
 
 #[cfg(test)]

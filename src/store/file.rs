@@ -71,7 +71,13 @@ pub fn read<T: DeserializeOwned + Versioned>(path: &Path) -> Result<Option<T>> {
 
 /// The text safe writes for a document: pretty JSON and a final newline.
 pub fn to_text<T: Serialize>(doc: &T) -> Vec<u8> {
-    let mut text = serde_json::to_vec_pretty(doc).expect("safe's documents always serialise");
+    to_text_sized(doc, 128)
+}
+
+/// [`to_text`] into a buffer of `capacity` bytes to start with.
+pub fn to_text_sized<T: Serialize>(doc: &T, capacity: usize) -> Vec<u8> {
+    let mut text = Vec::with_capacity(capacity);
+    serde_json::to_writer_pretty(&mut text, doc).expect("safe's documents always serialise");
     text.push(b'\n');
     text
 }

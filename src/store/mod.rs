@@ -226,17 +226,19 @@ impl DataDir {
         Ok(near)
     }
 
-    /// Entries of `months` (and the months either side of each) whose ids
-    /// share the first 8 hex digits with one of `ids`, found without parsing
-    /// anything.
+    /// Entries of `months`, and of the months in which `ids` were made,
+    /// whose ids share the first 8 hex digits with one of `ids`, found
+    /// without parsing anything.
     ///
     /// Those digits are the top of a UUIDv7's millisecond timestamp, so they
     /// are shared only by ids made within the same 65.5 seconds, and a file
     /// holding such an id was written after that window opened: only such
-    /// files are searched, as text. The search stays near the months asked
-    /// about, which is where entries made in the same minute land; a rarer
-    /// collision further away is still caught when the prefix is used, as
-    /// an ambiguous id that lists its matches.
+    /// files are searched, as text. Entries made in the same minute land in
+    /// the month they are about (the months asked about) or, far more often,
+    /// in the month they were made, which is where the search goes; a rarer
+    /// collision elsewhere (two backdated entries a month apart, made in the
+    /// same minute) is still caught when the prefix is used, as an ambiguous
+    /// id that lists its matches.
     /// `already_read` names a file the caller has searched itself.
     pub fn ids_made_near(
         &self,
@@ -244,19 +246,32 @@ impl DataDir {
         months: &BTreeSet<YearMonth>,
         already_read: Option<(Side, YearMonth)>,
     ) -> Vec<EntryId> {
-        let window = |id: &EntryId| {
+        let made_ms = |id: &EntryId| {
             let (secs, nanos) = id.get_timestamp()?.to_unix();
-            let ms = secs.saturating_mul(1000) + u64::from(nanos / 1_000_000);
-            Some(std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms & !0xFFFF))
+            Some(secs.saturating_mul(1000) + u64::from(nanos / 1_000_000))
         };
         let windows: Vec<(EntryId, std::time::SystemTime)> = ids
             .iter()
-            .filter_map(|id| Some((*id, window(id)?)))
+            .filter_map(|id| {
+                let window = made_ms(id)? & !0xFFFF;
+                Some((
+                    *id,
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(window),
+                ))
+            })
             .collect();
-        let nearby: BTreeSet<YearMonth> = months
-            .iter()
-            .flat_map(|m| [m.prev(), *m, m.next()])
-            .collect();
+        // The month an id was made in, wherever its maker lived: a day
+        // either side of the moment in UTC covers every time zone.
+        const DAY_MS: u64 = 86_400_000;
+        let made_in = ids.iter().filter_map(made_ms).flat_map(|ms| {
+            [ms.saturating_sub(DAY_MS), ms + DAY_MS]
+                .into_iter()
+                .filter_map(|ms| {
+                    let at = chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?)?;
+                    Some(YearMonth::of(at.date_naive()))
+                })
+        });
+        let nearby: BTreeSet<YearMonth> = months.iter().copied().chain(made_in).collect();
         let mut near = Vec::new();
         for side in [Side::Shared, Side::Private] {
             for month in &nearby {
