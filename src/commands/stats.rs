@@ -8,6 +8,7 @@ use comfy_table::{CellAlignment, ColumnConstraint, Table, Width, presets};
 use super::Context;
 use super::period::{Period, PeriodArgs};
 use crate::domain::goal::Goal;
+use crate::domain::month::YearMonth;
 use crate::domain::practice::Practice;
 use crate::domain::streak::StreakUnit;
 use crate::domain::summary::{self, DayRange, PersonRef, PracticeStats, Request, Stats, Us};
@@ -15,7 +16,7 @@ use crate::domain::us::Trend;
 use crate::error::Result;
 use crate::render;
 use crate::render::sanitize::sanitize_line;
-use crate::store::cache::{Scope, day_index};
+use crate::store::cache::{Cache, Scope, day_index};
 use crate::store::config::Config;
 
 /// Streaks, strength and counts of your practices: this week by default.
@@ -111,12 +112,7 @@ pub fn streak_line(
     }
     // The entry is already saved; a month that cannot be read now is not a
     // reason to fail the log (history and stats will say what is wrong).
-    let Ok(index) = day_index(&ctx.dir, &config.id, Scope::Practice(&practice.id)) else {
-        return Ok(None);
-    };
-    let Some((run, this_week)) =
-        summary::practice_streak(&index, &config.id, practice, config.week_start, ctx.today)
-    else {
+    let Ok(Some((run, this_week))) = current_streak(ctx, config, practice) else {
         return Ok(None);
     };
     let id = sanitize_line(&practice.id);
@@ -142,6 +138,47 @@ pub fn streak_line(
         },
     };
     Ok(Some(line))
+}
+
+/// One practice's current streak and days this week, reading only as many
+/// months back as the run reaches: two at first, then a year and more, then
+/// everything. Ten years of history are not decoded to say "6 days in a
+/// row".
+fn current_streak(
+    ctx: &Context<'_>,
+    config: &Config,
+    practice: &Practice,
+) -> Result<Option<(crate::domain::streak::Streak, u32)>> {
+    let this_month = YearMonth::of(ctx.today);
+    let back = |months: u32| (0..months).fold(this_month, |m, _| m.prev());
+    let mut cache = Cache::open(&ctx.dir)?;
+    let scope = Scope::Practice(&practice.id);
+    let mut found = None;
+    for since in [Some(back(2)), Some(back(14)), None] {
+        let index = cache.index_from(&ctx.dir, &config.id, scope, since)?;
+        let enough = since.is_none_or(|since| {
+            summary::run_begins_after(
+                &index,
+                &config.id,
+                practice,
+                config.week_start,
+                ctx.today,
+                since.first_day(),
+            )
+        });
+        if enough {
+            found = summary::practice_streak(
+                &index,
+                &config.id,
+                practice,
+                config.week_start,
+                ctx.today,
+            );
+            break;
+        }
+    }
+    cache.save(&ctx.dir);
+    Ok(found)
 }
 
 /// How far along a weekly goal is: "1 of 3 this week", and once past the

@@ -19,6 +19,12 @@ pub struct YearMonth {
 }
 
 impl YearMonth {
+    /// A month that can name a file (`YYYY-MM.json`): years 0 to 9999.
+    pub fn new(year: i32, month: u32) -> Option<Self> {
+        ((0..=9999).contains(&year) && (1..=12).contains(&month))
+            .then_some(YearMonth { year, month })
+    }
+
     pub fn of(day: NaiveDate) -> Self {
         YearMonth {
             year: day.year(),
@@ -87,15 +93,7 @@ impl FromStr for YearMonth {
         if y.len() != 4 || m.len() != 2 {
             return Err(());
         }
-        let ym = YearMonth {
-            year: y.parse().map_err(|_| ())?,
-            month: m.parse().map_err(|_| ())?,
-        };
-        if (1..=12).contains(&ym.month) {
-            Ok(ym)
-        } else {
-            Err(())
-        }
+        YearMonth::new(y.parse().map_err(|_| ())?, m.parse().map_err(|_| ())?).ok_or(())
     }
 }
 

@@ -415,6 +415,35 @@ fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: 
     }
 }
 
+/// Whether [`practice_streak`] on an index that holds only the days from
+/// `from` on (and every skip and pause) gives what the whole journal would:
+/// true when the current run began after `from`, so no earlier day can
+/// lengthen it. Tested by logging, on top, the two weeks before `from`
+/// (enough to meet any weekly goal): a run that those lengthen reaches back
+/// to `from`, and the days before it matter.
+pub fn run_begins_after(
+    index: &DayIndex,
+    me: &str,
+    practice: &Practice,
+    week_start: WeekStart,
+    today: NaiveDate,
+    from: NaiveDate,
+) -> bool {
+    let Some((run, _)) = practice_streak(index, me, practice, week_start, today) else {
+        return true;
+    };
+    let mine = index.person(me);
+    let logged = mine.logged_days(&practice.id);
+    let before: Vec<NaiveDate> = (1..=14)
+        .rev()
+        .filter_map(|n| from.checked_sub_days(chrono::Days::new(n)))
+        .collect();
+    let padded = merge_distinct(&before, logged);
+    let bridged = mine.bridged(&practice.id, today);
+    streak(practice.goal, &padded, &bridged, week_start, today)
+        .is_some_and(|padded| padded.current == run.current)
+}
+
 /// One practice's streak as of today and the days logged this week, for the
 /// line `safe log` ends with. `None` for a goal-less practice.
 pub fn practice_streak(

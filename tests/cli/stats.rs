@@ -468,7 +468,7 @@ fn calendar_refuses_what_it_cannot_show() {
 fn a_stale_or_damaged_cache_never_changes_an_answer() {
     let env = journal();
     partner_logs(&env, "mirror", "2026-11-26", None);
-    let cache = env.path("cache/days-v1.bin");
+    let cache = env.path("cache/days-v2.bin");
     let questions: [&[&str]; 4] = [
         &["stats", "--json"],
         &["stats", "--all", "--json"],
@@ -582,4 +582,82 @@ fn logging_onto_a_cached_month_changes_no_answer() {
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);
+}
+
+/// The streak line reads the recent months first and further back only as
+/// far as the run goes: a run of twenty months, one of four, one bridged by
+/// a pause filed in an older month, and a weekly one must each read as a
+/// fresh computation over the whole journal does.
+#[test]
+fn the_streak_line_reaches_back_as_far_as_the_run() {
+    let env = TestEnv::new();
+    // Daily since 2025-03-01: longer than the first two windows.
+    import(&env, "appreciation", &days("2025-03-01", "2026-11-26"));
+    // Daily since 2026-08-01: longer than two months, shorter than 14.
+    import(&env, "gentle-touch", &days("2026-08-01", "2026-11-26"));
+    // A gap from 2026-07-20 to 2026-09-05, paused; the pause lives in July.
+    let mut bridged = days("2026-07-01", "2026-07-19");
+    bridged.extend(days("2026-09-06", "2026-11-26"));
+    import(&env, "check-in", &bridged);
+    env.run(&[
+        "pause",
+        "--from",
+        "2026-07-20",
+        "--to",
+        "2026-09-05",
+        "--practice",
+        "check-in",
+    ])
+    .ok();
+    // 3/week: Monday, Wednesday and Friday since the week of 2026-01-05.
+    let weekly: Vec<String> = days("2026-01-05", "2026-11-25")
+        .into_iter()
+        .filter(|d| {
+            let day: chrono::NaiveDate = d.parse().unwrap();
+            use chrono::Datelike;
+            matches!(
+                day.weekday(),
+                chrono::Weekday::Mon | chrono::Weekday::Wed | chrono::Weekday::Fri
+            )
+        })
+        .collect();
+    import(&env, "stress-talk", &weekly);
+    // Old enough for the cache to keep every month, as it would be a day on.
+    std::thread::sleep(std::time::Duration::from_millis(250));
+    env.run(&["stats", "--all", "--json"]).ok();
+
+    let expected = [
+        // 2025-03-01 to 2026-11-26 is 636 days; today makes 637.
+        ("appreciation", "appreciation: 637 days in a row"),
+        // 118 days from August 1st, and today.
+        ("gentle-touch", "gentle-touch: 119 days in a row"),
+        // 19 days in July, 82 from September 6th, and today; the pause
+        // bridges without counting.
+        ("check-in", "check-in: 102 days in a row"),
+        // Every week from 2026-01-05 to this one: 47 weeks.
+        (
+            "stress-talk",
+            "stress-talk: 3 of 3 this week, goal met · 47 weeks in a row",
+        ),
+    ];
+    for (practice_id, line) in expected {
+        let out = env.run(&["log", practice_id]).ok();
+        assert!(out.contains(line), "{practice_id}: {out}");
+    }
+    let cached = env.run(&["stats", "--all", "--json"]).json();
+    std::fs::remove_dir_all(env.path("cache")).unwrap();
+    let fresh = env.run(&["stats", "--all", "--json"]).json();
+    assert_eq!(cached, fresh);
+    for (practice_id, streak) in [
+        ("appreciation", 637),
+        ("gentle-touch", 119),
+        ("check-in", 102),
+        ("stress-talk", 47),
+    ] {
+        assert_eq!(
+            practice(&fresh, practice_id)["current_streak"],
+            streak,
+            "{practice_id}"
+        );
+    }
 }
