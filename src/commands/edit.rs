@@ -94,7 +94,7 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     // The new copy is written before the old one is removed: a crash in
     // between leaves a duplicate to remove, never a lost entry.
     let id_text = if moved {
-        super::log::add_entry(&ctx.dir, &lock, entry, note, private, share)?
+        super::log::add_entry(&ctx.dir, &lock, entry, note, private, share, None)?
     } else {
         super::log::replace_entry(&ctx.dir, &lock, entry, note, private, share)?
     };

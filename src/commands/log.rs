@@ -7,6 +7,7 @@ use crate::domain::entry::{Entry, Kind};
 use crate::domain::month::{PrivateNote, YearMonth};
 use crate::domain::practice::Practice;
 use crate::error::{Error, Result};
+use crate::store::cache::Cache;
 use crate::store::config::Config;
 use crate::store::{DataDir, Lock, Side};
 
@@ -74,7 +75,18 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         rev,
     );
     entry.took_minutes = took;
-    let id = add_entry(&ctx.dir, &lock, entry, note.clone(), args.private, share)?;
+    // The day cache vouches for the month the entry goes to, and then
+    // gives the streak: loaded once for both.
+    let cache = Cache::load(&ctx.dir);
+    let id = add_entry(
+        &ctx.dir,
+        &lock,
+        entry,
+        note.clone(),
+        args.private,
+        share,
+        Some(&cache),
+    )?;
     ctx.dir.write_config(&config, &lock)?;
 
     let when = super::describe_day(ctx.today, day);
@@ -92,7 +104,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         line.push_str(" The note stays on this machine.");
     }
     writeln!(ctx.out, "{line}")?;
-    if let Some(streak) = super::stats::streak_line(ctx, &config, &practice)? {
+    if let Some(streak) = super::stats::streak_line(ctx, &config, &practice, cache)? {
         writeln!(ctx.out, "{streak}")?;
     }
     auto_sync(ctx, &lock, &mut config);
@@ -144,7 +156,8 @@ fn place(
 
 /// Store a new entry. The month's other entries are not rewritten (see
 /// `store::append`), so this costs the same on ten years of data as on one
-/// day. Returns the shortest prefix of its id no other entry of the month
+/// day; a `cache` that has read the month saves even checking its syntax.
+/// Returns the shortest prefix of its id no other entry of the month
 /// shares.
 pub fn add_entry(
     dir: &DataDir,
@@ -153,10 +166,11 @@ pub fn add_entry(
     note: Option<String>,
     private: bool,
     share: bool,
+    cache: Option<&Cache>,
 ) -> Result<String> {
     let (side, private_note) = place(&mut entry, note, private, share);
     let month = YearMonth::of(entry.day);
-    let near = dir.append(side, month, Some(&entry), None, lock)?;
+    let near = dir.append(side, month, Some(&entry), None, lock, cache)?;
     if let Some(text) = private_note {
         let note = PrivateNote {
             id: entry.id,
@@ -164,7 +178,7 @@ pub fn add_entry(
             rev: entry.rev.clone(),
             extra: Map::new(),
         };
-        dir.append(Side::Private, month, None, Some(&note), lock)?;
+        dir.append(Side::Private, month, None, Some(&note), lock, None)?;
     }
     Ok(dir.short_id(&entry.id, entry.day, near, Some((side, month))))
 }

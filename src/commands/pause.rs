@@ -52,7 +52,7 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
         rev,
     );
     entry.until = Some(to);
-    let id = super::log::add_entry(&ctx.dir, &lock, entry, None, false, false)?;
+    let id = super::log::add_entry(&ctx.dir, &lock, entry, None, false, false, None)?;
     ctx.dir.write_config(&config, &lock)?;
     let what = if practice == ALL_PRACTICES {
         "every practice".to_string()

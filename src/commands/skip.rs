@@ -66,7 +66,7 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
         &config.id,
         rev,
     );
-    let id = super::log::add_entry(&ctx.dir, &lock, entry, None, false, false)?;
+    let id = super::log::add_entry(&ctx.dir, &lock, entry, None, false, false, None)?;
     ctx.dir.write_config(&config, &lock)?;
     writeln!(
         ctx.out,

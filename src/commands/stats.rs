@@ -106,13 +106,14 @@ pub fn streak_line(
     ctx: &mut Context<'_>,
     config: &Config,
     practice: &Practice,
+    cache: Cache,
 ) -> Result<Option<String>> {
     if !practice.goal.has_streak() {
         return Ok(None);
     }
     // The entry is already saved; a month that cannot be read now is not a
     // reason to fail the log (history and stats will say what is wrong).
-    let Ok(Some((run, this_week))) = current_streak(ctx, config, practice) else {
+    let Ok(Some((run, this_week))) = current_streak(ctx, config, practice, cache) else {
         return Ok(None);
     };
     let id = sanitize_line(&practice.id);
@@ -148,10 +149,11 @@ fn current_streak(
     ctx: &Context<'_>,
     config: &Config,
     practice: &Practice,
+    mut cache: Cache,
 ) -> Result<Option<(crate::domain::streak::Streak, u32)>> {
     let this_month = YearMonth::of(ctx.today);
     let back = |months: u32| (0..months).fold(this_month, |m, _| m.prev());
-    let mut cache = Cache::open(&ctx.dir)?;
+    cache.refresh(&ctx.dir)?;
     let scope = Scope::Practice(&practice.id);
     let mut found = None;
     for since in [Some(back(2)), Some(back(14)), None] {

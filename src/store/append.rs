@@ -200,6 +200,50 @@ pub fn render(
     super::file::to_text_sized(&out, size + 1024)
 }
 
+/// The text of a month file with `entry` added at the end of its entries,
+/// without parsing the others: for a file known to parse (the day cache has
+/// read it as it is now), laid out as safe writes it, whose last entry sorts
+/// before the new one, which is how nearly every `safe log` finds its month.
+/// `None` when any of that does not hold; [`render`] then does the work.
+///
+/// safe's files are pretty-printed, and a JSON string cannot hold a raw
+/// line break, so lines are the file's structure: the entries are the lines
+/// indented by four spaces between `"entries": [` and the first line that is
+/// just `  ]` (two spaces: nothing inside an entry is indented so little).
+/// The new entry goes in printed on its own and indented by four spaces,
+/// which is exactly how a full rewrite prints it.
+pub fn splice(text: &[u8], entry: &Entry) -> Option<Vec<u8>> {
+    const HEAD: &[u8] = b"{\n  \"schema\": 1,\n  \"entries\": [\n    {";
+    if !text.starts_with(HEAD) {
+        return None;
+    }
+    let from = HEAD.len() - b"    {".len();
+    let end = from - 1 + memchr::memmem::find(&text[from - 1..], b"\n  ]")?;
+    match &text[end + 4..] {
+        [b',', b'\n', ..] | [b'\n', b'}', ..] => {}
+        _ => return None,
+    }
+    let last = from - 1 + memchr::memmem::rfind(&text[from - 1..end], b"\n    {")? + 1;
+    let key: EntryKey = serde_json::from_slice(&text[last..end]).ok()?;
+    if (key.day, key.at, key.id) > entry.sort_key() {
+        return None;
+    }
+    let printed = serde_json::to_vec_pretty(entry).ok()?;
+    let lines = printed.iter().filter(|b| **b == b'\n').count() + 1;
+    let mut out = Vec::with_capacity(text.len() + printed.len() + 4 * lines + 2);
+    out.extend_from_slice(&text[..end]);
+    out.extend_from_slice(b",\n");
+    for (i, line) in printed.split(|b| *b == b'\n').enumerate() {
+        if i > 0 {
+            out.push(b'\n');
+        }
+        out.extend_from_slice(b"    ");
+        out.extend_from_slice(line);
+    }
+    out.extend_from_slice(&text[end..]);
+    Some(out)
+}
+
 /// Every entry id in the text whose first 8 hex digits are one of `heads`.
 /// The heads themselves are searched for (they are rare: ids made in the
 /// same minute), and each find counts if it starts the value of an `id`.
@@ -278,11 +322,40 @@ mod tests {
             let mut full = doc.clone();
             full.entries.push(new.clone());
             full.sort();
-            assert_eq!(
-                String::from_utf8(appended).unwrap(),
-                String::from_utf8(super::super::file::to_text(&full)).unwrap()
-            );
+            let want = String::from_utf8(super::super::file::to_text(&full)).unwrap();
+            assert_eq!(String::from_utf8(appended).unwrap(), want);
+            // Spliced in, where it goes last, the bytes are the same.
+            let spliced = splice(&text, &new).map(|t| String::from_utf8(t).unwrap());
+            if at == raw.entries.len() {
+                assert_eq!(spliced.as_deref(), Some(&want[..]));
+            } else {
+                assert_eq!(spliced, None, "only the latest is spliced");
+            }
         }
+    }
+
+    /// Files safe did not lay out itself, or with nothing to add after,
+    /// are left to the careful path.
+    #[test]
+    fn splicing_wants_safes_own_layout() {
+        let new = entry(9, 28, 23);
+        let doc = MonthFile {
+            entries: vec![entry(1, 3, 9)],
+            ..Default::default()
+        };
+        let pretty = super::super::file::to_text(&doc);
+        assert!(splice(&pretty, &new).is_some());
+        let compact = serde_json::to_vec(&doc).unwrap();
+        assert_eq!(splice(&compact, &new), None);
+        let empty = super::super::file::to_text(&MonthFile::default());
+        assert_eq!(splice(&empty, &new), None);
+        let newer = String::from_utf8(pretty.clone())
+            .unwrap()
+            .replace("\"schema\": 1", "\"schema\": 2");
+        assert_eq!(splice(newer.as_bytes(), &new), None);
+        let mut cut = pretty.clone();
+        cut.truncate(pretty.len() - 3);
+        assert_eq!(splice(&cut, &new), None);
     }
 
     proptest::proptest! {
@@ -306,10 +379,15 @@ mod tests {
             new.note = Some(new_note);
             let at = entry_position(&raw.entries, &new).unwrap();
             let appended = render(&raw, Some((at, &new)), None);
+            let spliced = splice(&text, &new);
             let mut full = doc.clone();
             full.entries.push(new);
             full.sort();
-            proptest::prop_assert_eq!(appended, super::super::file::to_text(&full));
+            let want = super::super::file::to_text(&full);
+            if at == raw.entries.len() {
+                proptest::prop_assert_eq!(spliced.as_ref(), Some(&want));
+            }
+            proptest::prop_assert_eq!(appended, want);
         }
     }
 

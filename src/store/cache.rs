@@ -351,6 +351,14 @@ impl Cache {
         cache
     }
 
+    /// Whether the month file with metadata `meta` is, byte for byte, one
+    /// the cache has read whole and parsed (and so one that parses).
+    pub fn vouches_for(&self, side: Side, month: YearMonth, meta: &fs::Metadata) -> bool {
+        self.months
+            .get(&(month, side))
+            .is_some_and(|r| r.trusted && r.identity == Identity::of(meta))
+    }
+
     /// The days as [`Cache::index`] gives them, from `since` on (all of them
     /// for `None`), after decoding the months that needs. A month whose
     /// saved days do not decode is read again from its file.

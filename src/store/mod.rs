@@ -169,6 +169,7 @@ impl DataDir {
         entry: Option<&Entry>,
         note: Option<&crate::domain::month::PrivateNote>,
         lock: &Lock,
+        cache: Option<&cache::Cache>,
     ) -> Result<Vec<EntryId>> {
         let path = self.month_path(side, month);
         let heads: std::collections::HashSet<[u8; 8]> =
@@ -186,6 +187,16 @@ impl DataDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), None),
             Err(e) => return Err(Error::io("read", &path, e)),
         };
+        // A file the day cache has read as it is now is known to parse: a
+        // new latest entry is spliced in without reading the others.
+        if let (Some(before), Some(entry), None) = (&before, entry, note)
+            && cache.is_some_and(|c| c.vouches_for(side, month, before))
+            && let Some(text) = append::splice(&bytes, entry)
+        {
+            file::write_atomic(&path, &text)?;
+            cache::remember_appended(self, side, month, before, entry);
+            return Ok(append::ids_with_heads(&bytes, &heads));
+        }
         if let Some(before) = &before
             && let Ok(raw) = serde_json::from_slice::<append::RawMonth>(&bytes)
             && raw.schema == file::SCHEMA
@@ -226,19 +237,18 @@ impl DataDir {
         Ok(near)
     }
 
-    /// Entries of `months`, and of the months in which `ids` were made,
-    /// whose ids share the first 8 hex digits with one of `ids`, found
-    /// without parsing anything.
+    /// Entries of `months` (and the months either side of each) and of the
+    /// months in which `ids` were made, whose ids share the first 8 hex
+    /// digits with one of `ids`, found without parsing anything.
     ///
     /// Those digits are the top of a UUIDv7's millisecond timestamp, so they
     /// are shared only by ids made within the same 65.5 seconds, and a file
     /// holding such an id was written after that window opened: only such
     /// files are searched, as text. Entries made in the same minute land in
-    /// the month they are about (the months asked about) or, far more often,
-    /// in the month they were made, which is where the search goes; a rarer
-    /// collision elsewhere (two backdated entries a month apart, made in the
-    /// same minute) is still caught when the prefix is used, as an ambiguous
-    /// id that lists its matches.
+    /// or near the month they are about, or in the month they were made in,
+    /// which is where the search goes; a rarer collision elsewhere (two
+    /// entries backdated months apart in the same minute) is still caught
+    /// when the prefix is used, as an ambiguous id that lists its matches.
     /// `already_read` names a file the caller has searched itself.
     pub fn ids_made_near(
         &self,
@@ -271,7 +281,11 @@ impl DataDir {
                     Some(YearMonth::of(at.date_naive()))
                 })
         });
-        let nearby: BTreeSet<YearMonth> = months.iter().copied().chain(made_in).collect();
+        let nearby: BTreeSet<YearMonth> = months
+            .iter()
+            .flat_map(|m| [m.prev(), *m, m.next()])
+            .chain(made_in)
+            .collect();
         let mut near = Vec::new();
         for side in [Side::Shared, Side::Private] {
             for month in &nearby {
