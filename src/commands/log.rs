@@ -77,7 +77,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     entry.took_minutes = took;
     // The day cache vouches for the month the entry goes to, and then
     // gives the streak: loaded once for both.
-    let cache = Cache::load(&ctx.dir);
+    let mut cache = Cache::load(&ctx.dir);
     let id = add_entry(
         &ctx.dir,
         &lock,
@@ -104,9 +104,13 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         line.push_str(" The note stays on this machine.");
     }
     writeln!(ctx.out, "{line}")?;
-    if let Some(streak) = super::stats::streak_line(ctx, &config, &practice, cache)? {
+    if let Some(streak) = super::stats::streak_line(ctx, &config, &practice, &mut cache)? {
         writeln!(ctx.out, "{streak}")?;
     }
+    // With or without a streak line, the cache learns the month as it is
+    // now, so the next log can splice into it again.
+    cache.keep_own_changes(&ctx.dir);
+    cache.save(&ctx.dir);
     auto_sync(ctx, &lock, &mut config);
     Ok(())
 }

@@ -106,14 +106,14 @@ pub fn streak_line(
     ctx: &mut Context<'_>,
     config: &Config,
     practice: &Practice,
-    cache: Cache,
+    cache: &mut Cache,
 ) -> Result<Option<String>> {
     if !practice.goal.has_streak() {
         return Ok(None);
     }
     // The entry is already saved; a month that cannot be read now is not a
     // reason to fail the log (history and stats will say what is wrong).
-    let Ok(Some((run, this_week))) = current_streak(ctx, config, practice, cache) else {
+    let Ok(Some((current, this_week))) = current_streak(ctx, config, practice, cache) else {
         return Ok(None);
     };
     let id = sanitize_line(&practice.id);
@@ -124,7 +124,7 @@ pub fn streak_line(
             if met {
                 line.push_str(", goal met");
             }
-            match run.current {
+            match current {
                 0 => {}
                 1 if met => line.push_str(" · week 1 of a new streak"),
                 1 => line.push_str(" · goal met last week"),
@@ -132,7 +132,7 @@ pub fn streak_line(
             }
             line
         }
-        _ => match run.current {
+        _ => match current {
             0 => return Ok(None),
             1 => format!("{id}: day 1 of a new streak"),
             days => format!("{id}: {days} days in a row"),
@@ -141,16 +141,17 @@ pub fn streak_line(
     Ok(Some(line))
 }
 
-/// One practice's current streak and days this week, reading only as many
-/// months back as the run reaches: two at first, then a year and more, then
-/// everything. Ten years of history are not decoded to say "6 days in a
-/// row".
+/// One practice's current streak and its days this week, reading only as
+/// many months back as the run reaches: this month and the two before, then
+/// the fourteen before, then everything. Ten years of history are not
+/// decoded to say "6 days in a row". (Only the current streak: the best one
+/// would need every month.)
 fn current_streak(
     ctx: &Context<'_>,
     config: &Config,
     practice: &Practice,
-    mut cache: Cache,
-) -> Result<Option<(crate::domain::streak::Streak, u32)>> {
+    cache: &mut Cache,
+) -> Result<Option<(u32, u32)>> {
     let this_month = YearMonth::of(ctx.today);
     let back = |months: u32| (0..months).fold(this_month, |m, _| m.prev());
     cache.refresh(&ctx.dir)?;
@@ -175,11 +176,11 @@ fn current_streak(
                 practice,
                 config.week_start,
                 ctx.today,
-            );
+            )
+            .map(|(run, this_week)| (run.current, this_week));
             break;
         }
     }
-    cache.save(&ctx.dir);
     Ok(found)
 }
 

@@ -415,12 +415,14 @@ fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: 
     }
 }
 
-/// Whether [`practice_streak`] on an index that holds only the days from
-/// `from` on (and every skip and pause) gives what the whole journal would:
-/// true when the current run began after `from`, so no earlier day can
-/// lengthen it. Tested by logging, on top, the two weeks before `from`
-/// (enough to meet any weekly goal): a run that those lengthen reaches back
-/// to `from`, and the days before it matter.
+/// Whether [`practice_streak`] on an index that holds only the days logged
+/// from `from` on (with every pause, and skips and entries filed in another
+/// month wherever they fall) gives the current streak the whole journal
+/// would: true when the run began after `from`, so no earlier day can
+/// lengthen it. Tested on the days from `from` on, by logging the two weeks
+/// before it on top (enough to meet any weekly goal, whatever day `from`
+/// falls on): a run that those lengthen reaches back to `from`, and the days
+/// before it matter.
 pub fn run_begins_after(
     index: &DayIndex,
     me: &str,
@@ -429,19 +431,19 @@ pub fn run_begins_after(
     today: NaiveDate,
     from: NaiveDate,
 ) -> bool {
-    let Some((run, _)) = practice_streak(index, me, practice, week_start, today) else {
-        return true;
-    };
     let mine = index.person(me);
     let logged = mine.logged_days(&practice.id);
+    let recent = &logged[logged.partition_point(|d| *d < from)..];
     let before: Vec<NaiveDate> = (1..=14)
         .rev()
         .filter_map(|n| from.checked_sub_days(chrono::Days::new(n)))
         .collect();
-    let padded = merge_distinct(&before, logged);
+    let padded = merge_distinct(&before, recent);
     let bridged = mine.bridged(&practice.id, today);
-    streak(practice.goal, &padded, &bridged, week_start, today)
-        .is_some_and(|padded| padded.current == run.current)
+    let run = |logged: &[NaiveDate]| {
+        streak(practice.goal, logged, &bridged, week_start, today).map(|s| s.current)
+    };
+    run(recent) == run(&padded)
 }
 
 /// One practice's streak as of today and the days logged this week, for the
@@ -1048,5 +1050,56 @@ mod tests {
             .build();
         assert_eq!(index.first_day(), Some(d("2026-10-01")));
         assert_eq!(DayIndex::default().first_day(), None);
+    }
+
+    /// A window of recent months is enough for the streak line only when
+    /// the run began inside it; days before the window that the index holds
+    /// anyway (entries filed in a later month) must not fool the check.
+    #[test]
+    fn a_window_is_enough_only_when_the_run_began_inside_it() {
+        let catalogue = PracticesDoc::default().catalogue("a");
+        let find = |id: &str| catalogue.iter().find(|p| p.id == id).unwrap().clone();
+        let (daily, weekly) = (find("appreciation"), find("date"));
+        let today = d("2026-11-27");
+        let from = d("2026-09-01");
+        let enough = |index: &DayIndex, practice: &Practice| {
+            run_begins_after(index, "a", practice, WeekStart::Monday, today, from)
+        };
+        // Daily since October: the window holds the whole run.
+        let index = Builder::default()
+            .log("a", "appreciation", &range("2026-10-01", "2026-11-27"))
+            .build();
+        assert!(enough(&index, &daily));
+        // Daily since September 1st: it may go back further.
+        let index = Builder::default()
+            .log("a", "appreciation", &range("2026-09-01", "2026-11-27"))
+            .build();
+        assert!(!enough(&index, &daily));
+        // Paused across the window's start: the run may go on before it.
+        let index = Builder::default()
+            .log("a", "appreciation", &range("2026-09-10", "2026-11-27"))
+            .pause("a", "*", "2026-08-20", "2026-09-09")
+            .build();
+        assert!(!enough(&index, &daily));
+        // Weekly, every Saturday for a year, but the window holds only
+        // September on, plus two Saturdays of August filed in September.
+        let saturdays = |from: &str, to: &str| -> Vec<NaiveDate> {
+            range(from, to)
+                .into_iter()
+                .filter(|d| chrono::Datelike::weekday(d) == chrono::Weekday::Sat)
+                .collect()
+        };
+        let index = Builder::default()
+            .log("a", "date", &saturdays("2026-08-20", "2026-11-27"))
+            .build();
+        assert!(!enough(&index, &weekly), "strays do not count as the window");
+        // A week without a date in October ends the run inside the window.
+        let mut days = saturdays("2026-08-20", "2026-10-09");
+        days.extend(saturdays("2026-10-19", "2026-11-27"));
+        let index = Builder::default().log("a", "date", &days).build();
+        assert!(enough(&index, &weekly));
+        let (run, _) =
+            practice_streak(&index, "a", &weekly, WeekStart::Monday, today).unwrap();
+        assert_eq!(run.current, 5, "the weeks of Oct 19 to Nov 16; this one is open");
     }
 }

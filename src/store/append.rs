@@ -223,6 +223,14 @@ pub fn splice(text: &[u8], entry: &Entry) -> Option<Vec<u8>> {
         [b',', b'\n', ..] | [b'\n', b'}', ..] => {}
         _ => return None,
     }
+    // Every line up to there is indented as an entry's (so that line does
+    // close the entries), and the last one closes an entry.
+    let inside = &text[from..end];
+    let indented =
+        memchr::memchr_iter(b'\n', inside).all(|at| inside[at + 1..].starts_with(b"    "));
+    if !indented || !inside.ends_with(b"\n    }") {
+        return None;
+    }
     let last = from - 1 + memchr::memmem::rfind(&text[from - 1..end], b"\n    {")? + 1;
     let key: EntryKey = serde_json::from_slice(&text[last..end]).ok()?;
     if (key.day, key.at, key.id) > entry.sort_key() {
@@ -244,19 +252,32 @@ pub fn splice(text: &[u8], entry: &Entry) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Every entry id in the text whose first 8 hex digits are one of `heads`.
-/// The heads themselves are searched for (they are rare: ids made in the
-/// same minute), and each find counts if it starts the value of an `id`.
-/// In the order they appear.
+/// Every entry id in the text whose first 8 hex digits are one of `heads`,
+/// in the order they appear. A few heads (`safe log` has one) are searched
+/// for themselves, which is quick since they are rare (ids made in the same
+/// minute); many (`safe history` of a busy week) in one pass over the ids.
 pub fn ids_with_heads(text: &[u8], heads: &std::collections::HashSet<[u8; 8]>) -> Vec<Uuid> {
     const KEY: &[u8] = b"\"id\": \"";
+    let id_at = |at: usize| {
+        text.get(at..at + 36)
+            .and_then(|id| Uuid::try_parse_ascii(id).ok())
+    };
+    if heads.len() > 4 {
+        return memchr::memmem::find_iter(text, KEY)
+            .map(|at| at + KEY.len())
+            .filter(|at| {
+                text.get(*at..*at + 8)
+                    .and_then(|head| <[u8; 8]>::try_from(head).ok())
+                    .is_some_and(|head| heads.contains(&head))
+            })
+            .filter_map(id_at)
+            .collect();
+    }
     let mut found = Vec::new();
     for head in heads {
         for at in memchr::memmem::find_iter(text, head) {
-            if at >= KEY.len()
-                && &text[at - KEY.len()..at] == KEY
-                && let Some(id) = text.get(at..at + 36)
-                && let Ok(id) = Uuid::try_parse_ascii(id)
+            if text[..at].ends_with(KEY)
+                && let Some(id) = id_at(at)
             {
                 found.push((at, id));
             }
@@ -356,6 +377,17 @@ mod tests {
         let mut cut = pretty.clone();
         cut.truncate(pretty.len() - 3);
         assert_eq!(splice(&cut, &new), None);
+        // Valid JSON laid out by hand: the entries close on their last
+        // line, and what follows looks like them.
+        let text = String::from_utf8(pretty).unwrap();
+        let (entries, rest) = text.split_at(text.find("\n  ]").unwrap());
+        let hand = format!(
+            "{entries}],\n  \"old\": [\n    {{\"day\": \"2026-11-01\", \"at\": \"2026-11-01T09:00:00+01:00\", \"id\": \"{}\"}}{}",
+            Uuid::from_u128(5),
+            rest
+        );
+        serde_json::from_str::<Value>(&hand).expect("still valid JSON");
+        assert_eq!(splice(hand.as_bytes(), &new), None);
     }
 
     proptest::proptest! {
@@ -429,5 +461,14 @@ mod tests {
             format!("{{\"id\": \"{a}\"}} {{\"id\": \"{b}\"}} {{\"id\": \"{c}\"}} \"by\": \"{a}\"");
         let heads = std::collections::HashSet::from([*b"019ac0de"]);
         assert_eq!(ids_with_heads(text.as_bytes(), &heads), vec![a, b]);
+        // Many heads are looked up in one pass, with the same answer.
+        let many = std::collections::HashSet::from([
+            *b"019ac0de",
+            *b"00000001",
+            *b"00000002",
+            *b"00000003",
+            *b"00000004",
+        ]);
+        assert_eq!(ids_with_heads(text.as_bytes(), &many), vec![a, b]);
     }
 }

@@ -352,7 +352,10 @@ impl Cache {
     }
 
     /// Whether the month file with metadata `meta` is, byte for byte, one
-    /// the cache has read whole and parsed (and so one that parses).
+    /// the cache has read whole (or this process wrote): one that parses as
+    /// JSON, of this format, with every field the cache takes readable. (The
+    /// fields it skips, like ids and times, are checked for syntax only, as
+    /// `safe log`'s other path checks them.)
     pub fn vouches_for(&self, side: Side, month: YearMonth, meta: &fs::Metadata) -> bool {
         self.months
             .get(&(month, side))
@@ -444,9 +447,8 @@ impl Cache {
                 } else if let Some((names, summary)) = written(dir, key, identity) {
                     own.insert(key);
                     changed.push((key, Some((identity, names, summary))));
-                } else if let Some(summary) = self.appended(dir, key, identity) {
-                    own.insert(key);
-                    changed.push((key, Some((identity, self.names.list.clone(), summary))));
+                } else if self.absorb_appended(dir, key, identity) {
+                    present.insert(key);
                 } else {
                     // A file this process appended to, but whose earlier
                     // state the cache did not hold: read it, and trust what
@@ -488,8 +490,9 @@ impl Cache {
         Ok(())
     }
 
-    /// Write the cache if it changed. It is derived data, so this needs no
-    /// lock and a failure (a read-only disk, say) only costs time later.
+    /// Write the cache if it changed. It is derived data, so this needs
+    /// no lock on the journal (only the cache file's own lock while it is
+    /// patched), and a failure (a read-only disk, say) only costs time later.
     pub fn save(&mut self, dir: &DataDir) {
         if !self.dirty {
             return;
@@ -509,10 +512,12 @@ impl Cache {
     }
 
     /// Rewrite only the bytes of the cache file that changed (mostly the
-    /// last months, and the header), when the file is still the one loaded.
-    /// Cheaper than writing it all to a new file, which on ten years of data
-    /// was a tenth of the time `safe log` takes. A crash halfway leaves a
-    /// file whose checksum fails: a cache to rebuild, nothing worse.
+    /// last months, and the header), when the file still has the identity it
+    /// had when loaded. Cheaper than writing it all to a new file, which on
+    /// ten years of data was a tenth of the time `safe log` takes. What the
+    /// identity cannot tell (another process patching it within the same
+    /// clock tick), the checksum over the whole file does: like a crash
+    /// halfway, that leaves a cache to rebuild, never a wrong answer.
     #[cfg(unix)]
     fn patch(&self, path: &Path, bytes: &[u8]) -> bool {
         use std::os::unix::fs::FileExt;
@@ -1035,25 +1040,25 @@ pub fn remember_written(dir: &DataDir, side: Side, month: YearMonth, doc: &Month
 
 /// A month this process added one entry to without parsing it (see
 /// `store::append`): if the cache knew the file as it was before, the new
-/// summary is the old one plus that entry.
+/// summary is the old one plus that entry (or the same, for a private note).
 struct Appended {
     root: PathBuf,
     key: Key,
     before: Identity,
     after: Identity,
-    entry: Entry,
+    entry: Option<Entry>,
 }
 
 static APPENDED: Mutex<Vec<Appended>> = Mutex::new(Vec::new());
 
-/// Note that `entry` was added to a month file whose metadata, just before,
-/// was `before`. Best effort, like [`remember_written`].
+/// Note that `entry` (or only a private note, for `None`) was added to a
+/// month file whose metadata, just before, was `before`. Best effort, like [`remember_written`].
 pub fn remember_appended(
     dir: &DataDir,
     side: Side,
     month: YearMonth,
     before: &fs::Metadata,
-    entry: &Entry,
+    entry: Option<&Entry>,
 ) {
     let Ok(after) = fs::metadata(dir.month_path(side, month)) else {
         return;
@@ -1067,7 +1072,7 @@ pub fn remember_appended(
         key,
         before: Identity::of(before),
         after: Identity::of(&after),
-        entry: entry.clone(),
+        entry: entry.cloned(),
     });
 }
 
@@ -1080,36 +1085,100 @@ fn appended_here(dir: &DataDir, key: Key, identity: Identity) -> bool {
 }
 
 impl Cache {
-    /// The summary of a month file that this process appended one entry to,
-    /// built from what the cache held for the file before; names numbered as
-    /// in the cache's own table.
-    fn appended(&mut self, dir: &DataDir, key: Key, identity: Identity) -> Option<MonthSummary> {
+    /// Bring the record of a month file that this process appended to (and
+    /// that now has `identity`) up to date from what the cache held for the
+    /// file before, if it held it. `false` if it did not: then the file is
+    /// read.
+    fn absorb_appended(&mut self, dir: &DataDir, key: Key, identity: Identity) -> bool {
         let appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
-        let a = appended
+        let Some(a) = appended
             .iter()
-            .find(|a| a.key == key && a.after == identity && a.root == dir.root())?;
-        if self.months.get(&key)?.identity != a.before || !self.make_whole(key) {
-            return None;
+            .find(|a| a.key == key && a.after == identity && a.root == dir.root())
+        else {
+            return false;
+        };
+        if self.months.get(&key).is_none_or(|r| r.identity != a.before) {
+            return false;
         }
-        let record = &self.months[&key];
-        let mut summary = record.summary.clone();
-        let mut groups: BTreeMap<(u32, u32, bool), [u32; 31]> = BTreeMap::new();
-        for group in &summary.groups {
-            let per_day = groups
-                .entry((group.person, group.practice, group.skip))
-                .or_insert([0; 31]);
-            for (day, count) in summary.days(group) {
-                per_day[day] += count;
+        if let Some(entry) = &a.entry {
+            if !self.make_whole(key) {
+                return false;
             }
+            let record = &self.months[&key];
+            let mut summary = record.summary.clone();
+            let mut groups: BTreeMap<(u32, u32, bool), [u32; 31]> = BTreeMap::new();
+            for group in &summary.groups {
+                let per_day = groups
+                    .entry((group.person, group.practice, group.skip))
+                    .or_insert([0; 31]);
+                for (day, count) in summary.days(group) {
+                    per_day[day] += count;
+                }
+            }
+            add_entry(
+                key.0,
+                &LeanEntry::from(entry),
+                &mut self.names,
+                &mut groups,
+                &mut summary,
+            );
+            let record = self.months.get_mut(&key).expect("made whole above");
+            record.summary = encode_groups(groups, summary);
+            record.saved = None;
         }
-        add_entry(
-            key.0,
-            &LeanEntry::from(&a.entry),
-            &mut self.names,
-            &mut groups,
-            &mut summary,
-        );
-        Some(encode_groups(groups, summary))
+        // A private note changes no day: the summary (and its saved bytes)
+        // stay as they are.
+        let record = self.months.get_mut(&key).expect("checked above");
+        record.identity = identity;
+        // Replaced by this process, by rename: its contents are known.
+        record.trusted = true;
+        self.dirty = true;
+        true
+    }
+
+    /// Take in the month files this process has written or appended to,
+    /// without looking at any other: what `safe log` does when it prints no
+    /// streak line, so that its next append can still splice.
+    pub fn keep_own_changes(&mut self, dir: &DataDir) {
+        // Written whole first: an append may have followed the write.
+        let written: Vec<(Key, Identity, Vec<String>, MonthSummary)> = WRITTEN
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|w| w.root == dir.root())
+            .map(|w| (w.key, w.identity, w.names.clone(), w.summary.clone()))
+            .collect();
+        for (key, identity, names, summary) in written {
+            if self
+                .months
+                .get(&key)
+                .is_some_and(|r| r.identity == identity)
+            {
+                continue;
+            }
+            let summary = summary.renumbered(&names, &mut self.names);
+            self.months.insert(
+                key,
+                Record {
+                    identity,
+                    trusted: true,
+                    summary,
+                    whole: true,
+                    saved: None,
+                },
+            );
+            self.dirty = true;
+        }
+        let appended: Vec<(Key, Identity)> = APPENDED
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|a| a.root == dir.root())
+            .map(|a| (a.key, a.after))
+            .collect();
+        for (key, after) in appended {
+            self.absorb_appended(dir, key, after);
+        }
     }
 }
 
@@ -1832,6 +1901,41 @@ mod tests {
         // October's pause of everything still bridges.
         assert_eq!(a.paused.len(), 1);
         assert_eq!(a.paused[0].from, d("2026-10-01"));
+    }
+
+    /// `safe log` of a practice without a goal refreshes nothing, yet the
+    /// cache must learn the months it appended to (an entry, a private
+    /// note), so the next log can splice into them again.
+    #[test]
+    fn own_appends_are_kept_without_a_refresh() {
+        let (_tmp, dir) = journal();
+        fresh(&dir).save(&dir);
+        let mut cache = Cache::load(&dir);
+        let month: YearMonth = "2026-11".parse().unwrap();
+        let lock = dir.lock().unwrap();
+        let new = entry("a", Kind::Log, "listen", "2026-11-20");
+        dir.append(Side::Shared, month, Some(&new), None, &lock, Some(&cache))
+            .unwrap();
+        let note = crate::domain::month::PrivateNote {
+            id: new.id,
+            note: "kept here".into(),
+            rev: new.rev.clone(),
+            extra: Default::default(),
+        };
+        dir.append(Side::Private, month, None, Some(&note), &lock, None)
+            .unwrap();
+        cache.keep_own_changes(&dir);
+        for side in [Side::Shared, Side::Private] {
+            let meta = fs::metadata(dir.month_path(side, month)).unwrap();
+            assert!(cache.vouches_for(side, month, &meta), "{side:?}");
+        }
+        cache.save(&dir);
+        let saved = all(&Cache::load(&dir));
+        assert_eq!(saved, all(&fresh(&dir)));
+        assert_eq!(
+            saved.person("a").logged["listen"].days,
+            vec![d("2026-11-20")]
+        );
     }
 
     #[test]

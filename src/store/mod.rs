@@ -194,7 +194,7 @@ impl DataDir {
             && let Some(text) = append::splice(&bytes, entry)
         {
             file::write_atomic(&path, &text)?;
-            cache::remember_appended(self, side, month, before, entry);
+            cache::remember_appended(self, side, month, before, Some(entry));
             return Ok(append::ids_with_heads(&bytes, &heads));
         }
         if let Some(before) = &before
@@ -208,9 +208,7 @@ impl DataDir {
             if entry_at.is_none_or(|p| p.is_some()) && note_at.is_none_or(|p| p.is_some()) {
                 let text = append::render(&raw, entry_at.flatten(), note_at.flatten());
                 file::write_atomic(&path, &text)?;
-                if let Some(entry) = entry {
-                    cache::remember_appended(self, side, month, before, entry);
-                }
+                cache::remember_appended(self, side, month, before, entry);
                 return Ok(append::ids_with_heads(&bytes, &heads));
             }
         }
