@@ -212,7 +212,7 @@ pub fn render(
 /// just `  ]` (two spaces: nothing inside an entry is indented so little).
 /// The new entry goes in printed on its own and indented by four spaces,
 /// which is exactly how a full rewrite prints it.
-pub fn splice(text: &[u8], entry: &Entry) -> Option<Vec<u8>> {
+pub fn splice<'a>(text: &'a [u8], entry: &Entry) -> Option<Spliced<'a>> {
     const HEAD: &[u8] = b"{\n  \"schema\": 1,\n  \"entries\": [\n    {";
     if !text.starts_with(HEAD) {
         return None;
@@ -238,18 +238,40 @@ pub fn splice(text: &[u8], entry: &Entry) -> Option<Vec<u8>> {
     }
     let printed = serde_json::to_vec_pretty(entry).ok()?;
     let lines = printed.iter().filter(|b| **b == b'\n').count() + 1;
-    let mut out = Vec::with_capacity(text.len() + printed.len() + 4 * lines + 2);
-    out.extend_from_slice(&text[..end]);
-    out.extend_from_slice(b",\n");
+    let mut new = Vec::with_capacity(printed.len() + 4 * lines + 2);
+    new.extend_from_slice(b",\n");
     for (i, line) in printed.split(|b| *b == b'\n').enumerate() {
         if i > 0 {
-            out.push(b'\n');
+            new.push(b'\n');
         }
-        out.extend_from_slice(b"    ");
-        out.extend_from_slice(line);
+        new.extend_from_slice(b"    ");
+        new.extend_from_slice(line);
     }
-    out.extend_from_slice(&text[end..]);
-    Some(out)
+    Some(Spliced {
+        before: &text[..end],
+        new,
+        after: &text[end..],
+    })
+}
+
+/// A month's text with a new entry spliced in, as the three pieces it is
+/// written from: no copy of the whole month is made.
+#[derive(Debug)]
+pub struct Spliced<'a> {
+    pub before: &'a [u8],
+    pub new: Vec<u8>,
+    pub after: &'a [u8],
+}
+
+impl Spliced<'_> {
+    pub fn parts(&self) -> [&[u8]; 3] {
+        [self.before, &self.new, self.after]
+    }
+
+    #[cfg(test)]
+    fn to_vec(&self) -> Vec<u8> {
+        self.parts().concat()
+    }
 }
 
 /// Every entry id in the text whose first 8 hex digits are one of `heads`,
@@ -285,6 +307,36 @@ pub fn ids_with_heads(text: &[u8], heads: &std::collections::HashSet<[u8; 8]>) -
     }
     found.sort();
     found.into_iter().map(|(_, id)| id).collect()
+}
+
+/// [`ids_with_heads`] of a whole file, read a piece at a time into
+/// `buffer` (kept for the next file): the months around a new entry are
+/// searched without holding each in memory.
+pub fn ids_with_heads_in(
+    mut file: impl std::io::Read,
+    heads: &std::collections::HashSet<[u8; 8]>,
+    buffer: &mut Vec<u8>,
+) -> Vec<Uuid> {
+    const PIECE: usize = 64 * 1024;
+    // Long enough to hold an id and its key: one cut by the end of a piece
+    // is found whole in the next, with what is carried over.
+    const CARRY: usize = 64;
+    buffer.clear();
+    buffer.resize(CARRY + PIECE, 0);
+    let mut found = Vec::new();
+    let mut kept = 0;
+    loop {
+        let read = match file.read(&mut buffer[kept..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let filled = kept + read;
+        found.extend(ids_with_heads(&buffer[..filled], heads));
+        kept = filled.min(CARRY);
+        buffer.copy_within(filled - kept..filled, 0);
+    }
+    found.dedup();
+    found
 }
 
 #[cfg(test)]
@@ -346,7 +398,7 @@ mod tests {
             let want = String::from_utf8(super::super::file::to_text(&full)).unwrap();
             assert_eq!(String::from_utf8(appended).unwrap(), want);
             // Spliced in, where it goes last, the bytes are the same.
-            let spliced = splice(&text, &new).map(|t| String::from_utf8(t).unwrap());
+            let spliced = splice(&text, &new).map(|t| String::from_utf8(t.to_vec()).unwrap());
             if at == raw.entries.len() {
                 assert_eq!(spliced.as_deref(), Some(&want[..]));
             } else {
@@ -367,16 +419,16 @@ mod tests {
         let pretty = super::super::file::to_text(&doc);
         assert!(splice(&pretty, &new).is_some());
         let compact = serde_json::to_vec(&doc).unwrap();
-        assert_eq!(splice(&compact, &new), None);
+        assert!(splice(&compact, &new).is_none());
         let empty = super::super::file::to_text(&MonthFile::default());
-        assert_eq!(splice(&empty, &new), None);
+        assert!(splice(&empty, &new).is_none());
         let newer = String::from_utf8(pretty.clone())
             .unwrap()
             .replace("\"schema\": 1", "\"schema\": 2");
-        assert_eq!(splice(newer.as_bytes(), &new), None);
+        assert!(splice(newer.as_bytes(), &new).is_none());
         let mut cut = pretty.clone();
         cut.truncate(pretty.len() - 3);
-        assert_eq!(splice(&cut, &new), None);
+        assert!(splice(&cut, &new).is_none());
         // Valid JSON laid out by hand: the entries close on their last
         // line, and what follows looks like them.
         let text = String::from_utf8(pretty).unwrap();
@@ -387,7 +439,7 @@ mod tests {
             rest
         );
         serde_json::from_str::<Value>(&hand).expect("still valid JSON");
-        assert_eq!(splice(hand.as_bytes(), &new), None);
+        assert!(splice(hand.as_bytes(), &new).is_none());
     }
 
     proptest::proptest! {
@@ -411,7 +463,7 @@ mod tests {
             new.note = Some(new_note);
             let at = entry_position(&raw.entries, &new).unwrap();
             let appended = render(&raw, Some((at, &new)), None);
-            let spliced = splice(&text, &new);
+            let spliced = splice(&text, &new).map(|s| s.to_vec());
             let mut full = doc.clone();
             full.entries.push(new);
             full.sort();
@@ -470,5 +522,10 @@ mod tests {
             *b"00000004",
         ]);
         assert_eq!(ids_with_heads(text.as_bytes(), &many), vec![a, b]);
+        // Read a piece at a time, with ids cut by the pieces' ends.
+        let long = format!("{}{text}{}{text}", " ".repeat(65_500), " ".repeat(65_510));
+        let mut buffer = Vec::new();
+        let found = ids_with_heads_in(long.as_bytes(), &heads, &mut buffer);
+        assert_eq!(found, vec![a, b, a, b]);
     }
 }

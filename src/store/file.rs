@@ -86,7 +86,12 @@ pub fn to_text_sized<T: Serialize>(doc: &T, capacity: usize) -> Vec<u8> {
 /// one, never a torn one: write a temporary file in the same directory, flush
 /// it to disk, rename it over the old file, then flush the directory entry.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = stage(path, bytes)?;
+    write_atomic_parts(path, &[bytes])
+}
+
+/// [`write_atomic`] of the concatenation of `parts`, without making it.
+pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
+    let tmp = stage(path, parts)?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io("flush", tmp.path(), e))?;
@@ -96,16 +101,18 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to a private temporary file beside `path`, not yet flushed.
-fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+/// Write `parts` to a private temporary file beside `path`, not yet flushed.
+fn stage(path: &Path, parts: &[&[u8]]) -> Result<tempfile::NamedTempFile> {
     let dir = path.parent().expect("data files live in a directory");
     ensure_dir(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io("write", tmp.path(), e))?;
+    for part in parts {
+        tmp.write_all(part)
+            .map_err(|e| Error::io("write", tmp.path(), e))?;
+    }
     set_private(tmp.path(), 0o600)?;
     Ok(tmp)
 }
@@ -123,7 +130,7 @@ fn sync_dir(dir: &Path) {
 pub fn write_many_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
-        staged.push((stage(path, bytes)?, path));
+        staged.push((stage(path, &[bytes])?, path));
     }
     let threads = 16.min(staged.len().max(1));
     let chunk = staged.len().div_ceil(threads).max(1);

@@ -191,9 +191,9 @@ impl DataDir {
         // new latest entry is spliced in without reading the others.
         if let (Some(before), Some(entry), None) = (&before, entry, note)
             && cache.is_some_and(|c| c.vouches_for(side, month, before))
-            && let Some(text) = append::splice(&bytes, entry)
+            && let Some(spliced) = append::splice(&bytes, entry)
         {
-            file::write_atomic(&path, &text)?;
+            file::write_atomic_parts(&path, &spliced.parts())?;
             cache::remember_appended(self, side, month, before, Some(entry));
             return Ok(append::ids_with_heads(&bytes, &heads));
         }
@@ -285,6 +285,7 @@ impl DataDir {
             .chain(made_in)
             .collect();
         let mut near = Vec::new();
+        let mut buffer = Vec::new();
         for side in [Side::Shared, Side::Private] {
             for month in &nearby {
                 if already_read == Some((side, *month)) {
@@ -303,8 +304,10 @@ impl DataDir {
                 if heads.is_empty() {
                     continue;
                 }
-                let Ok(bytes) = fs::read(&path) else { continue };
-                near.extend(append::ids_with_heads(&bytes, &heads));
+                let Ok(handle) = fs::File::open(&path) else {
+                    continue;
+                };
+                near.extend(append::ids_with_heads_in(handle, &heads, &mut buffer));
             }
         }
         near.sort();
