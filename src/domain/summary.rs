@@ -1092,14 +1092,19 @@ mod tests {
         let index = Builder::default()
             .log("a", "date", &saturdays("2026-08-20", "2026-11-27"))
             .build();
-        assert!(!enough(&index, &weekly), "strays do not count as the window");
+        assert!(
+            !enough(&index, &weekly),
+            "strays do not count as the window"
+        );
         // A week without a date in October ends the run inside the window.
         let mut days = saturdays("2026-08-20", "2026-10-09");
         days.extend(saturdays("2026-10-19", "2026-11-27"));
         let index = Builder::default().log("a", "date", &days).build();
         assert!(enough(&index, &weekly));
-        let (run, _) =
-            practice_streak(&index, "a", &weekly, WeekStart::Monday, today).unwrap();
-        assert_eq!(run.current, 5, "the weeks of Oct 19 to Nov 16; this one is open");
+        let (run, _) = practice_streak(&index, "a", &weekly, WeekStart::Monday, today).unwrap();
+        assert_eq!(
+            run.current, 5,
+            "the weeks of Oct 19 to Nov 16; this one is open"
+        );
     }
 }

@@ -258,3 +258,81 @@ fn leftover_temporary_files_break_nothing() {
     // A month is never read from a temporary file.
     assert!(!env.path("shared/log/.tmp-crashed.json").exists());
 }
+
+/// The day cache is patched in place by whichever process saves it, while
+/// others read it: writers and readers at once, and writers killed at any
+/// moment, must leave statistics that equal a fresh computation.
+#[test]
+fn the_day_cache_survives_writers_readers_and_kills() {
+    let env = TestEnv::new();
+    let days: Vec<String> = (0..60).map(|n| format!("{n} days ago")).collect();
+    for (n, day) in days.iter().enumerate() {
+        let practice = ["appreciation", "check-in"][n % 2];
+        env.run(&["log", practice, "--date", day]).ok();
+    }
+    // Old enough for the cache to keep every month, then build it.
+    std::thread::sleep(Duration::from_millis(250));
+    env.run(&["stats", "--all", "--json"]).ok();
+
+    std::thread::scope(|scope| {
+        for writer in 0..2 {
+            let env = &env;
+            scope.spawn(move || {
+                for i in 0..15 {
+                    let practice = ["appreciation", "gentle-touch"][writer];
+                    let when = format!("{} days ago", (i * 3 + writer) % 40);
+                    let output = env
+                        .std_cmd()
+                        .args(["log", practice, "--date", &when])
+                        .stdin(Stdio::null())
+                        .output()
+                        .unwrap();
+                    assert!(output.status.success(), "{output:?}");
+                }
+            });
+        }
+        for reader in 0..2 {
+            let env = &env;
+            scope.spawn(move || {
+                for _ in 0..15 {
+                    let args: &[&str] = if reader == 0 {
+                        &["stats", "--all", "--json"]
+                    } else {
+                        &["today"]
+                    };
+                    let output = env
+                        .std_cmd()
+                        .args(args)
+                        .stdin(Stdio::null())
+                        .output()
+                        .unwrap();
+                    assert!(output.status.success(), "{output:?}");
+                }
+            });
+        }
+    });
+
+    // Writers killed while they write the month or patch the cache.
+    let seed = 0xcafe_2026_u64;
+    let mut rng = XorShift(seed);
+    for round in 0..15 {
+        let mut child = env
+            .std_cmd()
+            .args(["log", "appreciation"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        kill_after(&mut child, &mut rng);
+        // The cache as the kill left it (perhaps torn) answers first; then
+        // the same question is asked of a cache built afresh.
+        let cached = env.run(&["stats", "--all", "--json"]).json();
+        std::fs::remove_dir_all(env.path("cache")).unwrap();
+        let fresh = env.run(&["stats", "--all", "--json"]).json();
+        assert_eq!(cached, fresh, "round {round} (seed {seed:#x})");
+    }
+    let cached = env.run(&["stats", "--all", "--json"]).json();
+    std::fs::remove_dir_all(env.path("cache")).unwrap();
+    assert_eq!(cached, env.run(&["stats", "--all", "--json"]).json());
+}
