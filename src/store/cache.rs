@@ -94,7 +94,7 @@ pub struct Cache {
     dirty: bool,
     /// The cache file's bytes as loaded: records not decoded yet, and those
     /// saved again unchanged, are ranges of it.
-    file: Arc<[u8]>,
+    file: Arc<Vec<u8>>,
     /// The cache file's identity as loaded, so that a save can tell whether
     /// it may patch the file in place.
     file_identity: Option<Identity>,
@@ -344,7 +344,7 @@ impl Cache {
         if handle.read_to_end(&mut bytes).is_err() {
             return Cache::default();
         }
-        let Some(mut cache) = Cache::decode(bytes.into()) else {
+        let Some(mut cache) = Cache::decode(bytes) else {
             return Cache::default();
         };
         cache.file_identity = Some(Identity::of(&meta));
@@ -727,7 +727,9 @@ impl Cache {
     /// The bytes of the cache file: trusted records only. A record still
     /// as loaded is copied byte for byte; names keep their numbers.
     fn encode(&self) -> Vec<u8> {
+        // The header (length and checksum) is filled in at the end.
         let mut body = Vec::with_capacity(self.file.len() + 1024);
+        body.resize(HEADER, 0);
         put(&mut body, self.names.list.len() as u64);
         for name in &self.names.list {
             put(&mut body, name.len() as u64);
@@ -768,18 +770,18 @@ impl Cache {
             put(&mut body, summary.len() as u64);
             body.extend_from_slice(summary);
         }
-        let mut bytes = Vec::with_capacity(HEADER + body.len());
-        bytes.extend_from_slice(MAGIC);
-        bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(&checksum(&body).to_le_bytes());
-        bytes.extend_from_slice(&body);
-        bytes
+        let len = (body.len() - HEADER) as u64;
+        let sum = checksum(&body[HEADER..]);
+        body[..8].copy_from_slice(MAGIC);
+        body[8..16].copy_from_slice(&len.to_le_bytes());
+        body[16..24].copy_from_slice(&sum.to_le_bytes());
+        body
     }
 
     /// Read the cache file's bytes; `None` for anything but a whole, intact
     /// cache of this format. Each record's pauses and strays are decoded;
     /// its days wait in `file` until needed ([`Cache::make_whole`]).
-    fn decode(file: Arc<[u8]>) -> Option<Cache> {
+    fn decode(file: Vec<u8>) -> Option<Cache> {
         let (header, body) = file.split_at_checked(HEADER)?;
         if &header[..8] != MAGIC {
             return None;
@@ -844,7 +846,7 @@ impl Cache {
         if !r.bytes.is_empty() {
             return None;
         }
-        cache.file = file;
+        cache.file = Arc::new(file);
         Some(cache)
     }
 }
@@ -1772,7 +1774,7 @@ mod tests {
     fn encoding_round_trips() {
         let (_tmp, dir) = journal();
         let cache = fresh(&dir);
-        let back = Cache::decode(cache.encode().into()).expect("decodes");
+        let back = Cache::decode(cache.encode()).expect("decodes");
         assert_eq!(back.months.len(), cache.months.len());
         for (key, record) in &cache.months {
             assert_eq!(back.months[key].identity, record.identity, "{key:?}");
@@ -1795,7 +1797,7 @@ mod tests {
     fn damaged_bytes_are_refused() {
         let (_tmp, dir) = journal();
         let bytes = fresh(&dir).encode();
-        let decode = |bytes: &[u8]| Cache::decode(bytes.into());
+        let decode = |bytes: &[u8]| Cache::decode(bytes.to_vec());
         assert!(decode(&bytes).is_some());
         for cut in [0, 5, HEADER, bytes.len() / 2, bytes.len() - 1] {
             assert!(decode(&bytes[..cut]).is_none(), "truncated at {cut}");
@@ -1833,7 +1835,7 @@ mod tests {
         let saved = loaded.months[&key].saved.clone().unwrap();
         let mut file = loaded.file.to_vec();
         file[saved.days] = 200; // more groups than there are bytes
-        loaded.file = file.into();
+        loaded.file = Arc::new(file);
         let index = loaded
             .index_from(&dir, "a", Scope::Everything, None)
             .unwrap();
