@@ -200,20 +200,10 @@ pub fn render(
     super::file::to_text_sized(&out, size + 1024)
 }
 
-/// The text of a month file with `entry` added at the end of its entries,
-/// without parsing the others: for a file known to parse (the day cache has
-/// read it as it is now), laid out as safe writes it, whose last entry sorts
-/// before the new one, which is how nearly every `safe log` finds its month.
-/// `None` when any of that does not hold; [`render`] then does the work.
-///
-/// safe's files are pretty-printed, and a JSON string cannot hold a raw
-/// line break, so lines are the file's structure: the entries are the lines
-/// indented by four spaces between `"entries": [` and the first line that is
-/// just `  ]` (two spaces: nothing inside an entry is indented so little).
-/// The new entry goes in printed on its own and indented by four spaces,
-/// which is exactly how a full rewrite prints it.
-pub fn splice<'a>(text: &'a [u8], entry: &Entry) -> Option<Spliced<'a>> {
-    const HEAD: &[u8] = b"{\n  \"schema\": 1,\n  \"entries\": [\n    {";
+/// The splice of [`splice_streaming`] on a month held whole in memory: the
+/// plainest statement of it, which the streaming one is tested against.
+#[cfg(test)]
+fn splice<'a>(text: &'a [u8], entry: &Entry) -> Option<Spliced<'a>> {
     if !text.starts_with(HEAD) {
         return None;
     }
@@ -236,6 +226,19 @@ pub fn splice<'a>(text: &'a [u8], entry: &Entry) -> Option<Spliced<'a>> {
     if (key.day, key.at, key.id) > entry.sort_key() {
         return None;
     }
+    Some(Spliced {
+        before: &text[..end],
+        new: spliced_entry(entry)?,
+        after: &text[end..],
+    })
+}
+
+/// The start of a month file as safe lays it out, up to its first entry.
+const HEAD: &[u8] = b"{\n  \"schema\": 1,\n  \"entries\": [\n    {";
+
+/// What goes in before the entries' closing line: a comma, and the entry
+/// printed on its own and indented as a full rewrite indents it.
+fn spliced_entry(entry: &Entry) -> Option<Vec<u8>> {
     let printed = serde_json::to_vec_pretty(entry).ok()?;
     let lines = printed.iter().filter(|b| **b == b'\n').count() + 1;
     let mut new = Vec::with_capacity(printed.len() + 4 * lines + 2);
@@ -247,30 +250,146 @@ pub fn splice<'a>(text: &'a [u8], entry: &Entry) -> Option<Spliced<'a>> {
         new.extend_from_slice(b"    ");
         new.extend_from_slice(line);
     }
-    Some(Spliced {
-        before: &text[..end],
-        new,
-        after: &text[end..],
-    })
+    Some(new)
 }
 
-/// A month's text with a new entry spliced in, as the three pieces it is
-/// written from: no copy of the whole month is made.
-#[derive(Debug)]
-pub struct Spliced<'a> {
-    pub before: &'a [u8],
-    pub new: Vec<u8>,
-    pub after: &'a [u8],
-}
-
-impl Spliced<'_> {
-    pub fn parts(&self) -> [&[u8]; 3] {
-        [self.before, &self.new, self.after]
+/// Write to `out` the month read from `month` with `entry` added at the end
+/// of its entries, without parsing the others: for a month known to parse
+/// (the day cache has read it as it is now), laid out as safe writes it,
+/// whose last entry sorts before the new one, which is how nearly every
+/// `safe log` finds its month. On the way, gather the ids whose first 8 hex
+/// digits are one of `heads` (see [`ids_with_heads`]). `None` when any of
+/// that does not hold: `out` then holds part of the month and must be thrown
+/// away, and [`render`] does the work.
+///
+/// safe's files are pretty-printed, and a JSON string cannot hold a raw
+/// line break, so lines are the file's structure: the entries are the lines
+/// indented by four spaces between `"entries": [` and the first line that is
+/// just `  ]` (two spaces: nothing inside an entry is indented so little).
+/// The new entry goes in printed on its own and indented by four spaces,
+/// which is exactly how a full rewrite prints it.
+///
+/// The month is read `piece` bytes at a time and written as it goes: a busy
+/// month is a few hundred kilobytes, and reading it whole into a fresh
+/// buffer cost `safe log` more (in page faults) than anything done with it.
+pub fn splice_streaming<R: std::io::Read + std::io::Seek>(
+    month: &mut R,
+    out: &mut impl std::io::Write,
+    entry: &Entry,
+    heads: &std::collections::HashSet<[u8; 8]>,
+    piece: usize,
+) -> std::io::Result<Option<Vec<Uuid>>> {
+    use std::io::SeekFrom;
+    // What a window keeps of the one before: enough for the end marker and
+    // what must follow it, a line's indentation, and an id with its key.
+    const CARRY: usize = 64;
+    const END: &[u8] = b"\n  ]";
+    const ENTRY: &[u8] = b"\n    {";
+    let from = HEAD.len() - b"    {".len();
+    let piece = piece.max(CARRY);
+    let mut window: Vec<u8> = Vec::with_capacity(CARRY + piece);
+    let mut at = 0; // where the window starts in the month
+    let mut eof = false;
+    let mut ids = Vec::new();
+    let mut last_entry = None;
+    loop {
+        // Fill the window: what was carried, then up to a piece more.
+        let kept = window.len();
+        window.resize(kept + piece, 0);
+        let mut filled = kept;
+        while filled < window.len() {
+            match month.read(&mut window[filled..])? {
+                0 => {
+                    eof = true;
+                    break;
+                }
+                n => filled += n,
+            }
+        }
+        window.truncate(filled);
+        if at == 0 && !window.starts_with(HEAD) {
+            return Ok(None);
+        }
+        ids.extend(ids_with_heads(&window, heads));
+        // The first end marker after the entries begin; it is taken once the
+        // two bytes that must follow it are in the window too.
+        let search_from = (from - 1).saturating_sub(at).min(window.len());
+        let first_end = memchr::memmem::find(&window[search_from..], END).map(|i| search_from + i);
+        let scan_to = first_end.unwrap_or(window.len());
+        let found = first_end.filter(|e| e + END.len() + 2 <= window.len());
+        // Lines before it are indented as an entry's.
+        let lines_from = from.saturating_sub(at).min(scan_to);
+        for i in memchr::memchr_iter(b'\n', &window[lines_from..scan_to]).map(|i| lines_from + i) {
+            match window.get(i + 1..i + 5) {
+                Some(indent) if indent == b"    " => {}
+                Some(_) => return Ok(None),
+                None => {} // seen again, whole, in the next window
+            }
+        }
+        for i in memchr::memmem::find_iter(&window[search_from..scan_to], ENTRY) {
+            last_entry = Some(at + search_from + i + 1);
+        }
+        if let Some(end) = found {
+            match &window[end + END.len()..end + END.len() + 2] {
+                b",\n" | b"\n}" => {}
+                _ => return Ok(None),
+            }
+            if !window[..end].ends_with(b"\n    }") {
+                return Ok(None);
+            }
+            // The last entry's sort key, read back from the month.
+            let Some(start) = last_entry else {
+                return Ok(None);
+            };
+            let end_at = at + end;
+            let resume = at + window.len();
+            let mut text = vec![0; end_at - start];
+            month.seek(SeekFrom::Start(start as u64))?;
+            month.read_exact(&mut text)?;
+            month.seek(SeekFrom::Start(resume as u64))?;
+            let Ok(key) = serde_json::from_slice::<EntryKey>(&text) else {
+                return Ok(None);
+            };
+            if (key.day, key.at, key.id) > entry.sort_key() {
+                return Ok(None);
+            }
+            let Some(new) = spliced_entry(entry) else {
+                return Ok(None);
+            };
+            out.write_all(&window[..end])?;
+            out.write_all(&new)?;
+            out.write_all(&window[end..])?;
+            // What follows the entries (a private file's notes) is copied
+            // as it is: the ids there are the entries' of the shared file.
+            std::io::copy(month, out)?;
+            ids.dedup();
+            return Ok(Some(ids));
+        }
+        if eof {
+            return Ok(None);
+        }
+        // Write all but the carry, which the next window sees again.
+        let keep = window.len().min(CARRY);
+        let done = window.len() - keep;
+        out.write_all(&window[..done])?;
+        window.drain(..done);
+        at += done;
     }
+}
 
-    #[cfg(test)]
+/// A month's text with a new entry spliced in, in three pieces.
+#[cfg(test)]
+#[derive(Debug)]
+struct Spliced<'a> {
+    before: &'a [u8],
+    new: Vec<u8>,
+    after: &'a [u8],
+}
+
+#[cfg(test)]
+impl Spliced<'_> {
     fn to_vec(&self) -> Vec<u8> {
-        self.parts().concat()
+        [self.before, &self.new, self.after].concat()
     }
 }
 
@@ -342,6 +461,43 @@ pub fn ids_with_heads_in(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`splice_streaming`] of `text` in pieces of every size in `pieces`:
+    /// each must agree with [`splice`] (bytes) and [`ids_with_heads`] (ids).
+    fn streams_like_splice(text: &[u8], new: &Entry) {
+        let heads = std::collections::HashSet::from([id_head_of(&new.id), *b"00000000"]);
+        let want = splice(text, new).map(|s| s.to_vec());
+        for piece in [1, 64, 65, 100, 257, 4096] {
+            let mut out = Vec::new();
+            let ids = splice_streaming(
+                &mut std::io::Cursor::new(text),
+                &mut out,
+                new,
+                &heads,
+                piece,
+            )
+            .unwrap();
+            match &want {
+                Some(want) => {
+                    assert_eq!(
+                        ids.as_ref(),
+                        Some(&ids_with_heads(text, &heads)),
+                        "piece {piece}"
+                    );
+                    assert_eq!(
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(want),
+                        "piece {piece}"
+                    );
+                }
+                None => assert_eq!(ids, None, "piece {piece}"),
+            }
+        }
+    }
+
+    fn id_head_of(id: &Uuid) -> [u8; 8] {
+        id.simple().to_string().as_bytes()[..8].try_into().unwrap()
+    }
     use crate::domain::month::MonthFile;
     use crate::domain::rev::Rev;
 
@@ -397,7 +553,9 @@ mod tests {
             full.sort();
             let want = String::from_utf8(super::super::file::to_text(&full)).unwrap();
             assert_eq!(String::from_utf8(appended).unwrap(), want);
-            // Spliced in, where it goes last, the bytes are the same.
+            // Spliced in, where it goes last, the bytes are the same, and
+            // streamed in pieces too.
+            streams_like_splice(&text, &new);
             let spliced = splice(&text, &new).map(|t| String::from_utf8(t.to_vec()).unwrap());
             if at == raw.entries.len() {
                 assert_eq!(spliced.as_deref(), Some(&want[..]));
@@ -418,6 +576,7 @@ mod tests {
         };
         let pretty = super::super::file::to_text(&doc);
         assert!(splice(&pretty, &new).is_some());
+        streams_like_splice(&pretty, &new);
         let compact = serde_json::to_vec(&doc).unwrap();
         assert!(splice(&compact, &new).is_none());
         let empty = super::super::file::to_text(&MonthFile::default());
@@ -440,6 +599,15 @@ mod tests {
         );
         serde_json::from_str::<Value>(&hand).expect("still valid JSON");
         assert!(splice(hand.as_bytes(), &new).is_none());
+        for text in [
+            &compact[..],
+            &empty,
+            newer.as_bytes(),
+            &cut,
+            hand.as_bytes(),
+        ] {
+            streams_like_splice(text, &new);
+        }
     }
 
     proptest::proptest! {
@@ -464,6 +632,7 @@ mod tests {
             let at = entry_position(&raw.entries, &new).unwrap();
             let appended = render(&raw, Some((at, &new)), None);
             let spliced = splice(&text, &new).map(|s| s.to_vec());
+            streams_like_splice(&text, &new);
             let mut full = doc.clone();
             full.entries.push(new);
             full.sort();

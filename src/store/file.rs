@@ -86,12 +86,7 @@ pub fn to_text_sized<T: Serialize>(doc: &T, capacity: usize) -> Vec<u8> {
 /// one, never a torn one: write a temporary file in the same directory, flush
 /// it to disk, rename it over the old file, then flush the directory entry.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    write_atomic_parts(path, &[bytes])
-}
-
-/// [`write_atomic`] of the concatenation of `parts`, without making it.
-pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
-    let tmp = stage(path, parts)?;
+    let tmp = stage(path, &[bytes])?;
     tmp.as_file()
         .sync_all()
         .map_err(|e| Error::io("flush", tmp.path(), e))?;
@@ -99,6 +94,26 @@ pub fn write_atomic_parts(path: &Path, parts: &[&[u8]]) -> Result<()> {
         .map_err(|e| Error::io("replace", path, e.error))?;
     sync_dir(path.parent().expect("data files live in a directory"));
     Ok(())
+}
+
+/// Replace `path`, as [`write_atomic`] does, with what `write` writes to a
+/// new file; unless `write` gives `None`, which leaves `path` as it was.
+pub fn replace_with<T>(
+    path: &Path,
+    write: impl FnOnce(&mut fs::File) -> std::io::Result<Option<T>>,
+) -> Result<Option<T>> {
+    let mut tmp = stage(path, &[])?;
+    let Some(done) = write(tmp.as_file_mut()).map_err(|e| Error::io("write", tmp.path(), e))?
+    else {
+        return Ok(None); // the temporary file goes with `tmp`
+    };
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io("flush", tmp.path(), e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
+    sync_dir(path.parent().expect("data files live in a directory"));
+    Ok(Some(done))
 }
 
 /// Write `parts` to a private temporary file beside `path`, not yet flushed.

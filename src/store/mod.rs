@@ -174,28 +174,41 @@ impl DataDir {
         let path = self.month_path(side, month);
         let heads: std::collections::HashSet<[u8; 8]> =
             entry.map(|e| id_head(&e.id)).into_iter().collect();
-        let (bytes, before) = match fs::File::open(&path) {
-            Ok(mut handle) => {
-                use std::io::Read;
-                let before = handle.metadata().map_err(|e| Error::io("read", &path, e))?;
-                let mut bytes = Vec::with_capacity(usize::try_from(before.len()).unwrap_or(0));
-                handle
-                    .read_to_end(&mut bytes)
-                    .map_err(|e| Error::io("read", &path, e))?;
-                (bytes, Some(before))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (Vec::new(), None),
+        let mut handle = match fs::File::open(&path) {
+            Ok(handle) => Some(handle),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(Error::io("read", &path, e)),
         };
+        let before = match &handle {
+            Some(handle) => Some(handle.metadata().map_err(|e| Error::io("read", &path, e))?),
+            None => None,
+        };
         // A file the day cache has read as it is now is known to parse: a
-        // new latest entry is spliced in without reading the others.
-        if let (Some(before), Some(entry), None) = (&before, entry, note)
+        // new latest entry is spliced in as the month streams through.
+        if let (Some(month_file), Some(before), Some(entry), None) =
+            (handle.as_mut(), &before, entry, note)
             && cache.is_some_and(|c| c.vouches_for(side, month, before))
-            && let Some(spliced) = append::splice(&bytes, entry)
         {
-            file::write_atomic_parts(&path, &spliced.parts())?;
-            cache::remember_appended(self, side, month, before, Some(entry));
-            return Ok(append::ids_with_heads(&bytes, &heads));
+            const PIECE: usize = 64 * 1024;
+            let spliced = file::replace_with(&path, |out| {
+                append::splice_streaming(month_file, out, entry, &heads, PIECE)
+            })?;
+            if let Some(ids) = spliced {
+                cache::remember_appended(self, side, month, before, Some(entry));
+                return Ok(ids);
+            }
+            use std::io::Seek;
+            month_file
+                .rewind()
+                .map_err(|e| Error::io("read", &path, e))?;
+        }
+        let mut bytes = Vec::new();
+        if let (Some(handle), Some(before)) = (handle.as_mut(), &before) {
+            use std::io::Read;
+            bytes.reserve_exact(usize::try_from(before.len()).unwrap_or(0));
+            handle
+                .read_to_end(&mut bytes)
+                .map_err(|e| Error::io("read", &path, e))?;
         }
         if let Some(before) = &before
             && let Ok(raw) = serde_json::from_slice::<append::RawMonth>(&bytes)
