@@ -100,11 +100,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// new file; unless `write` gives `None`, which leaves `path` as it was.
 pub fn replace_with<T>(
     path: &Path,
-    write: impl FnOnce(&mut fs::File) -> std::io::Result<Option<T>>,
+    write: impl FnOnce(&mut fs::File) -> Result<Option<T>>,
 ) -> Result<Option<T>> {
     let mut tmp = stage(path, &[])?;
-    let Some(done) = write(tmp.as_file_mut()).map_err(|e| Error::io("write", tmp.path(), e))?
-    else {
+    let Some(done) = write(tmp.as_file_mut())? else {
         return Ok(None); // the temporary file goes with `tmp`
     };
     tmp.as_file()

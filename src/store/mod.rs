@@ -192,6 +192,7 @@ impl DataDir {
             const PIECE: usize = 64 * 1024;
             let spliced = file::replace_with(&path, |out| {
                 append::splice_streaming(month_file, out, entry, &heads, PIECE)
+                    .map_err(|e| Error::io("add the entry to", &path, e))
             })?;
             if let Some(ids) = spliced {
                 cache::remember_appended(self, side, month, before, Some(entry));
