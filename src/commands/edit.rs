@@ -38,13 +38,13 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     let took = args
         .took
         .as_deref()
-        .map(super::log::parse_took)
+        .map(crate::domain::when::parse_took)
         .transpose()?;
     let (lock, mut config) = ctx.open()?;
     let found = find_entry(&ctx.dir, &args.id)?;
     super::log::check_author(&found.entry, &config, &ctx.dir.read_people()?)?;
     let old = found.entry;
-    if took.is_some() && old.practice != "repair" {
+    if took.is_some() && old.practice != crate::domain::summary::REPAIR {
         return Err(Error::input("--took is for repair moments"));
     }
     if day.is_some() && old.kind == crate::domain::entry::Kind::Pause {

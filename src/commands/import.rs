@@ -260,7 +260,7 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
             Some(_) => true,
             None => false,
         };
-        if line.took_minutes.is_some() && line.practice != "repair" {
+        if line.took_minutes.is_some() && line.practice != crate::domain::summary::REPAIR {
             return Err(bad("took_minutes is for repair moments".to_string()));
         }
         let day = parse_date(&line.day)

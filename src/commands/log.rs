@@ -47,13 +47,13 @@ pub struct LogArgs {
 pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     let day = ctx.parse_day(&args.date)?;
     let took = match &args.took {
-        Some(text) => Some(parse_took(text)?),
+        Some(text) => Some(crate::domain::when::parse_took(text)?),
         None => None,
     };
     let (lock, mut config, practice) = ctx.open_checked(|config| {
         let practice = known_practice(&ctx.dir.read_practices()?, &config.id, &args.practice)?;
         loggable(&practice)?;
-        if took.is_some() && practice.id != "repair" {
+        if took.is_some() && practice.id != crate::domain::summary::REPAIR {
             return Err(
                 Error::input("--took is for repair moments").with_hint(format!(
                     "log the repair with `safe log repair --took {}`",
@@ -126,17 +126,6 @@ pub fn loggable(practice: &Practice) -> Result<&Practice> {
         );
     }
     Ok(practice)
-}
-
-pub fn parse_took(text: &str) -> Result<u32> {
-    crate::domain::when::parse_took(text).map_err(|e| {
-        let hint = e.hint();
-        let err = Error::input(e.to_string());
-        match hint {
-            Some(h) => err.with_hint(h),
-            None => err,
-        }
-    })
 }
 
 /// Where an entry and its note go: a private entry (note and all) in the

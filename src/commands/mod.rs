@@ -28,7 +28,21 @@ use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveTime, TimeZone};
 
 use crate::domain::person::PeopleDoc;
 use crate::domain::practice::{Practice, PracticesDoc, closest};
+use crate::domain::when::WhenError;
 use crate::error::{Error, Result};
+
+/// A date or duration the user typed that does not read: an input error,
+/// with the phrases that do as its hint.
+impl From<WhenError> for Error {
+    fn from(e: WhenError) -> Self {
+        let hint = e.hint();
+        let err = Error::input(e.to_string());
+        match hint {
+            Some(h) => err.with_hint(h),
+            None => err,
+        }
+    }
+}
 use crate::store::config::{Config, valid_name};
 use crate::store::{DataDir, Lock};
 
@@ -109,14 +123,7 @@ impl Context<'_> {
 
     /// Turn a `--date` phrase into a day.
     pub fn parse_day(&self, text: &str) -> Result<NaiveDate> {
-        crate::domain::when::parse_day(text, self.today).map_err(|e| {
-            let hint = e.hint();
-            let err = Error::input(e.to_string());
-            match hint {
-                Some(h) => err.with_hint(h),
-                None => err,
-            }
-        })
+        Ok(crate::domain::when::parse_day(text, self.today)?)
     }
 
     /// The moment an entry for `day` was made: now if it is today, else noon

@@ -156,32 +156,23 @@ fn current_streak(
     let back = |months: u32| (0..months).fold(this_month, |m, _| m.prev());
     cache.refresh(&ctx.dir)?;
     let scope = Scope::Practice(&practice.id);
-    let mut found = None;
+    let (me, week_start, today) = (&config.id, config.week_start, ctx.today);
     for since in [Some(back(2)), Some(back(14)), None] {
-        let index = cache.index_from(&ctx.dir, &config.id, scope, since)?;
-        let enough = since.is_none_or(|since| {
-            summary::run_begins_after(
-                &index,
-                &config.id,
-                practice,
-                config.week_start,
-                ctx.today,
-                since.first_day(),
-            )
-        });
-        if enough {
-            found = summary::practice_streak(
-                &index,
-                &config.id,
-                practice,
-                config.week_start,
-                ctx.today,
-            )
-            .map(|(run, this_week)| (run.current, this_week));
-            break;
+        let index = cache.index_from(&ctx.dir, me, scope, since)?;
+        let current = match since {
+            Some(since) => {
+                summary::window_run(&index, me, practice, week_start, today, since.first_day())
+            }
+            None => summary::practice_streak(&index, me, practice, week_start, today)
+                .map(|(run, _)| run.current),
+        };
+        if let Some(current) = current {
+            let logged = index.person(me).logged_days(&practice.id);
+            let this_week = crate::domain::streak::days_this_week(logged, week_start, today);
+            return Ok(Some((current, this_week)));
         }
     }
-    Ok(found)
+    Ok(None)
 }
 
 /// How far along a weekly goal is: "1 of 3 this week", and once past the

@@ -184,7 +184,17 @@ impl Entry {
 /// so entries made within the same minute share this much; tables therefore
 /// use [`unique_prefixes`] to lengthen the ones that would be ambiguous.
 pub fn short_id(id: &EntryId) -> String {
-    id.simple().to_string()[..8].to_string()
+    String::from_utf8_lossy(&id_head(id)).into_owned()
+}
+
+/// The first 8 hex digits of an id (the top of a UUIDv7's timestamp), as
+/// bytes, without building the whole text.
+pub fn id_head(id: &EntryId) -> [u8; 8] {
+    let mut text = [0; 32];
+    let head = id.simple().encode_lower(&mut text);
+    let mut out = [0; 8];
+    out.copy_from_slice(&head.as_bytes()[..8]);
+    out
 }
 
 /// For each id, the shortest prefix of at least 8 hex digits that no other id

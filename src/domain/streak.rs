@@ -151,13 +151,13 @@ impl Runs {
 
 /// Walks two sorted slices together, yielding each distinct day once with
 /// whether it is logged (if not, it is bridged).
-struct Merge<'a> {
+pub(crate) struct Merge<'a> {
     logged: &'a [NaiveDate],
     bridged: &'a [NaiveDate],
 }
 
 impl<'a> Merge<'a> {
-    fn new(logged: &'a [NaiveDate], bridged: &'a [NaiveDate]) -> Self {
+    pub(crate) fn new(logged: &'a [NaiveDate], bridged: &'a [NaiveDate]) -> Self {
         debug_assert!(logged.is_sorted() && bridged.is_sorted());
         Merge { logged, bridged }
     }

@@ -108,14 +108,13 @@ impl PersonDays {
     /// Sort everything after adding in any order, and work out `active`
     /// from the logged days.
     pub fn finish(&mut self) {
+        self.sort();
         // Merging the sorted lists one by one is linear in the days, far
         // cheaper than sorting them all together.
-        self.logged.values_mut().for_each(Tally::finish);
         self.active = self
             .logged
             .values()
             .fold(Vec::new(), |days, tally| merge_distinct(&days, &tally.days));
-        self.sort();
     }
 
     /// Sort everything after adding in any order, keeping `active` as given
@@ -166,30 +165,11 @@ impl PersonDays {
     }
 }
 
-/// The union of two ascending, distinct lists of days.
+/// The union of two ascending lists of days, each day once.
 fn merge_distinct(a: &[NaiveDate], b: &[NaiveDate]) -> Vec<NaiveDate> {
-    let mut out = Vec::with_capacity(a.len().max(b.len()));
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
-            }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+    super::streak::Merge::new(a, b)
+        .map(|(day, _)| day)
+        .collect()
 }
 
 /// The journal as statistics need it: per person, what happened on which
@@ -415,22 +395,23 @@ fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: 
     }
 }
 
-/// Whether [`practice_streak`] on an index that holds only the days logged
-/// from `from` on (with every pause, and skips and entries filed in another
-/// month wherever they fall) gives the current streak the whole journal
-/// would: true when the run began after `from`, so no earlier day can
-/// lengthen it. Tested on the days from `from` on, by logging the two weeks
-/// before it on top (enough to meet any weekly goal, whatever day `from`
-/// falls on): a run that those lengthen reaches back to `from`, and the days
-/// before it matter.
-pub fn run_begins_after(
+/// The current run of `practice` (in days or weeks) from an index that
+/// holds only the days logged from `from` on (with every pause, and skips
+/// and entries filed in another month wherever they fall), when that is the
+/// run the whole journal gives: when it began after `from`, so no earlier
+/// day can lengthen it. `None` when it may reach back further (the days
+/// before `from` matter), or for a goal-less practice. Tested on the days
+/// from `from` on, by logging the two weeks before it on top (enough to meet
+/// any weekly goal, whatever day `from` falls on): a run that those lengthen
+/// reaches back to `from`.
+pub fn window_run(
     index: &DayIndex,
     me: &str,
     practice: &Practice,
     week_start: WeekStart,
     today: NaiveDate,
     from: NaiveDate,
-) -> bool {
+) -> Option<u32> {
     let mine = index.person(me);
     let logged = mine.logged_days(&practice.id);
     let recent = &logged[logged.partition_point(|d| *d < from)..];
@@ -443,7 +424,8 @@ pub fn run_begins_after(
     let run = |logged: &[NaiveDate]| {
         streak(practice.goal, logged, &bridged, week_start, today).map(|s| s.current)
     };
-    run(recent) == run(&padded)
+    let current = run(recent)?;
+    (run(&padded) == Some(current)).then_some(current)
 }
 
 /// One practice's streak as of today and the days logged this week, for the
@@ -1063,7 +1045,7 @@ mod tests {
         let today = d("2026-11-27");
         let from = d("2026-09-01");
         let enough = |index: &DayIndex, practice: &Practice| {
-            run_begins_after(index, "a", practice, WeekStart::Monday, today, from)
+            window_run(index, "a", practice, WeekStart::Monday, today, from).is_some()
         };
         // Daily since October: the window holds the whole run.
         let index = Builder::default()

@@ -471,7 +471,8 @@ mod tests {
     /// [`splice_streaming`] of `text` in pieces of every size in `pieces`:
     /// each must agree with [`splice`] (bytes) and [`ids_with_heads`] (ids).
     fn streams_like_splice(text: &[u8], new: &Entry) {
-        let heads = std::collections::HashSet::from([id_head_of(&new.id), *b"00000000"]);
+        let heads =
+            std::collections::HashSet::from([crate::domain::entry::id_head(&new.id), *b"00000000"]);
         let want = splice(text, new).map(|s| s.to_vec());
         for piece in [1, 64, 65, 100, 257, 4096] {
             let mut out = Vec::new();
@@ -501,9 +502,6 @@ mod tests {
         }
     }
 
-    fn id_head_of(id: &Uuid) -> [u8; 8] {
-        id.simple().to_string().as_bytes()[..8].try_into().unwrap()
-    }
     use crate::domain::month::MonthFile;
     use crate::domain::rev::Rev;
 

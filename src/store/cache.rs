@@ -42,7 +42,7 @@
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -378,6 +378,30 @@ impl Cache {
         Ok(self.index(me, scope, since))
     }
 
+    /// Remember a month's summary, read or written whole, with its names
+    /// (numbered as in `names`) numbered as in the cache's table.
+    fn insert_read(
+        &mut self,
+        key: Key,
+        identity: Identity,
+        names: &[String],
+        summary: MonthSummary,
+        trusted: bool,
+    ) {
+        let summary = summary.renumbered(names, &mut self.names);
+        self.dirty |= trusted;
+        self.months.insert(
+            key,
+            Record {
+                identity,
+                trusted,
+                summary,
+                whole: true,
+                saved: None,
+            },
+        );
+    }
+
     /// Decode the days of every month from `since` on. Months that will not
     /// decode are forgotten (so the next refresh reads them): `false` then.
     fn decode_from(&mut self, since: Option<YearMonth>) -> bool {
@@ -466,19 +490,8 @@ impl Cache {
                 continue;
             };
             present.insert(key);
-            let summary = summary.renumbered(&names, &mut self.names);
             let trusted = own.contains(&key) || !identity.is_racy(now);
-            self.dirty |= trusted;
-            self.months.insert(
-                key,
-                Record {
-                    identity,
-                    trusted,
-                    summary,
-                    whole: true,
-                    saved: None,
-                },
-            );
+            self.insert_read(key, identity, &names, summary, trusted);
         }
         let mut dropped = false;
         self.months.retain(|key, record| {
@@ -1158,18 +1171,7 @@ impl Cache {
             {
                 continue;
             }
-            let summary = summary.renumbered(&names, &mut self.names);
-            self.months.insert(
-                key,
-                Record {
-                    identity,
-                    trusted: true,
-                    summary,
-                    whole: true,
-                    saved: None,
-                },
-            );
-            self.dirty = true;
+            self.insert_read(key, identity, &names, summary, true);
         }
         let appended: Vec<(Key, Identity)> = APPENDED
             .lock()
@@ -1470,15 +1472,8 @@ fn encode_groups(
 /// at worst leave a torn cache, which the checksum turns away, and skipping
 /// the flush keeps `safe log` as quick on ten years as on one day.
 fn write_quietly(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("the cache lives in a directory");
-    file::ensure_dir(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io("write", tmp.path(), e))?;
-    tmp.persist(path)
+    file::stage(path, bytes)?
+        .persist(path)
         .map_err(|e| Error::io("replace", path, e.error))?;
     Ok(())
 }
@@ -1580,6 +1575,7 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
     use crate::domain::rev::Rev;
+    use std::io::Write;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()

@@ -54,7 +54,7 @@ pub const KEYS: &[(&str, &str)] = &[
 impl Config {
     pub fn new(id: String, name: String) -> Self {
         Config {
-            schema: 1,
+            schema: super::file::SCHEMA,
             id,
             name,
             week_start: WeekStart::Monday,
@@ -70,8 +70,7 @@ impl Config {
 
     /// A fresh revision for a change I make now.
     pub fn tick(&mut self, wall_ms: u64) -> Rev {
-        let id = self.id.clone();
-        self.clock.tick(wall_ms, &id)
+        self.clock.tick(wall_ms, &self.id)
     }
 
     pub fn get(&self, key: &str) -> Result<String> {

@@ -86,13 +86,11 @@ pub fn to_text_sized<T: Serialize>(doc: &T, capacity: usize) -> Vec<u8> {
 /// one, never a torn one: write a temporary file in the same directory, flush
 /// it to disk, rename it over the old file, then flush the directory entry.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = stage(path, &[bytes])?;
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("flush", tmp.path(), e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    sync_dir(path.parent().expect("data files live in a directory"));
+    replace_with(path, |file| {
+        file.write_all(bytes)
+            .map_err(|e| Error::io("write", path, e))?;
+        Ok(Some(()))
+    })?;
     Ok(())
 }
 
@@ -115,18 +113,16 @@ pub fn replace_with<T>(
     Ok(Some(done))
 }
 
-/// Write `parts` to a private temporary file beside `path`, not yet flushed.
-fn stage(path: &Path, parts: &[&[u8]]) -> Result<tempfile::NamedTempFile> {
+/// Write `bytes` to a private temporary file beside `path`, not yet flushed.
+pub(super) fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let dir = path.parent().expect("data files live in a directory");
     ensure_dir(dir)?;
     let mut tmp = tempfile::Builder::new()
         .prefix(".tmp-")
         .tempfile_in(dir)
         .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    for part in parts {
-        tmp.write_all(part)
-            .map_err(|e| Error::io("write", tmp.path(), e))?;
-    }
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", tmp.path(), e))?;
     set_private(tmp.path(), 0o600)?;
     Ok(tmp)
 }
@@ -144,7 +140,7 @@ fn sync_dir(dir: &Path) {
 pub fn write_many_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
     let mut staged = Vec::with_capacity(files.len());
     for (path, bytes) in files {
-        staged.push((stage(path, &[bytes])?, path));
+        staged.push((stage(path, bytes)?, path));
     }
     let threads = 16.min(staged.len().max(1));
     let chunk = staged.len().div_ceil(threads).max(1);

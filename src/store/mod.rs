@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::domain::entry::{Entry, EntryId, id_matches};
+use crate::domain::entry::{Entry, EntryId, id_head, id_matches};
 use crate::domain::month::{MonthFile, YearMonth};
 use crate::domain::person::PeopleDoc;
 use crate::domain::practice::PracticesDoc;
@@ -305,8 +305,10 @@ impl DataDir {
                 if already_read == Some((side, *month)) {
                     continue;
                 }
-                let path = self.month_path(side, *month);
-                let Ok(modified) = fs::metadata(&path).and_then(|m| m.modified()) else {
+                let Ok(handle) = fs::File::open(self.month_path(side, *month)) else {
+                    continue;
+                };
+                let Ok(modified) = handle.metadata().and_then(|m| m.modified()) else {
                     continue;
                 };
                 // The 8-digit heads of the ids whose minute this file may hold.
@@ -318,9 +320,6 @@ impl DataDir {
                 if heads.is_empty() {
                     continue;
                 }
-                let Ok(handle) = fs::File::open(&path) else {
-                    continue;
-                };
                 near.extend(append::ids_with_heads_in(handle, &heads, &mut buffer));
             }
         }
@@ -429,12 +428,4 @@ pub fn find_entry(dir: &DataDir, prefix: &str) -> Result<Found> {
                 .with_hint(format!("type more of the id: {}", ids.join(", "))))
         }
     }
-}
-
-/// The first 8 hex digits of an id: the part UUIDv7 ids made in the same
-/// minute share.
-fn id_head(id: &EntryId) -> [u8; 8] {
-    let mut head = [0; 8];
-    head.copy_from_slice(&id.simple().to_string().as_bytes()[..8]);
-    head
 }
