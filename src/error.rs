@@ -101,10 +101,6 @@ impl Error {
         self
     }
 
-    pub fn kind(&self) -> Kind {
-        self.kind
-    }
-
     pub fn message(&self) -> &str {
         &self.message
     }

@@ -12,6 +12,8 @@ use std::io;
 use serde::Serialize;
 use serde_json::ser::{CompactFormatter, Formatter, PrettyFormatter};
 
+use super::sanitize::is_unsafe_beyond_c0;
+
 /// `value` as pretty-printed JSON, with terminal controls escaped.
 pub fn to_writer_pretty<W, T>(writer: W, value: &T) -> io::Result<()>
 where
@@ -42,11 +44,7 @@ where
 
 /// Characters serde_json leaves raw that a terminal may act on.
 fn needs_escape(c: char) -> bool {
-    matches!(c,
-        '\u{7f}'..='\u{9f}'                  // DEL and C1
-        | '\u{202a}'..='\u{202e}'            // bidi embeddings and overrides
-        | '\u{2066}'..='\u{2069}' // bidi isolates
-    )
+    is_unsafe_beyond_c0(c)
 }
 
 /// A formatter that writes as `F` does, but escapes [`needs_escape`]

@@ -14,7 +14,7 @@ const MIN_WIDTH: u16 = 20;
 
 /// The width to fit tables to: `COLUMNS` when set, else the terminal's.
 /// `None` when unknown (piped output) or implausibly narrow.
-pub fn terminal_width(table: &Table) -> Option<u16> {
+fn terminal_width(table: &Table) -> Option<u16> {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse::<u16>().ok())

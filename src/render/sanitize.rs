@@ -40,10 +40,17 @@ pub fn sanitize_line(text: &str) -> Cow<'_, str> {
 
 /// Characters that never reach the output as they are.
 fn is_unsafe(c: char) -> bool {
+    matches!(c, '\0'..='\u{8}' | '\u{b}'..='\u{1f}') // C0 except \t and \n
+        || is_unsafe_beyond_c0(c)
+}
+
+/// The unsafe characters outside C0: DEL, C1, and the bidi embeddings,
+/// overrides and isolates. Shared with JSON output, where serde_json already
+/// escapes C0 but writes these raw.
+pub(crate) fn is_unsafe_beyond_c0(c: char) -> bool {
     matches!(c,
-        '\0'..='\u{8}' | '\u{b}'..='\u{1f}' // C0 except \t and \n
-        | '\u{7f}'..='\u{9f}'                // DEL and C1
-        | '\u{202a}'..='\u{202e}'            // bidi embeddings and overrides
+        '\u{7f}'..='\u{9f}'                // DEL and C1
+        | '\u{202a}'..='\u{202e}'          // bidi embeddings and overrides
         | '\u{2066}'..='\u{2069}' // bidi isolates
     )
 }

@@ -11,7 +11,7 @@ use crate::env::TestEnv;
 const NOV: &str = "shared/log/2026-11.json";
 const PRIVATE_NOV: &str = "private/log/2026-11.json";
 
-use crate::env::{PARTNER, files_under};
+use crate::env::{PARTNER, contains_bytes, files_under};
 
 /// Every directory under `dir` (itself included), recursively.
 fn dirs_under(dir: &Path) -> Vec<PathBuf> {
@@ -27,17 +27,11 @@ fn dirs_under(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn bytes_contain(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
-}
-
 /// The files under `rel` (a data-directory folder) whose bytes contain `text`.
 fn files_containing(env: &TestEnv, rel: &str, text: &str) -> Vec<PathBuf> {
     files_under(&env.path(rel))
         .into_iter()
-        .filter(|p| bytes_contain(&std::fs::read(p).unwrap(), text))
+        .filter(|p| contains_bytes(&std::fs::read(p).unwrap(), text))
         .collect()
 }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::env::{Run, TestEnv};
+use crate::env::{Run, TestEnv, contains_bytes};
 
 /// A partner's person id, as it would arrive through sync.
 use crate::env::PARTNER;
@@ -24,10 +24,6 @@ fn run_in_columns(env: &TestEnv, columns: &str, args: &[&str]) -> Run {
             .output()
             .unwrap(),
     }
-}
-
-fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// The C1 CSI (U+009B) and the right-to-left override (U+202E) in UTF-8.
@@ -180,7 +176,7 @@ fn export_jsonl_escapes_terminal_controls_and_round_trips() {
     let bytes = &run.output.stdout;
     assert!(!contains_bytes(bytes, RAW_CSI));
     assert!(!contains_bytes(bytes, RAW_RLO));
-    assert!(!contains_bytes(bytes, &[0xc2, 0x85]));
+    assert!(!contains_bytes(bytes, [0xc2, 0x85]));
     let notes: Vec<Value> = run
         .ok()
         .lines()

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use crate::env::TestEnv;
+use crate::env::{TestEnv, contains_bytes, files_under};
 
 const NOV: &str = "shared/log/2026-11.json";
 const LATER: &str = "2026-11-27T21:00:00+01:00";
@@ -119,21 +119,9 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 fn all_objects(repo: &Path) -> Vec<u8> {
-    let out = Command::new("git")
-        .args(["cat-file", "--batch-all-objects", "--batch"])
-        .current_dir(repo)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
+    let out = git_output(repo, &["cat-file", "--batch-all-objects", "--batch"]);
     assert!(out.status.success());
     out.stdout
-}
-
-fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
 }
 
 /// Every file of `shared/`, by its path inside it, with its bytes.
@@ -149,19 +137,6 @@ fn shared_files(env: &TestEnv) -> Vec<(String, Vec<u8>)> {
         })
         .collect();
     out.sort();
-    out
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for item in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let path = item.path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
     out
 }
 
@@ -692,7 +667,7 @@ fn refusing_server() -> u16 {
         for mut stream in listener.incoming().flatten() {
             let mut request = Vec::new();
             let mut buf = [0; 1024];
-            while !contains(&request, "\r\n\r\n") {
+            while !contains_bytes(&request, "\r\n\r\n") {
                 match stream.read(&mut buf) {
                     Ok(0) | Err(_) => break,
                     Ok(n) => request.extend_from_slice(&buf[..n]),
@@ -824,7 +799,7 @@ fn private_entries_and_unshared_notes_never_reach_the_remote() {
         all_objects(&sam.path("sync.git")),
     ] {
         assert!(
-            contains(&objects, "shared-on-purpose"),
+            contains_bytes(&objects, "shared-on-purpose"),
             "the scan sees shared notes"
         );
         for secret in [
@@ -833,7 +808,7 @@ fn private_entries_and_unshared_notes_never_reach_the_remote() {
             "MARKER-edited-note",
             &private[..],
         ] {
-            assert!(!contains(&objects, secret), "{secret} reached git");
+            assert!(!contains_bytes(&objects, secret), "{secret} reached git");
         }
     }
     // The partner sees the entry without its note, and never the private one.
