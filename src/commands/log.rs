@@ -194,6 +194,15 @@ pub fn replace_entry(
         None => doc.entries.push(entry),
     }
     dir.write_month(side, month, &mut doc, lock)?;
+    // The ids of this month made in the same minute, so the short id need
+    // not read the month again.
+    let head = crate::domain::entry::id_head(&id);
+    let near: Vec<_> = doc
+        .entries
+        .iter()
+        .map(|e| e.id)
+        .filter(|other| crate::domain::entry::id_head(other) == head)
+        .collect();
     if side == Side::Shared {
         let mut private_doc = dir.read_month(Side::Private, month)?;
         if private_note.is_some() || private_doc.note(&id).is_some() {
@@ -201,7 +210,7 @@ pub fn replace_entry(
             dir.write_month(Side::Private, month, &mut private_doc, lock)?;
         }
     }
-    Ok(dir.short_id(&id, day, Vec::new(), None))
+    Ok(dir.short_id(&id, day, near, Some((side, month))))
 }
 
 /// Only an entry's author may change it.

@@ -1313,16 +1313,10 @@ fn read_months(files: Vec<(Key, PathBuf)>) -> Result<Vec<(Key, MonthRead)>> {
 /// its days, with names numbered in a table of its own. `None` if it
 /// vanished after the directory was listed.
 fn read_month(path: &Path, month: YearMonth) -> Result<MonthRead> {
-    let mut handle = match fs::File::open(path) {
-        Ok(handle) => handle,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
+    let Some((mut handle, meta)) = file::open_existing(path)? else {
+        return Ok(None);
     };
-    let meta = handle.metadata().map_err(|e| Error::io("read", path, e))?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    handle
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
+    let bytes = file::read_rest(&mut handle, meta.len(), path)?;
     let mut names = Names::default();
     let summary = match serde_json::from_slice::<LeanMonth<'_>>(&bytes) {
         Ok(lean) if lean.schema == file::SCHEMA => {

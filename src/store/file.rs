@@ -69,6 +69,29 @@ pub fn read<T: DeserializeOwned + Versioned>(path: &Path) -> Result<Option<T>> {
     }
 }
 
+/// `path` open for reading, with its metadata; `None` if there is no such
+/// file. For readers that need the file's identity as well as its bytes.
+pub fn open_existing(path: &Path) -> Result<Option<(fs::File, fs::Metadata)>> {
+    let handle = match fs::File::open(path) {
+        Ok(handle) => handle,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    let meta = handle.metadata().map_err(|e| Error::io("read", path, e))?;
+    Ok(Some((handle, meta)))
+}
+
+/// What is left of a file opened by [`open_existing`], `len` long (from its
+/// metadata), read in one go.
+pub fn read_rest(handle: &mut fs::File, len: u64, path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    handle
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    Ok(bytes)
+}
+
 /// The text safe writes for a document: pretty JSON and a final newline.
 pub fn to_text<T: Serialize>(doc: &T) -> Vec<u8> {
     to_text_sized(doc, 128)

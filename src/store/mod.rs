@@ -174,19 +174,10 @@ impl DataDir {
         let path = self.month_path(side, month);
         let heads: std::collections::HashSet<[u8; 8]> =
             entry.map(|e| id_head(&e.id)).into_iter().collect();
-        let mut handle = match fs::File::open(&path) {
-            Ok(handle) => Some(handle),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(Error::io("read", &path, e)),
-        };
-        let before = match &handle {
-            Some(handle) => Some(handle.metadata().map_err(|e| Error::io("read", &path, e))?),
-            None => None,
-        };
+        let mut opened = file::open_existing(&path)?;
         // A file the day cache has read as it is now is known to parse: a
         // new latest entry is spliced in as the month streams through.
-        if let (Some(month_file), Some(before), Some(entry), None) =
-            (handle.as_mut(), &before, entry, note)
+        if let (Some((month_file, before)), Some(entry), None) = (opened.as_mut(), entry, note)
             && cache.is_some_and(|c| c.vouches_for(side, month, before))
         {
             const PIECE: usize = 64 * 1024;
@@ -203,14 +194,13 @@ impl DataDir {
                 .rewind()
                 .map_err(|e| Error::io("read", &path, e))?;
         }
-        let mut bytes = Vec::new();
-        if let (Some(handle), Some(before)) = (handle.as_mut(), &before) {
-            use std::io::Read;
-            bytes.reserve_exact(usize::try_from(before.len()).unwrap_or(0));
-            handle
-                .read_to_end(&mut bytes)
-                .map_err(|e| Error::io("read", &path, e))?;
-        }
+        let (bytes, before) = match opened {
+            Some((mut handle, before)) => (
+                file::read_rest(&mut handle, before.len(), &path)?,
+                Some(before),
+            ),
+            None => (Vec::new(), None),
+        };
         if let Some(before) = &before
             && let Ok(raw) = serde_json::from_slice::<append::RawMonth>(&bytes)
             && raw.schema == file::SCHEMA
