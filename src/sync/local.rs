@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use git2::{ErrorCode, ObjectType, Odb, Oid, Repository, RepositoryOpenFlags, Sort};
 
 use super::journal::{MAX_FILE_BYTES, not_a_journal, too_big};
-use super::repo::MAIN;
+use super::repo::{MAIN, ref_target};
 
 /// A journal tree is two levels deep (`log/2026-11.json`); anything much
 /// deeper is not a journal, and must not make the copy recurse without end.
@@ -69,11 +69,7 @@ pub fn open(path: &Path) -> Result<Repository, git2::Error> {
 
 /// The remote's `main`, if it has one.
 pub fn main_of(remote: &Repository) -> Result<Option<Oid>, git2::Error> {
-    match remote.refname_to_id(MAIN) {
-        Ok(oid) => Ok(Some(oid)),
-        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    ref_target(remote, MAIN)
 }
 
 /// Move the remote's `main` from `expected` to `new`, only if it still is

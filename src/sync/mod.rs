@@ -277,7 +277,7 @@ fn disk_bytes<'f>(dir: &DataDir, path: JournalPath, file: &'f DiskFile) -> Resul
     let local = path.local(dir);
     let bytes = std::fs::read(&local).map_err(|e| Error::io("read", &local, e))?;
     if blob_id(&bytes)? != file.oid {
-        let _ = std::fs::remove_file(dir.sync_git_dir().join(stat::FILE_NAME));
+        StatCache::discard(&dir.sync_git_dir());
         return Err(Error::runtime(format!(
             "{} changed while safe was syncing",
             local.display()

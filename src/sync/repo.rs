@@ -43,7 +43,7 @@ impl SyncRepo {
         file::ensure_dir(path)?;
         let mut options = RepositoryInitOptions::new();
         options.bare(true).initial_head("main").mkdir(true);
-        let git = Repository::init_opts(path, &options).map_err(|e| broken(path, e))?;
+        let git = Repository::init_opts(path, &options).map_err(|e| broken("open", path, e))?;
         Ok(SyncRepo { git })
     }
 
@@ -54,16 +54,12 @@ impl SyncRepo {
         }
         Repository::open_bare(path)
             .map(|git| Some(SyncRepo { git }))
-            .map_err(|e| broken(path, e))
+            .map_err(|e| broken("open", path, e))
     }
 
     /// The commit a reference points at, if it exists.
     pub fn commit_of(&self, refname: &str) -> Result<Option<Oid>> {
-        match self.git.refname_to_id(refname) {
-            Ok(oid) => Ok(Some(oid)),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(self.failed("read", e)),
-        }
+        ref_target(&self.git, refname).map_err(|e| self.failed("read", e))
     }
 
     pub fn set_ref(&self, refname: &str, oid: Oid) -> Result<()> {
@@ -191,16 +187,21 @@ impl SyncRepo {
     }
 
     fn failed(&self, action: &str, err: git2::Error) -> Error {
-        let path = self.git.path().to_path_buf();
-        Error::runtime(format!("could not {action} {}: {}", path.display(), err.message())).with_hint(
-            "sync.git only carries data between you and your partner: moving it away and running `safe sync` \
-             again rebuilds it from shared/",
-        )
+        broken(action, self.git.path(), err)
     }
 }
 
-fn broken(path: &Path, err: git2::Error) -> Error {
-    Error::runtime(format!("could not open {}: {}", path.display(), err.message())).with_hint(
+/// The commit a reference points at, if it exists.
+pub(super) fn ref_target(git: &Repository, name: &str) -> Result<Option<Oid>, git2::Error> {
+    match git.refname_to_id(name) {
+        Ok(oid) => Ok(Some(oid)),
+        Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn broken(action: &str, path: &Path, err: git2::Error) -> Error {
+    Error::runtime(format!("could not {action} {}: {}", path.display(), err.message())).with_hint(
         "sync.git only carries data between you and your partner: moving it away and running `safe sync` \
          again rebuilds it from shared/",
     )

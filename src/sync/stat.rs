@@ -15,7 +15,7 @@ use git2::Oid;
 use serde::{Deserialize, Serialize};
 
 /// The record's file in `sync.git`.
-pub const FILE_NAME: &str = "safe-shared-stat.json";
+const FILE_NAME: &str = "safe-shared-stat.json";
 
 /// A file changed this recently might change again within the same tick of
 /// a coarse file-system clock without its times moving: never trust it.
@@ -120,6 +120,12 @@ impl StatCache {
         } else {
             self.files.remove(rel);
         }
+    }
+
+    /// Delete the record kept in `git_dir`, so that the next sync hashes
+    /// every file. Failing to is harmless.
+    pub fn discard(git_dir: &Path) {
+        let _ = std::fs::remove_file(git_dir.join(FILE_NAME));
     }
 
     /// Save the record. Failing to is harmless: the next sync hashes more.

@@ -14,7 +14,7 @@ use git2::{
 };
 
 use super::local;
-use super::repo::ORIGIN_MAIN;
+use super::repo::{ORIGIN_MAIN, ref_target};
 use crate::error::{Error, Result};
 
 const FETCH_SPEC: &str = "+refs/heads/main:refs/remotes/origin/main";
@@ -39,6 +39,8 @@ pub enum Pushed {
 pub struct Transport<'r> {
     repo: &'r Repository,
     url: String,
+    /// `url` without a password, for messages.
+    shown: String,
     /// Set for a remote on this machine, which `local` handles.
     local: Option<PathBuf>,
 }
@@ -48,6 +50,7 @@ impl<'r> Transport<'r> {
         Transport {
             repo,
             url: url.to_string(),
+            shown: display_url(url),
             local: local::path_of(url),
         }
     }
@@ -89,7 +92,7 @@ impl<'r> Transport<'r> {
         if !remote.is_bare() {
             return Err(Error::runtime(format!(
                 "{} is a working copy, not a bare repository",
-                display_url(&self.url)
+                self.shown
             ))
             .with_hint(
                 "safe syncs through a bare repository: make one with `git init --bare <path>`",
@@ -103,14 +106,14 @@ impl<'r> Transport<'r> {
         let Some(main) = local::main_of(&remote).map_err(|e| self.error(e, None))? else {
             return Ok(None);
         };
-        local::copy_reachable(&remote, self.repo, main, &display_url(&self.url))
+        local::copy_reachable(&remote, self.repo, main, &self.shown)
             .map_err(|e| self.copy_error(e))?;
         Ok(Some(main))
     }
 
     fn push_local(&self, path: &Path, commit: Oid, expected: Option<Oid>) -> Result<Pushed> {
         let remote = self.open_local(path)?;
-        local::copy_reachable(self.repo, &remote, commit, &display_url(&self.url))
+        local::copy_reachable(self.repo, &remote, commit, &self.shown)
             .map_err(|e| self.copy_error(e))?;
         match local::update_main(&remote, expected, commit).map_err(|e| self.error(e, None))? {
             true => Ok(Pushed::Done),
@@ -168,11 +171,7 @@ impl<'r> Transport<'r> {
             }
             return Err(fail(e));
         }
-        match self.repo.refname_to_id(ORIGIN_MAIN) {
-            Ok(oid) => Ok(Some(oid)),
-            Err(e) if e.code() == ErrorCode::NotFound => Ok(None),
-            Err(e) => Err(fail(e)),
-        }
+        ref_target(self.repo, ORIGIN_MAIN).map_err(fail)
     }
 
     /// Push through libgit2, which refuses a push that is not a fast-forward
@@ -218,7 +217,7 @@ impl<'r> Transport<'r> {
 
     fn error(&self, err: git2::Error, auth: Option<&Auth<'_>>) -> Error {
         let none = Auth::with(self.repo, None, false);
-        classify(&err, &display_url(&self.url), auth.unwrap_or(&none)).with_source(err)
+        classify(&err, &self.shown, auth.unwrap_or(&none)).with_source(err)
     }
 }
 

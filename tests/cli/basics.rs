@@ -46,21 +46,6 @@ fn my_id(env: &TestEnv) -> String {
         .to_string()
 }
 
-/// `safe history --all --json` as a list.
-fn history_all(env: &TestEnv) -> Vec<Value> {
-    env.run(&["history", "--all", "--json"])
-        .json()
-        .as_array()
-        .unwrap()
-        .clone()
-}
-
-fn history_json(env: &TestEnv, args: &[&str]) -> Vec<Value> {
-    let mut all = vec!["history", "--json"];
-    all.extend_from_slice(args);
-    env.run(&all).json().as_array().unwrap().clone()
-}
-
 /// The days of a history listing, in order.
 fn days(items: &[Value]) -> Vec<&str> {
     items.iter().map(|e| e["day"].as_str().unwrap()).collect()
@@ -72,7 +57,7 @@ fn log(env: &TestEnv, args: &[&str]) -> String {
     let mut all = vec!["log"];
     all.extend_from_slice(args);
     env.run(&all).ok();
-    history_all(env)
+    env.history(&["--all"])
         .iter()
         .filter(|e| e["name"] == env.name.as_str())
         .map(|e| e["id"].as_str().unwrap().to_string())
@@ -364,7 +349,7 @@ fn history_json_has_the_documented_fields() {
         &env,
         &["repair", "--took", "45m", "--note", "walked it off"],
     );
-    let items = history_json(&env, &[]);
+    let items = env.history(&[]);
     assert_eq!(items.len(), 1);
     let e = &items[0];
     assert_eq!(e["id"], id.as_str());
@@ -391,22 +376,22 @@ fn history_periods_choose_the_days() {
         log(&env, &["listen", "--date", day]);
     }
     // This week (Monday 23 to Sunday 29 November) by default.
-    assert_eq!(days(&history_json(&env, &[])), ["2026-11-23", "2026-11-27"]);
+    assert_eq!(days(&env.history(&[])), ["2026-11-23", "2026-11-27"]);
     assert_eq!(
-        days(&history_json(&env, &["--week"])),
+        days(&env.history(&["--week"])),
         ["2026-11-23", "2026-11-27"]
     );
     assert_eq!(
-        days(&history_json(&env, &["--month"])),
+        days(&env.history(&["--month"])),
         ["2026-11-20", "2026-11-23", "2026-11-27"]
     );
     assert_eq!(
-        days(&history_json(&env, &["--year"])),
+        days(&env.history(&["--year"])),
         ["2026-10-30", "2026-11-20", "2026-11-23", "2026-11-27"]
     );
-    assert_eq!(days(&history_json(&env, &["--all"])).len(), 5);
+    assert_eq!(days(&env.history(&["--all"])).len(), 5);
     assert_eq!(
-        days(&history_json(&env, &["--since", "11-21"])),
+        days(&env.history(&["--since", "11-21"])),
         ["2026-11-23", "2026-11-27"]
     );
     env.run(&["history", "--month", "--all"]).fails(2);
@@ -423,17 +408,11 @@ fn history_since_until_limits_both_ends() {
         log(&env, &["listen", "--date", day]);
     }
     assert_eq!(
-        days(&history_json(
-            &env,
-            &["--since", "2026-10-01", "--until", "2026-11-20"]
-        )),
+        days(&env.history(&["--since", "2026-10-01", "--until", "2026-11-20"])),
         ["2026-10-30", "2026-11-20"]
     );
     assert_eq!(
-        days(&history_json(
-            &env,
-            &["--since", "10-30", "--until", "10-30"]
-        )),
+        days(&env.history(&["--since", "10-30", "--until", "10-30"])),
         ["2026-10-30"]
     );
     let err = env
@@ -457,20 +436,20 @@ fn history_filters_by_practice_and_by_person() {
         None,
     );
 
-    let repairs = history_json(&env, &["--practice", "repair"]);
+    let repairs = env.history(&["--practice", "repair"]);
     assert_eq!(repairs.len(), 1);
     assert_eq!(repairs[0]["practice"], "repair");
     let err = env.run(&["history", "--practice", "repiar"]).fails(2);
     assert!(err.contains("did you mean `repair`"), "{err}");
 
-    let mine = history_json(&env, &["--who", "me"]);
+    let mine = env.history(&["--who", "me"]);
     assert_eq!(mine.len(), 2);
     assert!(mine.iter().all(|e| e["name"] == "Alex"));
-    let theirs = history_json(&env, &["--who", "partner"]);
+    let theirs = env.history(&["--who", "partner"]);
     assert_eq!(theirs.len(), 1);
     assert_eq!(theirs[0]["name"], "Sam");
     assert_eq!(theirs[0]["person"], PARTNER);
-    assert_eq!(history_json(&env, &["--who", "all"]).len(), 3);
+    assert_eq!(env.history(&["--who", "all"]).len(), 3);
     env.run(&["history", "--who", "nobody"]).fails(2);
 }
 
@@ -483,7 +462,7 @@ fn history_shows_my_private_notes_to_me() {
     assert!(out.contains("kept to myself"), "{out}");
     assert!(out.contains("just us"), "{out}");
     assert!(out.contains("(private)"), "{out}");
-    let items = history_json(&env, &[]);
+    let items = env.history(&[]);
     let private = items.iter().find(|e| e["practice"] == "date").unwrap();
     assert_eq!(private["private"], true);
     assert_eq!(private["note"], "just us");
@@ -569,7 +548,11 @@ fn undo_removes_my_most_recent_entry_and_forgets_its_note() {
         files_containing(&env, "", "a secret thank-you"),
         Vec::<PathBuf>::new()
     );
-    assert!(history_all(&env).iter().all(|e| e["id"] != second.as_str()));
+    assert!(
+        env.history(&["--all"])
+            .iter()
+            .all(|e| e["id"] != second.as_str())
+    );
 
     // Undo again takes the one before, then there is nothing left.
     env.run(&["undo"]).ok();
@@ -682,7 +665,7 @@ fn edit_to_another_month_gets_a_new_id_and_leaves_a_tombstone() {
         files_containing(&env, "shared", "moving note"),
         Vec::<PathBuf>::new()
     );
-    let all = history_all(&env);
+    let all = env.history(&["--all"]);
     assert_eq!(all.len(), 1);
     assert_eq!(all[0]["note"], "moving note");
     assert_eq!(all[0]["id"], moved[0]["id"]);
@@ -937,7 +920,7 @@ fn a_retired_practice_cannot_be_logged_until_brought_back() {
     );
     assert_eq!(env.snapshot(), before);
     // Its history stays.
-    assert_eq!(history_all(&env).len(), 1);
+    assert_eq!(env.history(&["--all"]).len(), 1);
 
     env.run(&["practice", "goal", "long-kiss", "none"]).ok();
     env.run(&["log", "long-kiss"]).ok();
@@ -962,7 +945,7 @@ fn init_name_renames_me_in_people_json() {
     assert_eq!(people.len(), 1);
     assert_eq!(people[0]["id"], me.as_str());
     assert_eq!(people[0]["name"], "Robin");
-    assert_eq!(history_all(&env)[0]["name"], "Robin");
+    assert_eq!(env.history(&["--all"])[0]["name"], "Robin");
 
     env.run(&["config", "set", "name", "Robin Q"]).ok();
     assert_eq!(
@@ -1008,7 +991,7 @@ fn config_get_set_and_list() {
     assert_eq!(env.read_json("config.json")["week_start"], "sunday");
     // A Sunday-start week runs Sunday 22 to Saturday 28 November.
     env.run(&["log", "listen", "--date", "2026-11-22"]).ok();
-    assert_eq!(days(&history_json(&env, &[])), ["2026-11-22", "2026-11-27"]);
+    assert_eq!(days(&env.history(&[])), ["2026-11-22", "2026-11-27"]);
 
     let list = env.run(&["config", "list"]).ok();
     for key in ["name", "week_start", "share_notes", "auto_sync", "remote"] {
@@ -1126,7 +1109,8 @@ fn export_csv_quotes_awkward_notes() {
 fn import_round_trips_into_a_fresh_journal() {
     let source = varied_journal();
     let exported = source.run(&["export"]).ok();
-    let source_ids: Vec<Value> = history_all(&source)
+    let source_ids: Vec<Value> = source
+        .history(&["--all"])
         .iter()
         .map(|e| e["id"].clone())
         .collect();
@@ -1134,7 +1118,7 @@ fn import_round_trips_into_a_fresh_journal() {
     let target = TestEnv::named("Jo");
     let out = target.run_stdin(&["import", "-"], &exported).ok();
     assert!(out.contains('4'), "{out}");
-    let imported = history_all(&target);
+    let imported = target.history(&["--all"]);
     // Someone else's entries become mine under ids of their own (so the
     // originals can never be overwritten), made at the same time.
     let ids: Vec<String> = imported
@@ -1152,7 +1136,7 @@ fn import_round_trips_into_a_fresh_journal() {
             .map(|e| (e["practice"].clone(), e["day"].clone(), e["note"].clone()))
             .collect()
     };
-    assert_eq!(what(&imported), what(&history_all(&source)));
+    assert_eq!(what(&imported), what(&source.history(&["--all"])));
     assert!(
         imported.iter().all(|e| e["name"] == "Jo"),
         "imported entries are the importer's"
@@ -1187,19 +1171,19 @@ fn reimporting_is_harmless() {
     let env = varied_journal();
     let file = env.home.path().join("journal.jsonl");
     env.run(&["export", "-o", file.to_str().unwrap()]).ok();
-    let before = history_all(&env);
+    let before = env.history(&["--all"]);
 
     let out = env.run(&["import", file.to_str().unwrap()]).ok();
     assert!(out.contains("Imported 0"), "{out}");
     assert!(out.contains("4 already"), "{out}");
-    assert_eq!(history_all(&env), before);
+    assert_eq!(env.history(&["--all"]), before);
 
     // And into a fresh journal twice: the second time adds nothing.
     let other = TestEnv::new();
     other.run(&["import", file.to_str().unwrap()]).ok();
-    let once = history_all(&other);
+    let once = other.history(&["--all"]);
     other.run(&["import", file.to_str().unwrap()]).ok();
-    assert_eq!(history_all(&other), once);
+    assert_eq!(other.history(&["--all"]), once);
     assert_eq!(once.len(), 4);
 }
 
@@ -1210,7 +1194,7 @@ fn import_from_stdin_needs_only_practice_and_day() {
                  {\"practice\":\"repair\",\"day\":\"2026-09-15\",\"took_minutes\":20,\"note\":\"a\"}\n";
     let out = env.run_stdin(&["import", "-"], input).ok();
     assert!(out.contains("Imported 2"), "{out}");
-    let all = history_all(&env);
+    let all = env.history(&["--all"]);
     assert_eq!(days(&all), ["2026-09-15", "2026-11-02"]);
     assert_eq!(all[0]["took_minutes"], 20);
     assert_eq!(all[0]["note"], "a");

@@ -128,13 +128,8 @@ fn four_processes_at_once_lose_nothing() {
     assert_eq!(people["people"].as_array().unwrap().len(), 1, "{people:#}");
 
     // Every note arrived, each with its own entry.
-    let seen = env.run(&["history", "--all", "--json"]).json();
-    let notes: HashSet<&str> = seen
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["note"].as_str().unwrap())
-        .collect();
+    let seen = env.history(&["--all"]);
+    let notes: HashSet<&str> = seen.iter().map(|e| e["note"].as_str().unwrap()).collect();
     assert_eq!(notes.len(), WORKERS * EACH);
     for worker in 0..WORKERS {
         for i in 0..EACH {
@@ -172,14 +167,7 @@ fn a_killed_process_never_leaves_a_torn_file() {
         if round % 5 == 0 {
             args.push("--private");
         }
-        let mut child = env
-            .std_cmd()
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = env.spawn_quiet(&args);
         kill_after(&mut child, &mut rng);
         every_json_file_parses(&env, &format!("after round {round} (seed {seed:#x})"));
     }
@@ -189,8 +177,7 @@ fn a_killed_process_never_leaves_a_torn_file() {
     assert!(before >= 1);
     env.run(&["log", "repair", "--note", "after the storm"])
         .ok();
-    let all = env.run(&["history", "--all", "--json"]).json();
-    let all = all.as_array().unwrap();
+    let all = env.history(&["--all"]);
     assert_eq!(all.len(), before + 1);
     assert!(all.iter().any(|e| e["note"] == "before the storm"));
     assert!(all.iter().any(|e| e["note"] == "after the storm"));
@@ -206,8 +193,8 @@ fn a_killed_undo_or_edit_leaves_whole_files() {
     }
     let mut rng = XorShift(0x00c0_ffee_u64);
     for round in 0..12 {
-        let seen = env.run(&["history", "--all", "--json"]).json();
-        let Some(first) = seen.as_array().unwrap().first() else {
+        let seen = env.history(&["--all"]);
+        let Some(first) = seen.first() else {
             break;
         };
         let id = first["id"].as_str().unwrap().to_string();
@@ -218,19 +205,12 @@ fn a_killed_undo_or_edit_leaves_whole_files() {
             1 => vec!["edit", &id, "--note", &note],
             _ => vec!["edit", &id, "--date", "2026-10-15"],
         };
-        let mut child = env
-            .std_cmd()
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = env.spawn_quiet(&args);
         kill_after(&mut child, &mut rng);
         every_json_file_parses(&env, &format!("after round {round}: {args:?}"));
     }
-    let seen = env.run(&["history", "--all", "--json"]).json();
-    assert!(seen.as_array().unwrap().len() <= 10);
+    let seen = env.history(&["--all"]);
+    assert!(seen.len() <= 10);
     env.run(&["log", "listen"]).ok();
 }
 
@@ -251,8 +231,8 @@ fn leftover_temporary_files_break_nothing() {
     env.run(&["practice", "goal", "listen", "3/week"]).ok();
     env.run(&["init", "--name", "Robin"]).ok();
     env.run(&["undo"]).ok();
-    let all = env.run(&["history", "--all", "--json"]).json();
-    assert_eq!(all.as_array().unwrap().len(), 3);
+    let all = env.history(&["--all"]);
+    assert_eq!(all.len(), 3);
     env.run(&["export"]).ok();
     every_json_file_parses(&env, "with leftovers");
     // A month is never read from a temporary file.
@@ -316,14 +296,7 @@ fn the_day_cache_survives_writers_readers_and_kills() {
     let seed = 0xcafe_2026_u64;
     let mut rng = XorShift(seed);
     for round in 0..15 {
-        let mut child = env
-            .std_cmd()
-            .args(["log", "appreciation"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut child = env.spawn_quiet(&["log", "appreciation"]);
         kill_after(&mut child, &mut rng);
         // The cache as the kill left it (perhaps torn) answers first; then
         // the same question is asked of a cache built afresh.

@@ -123,6 +123,26 @@ impl TestEnv {
         }
     }
 
+    /// Start `safe` in the background with no stdin, stdout or stderr.
+    pub fn spawn_quiet(&self, args: &[&str]) -> std::process::Child {
+        use std::process::Stdio;
+        self.std_cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// `safe history --json` with `args`, as a list.
+    #[track_caller]
+    pub fn history(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut all = vec!["history", "--json"];
+        all.extend_from_slice(args);
+        self.run(&all).json().as_array().unwrap().clone()
+    }
+
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
         Run {
             output: self

@@ -55,8 +55,7 @@ fn a_long_note_does_not_pad_every_row() {
 
 /// Every id and date in the table, whole and on one line.
 fn ids_and_dates_are_whole(env: &TestEnv, out: &str) {
-    let items = env.run(&["history", "--json"]).json();
-    for item in items.as_array().unwrap() {
+    for item in env.history(&[]) {
         let id = item["id"].as_str().unwrap().replace('-', "");
         let row = out
             .lines()

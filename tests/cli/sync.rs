@@ -162,11 +162,7 @@ fn second_machine(env: &TestEnv, now: &str) -> TestEnv {
 
 /// `safe history --all --json`.
 fn history(env: &TestEnv, who: &str) -> Vec<Value> {
-    env.run(&["history", "--all", "--json", "--who", who])
-        .json()
-        .as_array()
-        .unwrap()
-        .clone()
+    env.history(&["--all", "--who", who])
 }
 
 /// The ids of the live entries of November's shared file, sorted.
