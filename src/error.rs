@@ -34,7 +34,7 @@ impl Error {
     pub fn input(message: impl Into<String>) -> Self {
         Error {
             kind: Kind::Input,
-            message: message.into(),
+            message: clean(message.into()),
             hint: None,
             source: None,
         }
@@ -44,7 +44,7 @@ impl Error {
     pub fn runtime(message: impl Into<String>) -> Self {
         Error {
             kind: Kind::Runtime,
-            message: message.into(),
+            message: clean(message.into()),
             hint: None,
             source: None,
         }
@@ -64,7 +64,7 @@ impl Error {
         };
         Error {
             kind: Kind::Runtime,
-            message: format!("could not {action} {}: {err}", path.display()),
+            message: clean(format!("could not {action} {}: {err}", path.display())),
             hint,
             source: Some(Box::new(err)),
         }
@@ -92,7 +92,7 @@ impl Error {
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(clean(hint.into()));
         self
     }
 
@@ -115,6 +115,25 @@ impl Error {
             Kind::Runtime => EXIT_RUNTIME,
         }
     }
+}
+
+/// Messages and hints often quote what came from outside: a file name in a
+/// remote, a goal or a practice someone typed, a partner's name. They are
+/// made safe to print once, here, so no escape sequence or bidi control can
+/// reach a terminal whichever way the error is shown.
+fn clean(text: String) -> String {
+    match crate::render::sanitize::sanitize(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(clean) => clean,
+    }
+}
+
+/// Print a warning: something after a saved change failed, or something
+/// the user should know. Sanitised like every message.
+pub fn warn(message: &str) {
+    use std::io::Write;
+    let text = crate::render::sanitize::sanitize(message);
+    let _ = writeln!(std::io::stderr(), "safe: warning: {text}");
 }
 
 /// serde_json appends " at line L column C"; we already say where.

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use safe::render::sanitize::sanitize;
 
 fn main() -> ExitCode {
     // Completion scripts call back into the binary to list practices and ids.
@@ -27,10 +28,12 @@ fn main() -> ExitCode {
         // Piped into `head`: stop quietly, as other tools do.
         Err(err) if err.is_broken_pipe() => ExitCode::SUCCESS,
         Err(err) => {
+            // Messages are sanitised when made (see `safe::error`); this is
+            // the last line of defence, for anything that slipped past.
             let mut stderr = anstream::stderr();
-            let _ = writeln!(stderr, "safe: error: {err}");
+            let _ = writeln!(stderr, "safe: error: {}", sanitize(err.message()));
             if let Some(hint) = err.hint() {
-                let _ = writeln!(stderr, "hint: {hint}");
+                let _ = writeln!(stderr, "hint: {}", sanitize(hint));
             }
             ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(1))
         }
@@ -55,7 +58,8 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         };
         return ExitCode::from(code);
     }
-    let text = err.render().to_string();
+    // clap quotes the argument it could not use, as typed: sanitise it.
+    let text = sanitize(&err.render().to_string()).into_owned();
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     let mut stderr = anstream::stderr();
     let mut hint = None;

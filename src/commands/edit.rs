@@ -19,7 +19,8 @@ pub struct EditArgs {
     /// The entry's id, or any unique prefix of at least 4 characters.
     #[arg(value_name = "ID", add = clap_complete::ArgValueCandidates::new(super::completions::entry_candidates))]
     pub id: String,
-    /// The new note ("" removes it).
+    /// The new note ("" removes it; `-` reads it from standard input; up to
+    /// 4000 characters).
     #[arg(long, short)]
     pub note: Option<String>,
     /// The new day: today, yesterday, 3 days ago, friday, 2026-11-20, 11-20.
@@ -35,6 +36,7 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         return Err(Error::input("nothing to change").with_hint("give --note, --date or --took"));
     }
     let day = args.date.as_deref().map(|d| ctx.parse_day(d)).transpose()?;
+    let new_note = super::read_note(args.note)?;
     let took = args
         .took
         .as_deref()
@@ -63,7 +65,7 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     };
     let shared_now = !private && old.note.is_some();
     let current_note = old.note.clone().or(private_note.clone());
-    let note = match args.note {
+    let note = match new_note {
         Some(text) if text.trim().is_empty() => None,
         Some(text) => Some(text),
         None => current_note,

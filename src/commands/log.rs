@@ -27,7 +27,8 @@ pub struct LogArgs {
     /// The practice, e.g. appreciation, repair, gentle-touch (see `safe practice list`).
     #[arg(value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
     pub practice: String,
-    /// A few words about it. Kept on this machine unless shared.
+    /// A few words about it (up to 4000 characters; `-` reads it from standard
+    /// input). Kept on this machine unless shared.
     #[arg(long, short)]
     pub note: Option<String>,
     /// When it happened: today, yesterday, 3 days ago, friday, 2026-11-20, 11-20.
@@ -46,6 +47,7 @@ pub struct LogArgs {
 
 pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     let day = ctx.parse_day(&args.date)?;
+    let note = super::read_note(args.note)?.filter(|n| !n.trim().is_empty());
     let took = match &args.took {
         Some(text) => Some(crate::domain::when::parse_took(text)?),
         None => None,
@@ -63,7 +65,6 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         }
         Ok(practice)
     })?;
-    let note = args.note.filter(|n| !n.trim().is_empty());
     let share = args.share_note || config.share_notes;
     let rev = config.tick(ctx.wall_ms());
     let mut entry = Entry::new(

@@ -22,7 +22,7 @@ pub mod sync;
 pub mod today;
 pub mod undo;
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 use chrono::{DateTime, FixedOffset, Local, NaiveDate, NaiveTime, TimeZone};
 
@@ -190,7 +190,7 @@ pub fn login_name() -> String {
         .iter()
         .filter_map(|key| std::env::var(key).ok())
         .chain(home)
-        .find(|name| valid_name(name).is_ok() && !name.eq_ignore_ascii_case("me"))
+        .find(|name| valid_name(name).is_ok())
         .unwrap_or_else(|| "someone".to_string())
 }
 
@@ -217,11 +217,58 @@ pub fn auto_sync(ctx: &mut Context<'_>, lock: &Lock, config: &mut Config) {
         return;
     }
     if let Err(err) = sync::sync_now(ctx, lock, config, true) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "safe: warning: saved, but the automatic sync failed: {err} (`safe sync` retries)"
-        );
+        crate::error::warn(&format!(
+            "saved, but the automatic sync failed: {err} (`safe sync` retries)"
+        ));
     }
+}
+
+/// The text of a `--note`: as given, or read from standard input for `-`
+/// (a long note, or one with quotes, need not survive the shell). A note
+/// over the limit is an input error that names it, before anything is
+/// saved; an empty note is no note.
+pub fn read_note(arg: Option<String>) -> Result<Option<String>> {
+    let Some(mut text) = arg else {
+        return Ok(None);
+    };
+    if text == "-" {
+        // Four bytes a character, and one more, is enough to know a note is
+        // too long: a note piped from a huge file is not read whole.
+        let cap = crate::domain::limits::MAX_NOTE_CHARS * 4 + 1;
+        if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+            eprintln!("Type the note, then press Ctrl-D on a line of its own:");
+        }
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(cap as u64)
+            .read_to_end(&mut bytes)
+            .map_err(|e| {
+                Error::input(format!("could not read the note from standard input: {e}"))
+            })?;
+        if bytes.len() == cap {
+            return Err(note_too_long(format!(
+                "the note on standard input is longer than {} characters",
+                crate::domain::limits::MAX_NOTE_CHARS
+            )));
+        }
+        text = String::from_utf8(bytes).map_err(|_| {
+            Error::input("the note on standard input is not UTF-8 text")
+                .with_hint("save it as UTF-8, or type it with --note \"...\"")
+        })?;
+        // A note typed into a pipe ends with the newline of its last line.
+        let trimmed = text.trim_end_matches(['\n', '\r']).len();
+        text.truncate(trimmed);
+    }
+    crate::domain::limits::check_note(&text).map_err(note_too_long)?;
+    Ok(Some(text))
+}
+
+fn note_too_long(why: String) -> Error {
+    Error::input(why).with_hint(format!(
+        "shorten it to {} characters or fewer; nothing was saved",
+        crate::domain::limits::MAX_NOTE_CHARS
+    ))
 }
 
 /// "today", "yesterday", or "on Fri 20 Nov" (with the year when it differs).

@@ -75,7 +75,7 @@ fn pause_day(ctx: &Context<'_>, text: &str) -> Result<chrono::NaiveDate> {
     if let Ok(day) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         && day > ctx.today
     {
-        if (day - ctx.today).num_days() > 366 {
+        if day > crate::domain::limits::last_pause_day(ctx.today) {
             return Err(Error::input(format!("{day} is more than a year ahead"))
                 .with_hint("pause at most a year ahead; you can always pause again"));
         }

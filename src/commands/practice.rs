@@ -101,6 +101,18 @@ fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<(
         return Err(Error::input(format!("`{id}` is not a usable practice id"))
             .with_hint("use 2 to 32 lowercase letters, digits and dashes, e.g. `read-aloud`"));
     }
+    let about = about.trim();
+    let max = crate::domain::limits::MAX_ABOUT_CHARS;
+    if about.chars().count() > max
+        || about
+            .chars()
+            .any(|c| c.is_control() || crate::domain::limits::is_unsafe_beyond_c0(c))
+    {
+        return Err(Error::input(format!(
+            "a description is one line of at most {max} characters"
+        ))
+        .with_hint("say in a few words what the practice means"));
+    }
     let (lock, mut config) = ctx.open()?;
     let mut practices = ctx.dir.read_practices()?;
     if BUILTIN.iter().any(|b| b.0 == id) || practices.practices.iter().any(|p| p.id == id) {
@@ -113,7 +125,7 @@ fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<(
     let rev = config.tick(ctx.wall_ms());
     practices.practices.push(CustomPractice {
         id: id.clone(),
-        about: about.trim().to_string(),
+        about: about.to_string(),
         goal,
         added_by: config.id.clone(),
         rev,

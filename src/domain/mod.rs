@@ -5,6 +5,7 @@
 pub mod card;
 pub mod entry;
 pub mod goal;
+pub mod limits;
 pub mod merge;
 pub mod month;
 pub mod person;

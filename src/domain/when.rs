@@ -6,10 +6,10 @@
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 
 /// The earliest day safe accepts; anything older is surely a typo.
-const EARLIEST: NaiveDate = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+const EARLIEST: NaiveDate = super::limits::FIRST_DAY;
 
-/// A practice must take less than this many minutes (366 days).
-const TOOK_LIMIT: u64 = 366 * 24 * 60;
+/// The longest repair time, in minutes (30 days).
+const TOOK_LIMIT: u64 = super::limits::MAX_TOOK_MINUTES as u64;
 
 const DAY_FORMS: &str = "accepted days: today, yesterday, 3 days ago, a week ago, 2 weeks ago, \
      friday or fri (the most recent past one), last friday, 2026-11-27, 11-27";
@@ -30,7 +30,7 @@ pub enum WhenError {
     BadDate { text: String },
     #[error("{date} is in the future; safe only logs what already happened")]
     Future { date: NaiveDate },
-    #[error("{text:?} is before 1970-01-01; safe only logs days from 1970 on")]
+    #[error("{text:?} is before 1900-01-01; safe only logs days from 1900 on")]
     TooOld { text: String },
     #[error("no duration given; say how long it took, e.g. 45m, 1h or 2h30m")]
     EmptyDuration,
@@ -38,8 +38,10 @@ pub enum WhenError {
         "can't read {text:?} as a duration; use e.g. 45m, 2h30m, 1d or a bare number of minutes"
     )]
     BadDuration { text: String },
-    #[error("{text:?} is too long; a practice must take less than 366 days")]
+    #[error("{text:?} is too long; a repair time is at most 30 days")]
     DurationTooLong { text: String },
+    #[error("{text:?} is too short; a repair time is at least 1 minute")]
+    DurationTooShort { text: String },
 }
 
 impl WhenError {
@@ -56,9 +58,11 @@ impl WhenError {
                 "use today or an earlier day; a weekday name means the last one that has passed"
                     .to_owned()
             }
-            Self::TooOld { .. } => "days from 1970-01-01 up to today are accepted".to_owned(),
+            Self::TooOld { .. } => "days from 1900-01-01 up to today are accepted".to_owned(),
             Self::EmptyDuration | Self::BadDuration { .. } => TOOK_FORMS.to_owned(),
-            Self::DurationTooLong { .. } => "the longest accepted is 365d 23h 59m".to_owned(),
+            Self::DurationTooLong { .. } | Self::DurationTooShort { .. } => {
+                "repair times run from 1m to 30d, e.g. 45m, 2h30m or 3d".to_owned()
+            }
         };
         Some(hint)
     }
@@ -76,7 +80,7 @@ impl WhenError {
 /// # Errors
 ///
 /// Unknown phrases, impossible dates, days after `today` and days before
-/// 1970-01-01.
+/// 1900-01-01.
 pub fn parse_day(text: &str, today: NaiveDate) -> Result<NaiveDate, WhenError> {
     let text = text.trim();
     if text.is_empty() {
@@ -123,11 +127,11 @@ pub fn parse_day(text: &str, today: NaiveDate) -> Result<NaiveDate, WhenError> {
 /// A bare number is minutes. Otherwise humantime's syntax (`45m`, `2h30m`,
 /// `2h 30m`, `1.5h`, `1d`, `2 hours`), case-insensitive, so `45M` is minutes
 /// rather than humantime's months. A trailing bare number after hours counts
-/// as minutes (`2h30`). Zero is allowed; 366 days or more is not.
+/// as minutes (`2h30`). From 1 minute to 30 days.
 ///
 /// # Errors
 ///
-/// Empty or unreadable text, and durations of 366 days or more.
+/// Empty or unreadable text, and durations under a minute or over 30 days.
 pub fn parse_took(text: &str) -> Result<u32, WhenError> {
     let text = text.trim();
     if text.is_empty() {
@@ -156,8 +160,13 @@ pub fn parse_took(text: &str) -> Result<u32, WhenError> {
         u64::try_from(rounded).unwrap_or(u64::MAX)
     };
 
-    if minutes >= TOOK_LIMIT {
+    if minutes > TOOK_LIMIT {
         return Err(too_long());
+    }
+    if minutes < u64::from(super::limits::MIN_TOOK_MINUTES) {
+        return Err(WhenError::DurationTooShort {
+            text: text.to_owned(),
+        });
     }
     // TOOK_LIMIT fits in u32, so this cannot fail.
     u32::try_from(minutes).map_err(|_| too_long())
@@ -286,6 +295,7 @@ mod tests {
             ("2026-1-5", "2026-01-05"),
             ("2025-12-31", "2025-12-31"),
             ("1970-01-01", "1970-01-01"),
+            ("1900-01-01", "1900-01-01"),
             ("11-27", "2026-11-27"),
             ("11-26", "2026-11-26"),
             ("1-5", "2026-01-05"),
@@ -354,7 +364,7 @@ mod tests {
             ("2026-11-28", future("2026-11-28")),
             ("2026-12-01", future("2026-12-01")),
             ("2027-01-01", future("2027-01-01")),
-            ("1969-12-31", too_old("1969-12-31")),
+            ("1899-12-31", too_old("1899-12-31")),
             ("0001-01-01", too_old("0001-01-01")),
             ("100000 days ago", too_old("100000 days ago")),
             (
@@ -391,6 +401,7 @@ mod tests {
             WhenError::EmptyDuration,
             WhenError::BadDuration { text: "x".into() },
             WhenError::DurationTooLong { text: "x".into() },
+            WhenError::DurationTooShort { text: "x".into() },
         ];
         for err in all {
             assert!(!err.to_string().is_empty());
@@ -412,17 +423,14 @@ mod tests {
             ("1.5h", 90),
             ("90", 90),
             (" 90 ", 90),
-            ("0", 0),
-            ("0m", 0),
             (" 45 min ", 45),
             ("2 hours 30 minutes", 150),
             ("1w", 7 * 1440),
-            ("29s", 0),
             ("30s", 1),
             ("90s", 2),
             ("1m29s", 1),
-            ("365d 23h 59m", 527_039),
-            ("527039", 527_039),
+            ("30d", 43_200),
+            ("43200", 43_200),
         ];
         for (text, want) in cases {
             assert_eq!(parse_took(text), Ok(want), "{text:?}");
@@ -433,6 +441,7 @@ mod tests {
     fn duration_errors() {
         let bad = |t: &str| WhenError::BadDuration { text: t.to_owned() };
         let long = |t: &str| WhenError::DurationTooLong { text: t.to_owned() };
+        let short = |t: &str| WhenError::DurationTooShort { text: t.to_owned() };
         let cases = [
             ("", WhenError::EmptyDuration),
             ("  ", WhenError::EmptyDuration),
@@ -442,10 +451,13 @@ mod tests {
             ("1.5", bad("1.5")),
             ("45m30", bad("45m30")),
             ("m", bad("m")),
-            ("366d", long("366d")),
-            ("365d 23h 59m 30s", long("365d 23h 59m 30s")),
+            ("31d", long("31d")),
+            ("30d 1m", long("30d 1m")),
             ("2y", long("2y")),
-            ("527040", long("527040")),
+            ("43201", long("43201")),
+            ("0", short("0")),
+            ("0m", short("0m")),
+            ("29s", short("29s")),
             ("99999999999999999999", long("99999999999999999999")),
             ("99999999999999999999h", long("99999999999999999999h")),
         ];
@@ -519,7 +531,7 @@ mod tests {
         }
 
         #[test]
-        fn hours_and_minutes_add_up(h in 0u32..8000, m in 0u32..60) {
+        fn hours_and_minutes_add_up(h in 0u32..720, m in 1u32..60) {
             prop_assert_eq!(parse_took(&format!("{h}h{m}m")), Ok(h * 60 + m));
             prop_assert_eq!(parse_took(&format!("{h}h {m}m")), Ok(h * 60 + m));
         }

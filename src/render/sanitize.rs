@@ -44,16 +44,10 @@ fn is_unsafe(c: char) -> bool {
         || is_unsafe_beyond_c0(c)
 }
 
-/// The unsafe characters outside C0: DEL, C1, and the bidi embeddings,
-/// overrides and isolates. Shared with JSON output, where serde_json already
-/// escapes C0 but writes these raw.
-pub(crate) fn is_unsafe_beyond_c0(c: char) -> bool {
-    matches!(c,
-        '\u{7f}'..='\u{9f}'                // DEL and C1
-        | '\u{202a}'..='\u{202e}'          // bidi embeddings and overrides
-        | '\u{2066}'..='\u{2069}' // bidi isolates
-    )
-}
+/// The unsafe characters outside C0 (see
+/// [`crate::domain::limits::is_unsafe_beyond_c0`]). Shared with JSON output,
+/// where serde_json already escapes C0 but writes these raw.
+pub(crate) use crate::domain::limits::is_unsafe_beyond_c0;
 
 fn breaks_line(c: char) -> bool {
     matches!(c, '\n' | '\t' | '\u{2028}' | '\u{2029}')
@@ -237,6 +231,11 @@ mod tests {
         let trojan = "pay \u{202e}0001\u{202c} now";
         assert_eq!(owned(trojan), "pay \u{fffd}0001\u{fffd} now");
         assert_eq!(owned("\u{2066}x\u{2069}"), "\u{fffd}x\u{fffd}");
+        // The marks that flip the direction of what follows them, too.
+        assert_eq!(
+            owned("a\u{200e}b\u{200f}c\u{61c}"),
+            "a\u{fffd}b\u{fffd}c\u{fffd}"
+        );
     }
 
     #[test]

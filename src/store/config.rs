@@ -113,15 +113,14 @@ impl Config {
 
 /// A display name: one line, not empty, not absurdly long.
 pub fn valid_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(
-            Error::input(format!("`{name}` is not a usable name")).with_hint(
+    match crate::domain::limits::check_name(name) {
+        Ok(name) => Ok(name.to_string()),
+        Err(why) => Err(
+            Error::input(format!("`{}` is not a usable name: {why}", name.trim())).with_hint(
                 "use one line of at most 64 characters, for example `safe init --name Alex`",
             ),
-        );
+        ),
     }
-    Ok(name.to_string())
 }
 
 fn parse_bool(key: &str, value: &str) -> Result<bool> {
