@@ -36,8 +36,14 @@ pub enum Format {
 pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
     let config = ctx.read_config()?;
     let people = ctx.dir.read_people()?;
-    let floor = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
-    let seen = seen_between(&ctx.dir, &config.id, floor, chrono::NaiveDate::MAX)?;
+    // Every live entry, whatever its day: a backup that skipped old days
+    // would lose them.
+    let seen = seen_between(
+        &ctx.dir,
+        &config.id,
+        chrono::NaiveDate::MIN,
+        chrono::NaiveDate::MAX,
+    )?;
     let mut text = Vec::with_capacity(seen.len() * 256);
     match args.format {
         Format::Jsonl => {
@@ -109,12 +115,21 @@ fn json_line(s: &Seen) -> Line<'_> {
     }
 }
 
-/// Quote a CSV field when it needs it (RFC 4180).
+/// Quote a CSV field when it needs it (RFC 4180), and keep spreadsheets from
+/// running it: a cell that begins with `=`, `+`, `-`, `@`, a tab or a
+/// carriage return is read as a formula by Excel, LibreOffice and Google
+/// Sheets (CSV injection), so such a cell starts with `'`, which they show
+/// as text.
 fn csv_field(field: &str) -> String {
+    let field = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{field}"))
+    } else {
+        std::borrow::Cow::Borrowed(field)
+    };
     if field.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", field.replace('"', "\"\""))
     } else {
-        field.to_string()
+        field.into_owned()
     }
 }
 
@@ -126,5 +141,24 @@ mod tests {
         assert_eq!(super::csv_field("a, b"), "\"a, b\"");
         assert_eq!(super::csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(super::csv_field("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn csv_cells_never_start_a_formula() {
+        for (cell, written) in [
+            ("=1+1", "'=1+1"),
+            ("+1", "'+1"),
+            ("-2", "'-2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "\"'\rx\""),
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"",
+            ),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(super::csv_field(cell), written, "{cell:?}");
+        }
     }
 }

@@ -202,6 +202,9 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
                 .filter(|id| !shown_ids.contains(id)),
         );
     }
+    // A cell is never wider than the terminal: a huge note (from an older
+    // safe, or edited by hand) cannot make the layout slow.
+    let limit = render::cell_limit();
     let mut prefixes = unique_prefixes(&all_ids);
     prefixes.truncate(ids.len());
     let mut table = Table::new();
@@ -231,7 +234,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         let mut note = e
             .note
             .as_deref()
-            .map(|n| sanitize_line(n).into_owned())
+            .map(|n| render::truncate(&sanitize_line(n), limit).into_owned())
             .unwrap_or_default();
         if let Some(minutes) = e.took_minutes {
             let took = format!("[repaired in {}]", super::describe_minutes(minutes));

@@ -1,6 +1,6 @@
 //! `safe import`: read interchange lines into my journal, all or nothing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::PathBuf;
 
@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::Context;
 use crate::domain::entry::{ALL_PRACTICES, Entry, Kind, adopted_id};
+use crate::domain::limits;
 use crate::domain::month::YearMonth;
 use crate::error::{Error, Result};
 use crate::store::Side;
@@ -164,6 +165,17 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
             }
         }
     }
+    if let Some((path, _)) = writes
+        .iter()
+        .find(|(_, bytes)| bytes.len() as u64 > limits::MAX_FILE_BYTES)
+    {
+        return Err(Error::input(format!(
+            "importing this would make {} larger than {} MiB, more than safe keeps in one month",
+            path.display(),
+            limits::MAX_FILE_BYTES >> 20
+        ))
+        .with_hint("nothing was imported; split the notes or the entries of that month"));
+    }
     crate::store::file::write_many_atomic(&writes)?;
     ctx.dir.write_config(&config, &lock)?;
     let mut line = format!(
@@ -203,6 +215,24 @@ fn id_made_at(at: &DateTime<FixedOffset>) -> Uuid {
     ))
 }
 
+/// The month of every entry already in the journal, when `text` carries ids
+/// at all (a file without ids cannot collide, and need not read the whole
+/// journal).
+fn ids_by_month(ctx: &Context<'_>, text: &str) -> Result<HashMap<Uuid, YearMonth>> {
+    let mut out = HashMap::new();
+    if !text.contains("\"id\"") {
+        return Ok(out);
+    }
+    for month in ctx.dir.months()? {
+        for side in [Side::Shared, Side::Private] {
+            for entry in ctx.dir.read_month(side, month)?.entries {
+                out.insert(entry.id, month);
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Check every line; the first bad one is an input error naming it.
 /// Returns the lines to import, and how many removed entries and partner's
 /// lines were left out.
@@ -223,6 +253,9 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
         .map(|p| p.id)
         .collect();
 
+    // Ids are unique across the whole journal: where each id already is.
+    let elsewhere = ids_by_month(ctx, text)?;
+    let mut lines_of: HashMap<Uuid, usize> = HashMap::new();
     let mut checked: Vec<Checked> = Vec::new();
     let mut tombstones = 0usize;
     let mut foreign = 0usize;
@@ -263,10 +296,16 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
         if line.took_minutes.is_some() && line.practice != crate::domain::summary::REPAIR {
             return Err(bad("took_minutes is for repair moments".to_string()));
         }
+        if let Some(minutes) = line.took_minutes {
+            limits::check_took(minutes).map_err(&bad)?;
+        }
+        if let Some(note) = &line.note {
+            limits::check_note(note).map_err(&bad)?;
+        }
         let day = parse_date(&line.day)
             .ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
-        if day > ctx.today {
-            return Err(bad(format!("{day} is in the future")));
+        if line.kind != Kind::Pause {
+            limits::check_day(day, ctx.today).map_err(&bad)?;
         }
         let all_ok = line.kind == Kind::Pause && line.practice == ALL_PRACTICES;
         if !all_ok && !known.contains(&line.practice) {
@@ -279,14 +318,25 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
             (Kind::Pause, Some(u)) => {
                 let u =
                     parse_date(u).ok_or_else(|| bad(format!("`{u}` is not a day (YYYY-MM-DD)")))?;
-                if u < day {
-                    return Err(bad("a pause ends before it starts".to_string()));
-                }
+                limits::check_pause(day, u, ctx.today).map_err(&bad)?;
                 Some(u)
             }
             (Kind::Pause, None) => return Err(bad("a pause needs `until`".to_string())),
             _ => None,
         };
+        if let Some(id) = line.id {
+            if let Some(first) = lines_of.insert(id, number) {
+                return Err(bad(format!("the id {id} is on line {first} already")));
+            }
+            // The id it will have here (on a new machine the journal is
+            // still empty, so the provisional identity does no harm).
+            let id = if adopt { adopted_id(&id, me) } else { id };
+            if let Some(other) = elsewhere.get(&id).filter(|m| **m != YearMonth::of(day)) {
+                return Err(bad(format!(
+                    "the id {id} is already in the journal, for a day of {other}"
+                )));
+            }
+        }
         checked.push(Checked {
             id: line.id,
             adopt,

@@ -124,11 +124,11 @@ fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
         if config.remote.is_none() {
             return Err(no_remote());
         }
-        let status = crate::sync::status(&ctx.dir, &config, Some(&lock))?;
+        let status = crate::sync::status(&ctx.dir, &config, Some(&lock), ctx.today)?;
         (config, status)
     } else {
         let config = ctx.read_config()?;
-        let status = crate::sync::status(&ctx.dir, &config, None)?;
+        let status = crate::sync::status(&ctx.dir, &config, None, ctx.today)?;
         (config, status)
     };
     let out = &mut *ctx.out;

@@ -22,6 +22,34 @@ fn terminal_width(table: &Table) -> Option<u16> {
         .filter(|w| *w >= MIN_WIDTH)
 }
 
+/// At most `columns` of display width of `text`, ending in `…` when cut.
+/// Tables truncate their cells with this before laying them out, so a huge
+/// note cannot make the layout slow (the full text is in `--json`).
+pub fn truncate(text: &str, columns: usize) -> std::borrow::Cow<'_, str> {
+    use unicode_width::UnicodeWidthChar;
+    // Where the text must be cut to leave room for the ellipsis, found on
+    // the way; the text is cut only if it turns out wider than `columns`.
+    let (mut used, mut cut) = (0, None);
+    for (at, c) in text.char_indices() {
+        let width = c.width().unwrap_or(0);
+        if cut.is_none() && used + width > columns.saturating_sub(1) {
+            cut = Some(at);
+        }
+        used += width;
+        if used > columns {
+            let end = cut.unwrap_or(at);
+            return std::borrow::Cow::Owned(format!("{}…", &text[..end]));
+        }
+    }
+    std::borrow::Cow::Borrowed(text)
+}
+
+/// The widest a cell may be: the terminal's width, or, when output is not a
+/// terminal, room for the longest note safe accepts.
+pub fn cell_limit() -> usize {
+    terminal_width(&Table::new()).map_or(crate::domain::limits::MAX_NOTE_CHARS, usize::from)
+}
+
 /// Fit `table` to the terminal, or leave it whole when the width is unknown.
 pub fn fit(table: &mut Table) {
     match terminal_width(table) {
@@ -45,4 +73,20 @@ pub fn table_text(table: &Table) -> String {
         .map(|line| line.trim_end().to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::truncate;
+
+    #[test]
+    fn cells_are_cut_to_their_width_with_an_ellipsis() {
+        assert_eq!(truncate("short", 10), "short");
+        assert_eq!(truncate("exactly10!", 10), "exactly10!");
+        assert_eq!(truncate("eleven wide", 10), "eleven wi…");
+        // Wide characters count two columns.
+        assert_eq!(truncate("日本語のノート", 6), "日本…");
+        let huge = "x".repeat(200_000);
+        assert_eq!(truncate(&huge, 80).chars().count(), 80);
+    }
 }

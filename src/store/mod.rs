@@ -151,7 +151,10 @@ impl DataDir {
         _lock: &Lock,
     ) -> Result<()> {
         doc.sort();
-        file::write(&self.month_path(side, month), doc)?;
+        let path = self.month_path(side, month);
+        let text = file::to_text(doc);
+        check_size(&path, text.len() as u64)?;
+        file::write_atomic(&path, &text)?;
         // Hand the new contents to the day cache, so statistics right after
         // this change need not parse the month again.
         cache::remember_written(self, side, month, doc);
@@ -175,6 +178,9 @@ impl DataDir {
         let heads: std::collections::HashSet<[u8; 8]> =
             entry.map(|e| id_head(&e.id)).into_iter().collect();
         let mut opened = file::open_existing(&path)?;
+        if let Some((_, before)) = &opened {
+            check_size(&path, before.len() + ONE_RECORD)?;
+        }
         // A file the day cache has read as it is now is known to parse: a
         // new latest entry is spliced in as the month streams through.
         if let (Some((month_file, before)), Some(entry), None) = (opened.as_mut(), entry, note)
@@ -369,6 +375,25 @@ impl DataDir {
         }
         Ok(months)
     }
+}
+
+/// More than one entry or note can take in a file, with its longest note
+/// escaped as JSON at its widest.
+const ONE_RECORD: u64 = 32 * 1024;
+
+/// Refuse to write a journal file past [`MAX_FILE_BYTES`]: sync would refuse
+/// to read it, so the journal could no longer be shared.
+fn check_size(path: &Path, len: u64) -> Result<()> {
+    use crate::domain::limits::MAX_FILE_BYTES;
+    if len > MAX_FILE_BYTES {
+        return Err(Error::input(format!(
+            "{} would grow past {} MiB, the most safe keeps in one file",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        ))
+        .with_hint("nothing was saved; remove some entries or notes of that month first"));
+    }
+    Ok(())
 }
 
 /// Where an entry was found.

@@ -2,22 +2,25 @@
 //! tree sync commits), each one parsed and checked as untrusted input, and how
 //! two copies of one file merge and differ.
 
+use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use crate::domain::entry::Entry;
+use crate::domain::limits;
 use crate::domain::month::{MonthFile, YearMonth};
 use crate::domain::person::PeopleDoc;
-use crate::domain::practice::PracticesDoc;
+use crate::domain::practice::{PracticesDoc, valid_id};
 use crate::domain::rev::Clock;
 use crate::error::{Error, Result};
 use crate::store::DataDir;
 use crate::store::file::{self, SCHEMA};
 
-/// No journal file comes near this: ten years of two people's entries are
-/// about 30 MB in all, a month a few hundred KB. A bigger blob is refused
-/// before it is read, so a hostile remote cannot make safe load gigabytes.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// A bigger blob is refused before it is read, so a hostile remote cannot
+/// make safe load gigabytes; safe never writes one (see `domain::limits`).
+pub use crate::domain::limits::MAX_FILE_BYTES;
 
 /// A file of the journal, by its place in `shared/`. Nothing else is ever
 /// committed, so `private/` and `config.json` cannot leak through sync.
@@ -93,7 +96,17 @@ impl Doc {
     /// Parse a file's bytes and check what the schema alone cannot: a month
     /// file holds only entries of its month, and a shared file never carries
     /// private notes. `shown` names the file in errors.
-    pub fn parse(path: JournalPath, shown: &Path, bytes: &[u8], origin: Origin) -> Result<Doc> {
+    ///
+    /// What came from the remote must also keep every limit of
+    /// `domain::limits` (as of `today`), the same rules `log` and `import`
+    /// keep: a partner's client could write anything there.
+    pub fn parse(
+        path: JournalPath,
+        shown: &Path,
+        bytes: &[u8],
+        origin: Origin,
+        today: NaiveDate,
+    ) -> Result<Doc> {
         let hint_for = |err: Error| -> Error {
             // A newer schema keeps its "upgrade safe" hint; for anything else
             // the usual "fix it by hand" hint would point at the wrong copy.
@@ -130,7 +143,69 @@ impl Doc {
                 Doc::Month(doc)
             }
         };
+        if origin == Origin::Remote
+            && let Err(why) = doc.keeps_limits(today)
+        {
+            return Err(hint_for(Error::runtime(format!(
+                "{} is not valid safe data: {why}",
+                shown.display()
+            ))));
+        }
         Ok(doc)
+    }
+
+    /// Check what a file holds against the limits every record obeys.
+    fn keeps_limits(&self, today: NaiveDate) -> Result<(), String> {
+        match self {
+            Doc::Month(doc) => {
+                let mut seen = HashSet::new();
+                for entry in &doc.entries {
+                    if !seen.insert(entry.id) {
+                        return Err(format!("entry {} appears twice", entry.id));
+                    }
+                    limits::check_entry(entry, today)
+                        .map_err(|why| format!("entry {}: {why}", entry.id))?;
+                }
+            }
+            Doc::Practices(doc) => {
+                for practice in &doc.practices {
+                    if !valid_id(&practice.id) {
+                        return Err(format!(
+                            "`{}` is not a practice id (lowercase letters, digits and dashes)",
+                            practice.id
+                        ));
+                    }
+                    if practice.about.chars().count() > limits::MAX_ABOUT_CHARS {
+                        return Err(format!(
+                            "the description of `{}` is longer than {} characters",
+                            practice.id,
+                            limits::MAX_ABOUT_CHARS
+                        ));
+                    }
+                }
+                if let Some(goal) = doc.goals.iter().find(|g| !valid_id(&g.practice)) {
+                    return Err(format!(
+                        "a goal names `{}`, which is not a practice id",
+                        goal.practice
+                    ));
+                }
+            }
+            Doc::People(doc) => {
+                for person in &doc.people {
+                    // A partner may be called anything they like, but a name
+                    // is one plain line: no controls, no bidi tricks.
+                    let who_word = ["me", "partner"]
+                        .iter()
+                        .any(|w| person.name.trim().eq_ignore_ascii_case(w));
+                    if let Err(why) = limits::check_name(&person.name)
+                        && !who_word
+                    {
+                        return Err(format!("the name of person {}: {why}", person.id));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The join of two copies of the same file (see `domain::merge`).
@@ -242,6 +317,72 @@ mod tests {
         assert_eq!(nov().to_string(), "shared/log/2026-11.json");
     }
 
+    fn today() -> NaiveDate {
+        "2026-11-29".parse().unwrap()
+    }
+
+    #[test]
+    fn received_data_keeps_the_limits_a_log_keeps() {
+        let shown = Path::new("remote:shared/practices.json");
+        let rev = r#"{"ms": 1, "c": 0, "by": "a"}"#;
+        let practice = |id: &str| {
+            format!(
+                r#"{{"schema": 1, "practices": [{{"id": {}, "about": "x", "goal": "daily", "added_by": "a", "rev": {rev}}}]}}"#,
+                serde_json::to_string(id).unwrap()
+            )
+        };
+        let ok = Doc::parse(
+            JournalPath::Practices,
+            shown,
+            practice("read-aloud").as_bytes(),
+            Origin::Remote,
+            today(),
+        );
+        assert!(ok.is_ok());
+        for id in [
+            "hug;touch pwned;#",
+            "$(touch x)",
+            "a b",
+            "`x`",
+            "a\nb",
+            "\u{1b}[31m",
+        ] {
+            let err = Doc::parse(
+                JournalPath::Practices,
+                shown,
+                practice(id).as_bytes(),
+                Origin::Remote,
+                today(),
+            )
+            .unwrap_err();
+            assert!(
+                err.message().contains("not a practice id"),
+                "{}",
+                err.message()
+            );
+            assert!(!err.message().contains('\u{1b}'));
+        }
+        // The same file on this machine is the user's own business.
+        assert!(
+            Doc::parse(
+                JournalPath::Practices,
+                shown,
+                practice("$(x)").as_bytes(),
+                Origin::Disk,
+                today()
+            )
+            .is_ok()
+        );
+        let long_note = format!(
+            r#"{{"schema": 1, "entries": [{{"id": "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d", "practice": "appreciation",
+            "day": "2026-11-27", "at": "2026-11-27T20:00:00+01:00", "author": "a", "note": "{}", "rev": {rev}}}]}}"#,
+            "x".repeat(4001)
+        );
+        let err =
+            Doc::parse(nov(), shown, long_note.as_bytes(), Origin::Remote, today()).unwrap_err();
+        assert!(err.message().contains("at most 4000"), "{}", err.message());
+    }
+
     #[test]
     fn a_month_file_holds_only_its_month() {
         let shown = Path::new("remote:shared/log/2026-11.json");
@@ -250,7 +391,8 @@ mod tests {
                 nov(),
                 shown,
                 month_text("2026-11-27", false).as_bytes(),
-                Origin::Remote
+                Origin::Remote,
+                today()
             )
             .is_ok()
         );
@@ -259,6 +401,7 @@ mod tests {
             shown,
             month_text("2026-12-01", false).as_bytes(),
             Origin::Remote,
+            today(),
         )
         .unwrap_err();
         assert!(
@@ -277,6 +420,7 @@ mod tests {
             shown,
             b"{\"schema\": 1, \"people\": [}",
             Origin::Remote,
+            today(),
         )
         .unwrap_err();
         assert!(
@@ -289,6 +433,7 @@ mod tests {
             shown,
             b"{\"schema\": 9}",
             Origin::Remote,
+            today(),
         )
         .unwrap_err();
         assert!(err.hint().unwrap().contains("upgrade safe"));
@@ -298,7 +443,16 @@ mod tests {
     fn shared_files_never_carry_private_notes() {
         let text = r#"{"schema": 1, "entries": [], "notes": [{"id": "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d",
             "note": "secret", "rev": {"ms": 1, "c": 0, "by": "a"}}]}"#;
-        assert!(Doc::parse(nov(), Path::new("x"), text.as_bytes(), Origin::Disk).is_err());
+        assert!(
+            Doc::parse(
+                nov(),
+                Path::new("x"),
+                text.as_bytes(),
+                Origin::Disk,
+                today()
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -309,6 +463,7 @@ mod tests {
             shown,
             month_text("2026-11-27", false).as_bytes(),
             Origin::Disk,
+            today(),
         )
         .unwrap();
         let gone = Doc::parse(
@@ -316,6 +471,7 @@ mod tests {
             shown,
             month_text("2026-11-27", true).as_bytes(),
             Origin::Disk,
+            today(),
         )
         .unwrap();
         assert_eq!(Doc::entries_changed(None, &live), 1);

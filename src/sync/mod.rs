@@ -31,7 +31,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 use std::time::SystemTime;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use git2::{ObjectType, Oid, Signature, Time};
 
 use crate::domain::rev::Clock;
@@ -101,7 +101,7 @@ pub fn sync(
     let disk = read_shared(dir, &mut stat)?;
     stat.save();
     let signature = signature(config, now)?;
-    let mut work = Work::new(dir, &repo, config.clock);
+    let mut work = Work::new(dir, &repo, config.clock, now.date_naive());
 
     let ours = work.commit_local(&disk, &signature, &config.name)?;
     let ours_files = match ours {
@@ -150,7 +150,12 @@ pub fn sync(
 
 /// Compare `shared/` with the remote as last fetched (after fetching it
 /// first when `fetch` holds the lock). Without `fetch`, no network is used.
-pub fn status(dir: &DataDir, config: &Config, fetch: Option<&Lock>) -> Result<SyncStatus> {
+pub fn status(
+    dir: &DataDir,
+    config: &Config,
+    fetch: Option<&Lock>,
+    today: NaiveDate,
+) -> Result<SyncStatus> {
     let repo = match fetch {
         Some(_) => Some(SyncRepo::open_or_init(&dir.sync_git_dir())?),
         None => SyncRepo::open_existing(&dir.sync_git_dir())?,
@@ -161,7 +166,7 @@ pub fn status(dir: &DataDir, config: &Config, fetch: Option<&Lock>) -> Result<Sy
         // Only a shortcut, and true whoever writes it: no lock needed.
         stat.save();
     }
-    let mut work = Work::new(dir, repo.as_ref(), config.clock);
+    let mut work = Work::new(dir, repo.as_ref(), config.clock, today);
     let theirs = match (&repo, &config.remote) {
         (Some(repo), Some(url)) => {
             if fetch.is_some() {
@@ -305,15 +310,23 @@ struct Work<'a> {
     repo: Option<&'a SyncRepo>,
     docs: HashMap<(JournalPath, Oid), Rc<Doc>>,
     clock: Clock,
+    /// The receiver's today, for the limits remote data must keep.
+    today: NaiveDate,
 }
 
 impl<'a> Work<'a> {
-    fn new(dir: &'a DataDir, repo: impl Into<Option<&'a SyncRepo>>, clock: Clock) -> Self {
+    fn new(
+        dir: &'a DataDir,
+        repo: impl Into<Option<&'a SyncRepo>>,
+        clock: Clock,
+        today: NaiveDate,
+    ) -> Self {
         Work {
             dir,
             repo: repo.into(),
             docs: HashMap::new(),
             clock,
+            today,
         }
     }
 
@@ -355,6 +368,7 @@ impl<'a> Work<'a> {
             &origin.show(self.dir, path),
             bytes,
             origin,
+            self.today,
         )?);
         if origin == Origin::Remote {
             doc.observe(&mut self.clock);
