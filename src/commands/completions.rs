@@ -1,13 +1,29 @@
 //! `safe completions`: shell completion scripts. The scripts ask the binary
 //! for candidates at completion time, so custom practices and entry ids
 //! complete too.
+//!
+//! A candidate is untrusted: a custom practice may come from the partner
+//! through sync. Bash inserts a candidate into the command line exactly as
+//! it is, so `hug;touch pwned;#` would run when the user presses Enter; zsh
+//! and fish print descriptions raw in their listings, and each shell's
+//! protocol splits on its own separators (a vertical tab for bash, a newline
+//! and `:` for zsh, a newline and a tab for fish). So a value is offered only
+//! when it is plain (a valid practice id, or hex for an entry id), which
+//! needs no quoting in any shell, and a description is cut to one clean line.
 
 use clap::CommandFactory;
 use clap_complete::CompletionCandidate;
 
 use super::Context;
 use crate::cli::Cli;
+use crate::domain::practice::valid_id;
 use crate::error::Result;
+use crate::render::sanitize::sanitize_line;
+
+/// The longest description a listing shows, in characters: a line of a
+/// completion menu, not a place for a partner's essay. Long enough that no
+/// built-in description (the longest is 87) is cut.
+const DESCRIPTION_MAX: usize = 100;
 
 /// Print a completion script for your shell.
 ///
@@ -87,8 +103,10 @@ pub fn script(shell: Shell) -> String {
     String::from_utf8(out).expect("scripts are UTF-8")
 }
 
-/// Candidates for a PRACTICE argument: every practice I have not retired.
-/// Completion must never fail loudly, so errors give no candidates.
+/// Candidates for a PRACTICE argument: every practice I have not retired
+/// whose id `safe practice add` would accept (anything else came from a
+/// hand-edited or hostile file). Completion must never fail loudly, so
+/// errors give no candidates.
 pub fn practice_candidates() -> Vec<CompletionCandidate> {
     let Some(dir) = completion_dir() else {
         return Vec::new();
@@ -103,8 +121,8 @@ pub fn practice_candidates() -> Vec<CompletionCandidate> {
     practices
         .catalogue(&me)
         .into_iter()
-        .filter(|p| !p.retired)
-        .map(|p| CompletionCandidate::new(p.id).help(Some(p.about.into())))
+        .filter(|p| !p.retired && valid_id(&p.id))
+        .map(|p| candidate(p.id, &p.about))
         .collect()
 }
 
@@ -126,14 +144,38 @@ pub fn entry_candidates() -> Vec<CompletionCandidate> {
                 continue;
             };
             for e in doc.live().filter(|e| e.author == config.id) {
-                let about = format!("{} {}", e.day, e.practice);
-                out.push(
-                    CompletionCandidate::new(e.id.simple().to_string()).help(Some(about.into())),
-                );
+                // Always hex today; checked so that a change of id type
+                // cannot start offering shell syntax.
+                let id = e.id.simple().to_string();
+                if id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    out.push(candidate(id, &format!("{} {}", e.day, e.practice)));
+                }
             }
         }
     }
     out
+}
+
+/// A candidate with its description made safe for every shell's listing.
+fn candidate(value: String, about: &str) -> CompletionCandidate {
+    let help = describe(about);
+    CompletionCandidate::new(value).help((!help.is_empty()).then(|| help.into()))
+}
+
+/// `text` as one short, inert line: escape sequences removed, other control
+/// and bidi characters visible as U+FFFD, newlines and tabs (zsh's and fish's
+/// separators) turned into spaces, at most [`DESCRIPTION_MAX`] characters.
+/// clap escapes what is left that zsh reads specially (`\`; a `:` after the
+/// value's own is part of the description), and no shell expands a
+/// description, so `$(...)` in one is only text.
+fn describe(text: &str) -> String {
+    let line = sanitize_line(text);
+    let line = line.trim();
+    if line.chars().count() <= DESCRIPTION_MAX {
+        return line.to_string();
+    }
+    let kept: String = line.chars().take(DESCRIPTION_MAX - 1).collect();
+    format!("{}…", kept.trim_end())
 }
 
 /// The data directory as the completed command line would use it: the
@@ -145,4 +187,54 @@ fn completion_dir() -> Option<crate::store::DataDir> {
         _ => crate::store::DataDir::default_root().ok()?,
     };
     Some(crate::store::DataDir::new(root))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_are_one_inert_line() {
+        let cases = [
+            ("told your partner", "told your partner"),
+            ("  padded\n", "padded"),
+            // Colour, a window title and a screen clear are removed whole.
+            ("a \x1b[31mred\x1b[0m hug", "a red hug"),
+            ("hi\x1b]0;pwned\x07 there\x1b[2J", "hi there"),
+            // zsh's and fish's separators become spaces.
+            ("one\ntwo\tthree\r\nfour", "one two three four"),
+            // What would overwrite or reorder the line stays visible.
+            ("I hate you\rI love you", "I hate you\u{fffd}I love you"),
+            ("pay \u{202e}0001", "pay \u{fffd}0001"),
+            ("\u{9b}31mX", "X"),
+            // Shell syntax is text here: no shell expands a description.
+            (
+                "sub $(touch x) `y` 'q' \"d\" a:b \\",
+                "sub $(touch x) `y` 'q' \"d\" a:b \\",
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(describe(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn built_in_descriptions_are_never_cut() {
+        for (id, _, _, about) in crate::domain::practice::BUILTIN {
+            assert_eq!(describe(about), *about, "{id}");
+        }
+    }
+
+    #[test]
+    fn long_descriptions_are_cut_with_an_ellipsis() {
+        let long = "word ".repeat(DESCRIPTION_MAX);
+        let short = describe(&long);
+        assert_eq!(short.chars().count(), DESCRIPTION_MAX);
+        assert!(short.ends_with("word…"), "{short}");
+        let exact = "x".repeat(DESCRIPTION_MAX);
+        assert_eq!(describe(&exact), exact);
+        // Counted in characters, so multi-byte text is never split.
+        let wide = "好".repeat(100);
+        assert_eq!(describe(&wide).chars().count(), DESCRIPTION_MAX);
+    }
 }

@@ -19,8 +19,9 @@ pub struct EditArgs {
     /// The entry's id, or any unique prefix of at least 4 characters.
     #[arg(value_name = "ID", add = clap_complete::ArgValueCandidates::new(super::completions::entry_candidates))]
     pub id: String,
-    /// The new note ("" removes it; `-` reads it from standard input; up to
-    /// 4000 characters).
+    /// The new note ("" removes it; `-` reads standard input).
+    ///
+    /// Notes hold up to 4000 characters.
     #[arg(long, short)]
     pub note: Option<String>,
     /// The new day: today, yesterday, 3 days ago, friday, 2026-11-20, 11-20.

@@ -27,8 +27,9 @@ pub struct LogArgs {
     /// The practice, e.g. appreciation, repair, gentle-touch (see `safe practice list`).
     #[arg(value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
     pub practice: String,
-    /// A few words about it (up to 4000 characters; `-` reads it from standard
-    /// input). Kept on this machine unless shared.
+    /// A few words, kept on this machine unless shared; `-` reads standard input.
+    ///
+    /// Notes hold up to 4000 characters.
     #[arg(long, short)]
     pub note: Option<String>,
     /// When it happened: today, yesterday, 3 days ago, friday, 2026-11-20, 11-20.

@@ -15,12 +15,12 @@ const SCRIPTS: &[(&str, &str)] = &[
     ("powershell", "_safe.ps1"),
 ];
 
-fn repo_file(rel: &str) -> PathBuf {
+pub(crate) fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
 
 /// The directory of the built binary, so a shell finds `safe` on PATH.
-fn bin_dir() -> PathBuf {
+pub(crate) fn bin_dir() -> PathBuf {
     assert_cmd::cargo::cargo_bin("safe")
         .parent()
         .unwrap()
@@ -47,7 +47,7 @@ fn committed_completion_scripts_match_the_binary() {
 }
 
 /// Ask bash, with the committed script loaded, what it offers after `words`.
-fn bash_candidates(env: &TestEnv, words: &[&str]) -> Vec<String> {
+pub(crate) fn bash_candidates(env: &TestEnv, words: &[&str]) -> Vec<String> {
     let script = repo_file("completions/safe.bash");
     let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
     let current = words.last().unwrap();

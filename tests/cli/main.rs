@@ -8,6 +8,7 @@ mod cards;
 mod completions;
 mod concurrency;
 mod hardening;
+mod hostile_completions;
 mod output;
 mod stats;
 mod sync;
