@@ -174,7 +174,9 @@ impl Default for PracticesDoc {
 
 impl PracticesDoc {
     /// Every practice as `person` sees it: built-ins first in catalogue
-    /// order, then custom ones by id.
+    /// order, then custom ones by id. A custom id that breaks the id rule
+    /// (stored by an older safe that took it from a partner) is left out:
+    /// it could carry shell syntax into a completion or a hint.
     pub fn catalogue(&self, person: &str) -> Vec<Practice> {
         let mut all: Vec<Practice> = BUILTIN
             .iter()
@@ -190,7 +192,7 @@ impl PracticesDoc {
         let mut custom: Vec<&CustomPractice> = self
             .practices
             .iter()
-            .filter(|p| !BUILTIN.iter().any(|b| b.0 == p.id))
+            .filter(|p| !BUILTIN.iter().any(|b| b.0 == p.id) && valid_id(&p.id))
             .collect();
         custom.sort_by(|a, b| a.id.cmp(&b.id));
         all.extend(custom.into_iter().map(|p| Practice {
@@ -304,6 +306,24 @@ mod tests {
         assert_eq!(closest("apreciation", names.clone())[0], "appreciation");
         assert_eq!(closest("repiar", names.clone())[0], "repair");
         assert!(closest("zzzzzz", names).is_empty());
+    }
+
+    #[test]
+    fn a_stored_practice_with_a_bad_id_is_not_offered() {
+        let mut doc = PracticesDoc::default();
+        for id in ["read-aloud", "hug;touch pwned;#", "a\nb"] {
+            doc.practices.push(CustomPractice {
+                id: id.to_string(),
+                about: String::new(),
+                goal: Goal::Daily,
+                added_by: "sam".into(),
+                rev: rev(1),
+                extra: Map::new(),
+            });
+        }
+        let ids: Vec<String> = doc.catalogue("me").into_iter().map(|p| p.id).collect();
+        assert!(ids.contains(&"read-aloud".to_string()));
+        assert!(!ids.iter().any(|id| !valid_id(id)), "{ids:?}");
     }
 
     #[test]
