@@ -474,3 +474,49 @@ fn a_file_is_never_written_past_what_sync_accepts() {
     assert!(err.contains("64 MiB"), "{err}");
     assert!(!Path::new(&env.path("shared/log/2026-11.json")).exists());
 }
+
+/// The schema-1 journal of two partners in tests/fixtures/schema1, made by
+/// the schema-1 release, reads as it did: the starting point the schema-2
+/// migration must carry over without loss.
+#[test]
+fn the_schema_one_fixture_of_two_partners_reads_whole() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1");
+    for (who, mine, theirs, private_marker) in [
+        ("alex", 7, 4, "our secret"),
+        ("sam", 4, 6, "sam unshared marker"),
+    ] {
+        let env = TestEnv::new().at("2026-11-29T12:00:00+01:00");
+        copy_tree(&fixture.join(who), &env.data_dir());
+        let all = env.history(&["--all"]);
+        let count = |me: bool| {
+            all.iter()
+                .filter(|e| {
+                    (e["name"] == json!("Alex R") || e["name"] == json!("Alex"))
+                        == (me == (who == "alex"))
+                })
+                .count()
+        };
+        assert_eq!(
+            (count(true), count(false)),
+            (mine, theirs),
+            "{who}: {all:?}"
+        );
+        assert!(
+            all.iter().any(|e| e["note"] == json!(private_marker)),
+            "{who} sees their own private note"
+        );
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for item in std::fs::read_dir(from).unwrap() {
+        let item = item.unwrap();
+        let target = to.join(item.file_name());
+        if item.file_type().unwrap().is_dir() {
+            copy_tree(&item.path(), &target);
+        } else {
+            std::fs::copy(item.path(), &target).unwrap();
+        }
+    }
+}
