@@ -4,6 +4,7 @@
 //! device's log its own (DESIGN.md §3, docs/protocol.md "Devices").
 
 pub mod line;
+pub mod pairing;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
