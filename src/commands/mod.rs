@@ -112,12 +112,14 @@ impl Context<'_> {
         let id = uuid::Uuid::now_v7().hyphenated().to_string();
         let mut config = Config::new(id, name);
         let rev = config.tick(self.wall_ms());
-        // config.json first: a crash before people.json is written leaves
-        // a nameless person that the next rename fixes, never two of me.
-        self.dir.write_config(&config, lock)?;
         let mut people = self.dir.read_people()?;
         people.set(&config.id, &config.name, rev);
-        self.dir.write_people(&people, lock)?;
+        // config.json first: a crash between the two renames leaves a
+        // nameless person that the next rename fixes, never two of me.
+        let mut batch = lock.batch();
+        self.dir.write_config(&config, &mut batch)?;
+        self.dir.write_people(&people, &mut batch)?;
+        batch.commit()?;
         Ok(config)
     }
 

@@ -1030,27 +1030,35 @@ struct Written {
     summary: MonthSummary,
 }
 
-/// Note what a month file now holds, right after writing it (the store's
-/// `write_month` calls this). Best effort: on any failure the file is simply
-/// read again when needed.
-pub fn remember_written(dir: &DataDir, side: Side, month: YearMonth, doc: &MonthFile) {
-    let Ok(meta) = fs::metadata(dir.month_path(side, month)) else {
-        return;
-    };
+/// What to note once a month file holds `doc` (the store's `write_month`
+/// runs it after the file is in place). Best effort: on any failure the file
+/// is simply read again when needed.
+pub fn remember_written(
+    dir: &DataDir,
+    side: Side,
+    month: YearMonth,
+    doc: &MonthFile,
+) -> impl FnOnce() + 'static {
+    let path = dir.month_path(side, month);
     let mut names = Names::default();
     let entries: Vec<LeanEntry<'_>> = doc.entries.iter().map(LeanEntry::from).collect();
     let summary = summarize(month, entries.iter(), &mut names);
     let root = dir.root().to_path_buf();
     let key = (month, side);
-    let mut written = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
-    written.retain(|w| w.root != root || w.key != key);
-    written.push(Written {
-        root,
-        key,
-        identity: Identity::of(&meta),
-        names: names.list,
-        summary,
-    });
+    move || {
+        let Ok(meta) = fs::metadata(path) else {
+            return;
+        };
+        let mut written = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
+        written.retain(|w| w.root != root || w.key != key);
+        written.push(Written {
+            root,
+            key,
+            identity: Identity::of(&meta),
+            names: names.list,
+            summary,
+        });
+    }
 }
 
 /// A month this process added one entry to without parsing it (see
@@ -1066,29 +1074,35 @@ struct Appended {
 
 static APPENDED: Mutex<Vec<Appended>> = Mutex::new(Vec::new());
 
-/// Note that `entry` (or only a private note, for `None`) was added to a
-/// month file whose metadata, just before, was `before`. Best effort, like [`remember_written`].
+/// What to note once `entry` (or only a private note, for `None`) is added
+/// to a month file whose metadata, just before, was `before` (run after the
+/// file is in place). Best effort, like [`remember_written`].
 pub fn remember_appended(
     dir: &DataDir,
     side: Side,
     month: YearMonth,
     before: &fs::Metadata,
     entry: Option<&Entry>,
-) {
-    let Ok(after) = fs::metadata(dir.month_path(side, month)) else {
-        return;
-    };
+) -> impl FnOnce() + 'static {
+    let path = dir.month_path(side, month);
     let root = dir.root().to_path_buf();
     let key = (month, side);
-    let mut appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
-    appended.retain(|a| a.root != root || a.key != key);
-    appended.push(Appended {
-        root,
-        key,
-        before: Identity::of(before),
-        after: Identity::of(&after),
-        entry: entry.cloned(),
-    });
+    let before = Identity::of(before);
+    let entry = entry.cloned();
+    move || {
+        let Ok(after) = fs::metadata(path) else {
+            return;
+        };
+        let mut appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
+        appended.retain(|a| a.root != root || a.key != key);
+        appended.push(Appended {
+            root,
+            key,
+            before,
+            after: Identity::of(&after),
+            entry,
+        });
+    }
 }
 
 /// Did this process append to the month file that now has `identity`?
@@ -1602,8 +1616,10 @@ mod tests {
             entries,
             ..MonthFile::default()
         };
-        dir.write_month(side, month.parse().unwrap(), &mut doc, &lock)
+        let mut batch = lock.batch();
+        dir.write_month(side, month.parse().unwrap(), &mut doc, &mut batch)
             .unwrap();
+        batch.commit().unwrap();
     }
 
     /// A journal of two people over two months, with every kind of entry.
@@ -1905,17 +1921,26 @@ mod tests {
         let mut cache = Cache::load(&dir);
         let month: YearMonth = "2026-11".parse().unwrap();
         let lock = dir.lock().unwrap();
+        let mut batch = lock.batch();
         let new = entry("a", Kind::Log, "listen", "2026-11-20");
-        dir.append(Side::Shared, month, Some(&new), None, &lock, Some(&cache))
-            .unwrap();
+        dir.append(
+            Side::Shared,
+            month,
+            Some(&new),
+            None,
+            &mut batch,
+            Some(&cache),
+        )
+        .unwrap();
         let note = crate::domain::month::PrivateNote {
             id: new.id,
             note: "kept here".into(),
             rev: new.rev.clone(),
             extra: Default::default(),
         };
-        dir.append(Side::Private, month, None, Some(&note), &lock, None)
+        dir.append(Side::Private, month, None, Some(&note), &mut batch, None)
             .unwrap();
+        batch.commit().unwrap();
         cache.keep_own_changes(&dir);
         for side in [Side::Shared, Side::Private] {
             let meta = fs::metadata(dir.month_path(side, month)).unwrap();
@@ -2037,21 +2062,25 @@ mod tests {
         let mut doc = dir.read_month(Side::Shared, month).unwrap();
         doc.entries
             .push(entry("a", Kind::Log, "listen", "2026-11-20"));
-        dir.write_month(Side::Shared, month, &mut doc, &lock)
+        let mut batch = lock.batch();
+        dir.write_month(Side::Shared, month, &mut doc, &mut batch)
             .unwrap();
+        batch.commit().unwrap();
         // What was written is what the cache sees, without a parse: a
         // different summary remembered for the same file proves it.
         let mut remembered = doc.clone();
         remembered
             .entries
             .push(entry("a", Kind::Log, "mirror", "2026-11-21"));
-        remember_written(&dir, Side::Shared, month, &remembered);
+        remember_written(&dir, Side::Shared, month, &remembered)();
         let index = all(&fresh(&dir));
         assert!(index.person("a").logged.contains_key("mirror"));
         // Once the file changes, the remembered summary no longer applies.
         std::thread::sleep(Duration::from_millis(20));
-        dir.write_month(Side::Shared, month, &mut doc, &lock)
+        let mut batch = lock.batch();
+        dir.write_month(Side::Shared, month, &mut doc, &mut batch)
             .unwrap();
+        batch.commit().unwrap();
         let index = all(&fresh(&dir));
         assert!(!index.person("a").logged.contains_key("mirror"));
         assert_eq!(

@@ -31,6 +31,42 @@ pub struct Lock {
     _file: fs::File,
 }
 
+impl Lock {
+    /// A new, empty change to the data directory (see [`Batch`]).
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            _lock: self,
+            files: file::Staged::default(),
+        }
+    }
+}
+
+/// The files of one change, written under the lock and put in place
+/// together by [`commit`](Batch::commit): a change that cannot be written
+/// whole (a full disk, a read-only directory) leaves nothing of itself.
+#[must_use = "nothing is saved until the batch is committed"]
+pub struct Batch<'l> {
+    _lock: &'l Lock,
+    files: file::Staged,
+}
+
+impl Batch<'_> {
+    /// Stage `bytes` as the new content of `path`, a file of the data
+    /// directory.
+    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.files.write(path, bytes)
+    }
+
+    fn write_doc<T: serde::Serialize>(&mut self, path: &Path, doc: &T) -> Result<()> {
+        self.files.write(path, &file::to_text(doc))
+    }
+
+    /// Put every file of the change in place.
+    pub fn commit(self) -> Result<()> {
+        self.files.commit()
+    }
+}
+
 /// Which side of the journal a month file belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Side {
@@ -118,24 +154,29 @@ impl DataDir {
         file::read(&self.config_path())
     }
 
-    pub fn write_config(&self, config: &Config, _lock: &Lock) -> Result<()> {
-        file::write(&self.config_path(), config)
+    /// config.json goes in place before the rest of its change: it holds the
+    /// clock, which must never fall behind a revision already on disk, even
+    /// after a crash between two renames (a clock ahead costs nothing).
+    pub fn write_config(&self, config: &Config, batch: &mut Batch<'_>) -> Result<()> {
+        batch
+            .files
+            .write_first(&self.config_path(), &file::to_text(config))
     }
 
     pub fn read_people(&self) -> Result<PeopleDoc> {
         Ok(file::read(&self.people_path())?.unwrap_or_default())
     }
 
-    pub fn write_people(&self, doc: &PeopleDoc, _lock: &Lock) -> Result<()> {
-        file::write(&self.people_path(), doc)
+    pub fn write_people(&self, doc: &PeopleDoc, batch: &mut Batch<'_>) -> Result<()> {
+        batch.write_doc(&self.people_path(), doc)
     }
 
     pub fn read_practices(&self) -> Result<PracticesDoc> {
         Ok(file::read(&self.practices_path())?.unwrap_or_default())
     }
 
-    pub fn write_practices(&self, doc: &PracticesDoc, _lock: &Lock) -> Result<()> {
-        file::write(&self.practices_path(), doc)
+    pub fn write_practices(&self, doc: &PracticesDoc, batch: &mut Batch<'_>) -> Result<()> {
+        batch.write_doc(&self.practices_path(), doc)
     }
 
     pub fn read_month(&self, side: Side, month: YearMonth) -> Result<MonthFile> {
@@ -148,13 +189,15 @@ impl DataDir {
         side: Side,
         month: YearMonth,
         doc: &mut MonthFile,
-        _lock: &Lock,
+        batch: &mut Batch<'_>,
     ) -> Result<()> {
         doc.sort();
-        file::write(&self.month_path(side, month), doc)?;
+        batch.write_doc(&self.month_path(side, month), doc)?;
         // Hand the new contents to the day cache, so statistics right after
         // this change need not parse the month again.
-        cache::remember_written(self, side, month, doc);
+        batch
+            .files
+            .then(cache::remember_written(self, side, month, doc));
         Ok(())
     }
 
@@ -168,7 +211,7 @@ impl DataDir {
         month: YearMonth,
         entry: Option<&Entry>,
         note: Option<&crate::domain::month::PrivateNote>,
-        lock: &Lock,
+        batch: &mut Batch<'_>,
         cache: Option<&cache::Cache>,
     ) -> Result<Vec<EntryId>> {
         let path = self.month_path(side, month);
@@ -181,12 +224,18 @@ impl DataDir {
             && cache.is_some_and(|c| c.vouches_for(side, month, before))
         {
             const PIECE: usize = 64 * 1024;
-            let spliced = file::replace_with(&path, |out| {
+            let spliced = batch.files.write_with(&path, |out| {
                 append::splice_streaming(month_file, out, entry, &heads, PIECE)
                     .map_err(|e| Error::io("add the entry to", &path, e))
             })?;
             if let Some(ids) = spliced {
-                cache::remember_appended(self, side, month, before, Some(entry));
+                batch.files.then(cache::remember_appended(
+                    self,
+                    side,
+                    month,
+                    before,
+                    Some(entry),
+                ));
                 return Ok(ids);
             }
             use std::io::Seek;
@@ -211,8 +260,10 @@ impl DataDir {
             // whole file through the careful path below instead.
             if entry_at.is_none_or(|p| p.is_some()) && note_at.is_none_or(|p| p.is_some()) {
                 let text = append::render(&raw, entry_at.flatten(), note_at.flatten());
-                file::write_atomic(&path, &text)?;
-                cache::remember_appended(self, side, month, before, entry);
+                batch.write(&path, &text)?;
+                batch
+                    .files
+                    .then(cache::remember_appended(self, side, month, before, entry));
                 return Ok(append::ids_with_heads(&bytes, &heads));
             }
         }
@@ -235,7 +286,7 @@ impl DataDir {
         if let Some(note) = note {
             doc.notes.push(note.clone());
         }
-        self.write_month(side, month, &mut doc, lock)?;
+        self.write_month(side, month, &mut doc, batch)?;
         Ok(near)
     }
 
