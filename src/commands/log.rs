@@ -112,7 +112,9 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     // With or without a streak line, the cache learns the month as it is
     // now, so the next log can splice into it again.
     cache.keep_own_changes(&ctx.dir);
-    cache.save(&ctx.dir);
+    if let Err(err) = cache.save(&ctx.dir) {
+        super::warn_after_save(ctx, "the day cache was not updated", &err);
+    }
     auto_sync(ctx, &lock, &mut config);
     Ok(())
 }

@@ -213,16 +213,36 @@ pub fn parse_now(text: &str) -> Result<DateTime<FixedOffset>> {
 }
 
 /// After a change: if the user asked for it, try to sync. A failure is a
-/// one-line warning and never undoes or fails the change.
+/// warning and never undoes or fails the change.
 pub fn auto_sync(ctx: &mut Context<'_>, lock: &Lock, config: &mut Config) {
     if !config.auto_sync || config.remote.is_none() {
         return;
     }
     if let Err(err) = sync::sync_now(ctx, lock, config, true) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "safe: warning: saved, but the automatic sync failed: {err} (`safe sync` retries)"
-        );
+        let err = match err.hint() {
+            Some(_) => err,
+            None => err.with_hint("`safe sync` retries"),
+        };
+        warn_after_save(ctx, "the automatic sync failed", &err);
+    }
+}
+
+/// A step after a saved change failed (the sync, the day cache): the change
+/// stands, so this is a warning on stderr, after the confirmation, and the
+/// command still succeeds (DESIGN.md §2). The text may quote a remote or a
+/// path: it is neutralised.
+pub fn warn_after_save(ctx: &mut Context<'_>, what: &str, err: &Error) {
+    use crate::render::sanitize::sanitize_line;
+    // stdout is buffered: the confirmation must reach a terminal first.
+    let _ = ctx.out.flush();
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "safe: warning: saved, but {what}: {}",
+        sanitize_line(err.message())
+    );
+    if let Some(hint) = err.hint() {
+        let _ = writeln!(stderr, "hint: {}", sanitize_line(hint));
     }
 }
 

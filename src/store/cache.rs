@@ -312,7 +312,9 @@ pub enum Scope<'a> {
 pub fn day_index(dir: &DataDir, me: &str, scope: Scope<'_>) -> Result<DayIndex> {
     let mut cache = Cache::open(dir)?;
     let index = cache.index_from(dir, me, scope, None)?;
-    cache.save(dir);
+    // Only a shortcut: a command that just reads says nothing when it
+    // cannot keep it.
+    let _ = cache.save(dir);
     Ok(index)
 }
 
@@ -505,23 +507,25 @@ impl Cache {
 
     /// Write the cache if it changed. It is derived data, so this needs
     /// no lock on the journal (only the cache file's own lock while it is
-    /// patched), and a failure (a read-only disk, say) only costs time later.
-    pub fn save(&mut self, dir: &DataDir) {
+    /// patched),
+    /// and a failure (a read-only disk, say) only costs time later: the
+    /// caller decides whether it is worth a word.
+    pub fn save(&mut self, dir: &DataDir) -> Result<()> {
         if !self.dirty {
-            return;
+            return Ok(());
         }
         let bytes = self.encode();
         let path = Cache::path(dir);
         if self.patch(&path, &bytes) {
             self.dirty = false;
-            return;
+            return Ok(());
         }
-        if write_quietly(&path, &bytes).is_ok() {
-            self.dirty = false;
-            for old in OLD_FILE_NAMES {
-                let _ = fs::remove_file(dir.cache_dir().join(old));
-            }
+        write_quietly(&path, &bytes)?;
+        self.dirty = false;
+        for old in OLD_FILE_NAMES {
+            let _ = fs::remove_file(dir.cache_dir().join(old));
         }
+        Ok(())
     }
 
     /// Rewrite only the bytes of the cache file that changed (mostly the
@@ -1834,7 +1838,7 @@ mod tests {
         let (_tmp, dir) = journal();
         let want = all(&fresh(&dir));
         let mut cache = fresh(&dir);
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let mut loaded = Cache::load(&dir);
         let key = ("2026-10".parse().unwrap(), Side::Shared);
         // Cut the record's days short, as a bad write might.
@@ -1855,7 +1859,7 @@ mod tests {
     fn a_save_patches_the_file_in_place() {
         let (_tmp, dir) = journal();
         let mut cache = fresh(&dir);
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let before = fs::metadata(Cache::path(&dir)).unwrap();
         let mut cache = Cache::load(&dir);
         write(
@@ -1866,7 +1870,7 @@ mod tests {
         );
         cache.refresh_at(&dir, later()).unwrap();
         assert!(cache.dirty);
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let after = fs::metadata(Cache::path(&dir)).unwrap();
         #[cfg(unix)]
         {
@@ -1884,7 +1888,7 @@ mod tests {
         let mut stale = Cache::load(&dir);
         fs::write(Cache::path(&dir), b"someone else's").unwrap();
         stale.dirty = true;
-        stale.save(&dir);
+        stale.save(&dir).unwrap();
         assert_eq!(all(&Cache::load(&dir)), all(&fresh(&dir)));
     }
 
@@ -1893,7 +1897,7 @@ mod tests {
     #[test]
     fn an_index_from_a_month_keeps_old_pauses() {
         let (_tmp, dir) = journal();
-        fresh(&dir).save(&dir);
+        fresh(&dir).save(&dir).unwrap();
         let mut cache = Cache::load(&dir);
         let since: YearMonth = "2026-11".parse().unwrap();
         let index = cache
@@ -1917,7 +1921,7 @@ mod tests {
     #[test]
     fn own_appends_are_kept_without_a_refresh() {
         let (_tmp, dir) = journal();
-        fresh(&dir).save(&dir);
+        fresh(&dir).save(&dir).unwrap();
         let mut cache = Cache::load(&dir);
         let month: YearMonth = "2026-11".parse().unwrap();
         let lock = dir.lock().unwrap();
@@ -1946,7 +1950,7 @@ mod tests {
             let meta = fs::metadata(dir.month_path(side, month)).unwrap();
             assert!(cache.vouches_for(side, month, &meta), "{side:?}");
         }
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let saved = all(&Cache::load(&dir));
         assert_eq!(saved, all(&fresh(&dir)));
         assert_eq!(
@@ -2038,7 +2042,7 @@ mod tests {
         assert!(!cache.dirty, "nothing worth saving");
         cache.refresh_at(&dir, later()).unwrap();
         assert!(cache.months.values().all(|r| r.trusted));
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         assert_eq!(all(&Cache::load(&dir)), all(&cache));
     }
 
