@@ -506,8 +506,7 @@ impl Cache {
     }
 
     /// Write the cache if it changed. It is derived data, so this needs
-    /// no lock on the journal (only the cache file's own lock while it is
-    /// patched),
+    /// no lock on the journal (only the cache's own while it is written),
     /// and a failure (a read-only disk, say) only costs time later: the
     /// caller decides whether it is worth a word.
     pub fn save(&mut self, dir: &DataDir) -> Result<()> {
@@ -516,6 +515,9 @@ impl Cache {
         }
         let bytes = self.encode();
         let path = Cache::path(dir);
+        let _writing = writing(dir)?;
+        // What a writer killed before its rename left: none is live now.
+        file::remove_stale(&dir.cache_dir(), file::is_temporary);
         if self.patch(&path, &bytes) {
             self.dirty = false;
             return Ok(());
@@ -1477,6 +1479,38 @@ fn encode_groups(
         });
     }
     summary
+}
+
+/// The lock every writer of `cache/` holds, beside the cache file: saves
+/// happen under it one at a time, so a temporary file there while it is
+/// held is a dead writer's.
+fn writing(dir: &DataDir) -> Result<fs::File> {
+    file::ensure_dir(&dir.cache_dir())?;
+    let path = dir.cache_dir().join(".lock");
+    let handle = file::open_lock_file(&path)?;
+    handle.lock().map_err(|e| Error::io("lock", &path, e))?;
+    Ok(handle)
+}
+
+/// Remove what a writer of the cache killed mid-save left, if no save is
+/// under way now (the next save removes it otherwise).
+pub(super) fn remove_stale(dir: &DataDir) {
+    let cache = dir.cache_dir();
+    let Ok(listing) = fs::read_dir(&cache) else {
+        return;
+    };
+    if !listing
+        .flatten()
+        .any(|item| file::is_temporary(&item.file_name()))
+    {
+        return;
+    }
+    let Ok(handle) = file::open_lock_file(&cache.join(".lock")) else {
+        return;
+    };
+    if handle.try_lock().is_ok() {
+        file::remove_stale(&cache, file::is_temporary);
+    }
 }
 
 /// Replace the cache file atomically (a temporary file renamed over it).

@@ -233,6 +233,30 @@ impl Staged {
 const TEMP_PREFIX: &str = ".tmp-";
 const TEMP_RANDOM: usize = 6;
 
+/// Whether `name` is one of safe's temporary files (see [`stage`]).
+pub fn is_temporary(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+        .is_some_and(|rest| {
+            rest.len() == TEMP_RANDOM && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Remove from `dir` the files whose names `stale` picks. Only under a lock
+/// that every writer of those files holds, so none is being written: they
+/// are what a killed process left. Best effort: a directory that cannot be
+/// listed or changed is left as it is.
+pub fn remove_stale(dir: &Path, stale: impl Fn(&std::ffi::OsStr) -> bool) {
+    let Ok(listing) = fs::read_dir(dir) else {
+        return;
+    };
+    for item in listing.flatten() {
+        if stale(&item.file_name()) && item.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(item.path());
+        }
+    }
+}
+
 /// Write `bytes` to a private temporary file beside `path`, not yet flushed.
 pub(super) fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
     let mut tmp = temporary_beside(path)?;
@@ -263,6 +287,22 @@ fn without_path(err: std::io::Error) -> std::io::Error {
         Some(at) => std::io::Error::new(err.kind(), &text[..at]),
         None => err,
     }
+}
+
+/// Open (creating it) a file that is only ever locked, never written.
+pub fn open_lock_file(path: &Path) -> Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io("open the lock file", path, e))
 }
 
 /// Create a directory (and its parents) readable only by its owner.

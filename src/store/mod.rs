@@ -130,24 +130,47 @@ impl DataDir {
         self.root.join("cache")
     }
 
-    /// Take the exclusive lock on the data directory, creating it if needed.
+    /// Take the exclusive lock on the data directory, creating it if needed,
+    /// and remove what a process killed while writing left behind.
     pub fn lock(&self) -> Result<Lock> {
         file::ensure_dir(&self.root)?;
         let path = self.root.join(".lock");
-        let mut options = fs::OpenOptions::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let handle = options
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open the lock file", &path, e))?;
+        let handle = file::open_lock_file(&path)?;
         handle.lock().map_err(|e| Error::io("lock", &path, e))?;
-        Ok(Lock { _file: handle })
+        let lock = Lock { _file: handle };
+        self.remove_stale_files(&lock);
+        Ok(lock)
+    }
+
+    /// Temporary files of writes that never finished: safe's own beside
+    /// each file it replaces, and libgit2's in `sync.git` (objects and packs
+    /// being written, and lock files that would block every later sync).
+    /// Everything here is written only under this lock, so none of them is
+    /// being written now. The day cache, which commands that only read save
+    /// too, has a lock of its own (see `cache`).
+    fn remove_stale_files(&self, _lock: &Lock) {
+        for dir in [
+            self.root.clone(),
+            self.shared_dir(),
+            self.log_dir(Side::Shared),
+            self.log_dir(Side::Private),
+        ] {
+            file::remove_stale(&dir, file::is_temporary);
+        }
+        cache::remove_stale(self);
+        let git = self.sync_git_dir();
+        if !git.is_dir() {
+            return;
+        }
+        for rel in [
+            "",
+            "objects",
+            "objects/pack",
+            "refs/heads",
+            "refs/remotes/origin",
+        ] {
+            file::remove_stale(&git.join(rel), left_by_libgit2);
+        }
     }
 
     pub fn read_config(&self) -> Result<Option<Config>> {
@@ -469,4 +492,18 @@ pub fn find_entry(dir: &DataDir, prefix: &str) -> Result<Found> {
                 .with_hint(format!("type more of the id: {}", ids.join(", "))))
         }
     }
+}
+
+/// What libgit2 leaves when it is killed while writing: a temporary file
+/// named `…_git2_` and 16 hex digits (an object or a pack being written), or
+/// a `….lock` beside a ref or the config it was updating.
+fn left_by_libgit2(name: &std::ffi::OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    let temporary = name
+        .rsplit_once("_git2_")
+        .is_some_and(|(_, tail)| tail.len() == 16 && tail.bytes().all(|b| b.is_ascii_hexdigit()));
+    let lock = name.len() > ".lock".len() && name.ends_with(".lock");
+    temporary || lock || file::is_temporary(name.as_ref())
 }

@@ -174,8 +174,9 @@ pub fn status(dir: &DataDir, config: &Config, fetch: Option<&Lock>) -> Result<Sy
     };
     let mut stat = StatCache::load(&dir.sync_git_dir());
     let disk = read_shared(dir, &mut stat)?;
-    if repo.is_some() {
-        // Only a shortcut, and true whoever writes it: no lock needed.
+    // Only a shortcut, saved under the lock: every file written in
+    // sync.git is, so that what a killed process left can be told apart.
+    if fetch.is_some() {
         stat.save();
     }
     let mut work = Work::new(dir, repo.as_ref(), config.clock);
