@@ -150,12 +150,13 @@ fn build(entries: usize) -> Journal {
         .collect();
     let mut replicas = Vec::new();
     let lock = couple_dir.lock().expect("lock");
+    let mut batch = lock.batch();
     for &month in &months {
         let mine = a_dir.read_month(Side::Shared, month).expect("read");
         let theirs = b_dir.read_month(Side::Shared, month).expect("read");
         let mut merged = mine.merge(&theirs);
         couple_dir
-            .write_month(Side::Shared, month, &mut merged, &lock)
+            .write_month(Side::Shared, month, &mut merged, &mut batch)
             .expect("write");
         replicas.push((mine, theirs));
     }
@@ -163,7 +164,10 @@ fn build(entries: usize) -> Journal {
         .read_people()
         .expect("people")
         .merge(&b_dir.read_people().expect("people"));
-    couple_dir.write_people(&people, &lock).expect("people");
+    couple_dir
+        .write_people(&people, &mut batch)
+        .expect("people");
+    batch.commit().expect("write");
     drop(lock);
 
     // Days per person and practice, as the statistics see them.

@@ -128,14 +128,6 @@ fn clean(text: String) -> String {
     }
 }
 
-/// Print a warning: something after a saved change failed, or something
-/// the user should know. Sanitised like every message.
-pub fn warn(message: &str) {
-    use std::io::Write;
-    let text = crate::render::sanitize::sanitize(message);
-    let _ = writeln!(std::io::stderr(), "safe: warning: {text}");
-}
-
 /// serde_json appends " at line L column C"; we already say where.
 fn strip_position(text: &str) -> &str {
     match text.rfind(" at line ") {

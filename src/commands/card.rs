@@ -49,7 +49,9 @@ pub fn cmd_card(ctx: &mut Context<'_>, args: CardArgs) -> Result<()> {
         }
     }
     config.cards_drawn.push(result.card.id.to_string());
-    ctx.dir.write_config(&config, &lock)?;
+    let mut batch = lock.batch();
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     let card = result.card;
     if ctx.color {
         let style = anstyle::Style::new().bold();

@@ -55,7 +55,9 @@ pub fn cmd_config(ctx: &mut Context<'_>, args: ConfigArgs) -> Result<()> {
             if key == "name" {
                 super::init::rename(ctx, &lock, &mut config)?;
             } else {
-                ctx.dir.write_config(&config, &lock)?;
+                let mut batch = lock.batch();
+                ctx.dir.write_config(&config, &mut batch)?;
+                batch.commit()?;
             }
             writeln!(ctx.out, "{key} = {}", config.get(&key)?)?;
             if key == "name" {

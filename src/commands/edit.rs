@@ -96,16 +96,18 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     let entry_day = entry.day;
     // The new copy is written before the old one is removed: a crash in
     // between leaves a duplicate to remove, never a lost entry.
+    let mut batch = lock.batch();
     let id_text = if moved {
-        super::log::add_entry(&ctx.dir, &lock, entry, note, private, share, None)?
+        super::log::add_entry(&ctx.dir, &mut batch, entry, note, private, share, None)?
     } else {
-        super::log::replace_entry(&ctx.dir, &lock, entry, note, private, share)?
+        super::log::replace_entry(&ctx.dir, &mut batch, entry, note, private, share)?
     };
     if moved {
         let rev = config.tick(ctx.wall_ms());
-        super::rm::remove(&ctx.dir, &lock, &old, found.side, rev)?;
+        super::rm::remove(&ctx.dir, &mut batch, &old, found.side, rev)?;
     }
-    ctx.dir.write_config(&config, &lock)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     if id == old.id {
         writeln!(
             ctx.out,

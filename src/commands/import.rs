@@ -99,7 +99,9 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         by_month.entry(YearMonth::of(c.day)).or_default().push(c);
     }
     let (mut added, mut skipped) = (0usize, 0usize);
-    let mut writes: Vec<(std::path::PathBuf, Vec<u8>)> = Vec::new();
+    // Every month and config.json are written whole before any is put in
+    // place: a full disk leaves nothing imported.
+    let mut batch = lock.batch();
     for (month, lines) in by_month {
         let mut shared = ctx.dir.read_month(Side::Shared, month)?;
         let mut private = ctx.dir.read_month(Side::Private, month)?;
@@ -158,26 +160,15 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         ] {
             if changed {
                 doc.sort();
-                writes.push((
-                    ctx.dir.month_path(side, month),
-                    crate::store::file::to_text(doc),
-                ));
+                batch.write(
+                    &ctx.dir.month_path(side, month),
+                    &crate::store::file::to_text(doc),
+                )?;
             }
         }
     }
-    if let Some((path, _)) = writes
-        .iter()
-        .find(|(_, bytes)| bytes.len() as u64 > limits::MAX_FILE_BYTES)
-    {
-        return Err(Error::input(format!(
-            "importing this would make {} larger than {} MiB, more than safe keeps in one month",
-            path.display(),
-            limits::MAX_FILE_BYTES >> 20
-        ))
-        .with_hint("nothing was imported; split the notes or the entries of that month"));
-    }
-    crate::store::file::write_many_atomic(&writes)?;
-    ctx.dir.write_config(&config, &lock)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     let mut line = format!(
         "Imported {added} {}",
         if added == 1 { "entry" } else { "entries" }

@@ -57,7 +57,7 @@ pub fn cmd_init(ctx: &mut Context<'_>, args: InitArgs) -> Result<()> {
     Ok(())
 }
 
-/// Record my (new) name in config.json and people.json.
+/// Record my (new) name in config.json and people.json: both or neither.
 pub fn rename(
     ctx: &Context<'_>,
     lock: &crate::store::Lock,
@@ -65,8 +65,10 @@ pub fn rename(
 ) -> Result<()> {
     let rev = config.tick(ctx.wall_ms());
     let mut people = ctx.dir.read_people()?;
+    let mut batch = lock.batch();
     if people.set(&config.id, &config.name, rev) {
-        ctx.dir.write_people(&people, lock)?;
+        ctx.dir.write_people(&people, &mut batch)?;
     }
-    ctx.dir.write_config(config, lock)
+    ctx.dir.write_config(config, &mut batch)?;
+    batch.commit()
 }

@@ -9,7 +9,7 @@ use crate::domain::practice::Practice;
 use crate::error::{Error, Result};
 use crate::store::cache::Cache;
 use crate::store::config::Config;
-use crate::store::{DataDir, Lock, Side};
+use crate::store::{Batch, DataDir, Side};
 
 /// Record a practice you did.
 ///
@@ -80,16 +80,18 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     // The day cache vouches for the month the entry goes to, and then
     // gives the streak: loaded once for both.
     let mut cache = Cache::load(&ctx.dir);
+    let mut batch = lock.batch();
     let id = add_entry(
         &ctx.dir,
-        &lock,
+        &mut batch,
         entry,
         note.clone(),
         args.private,
         share,
         Some(&cache),
     )?;
-    ctx.dir.write_config(&config, &lock)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
 
     let when = super::describe_day(ctx.today, day);
     let mut line = format!("Logged {} {when}", practice.id);
@@ -112,7 +114,9 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     // With or without a streak line, the cache learns the month as it is
     // now, so the next log can splice into it again.
     cache.keep_own_changes(&ctx.dir);
-    cache.save(&ctx.dir);
+    if let Err(err) = cache.save(&ctx.dir) {
+        super::warn_after_save(ctx, "the day cache was not updated", &err);
+    }
     auto_sync(ctx, &lock, &mut config);
     Ok(())
 }
@@ -149,14 +153,15 @@ fn place(
     (side, private_note)
 }
 
-/// Store a new entry. The month's other entries are not rewritten (see
-/// `store::append`), so this costs the same on ten years of data as on one
-/// day; a `cache` that has read the month saves even checking its syntax.
-/// Returns the shortest prefix of its id no other entry of the month
-/// shares.
+/// Stage a new entry (and its private note) in `batch`. The month's other
+/// entries are not rewritten (see `store::append`), so this costs the same
+/// on ten years of data as on one day; a `cache` that has read the month
+/// saves even checking its syntax. Returns the shortest prefix of its id no
+/// other entry of the month shares (the files it reads for that are none
+/// the batch changes).
 pub fn add_entry(
     dir: &DataDir,
-    lock: &Lock,
+    batch: &mut Batch<'_>,
     mut entry: Entry,
     note: Option<String>,
     private: bool,
@@ -165,7 +170,8 @@ pub fn add_entry(
 ) -> Result<String> {
     let (side, private_note) = place(&mut entry, note, private, share);
     let month = YearMonth::of(entry.day);
-    let near = dir.append(side, month, Some(&entry), None, lock, cache)?;
+    // The note goes in place first: a crash between the two leaves a note
+    // no entry shows, never an entry that lost its note.
     if let Some(text) = private_note {
         let note = PrivateNote {
             id: entry.id,
@@ -173,15 +179,16 @@ pub fn add_entry(
             rev: entry.rev.clone(),
             extra: Map::new(),
         };
-        dir.append(Side::Private, month, None, Some(&note), lock, None)?;
+        dir.append(Side::Private, month, None, Some(&note), batch, None)?;
     }
+    let near = dir.append(side, month, Some(&entry), None, batch, cache)?;
     Ok(dir.short_id(&entry.id, entry.day, near, Some((side, month))))
 }
 
-/// Store a changed entry over its earlier version, in the same file.
+/// Stage a changed entry over its earlier version, in the same file.
 pub fn replace_entry(
     dir: &DataDir,
-    lock: &Lock,
+    batch: &mut Batch<'_>,
     mut entry: Entry,
     note: Option<String>,
     private: bool,
@@ -195,7 +202,7 @@ pub fn replace_entry(
         Some(held) => *held = entry,
         None => doc.entries.push(entry),
     }
-    dir.write_month(side, month, &mut doc, lock)?;
+    dir.write_month(side, month, &mut doc, batch)?;
     // The ids of this month made in the same minute, so the short id need
     // not read the month again.
     let head = crate::domain::entry::id_head(&id);
@@ -209,7 +216,7 @@ pub fn replace_entry(
         let mut private_doc = dir.read_month(Side::Private, month)?;
         if private_note.is_some() || private_doc.note(&id).is_some() {
             private_doc.set_note(id, private_note, rev);
-            dir.write_month(Side::Private, month, &mut private_doc, lock)?;
+            dir.write_month(Side::Private, month, &mut private_doc, batch)?;
         }
     }
     Ok(dir.short_id(&id, day, near, Some((side, month))))

@@ -112,12 +112,14 @@ impl Context<'_> {
         let id = uuid::Uuid::now_v7().hyphenated().to_string();
         let mut config = Config::new(id, name);
         let rev = config.tick(self.wall_ms());
-        // config.json first: a crash before people.json is written leaves
-        // a nameless person that the next rename fixes, never two of me.
-        self.dir.write_config(&config, lock)?;
         let mut people = self.dir.read_people()?;
         people.set(&config.id, &config.name, rev);
-        self.dir.write_people(&people, lock)?;
+        // config.json first: a crash between the two renames leaves a
+        // nameless person that the next rename fixes, never two of me.
+        let mut batch = lock.batch();
+        self.dir.write_config(&config, &mut batch)?;
+        self.dir.write_people(&people, &mut batch)?;
+        batch.commit()?;
         Ok(config)
     }
 
@@ -211,15 +213,36 @@ pub fn parse_now(text: &str) -> Result<DateTime<FixedOffset>> {
 }
 
 /// After a change: if the user asked for it, try to sync. A failure is a
-/// one-line warning and never undoes or fails the change.
+/// warning and never undoes or fails the change.
 pub fn auto_sync(ctx: &mut Context<'_>, lock: &Lock, config: &mut Config) {
     if !config.auto_sync || config.remote.is_none() {
         return;
     }
     if let Err(err) = sync::sync_now(ctx, lock, config, true) {
-        crate::error::warn(&format!(
-            "saved, but the automatic sync failed: {err} (`safe sync` retries)"
-        ));
+        let err = match err.hint() {
+            Some(_) => err,
+            None => err.with_hint("`safe sync` retries"),
+        };
+        warn_after_save(ctx, "the automatic sync failed", &err);
+    }
+}
+
+/// A step after a saved change failed (the sync, the day cache): the change
+/// stands, so this is a warning on stderr, after the confirmation, and the
+/// command still succeeds (DESIGN.md §2). The text may quote a remote or a
+/// path: it is neutralised.
+pub fn warn_after_save(ctx: &mut Context<'_>, what: &str, err: &Error) {
+    use crate::render::sanitize::sanitize_line;
+    // stdout is buffered: the confirmation must reach a terminal first.
+    let _ = ctx.out.flush();
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(
+        stderr,
+        "safe: warning: saved, but {what}: {}",
+        sanitize_line(err.message())
+    );
+    if let Some(hint) = err.hint() {
+        let _ = writeln!(stderr, "hint: {}", sanitize_line(hint));
     }
 }
 

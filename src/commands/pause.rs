@@ -52,8 +52,10 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
         rev,
     );
     entry.until = Some(to);
-    let id = super::log::add_entry(&ctx.dir, &lock, entry, None, false, false, None)?;
-    ctx.dir.write_config(&config, &lock)?;
+    let mut batch = lock.batch();
+    let id = super::log::add_entry(&ctx.dir, &mut batch, entry, None, false, false, None)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     let what = if practice == ALL_PRACTICES {
         "every practice".to_string()
     } else {

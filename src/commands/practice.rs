@@ -132,8 +132,10 @@ fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<(
         extra: Map::new(),
     });
     practices.practices.sort_by(|a, b| a.id.cmp(&b.id));
-    ctx.dir.write_practices(&practices, &lock)?;
-    ctx.dir.write_config(&config, &lock)?;
+    let mut batch = lock.batch();
+    ctx.dir.write_practices(&practices, &mut batch)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     writeln!(
         ctx.out,
         "Added {id} (your goal: {goal}). Your partner sees it after the next sync."
@@ -150,8 +152,10 @@ fn set_goal(ctx: &mut Context<'_>, id: &str, goal: Goal, retire: bool) -> Result
     let goal = if retire { practice.goal } else { goal };
     let rev = config.tick(ctx.wall_ms());
     practices.set_goal(&config.id, id, goal, retire, rev);
-    ctx.dir.write_practices(&practices, &lock)?;
-    ctx.dir.write_config(&config, &lock)?;
+    let mut batch = lock.batch();
+    ctx.dir.write_practices(&practices, &mut batch)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     if retire {
         writeln!(
             ctx.out,

@@ -5,7 +5,7 @@ use crate::domain::entry::{Entry, Kind};
 use crate::domain::month::YearMonth;
 use crate::domain::rev::Rev;
 use crate::error::Result;
-use crate::store::{DataDir, Lock, Side, find_entry};
+use crate::store::{Batch, DataDir, Side, find_entry};
 
 /// Remove one of your entries, skips or pauses.
 ///
@@ -28,8 +28,10 @@ pub fn cmd_rm(ctx: &mut Context<'_>, args: RmArgs) -> Result<()> {
     let found = find_entry(&ctx.dir, &args.id)?;
     super::log::check_author(&found.entry, &config, &ctx.dir.read_people()?)?;
     let rev = config.tick(ctx.wall_ms());
-    remove(&ctx.dir, &lock, &found.entry, found.side, rev)?;
-    ctx.dir.write_config(&config, &lock)?;
+    let mut batch = lock.batch();
+    remove(&ctx.dir, &mut batch, &found.entry, found.side, rev)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     writeln!(
         ctx.out,
         "Removed {} {} ({}).",
@@ -42,19 +44,26 @@ pub fn cmd_rm(ctx: &mut Context<'_>, args: RmArgs) -> Result<()> {
     Ok(())
 }
 
-/// Tombstone an entry where it lives and forget its private note.
-pub fn remove(dir: &DataDir, lock: &Lock, entry: &Entry, side: Side, rev: Rev) -> Result<()> {
+/// Stage the tombstone of an entry where it lives, and forget its private
+/// note.
+pub fn remove(
+    dir: &DataDir,
+    batch: &mut Batch<'_>,
+    entry: &Entry,
+    side: Side,
+    rev: Rev,
+) -> Result<()> {
     let month = YearMonth::of(entry.day);
     let mut doc = dir.read_month(side, month)?;
     if let Some(held) = doc.entry_mut(&entry.id) {
         held.tombstone(rev.clone());
     }
-    dir.write_month(side, month, &mut doc, lock)?;
+    dir.write_month(side, month, &mut doc, batch)?;
     if side == Side::Shared {
         let mut private = dir.read_month(Side::Private, month)?;
         if private.note(&entry.id).is_some() {
             private.set_note(entry.id, None, rev);
-            dir.write_month(Side::Private, month, &mut private, lock)?;
+            dir.write_month(Side::Private, month, &mut private, batch)?;
         }
     }
     Ok(())

@@ -66,8 +66,10 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
         &config.id,
         rev,
     );
-    let id = super::log::add_entry(&ctx.dir, &lock, entry, None, false, false, None)?;
-    ctx.dir.write_config(&config, &lock)?;
+    let mut batch = lock.batch();
+    let id = super::log::add_entry(&ctx.dir, &mut batch, entry, None, false, false, None)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     writeln!(
         ctx.out,
         "Skipped {} {}: your streak is kept. ({id})",

@@ -46,7 +46,9 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
         // Saved before syncing, so that after a network failure a plain
         // `safe sync` retries with it.
         config.remote = Some(normalize_remote(remote)?);
-        ctx.dir.write_config(&config, &lock)?;
+        let mut batch = lock.batch();
+        ctx.dir.write_config(&config, &mut batch)?;
+        batch.commit()?;
     }
     sync_now(ctx, &lock, &mut config, false).map(|_| ())
 }

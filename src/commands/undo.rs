@@ -41,8 +41,10 @@ pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
             .with_hint("`safe log <PRACTICE>` records a practice"));
     };
     let rev = config.tick(ctx.wall_ms());
-    super::rm::remove(&ctx.dir, &lock, &entry, side, rev)?;
-    ctx.dir.write_config(&config, &lock)?;
+    let mut batch = lock.batch();
+    super::rm::remove(&ctx.dir, &mut batch, &entry, side, rev)?;
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
     writeln!(
         ctx.out,
         "Removed {} {} ({}).",

@@ -312,7 +312,9 @@ pub enum Scope<'a> {
 pub fn day_index(dir: &DataDir, me: &str, scope: Scope<'_>) -> Result<DayIndex> {
     let mut cache = Cache::open(dir)?;
     let index = cache.index_from(dir, me, scope, None)?;
-    cache.save(dir);
+    // Only a shortcut: a command that just reads says nothing when it
+    // cannot keep it.
+    let _ = cache.save(dir);
     Ok(index)
 }
 
@@ -504,24 +506,28 @@ impl Cache {
     }
 
     /// Write the cache if it changed. It is derived data, so this needs
-    /// no lock on the journal (only the cache file's own lock while it is
-    /// patched), and a failure (a read-only disk, say) only costs time later.
-    pub fn save(&mut self, dir: &DataDir) {
+    /// no lock on the journal (only the cache's own while it is written),
+    /// and a failure (a read-only disk, say) only costs time later: the
+    /// caller decides whether it is worth a word.
+    pub fn save(&mut self, dir: &DataDir) -> Result<()> {
         if !self.dirty {
-            return;
+            return Ok(());
         }
         let bytes = self.encode();
         let path = Cache::path(dir);
+        let _writing = writing(dir)?;
+        // What a writer killed before its rename left: none is live now.
+        file::remove_stale(&dir.cache_dir(), file::is_temporary);
         if self.patch(&path, &bytes) {
             self.dirty = false;
-            return;
+            return Ok(());
         }
-        if write_quietly(&path, &bytes).is_ok() {
-            self.dirty = false;
-            for old in OLD_FILE_NAMES {
-                let _ = fs::remove_file(dir.cache_dir().join(old));
-            }
+        write_quietly(&path, &bytes)?;
+        self.dirty = false;
+        for old in OLD_FILE_NAMES {
+            let _ = fs::remove_file(dir.cache_dir().join(old));
         }
+        Ok(())
     }
 
     /// Rewrite only the bytes of the cache file that changed (mostly the
@@ -1030,27 +1036,35 @@ struct Written {
     summary: MonthSummary,
 }
 
-/// Note what a month file now holds, right after writing it (the store's
-/// `write_month` calls this). Best effort: on any failure the file is simply
-/// read again when needed.
-pub fn remember_written(dir: &DataDir, side: Side, month: YearMonth, doc: &MonthFile) {
-    let Ok(meta) = fs::metadata(dir.month_path(side, month)) else {
-        return;
-    };
+/// What to note once a month file holds `doc` (the store's `write_month`
+/// runs it after the file is in place). Best effort: on any failure the file
+/// is simply read again when needed.
+pub fn remember_written(
+    dir: &DataDir,
+    side: Side,
+    month: YearMonth,
+    doc: &MonthFile,
+) -> impl FnOnce() + 'static {
+    let path = dir.month_path(side, month);
     let mut names = Names::default();
     let entries: Vec<LeanEntry<'_>> = doc.entries.iter().map(LeanEntry::from).collect();
     let summary = summarize(month, entries.iter(), &mut names);
     let root = dir.root().to_path_buf();
     let key = (month, side);
-    let mut written = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
-    written.retain(|w| w.root != root || w.key != key);
-    written.push(Written {
-        root,
-        key,
-        identity: Identity::of(&meta),
-        names: names.list,
-        summary,
-    });
+    move || {
+        let Ok(meta) = fs::metadata(path) else {
+            return;
+        };
+        let mut written = WRITTEN.lock().unwrap_or_else(PoisonError::into_inner);
+        written.retain(|w| w.root != root || w.key != key);
+        written.push(Written {
+            root,
+            key,
+            identity: Identity::of(&meta),
+            names: names.list,
+            summary,
+        });
+    }
 }
 
 /// A month this process added one entry to without parsing it (see
@@ -1066,29 +1080,35 @@ struct Appended {
 
 static APPENDED: Mutex<Vec<Appended>> = Mutex::new(Vec::new());
 
-/// Note that `entry` (or only a private note, for `None`) was added to a
-/// month file whose metadata, just before, was `before`. Best effort, like [`remember_written`].
+/// What to note once `entry` (or only a private note, for `None`) is added
+/// to a month file whose metadata, just before, was `before` (run after the
+/// file is in place). Best effort, like [`remember_written`].
 pub fn remember_appended(
     dir: &DataDir,
     side: Side,
     month: YearMonth,
     before: &fs::Metadata,
     entry: Option<&Entry>,
-) {
-    let Ok(after) = fs::metadata(dir.month_path(side, month)) else {
-        return;
-    };
+) -> impl FnOnce() + 'static {
+    let path = dir.month_path(side, month);
     let root = dir.root().to_path_buf();
     let key = (month, side);
-    let mut appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
-    appended.retain(|a| a.root != root || a.key != key);
-    appended.push(Appended {
-        root,
-        key,
-        before: Identity::of(before),
-        after: Identity::of(&after),
-        entry: entry.cloned(),
-    });
+    let before = Identity::of(before);
+    let entry = entry.cloned();
+    move || {
+        let Ok(after) = fs::metadata(path) else {
+            return;
+        };
+        let mut appended = APPENDED.lock().unwrap_or_else(PoisonError::into_inner);
+        appended.retain(|a| a.root != root || a.key != key);
+        appended.push(Appended {
+            root,
+            key,
+            before,
+            after: Identity::of(&after),
+            entry,
+        });
+    }
 }
 
 /// Did this process append to the month file that now has `identity`?
@@ -1461,6 +1481,38 @@ fn encode_groups(
     summary
 }
 
+/// The lock every writer of `cache/` holds, beside the cache file: saves
+/// happen under it one at a time, so a temporary file there while it is
+/// held is a dead writer's.
+fn writing(dir: &DataDir) -> Result<fs::File> {
+    file::ensure_dir(&dir.cache_dir())?;
+    let path = dir.cache_dir().join(".lock");
+    let handle = file::open_lock_file(&path)?;
+    handle.lock().map_err(|e| Error::io("lock", &path, e))?;
+    Ok(handle)
+}
+
+/// Remove what a writer of the cache killed mid-save left, if no save is
+/// under way now (the next save removes it otherwise).
+pub(super) fn remove_stale(dir: &DataDir) {
+    let cache = dir.cache_dir();
+    let Ok(listing) = fs::read_dir(&cache) else {
+        return;
+    };
+    if !listing
+        .flatten()
+        .any(|item| file::is_temporary(&item.file_name()))
+    {
+        return;
+    }
+    let Ok(handle) = file::open_lock_file(&cache.join(".lock")) else {
+        return;
+    };
+    if handle.try_lock().is_ok() {
+        file::remove_stale(&cache, file::is_temporary);
+    }
+}
+
 /// Replace the cache file atomically (a temporary file renamed over it).
 /// Unlike the journal's files it is not flushed to disk first: a crash can
 /// at worst leave a torn cache, which the checksum turns away, and skipping
@@ -1602,8 +1654,10 @@ mod tests {
             entries,
             ..MonthFile::default()
         };
-        dir.write_month(side, month.parse().unwrap(), &mut doc, &lock)
+        let mut batch = lock.batch();
+        dir.write_month(side, month.parse().unwrap(), &mut doc, &mut batch)
             .unwrap();
+        batch.commit().unwrap();
     }
 
     /// A journal of two people over two months, with every kind of entry.
@@ -1818,7 +1872,7 @@ mod tests {
         let (_tmp, dir) = journal();
         let want = all(&fresh(&dir));
         let mut cache = fresh(&dir);
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let mut loaded = Cache::load(&dir);
         let key = ("2026-10".parse().unwrap(), Side::Shared);
         // Cut the record's days short, as a bad write might.
@@ -1839,7 +1893,7 @@ mod tests {
     fn a_save_patches_the_file_in_place() {
         let (_tmp, dir) = journal();
         let mut cache = fresh(&dir);
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let before = fs::metadata(Cache::path(&dir)).unwrap();
         let mut cache = Cache::load(&dir);
         write(
@@ -1850,7 +1904,7 @@ mod tests {
         );
         cache.refresh_at(&dir, later()).unwrap();
         assert!(cache.dirty);
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let after = fs::metadata(Cache::path(&dir)).unwrap();
         #[cfg(unix)]
         {
@@ -1868,7 +1922,7 @@ mod tests {
         let mut stale = Cache::load(&dir);
         fs::write(Cache::path(&dir), b"someone else's").unwrap();
         stale.dirty = true;
-        stale.save(&dir);
+        stale.save(&dir).unwrap();
         assert_eq!(all(&Cache::load(&dir)), all(&fresh(&dir)));
     }
 
@@ -1877,7 +1931,7 @@ mod tests {
     #[test]
     fn an_index_from_a_month_keeps_old_pauses() {
         let (_tmp, dir) = journal();
-        fresh(&dir).save(&dir);
+        fresh(&dir).save(&dir).unwrap();
         let mut cache = Cache::load(&dir);
         let since: YearMonth = "2026-11".parse().unwrap();
         let index = cache
@@ -1901,27 +1955,36 @@ mod tests {
     #[test]
     fn own_appends_are_kept_without_a_refresh() {
         let (_tmp, dir) = journal();
-        fresh(&dir).save(&dir);
+        fresh(&dir).save(&dir).unwrap();
         let mut cache = Cache::load(&dir);
         let month: YearMonth = "2026-11".parse().unwrap();
         let lock = dir.lock().unwrap();
+        let mut batch = lock.batch();
         let new = entry("a", Kind::Log, "listen", "2026-11-20");
-        dir.append(Side::Shared, month, Some(&new), None, &lock, Some(&cache))
-            .unwrap();
+        dir.append(
+            Side::Shared,
+            month,
+            Some(&new),
+            None,
+            &mut batch,
+            Some(&cache),
+        )
+        .unwrap();
         let note = crate::domain::month::PrivateNote {
             id: new.id,
             note: "kept here".into(),
             rev: new.rev.clone(),
             extra: Default::default(),
         };
-        dir.append(Side::Private, month, None, Some(&note), &lock, None)
+        dir.append(Side::Private, month, None, Some(&note), &mut batch, None)
             .unwrap();
+        batch.commit().unwrap();
         cache.keep_own_changes(&dir);
         for side in [Side::Shared, Side::Private] {
             let meta = fs::metadata(dir.month_path(side, month)).unwrap();
             assert!(cache.vouches_for(side, month, &meta), "{side:?}");
         }
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         let saved = all(&Cache::load(&dir));
         assert_eq!(saved, all(&fresh(&dir)));
         assert_eq!(
@@ -2013,7 +2076,7 @@ mod tests {
         assert!(!cache.dirty, "nothing worth saving");
         cache.refresh_at(&dir, later()).unwrap();
         assert!(cache.months.values().all(|r| r.trusted));
-        cache.save(&dir);
+        cache.save(&dir).unwrap();
         assert_eq!(all(&Cache::load(&dir)), all(&cache));
     }
 
@@ -2037,21 +2100,25 @@ mod tests {
         let mut doc = dir.read_month(Side::Shared, month).unwrap();
         doc.entries
             .push(entry("a", Kind::Log, "listen", "2026-11-20"));
-        dir.write_month(Side::Shared, month, &mut doc, &lock)
+        let mut batch = lock.batch();
+        dir.write_month(Side::Shared, month, &mut doc, &mut batch)
             .unwrap();
+        batch.commit().unwrap();
         // What was written is what the cache sees, without a parse: a
         // different summary remembered for the same file proves it.
         let mut remembered = doc.clone();
         remembered
             .entries
             .push(entry("a", Kind::Log, "mirror", "2026-11-21"));
-        remember_written(&dir, Side::Shared, month, &remembered);
+        remember_written(&dir, Side::Shared, month, &remembered)();
         let index = all(&fresh(&dir));
         assert!(index.person("a").logged.contains_key("mirror"));
         // Once the file changes, the remembered summary no longer applies.
         std::thread::sleep(Duration::from_millis(20));
-        dir.write_month(Side::Shared, month, &mut doc, &lock)
+        let mut batch = lock.batch();
+        dir.write_month(Side::Shared, month, &mut doc, &mut batch)
             .unwrap();
+        batch.commit().unwrap();
         let index = all(&fresh(&dir));
         assert!(!index.person("a").logged.contains_key("mirror"));
         assert_eq!(

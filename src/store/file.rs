@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -106,98 +106,203 @@ pub fn to_text_sized<T: Serialize>(doc: &T, capacity: usize) -> Vec<u8> {
 }
 
 /// Replace `path` with `bytes` so that a crash leaves the old file or the new
-/// one, never a torn one: write a temporary file in the same directory, flush
-/// it to disk, rename it over the old file, then flush the directory entry.
+/// one, never a torn one (see [`Staged`]).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    replace_with(path, |file| {
-        file.write_all(bytes)
-            .map_err(|e| Error::io("write", path, e))?;
-        Ok(Some(()))
-    })?;
-    Ok(())
+    let mut staged = Staged::default();
+    staged.write(path, bytes)?;
+    staged.commit()
 }
 
-/// Replace `path`, as [`write_atomic`] does, with what `write` writes to a
-/// new file; unless `write` gives `None`, which leaves `path` as it was.
-pub fn replace_with<T>(
-    path: &Path,
-    write: impl FnOnce(&mut fs::File) -> Result<Option<T>>,
-) -> Result<Option<T>> {
-    let mut tmp = stage(path, &[])?;
-    let Some(done) = write(tmp.as_file_mut())? else {
-        return Ok(None); // the temporary file goes with `tmp`
+/// The files of one change, each written to a temporary file beside its
+/// target and put in place only by [`commit`](Staged::commit): flush them
+/// all, then rename each over its target, then flush the directories. A
+/// failure while writing or flushing any of them (a full disk, a read-only
+/// directory) leaves every target as it was, and the temporary files go
+/// when this is dropped. Renames within a directory do not fail for want of
+/// space or permission once the temporary file exists, so a change is
+/// whole or absent. (A crash between two renames can still leave part of a
+/// change; each file is whole.)
+#[derive(Default)]
+#[must_use = "nothing is in place until it is committed"]
+pub struct Staged {
+    files: Vec<(tempfile::NamedTempFile, PathBuf)>,
+    /// What to do once the files are in place (the day cache notes them).
+    then: Vec<Box<dyn FnOnce()>>,
+}
+
+impl Staged {
+    /// Stage `bytes` as the new content of `path`.
+    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.write_with(path, |file| {
+            file.write_all(bytes)
+                .map_err(|e| Error::io("write", path, e))?;
+            Ok(Some(()))
+        })?;
+        Ok(())
+    }
+
+    /// Stage `bytes` as the new content of `path`, to be put in place
+    /// before every file staged so far.
+    pub fn write_first(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.write(path, bytes)?;
+        let last = self.files.pop().expect("just staged");
+        self.files.insert(0, last);
+        Ok(())
+    }
+
+    /// Stage what `write` writes to a new file as the content of `path`;
+    /// unless `write` gives `None`, which leaves `path` out of the change.
+    pub fn write_with<T>(
+        &mut self,
+        path: &Path,
+        write: impl FnOnce(&mut fs::File) -> Result<Option<T>>,
+    ) -> Result<Option<T>> {
+        // A second version of a file would be read from the first one's
+        // target, which the change has not touched yet.
+        debug_assert!(
+            self.files.iter().all(|(_, p)| p != path),
+            "{} staged twice",
+            path.display()
+        );
+        let mut tmp = temporary_beside(path)?;
+        let Some(done) = write(tmp.as_file_mut())? else {
+            return Ok(None); // the temporary file goes with `tmp`
+        };
+        self.files.push((tmp, path.to_path_buf()));
+        Ok(Some(done))
+    }
+
+    /// Run `hook` once every file is in place.
+    pub fn then(&mut self, hook: impl FnOnce() + 'static) {
+        self.then.push(Box::new(hook));
+    }
+
+    /// Put every staged file in place, in the order they were staged.
+    /// Flushing is what costs: many files (an import, a sync) are flushed
+    /// from several threads, so the file system can commit them together; a
+    /// few are flushed in turn, which is quicker than starting threads.
+    pub fn commit(self) -> Result<()> {
+        let Staged { files, then } = self;
+        let flush = |tmp: &tempfile::NamedTempFile, path: &Path| {
+            tmp.as_file()
+                .sync_all()
+                .map_err(|e| Error::io("write", path, e))
+        };
+        if files.len() <= 4 {
+            files.iter().try_for_each(|(tmp, path)| flush(tmp, path))?;
+        } else {
+            let threads = 16.min(files.len().max(1));
+            let chunk = files.len().div_ceil(threads).max(1);
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = files
+                    .chunks(chunk)
+                    .map(|group| {
+                        scope.spawn(move || {
+                            group.iter().try_for_each(|(tmp, path)| flush(tmp, path))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .try_for_each(|h| h.join().expect("flush thread"))
+            })?;
+        }
+        let mut dirs = std::collections::BTreeSet::new();
+        for (tmp, path) in files {
+            tmp.persist(&path)
+                .map_err(|e| Error::io("replace", &path, e.error))?;
+            dirs.insert(
+                path.parent()
+                    .expect("data files live in a directory")
+                    .to_path_buf(),
+            );
+        }
+        // A rename is durable only once its directory is flushed too.
+        for dir in dirs {
+            if let Ok(handle) = fs::File::open(&dir) {
+                let _ = handle.sync_all();
+            }
+        }
+        then.into_iter().for_each(|hook| hook());
+        Ok(())
+    }
+}
+
+/// How safe names its temporary files: `.tmp-` and six random letters or
+/// digits, in the directory of the file they will replace.
+const TEMP_PREFIX: &str = ".tmp-";
+const TEMP_RANDOM: usize = 6;
+
+/// Whether `name` is one of safe's temporary files (see [`stage`]).
+pub fn is_temporary(name: &std::ffi::OsStr) -> bool {
+    name.to_str()
+        .and_then(|n| n.strip_prefix(TEMP_PREFIX))
+        .is_some_and(|rest| {
+            rest.len() == TEMP_RANDOM && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Remove from `dir` the files whose names `stale` picks. Only under a lock
+/// that every writer of those files holds, so none is being written: they
+/// are what a killed process left. Best effort: a directory that cannot be
+/// listed or changed is left as it is.
+pub fn remove_stale(dir: &Path, stale: impl Fn(&std::ffi::OsStr) -> bool) {
+    let Ok(listing) = fs::read_dir(dir) else {
+        return;
     };
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io("flush", tmp.path(), e))?;
-    tmp.persist(path)
-        .map_err(|e| Error::io("replace", path, e.error))?;
-    sync_dir(path.parent().expect("data files live in a directory"));
-    Ok(Some(done))
+    for item in listing.flatten() {
+        if stale(&item.file_name()) && item.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = fs::remove_file(item.path());
+        }
+    }
 }
 
 /// Write `bytes` to a private temporary file beside `path`, not yet flushed.
 pub(super) fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
+    let mut tmp = temporary_beside(path)?;
+    tmp.write_all(bytes)
+        .map_err(|e| Error::io("write", path, e))?;
+    Ok(tmp)
+}
+
+/// A new, empty, private temporary file beside `path`. Errors name `path`,
+/// the file the user knows.
+fn temporary_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     let dir = path.parent().expect("data files live in a directory");
     ensure_dir(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
+    let tmp = tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .rand_bytes(TEMP_RANDOM)
         .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io("write", tmp.path(), e))?;
+        .map_err(|e| Error::io("write", path, without_path(e)))?;
     set_private(tmp.path(), 0o600)?;
     Ok(tmp)
 }
 
-/// A rename is durable only once its directory is flushed too.
-fn sync_dir(dir: &Path) {
-    if let Ok(handle) = fs::File::open(dir) {
-        let _ = handle.sync_all();
+/// tempfile adds " at path …" (the temporary file's name) to its errors;
+/// the user knows the file it stands for, which the message names instead.
+fn without_path(err: std::io::Error) -> std::io::Error {
+    let text = err.to_string();
+    match text.rfind(" at path ") {
+        Some(at) => std::io::Error::new(err.kind(), &text[..at]),
+        None => err,
     }
 }
 
-/// Replace many files at once, each atomically, as an import does. Flushing
-/// is what costs: the files are flushed from several threads so the file
-/// system can commit them together, and only then renamed into place.
-pub fn write_many_atomic(files: &[(std::path::PathBuf, Vec<u8>)]) -> Result<()> {
-    let mut staged = Vec::with_capacity(files.len());
-    for (path, bytes) in files {
-        staged.push((stage(path, bytes)?, path));
+/// Open (creating it) a file that is only ever locked, never written.
+pub fn open_lock_file(path: &Path) -> Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
-    let threads = 16.min(staged.len().max(1));
-    let chunk = staged.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = staged
-            .chunks(chunk)
-            .map(|group| {
-                scope.spawn(move || {
-                    for (tmp, _) in group {
-                        tmp.as_file()
-                            .sync_all()
-                            .map_err(|e| Error::io("flush", tmp.path(), e))?;
-                    }
-                    Ok::<(), Error>(())
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .try_for_each(|h| h.join().expect("flush thread"))
-    })?;
-    let mut dirs = std::collections::BTreeSet::new();
-    for (tmp, path) in staged {
-        tmp.persist(path)
-            .map_err(|e| Error::io("replace", path, e.error))?;
-        dirs.insert(path.parent().expect("a directory").to_path_buf());
-    }
-    dirs.iter().for_each(|dir| sync_dir(dir));
-    Ok(())
-}
-
-/// Write a document atomically.
-pub fn write<T: Serialize>(path: &Path, doc: &T) -> Result<()> {
-    write_atomic(path, &to_text(doc))
+    options
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io("open the lock file", path, e))
 }
 
 /// Create a directory (and its parents) readable only by its owner.

@@ -31,6 +31,44 @@ pub struct Lock {
     _file: fs::File,
 }
 
+impl Lock {
+    /// A new, empty change to the data directory (see [`Batch`]).
+    pub fn batch(&self) -> Batch<'_> {
+        Batch {
+            _lock: self,
+            files: file::Staged::default(),
+        }
+    }
+}
+
+/// The files of one change, written under the lock and put in place
+/// together by [`commit`](Batch::commit): a change that cannot be written
+/// whole (a full disk, a read-only directory) leaves nothing of itself.
+#[must_use = "nothing is saved until the batch is committed"]
+pub struct Batch<'l> {
+    _lock: &'l Lock,
+    files: file::Staged,
+}
+
+impl Batch<'_> {
+    /// Stage `bytes` as the new content of `path`, a file of the data
+    /// directory.
+    /// No file grows past what sync accepts (see [`check_size`]).
+    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        check_size(path, bytes.len() as u64)?;
+        self.files.write(path, bytes)
+    }
+
+    fn write_doc<T: serde::Serialize>(&mut self, path: &Path, doc: &T) -> Result<()> {
+        self.write(path, &file::to_text(doc))
+    }
+
+    /// Put every file of the change in place.
+    pub fn commit(self) -> Result<()> {
+        self.files.commit()
+    }
+}
+
 /// Which side of the journal a month file belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Side {
@@ -94,48 +132,76 @@ impl DataDir {
         self.root.join("cache")
     }
 
-    /// Take the exclusive lock on the data directory, creating it if needed.
+    /// Take the exclusive lock on the data directory, creating it if needed,
+    /// and remove what a process killed while writing left behind.
     pub fn lock(&self) -> Result<Lock> {
         file::ensure_dir(&self.root)?;
         let path = self.root.join(".lock");
-        let mut options = fs::OpenOptions::new();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let handle = options
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io("open the lock file", &path, e))?;
+        let handle = file::open_lock_file(&path)?;
         handle.lock().map_err(|e| Error::io("lock", &path, e))?;
-        Ok(Lock { _file: handle })
+        let lock = Lock { _file: handle };
+        self.remove_stale_files(&lock);
+        Ok(lock)
+    }
+
+    /// Temporary files of writes that never finished: safe's own beside
+    /// each file it replaces, and libgit2's in `sync.git` (objects and packs
+    /// being written, and lock files that would block every later sync).
+    /// Everything here is written only under this lock, so none of them is
+    /// being written now. The day cache, which commands that only read save
+    /// too, has a lock of its own (see `cache`).
+    fn remove_stale_files(&self, _lock: &Lock) {
+        for dir in [
+            self.root.clone(),
+            self.shared_dir(),
+            self.log_dir(Side::Shared),
+            self.log_dir(Side::Private),
+        ] {
+            file::remove_stale(&dir, file::is_temporary);
+        }
+        cache::remove_stale(self);
+        let git = self.sync_git_dir();
+        if !git.is_dir() {
+            return;
+        }
+        for rel in [
+            "",
+            "objects",
+            "objects/pack",
+            "refs/heads",
+            "refs/remotes/origin",
+        ] {
+            file::remove_stale(&git.join(rel), left_by_libgit2);
+        }
     }
 
     pub fn read_config(&self) -> Result<Option<Config>> {
         file::read(&self.config_path())
     }
 
-    pub fn write_config(&self, config: &Config, _lock: &Lock) -> Result<()> {
-        file::write(&self.config_path(), config)
+    /// config.json goes in place before the rest of its change: it holds the
+    /// clock, which must never fall behind a revision already on disk, even
+    /// after a crash between two renames (a clock ahead costs nothing).
+    pub fn write_config(&self, config: &Config, batch: &mut Batch<'_>) -> Result<()> {
+        batch
+            .files
+            .write_first(&self.config_path(), &file::to_text(config))
     }
 
     pub fn read_people(&self) -> Result<PeopleDoc> {
         Ok(file::read(&self.people_path())?.unwrap_or_default())
     }
 
-    pub fn write_people(&self, doc: &PeopleDoc, _lock: &Lock) -> Result<()> {
-        file::write(&self.people_path(), doc)
+    pub fn write_people(&self, doc: &PeopleDoc, batch: &mut Batch<'_>) -> Result<()> {
+        batch.write_doc(&self.people_path(), doc)
     }
 
     pub fn read_practices(&self) -> Result<PracticesDoc> {
         Ok(file::read(&self.practices_path())?.unwrap_or_default())
     }
 
-    pub fn write_practices(&self, doc: &PracticesDoc, _lock: &Lock) -> Result<()> {
-        file::write(&self.practices_path(), doc)
+    pub fn write_practices(&self, doc: &PracticesDoc, batch: &mut Batch<'_>) -> Result<()> {
+        batch.write_doc(&self.practices_path(), doc)
     }
 
     pub fn read_month(&self, side: Side, month: YearMonth) -> Result<MonthFile> {
@@ -148,16 +214,15 @@ impl DataDir {
         side: Side,
         month: YearMonth,
         doc: &mut MonthFile,
-        _lock: &Lock,
+        batch: &mut Batch<'_>,
     ) -> Result<()> {
         doc.sort();
-        let path = self.month_path(side, month);
-        let text = file::to_text(doc);
-        check_size(&path, text.len() as u64)?;
-        file::write_atomic(&path, &text)?;
+        batch.write_doc(&self.month_path(side, month), doc)?;
         // Hand the new contents to the day cache, so statistics right after
         // this change need not parse the month again.
-        cache::remember_written(self, side, month, doc);
+        batch
+            .files
+            .then(cache::remember_written(self, side, month, doc));
         Ok(())
     }
 
@@ -171,7 +236,7 @@ impl DataDir {
         month: YearMonth,
         entry: Option<&Entry>,
         note: Option<&crate::domain::month::PrivateNote>,
-        lock: &Lock,
+        batch: &mut Batch<'_>,
         cache: Option<&cache::Cache>,
     ) -> Result<Vec<EntryId>> {
         let path = self.month_path(side, month);
@@ -187,12 +252,18 @@ impl DataDir {
             && cache.is_some_and(|c| c.vouches_for(side, month, before))
         {
             const PIECE: usize = 64 * 1024;
-            let spliced = file::replace_with(&path, |out| {
+            let spliced = batch.files.write_with(&path, |out| {
                 append::splice_streaming(month_file, out, entry, &heads, PIECE)
                     .map_err(|e| Error::io("add the entry to", &path, e))
             })?;
             if let Some(ids) = spliced {
-                cache::remember_appended(self, side, month, before, Some(entry));
+                batch.files.then(cache::remember_appended(
+                    self,
+                    side,
+                    month,
+                    before,
+                    Some(entry),
+                ));
                 return Ok(ids);
             }
             use std::io::Seek;
@@ -217,8 +288,10 @@ impl DataDir {
             // whole file through the careful path below instead.
             if entry_at.is_none_or(|p| p.is_some()) && note_at.is_none_or(|p| p.is_some()) {
                 let text = append::render(&raw, entry_at.flatten(), note_at.flatten());
-                file::write_atomic(&path, &text)?;
-                cache::remember_appended(self, side, month, before, entry);
+                batch.write(&path, &text)?;
+                batch
+                    .files
+                    .then(cache::remember_appended(self, side, month, before, entry));
                 return Ok(append::ids_with_heads(&bytes, &heads));
             }
         }
@@ -241,7 +314,7 @@ impl DataDir {
         if let Some(note) = note {
             doc.notes.push(note.clone());
         }
-        self.write_month(side, month, &mut doc, lock)?;
+        self.write_month(side, month, &mut doc, batch)?;
         Ok(near)
     }
 
@@ -443,4 +516,18 @@ pub fn find_entry(dir: &DataDir, prefix: &str) -> Result<Found> {
                 .with_hint(format!("type more of the id: {}", ids.join(", "))))
         }
     }
+}
+
+/// What libgit2 leaves when it is killed while writing: a temporary file
+/// named `…_git2_` and 16 hex digits (an object or a pack being written), or
+/// a `….lock` beside a ref or the config it was updating.
+fn left_by_libgit2(name: &std::ffi::OsStr) -> bool {
+    let Some(name) = name.to_str() else {
+        return false;
+    };
+    let temporary = name
+        .rsplit_once("_git2_")
+        .is_some_and(|(_, tail)| tail.len() == 16 && tail.bytes().all(|b| b.is_ascii_hexdigit()));
+    let lock = name.len() > ".lock".len() && name.ends_with(".lock");
+    temporary || lock || file::is_temporary(name.as_ref())
 }

@@ -37,7 +37,7 @@ use git2::{ObjectType, Oid, Signature, Time};
 use crate::domain::rev::Clock;
 use crate::error::{Error, Result};
 use crate::store::config::Config;
-use crate::store::{DataDir, Lock, Side, file};
+use crate::store::{Batch, DataDir, Lock, Side};
 
 use journal::{Doc, JournalPath, MAX_FILE_BYTES, Origin};
 use repo::{Files, MAIN, ORIGIN_MAIN, SyncRepo};
@@ -137,11 +137,28 @@ pub fn sync(
             }
             repo.set_ref(ORIGIN_MAIN, commit)?;
         }
-        let report = work.finish(&disk, &plan, &theirs_files, config, shown, &mut stat)?;
+        // The files the sync ends on and the clock that has seen them are
+        // saved together, or not at all.
+        let mut batch = lock.batch();
+        let (report, wrote) =
+            work.finish(&disk, &plan, &theirs_files, config, shown, &mut batch)?;
+        let mut synced = config.clone();
+        synced.clock = work.clock;
+        synced.last_sync = Some(now);
+        dir.write_config(&synced, &mut batch)?;
+        batch.commit()?;
+        *config = synced;
+        let written = SystemTime::now();
+        for (path, oid) in wrote {
+            if let Ok(meta) = std::fs::metadata(path.local(dir)) {
+                stat.record(&path.rel(), &meta, oid, written);
+            }
+        }
         stat.save();
-        config.clock = work.clock;
-        config.last_sync = Some(now);
-        dir.write_config(config, lock)?;
+        // Only now: `main` must never hold more than `shared/` does.
+        if let Some(commit) = plan.commit {
+            repo.set_ref(MAIN, commit)?;
+        }
         return Ok(report);
     }
     Err(Error::runtime(format!("the remote kept changing while safe was sending ({MAX_TRIES} tries); try again"))
@@ -162,8 +179,9 @@ pub fn status(
     };
     let mut stat = StatCache::load(&dir.sync_git_dir());
     let disk = read_shared(dir, &mut stat)?;
-    if repo.is_some() {
-        // Only a shortcut, and true whoever writes it: no lock needed.
+    // Only a shortcut, saved under the lock: every file written in
+    // sync.git is, so that what a killed process left can be told apart.
+    if fetch.is_some() {
         stat.save();
     }
     let mut work = Work::new(dir, repo.as_ref(), config.clock, today);
@@ -524,8 +542,9 @@ impl<'a> Work<'a> {
         Ok(merged)
     }
 
-    /// Write the files the sync ended on into `shared/` (only those that
-    /// differ), then move `main`, and count what was received and sent.
+    /// Stage the files the sync ended on for `shared/` (only those that
+    /// differ), and count what was received and sent. Returns the files
+    /// staged, with their blobs; `main` moves once they are in place.
     fn finish(
         &mut self,
         disk: &Disk,
@@ -533,11 +552,11 @@ impl<'a> Work<'a> {
         theirs: &Files,
         config: &Config,
         shown: String,
-        stat: &mut StatCache,
-    ) -> Result<SyncReport> {
+        batch: &mut Batch<'_>,
+    ) -> Result<(SyncReport, Vec<(JournalPath, Oid)>)> {
         let repo = self.repo();
-        let now = SystemTime::now();
-        let (mut received, mut sent, mut wrote) = (0, 0, false);
+        let (mut received, mut sent) = (0, 0);
+        let mut wrote = Vec::new();
         for (path, oid) in &plan.files {
             let before = disk.get(path);
             if before.map(|f| f.oid) != Some(*oid) {
@@ -545,12 +564,8 @@ impl<'a> Work<'a> {
                 received +=
                     Doc::entries_changed(old.as_deref(), &*self.doc(*path, *oid, Origin::Local)?);
                 let bytes = repo.blob(*oid, &Origin::Local.show(self.dir, *path))?;
-                let local = path.local(self.dir);
-                file::write_atomic(&local, &bytes)?;
-                if let Ok(meta) = std::fs::metadata(&local) {
-                    stat.record(&path.rel(), &meta, *oid, now);
-                }
-                wrote = true;
+                batch.write(&path.local(self.dir), &bytes)?;
+                wrote.push((*path, *oid));
             }
             if theirs.get(path) != Some(oid) {
                 let old = theirs
@@ -560,10 +575,6 @@ impl<'a> Work<'a> {
                 sent +=
                     Doc::entries_changed(old.as_deref(), &*self.doc(*path, *oid, Origin::Local)?);
             }
-        }
-        // Only now: `main` must never hold more than `shared/` does.
-        if let Some(commit) = plan.commit {
-            repo.set_ref(MAIN, commit)?;
         }
         let partners = match plan.files.get(&JournalPath::People) {
             Some(oid) => match &*self.doc(JournalPath::People, *oid, Origin::Local)? {
@@ -577,13 +588,17 @@ impl<'a> Work<'a> {
             },
             None => Vec::new(),
         };
-        Ok(SyncReport {
-            remote: shown,
-            received,
-            sent,
-            partners,
-            changed: plan.push || wrote,
-        })
+        let changed = plan.push || !wrote.is_empty();
+        Ok((
+            SyncReport {
+                remote: shown,
+                received,
+                sent,
+                partners,
+                changed,
+            },
+            wrote,
+        ))
     }
 }
 

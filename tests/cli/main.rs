@@ -7,6 +7,7 @@ mod basics;
 mod cards;
 mod completions;
 mod concurrency;
+mod durability;
 mod hardening;
 mod hostile_completions;
 mod output;
