@@ -117,7 +117,7 @@ pub fn valid_name(name: &str) -> Result<String> {
         Ok(name) => Ok(name.to_string()),
         Err(why) => Err(
             Error::input(format!("`{}` is not a usable name: {why}", name.trim())).with_hint(
-                "use one line of at most 64 characters, for example `safe init --name Alex`",
+                "choose another: one plain line of at most 64 characters, e.g. `safe init --name Alex`",
             ),
         ),
     }
