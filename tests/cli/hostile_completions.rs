@@ -13,10 +13,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tempfile::TempDir;
 
 use crate::completions::{bash_candidates, bin_dir, repo_file};
 use crate::env::TestEnv;
+use crate::sync::Remote;
 
 /// Crafted practice ids, each with what a user types before TAB. Each
 /// prefix matches only its own id, so a shell that offered the id would
@@ -48,7 +48,7 @@ const HONEST: &str = "hold-hands";
 /// syncs with (kept alive for the journal's lifetime).
 struct Crafted {
     alex: TestEnv,
-    _remote: TempDir,
+    _remote: Remote,
 }
 
 /// Sam adds an honest practice and syncs; the remote's `practices.json` is
@@ -56,22 +56,15 @@ struct Crafted {
 /// A safe that refuses the file leaves Alex without it: then it is planted
 /// in Alex's data directory, as an older safe that accepted it left it.
 fn crafted_journal() -> Crafted {
-    let remote = tempfile::tempdir().unwrap();
-    let url = remote.path().join("remote.git").display().to_string();
-    git(
-        remote.path(),
-        &["init", "--quiet", "--bare", "--initial-branch=main", &url],
-    );
+    let remote = Remote::new();
+    let url = remote.url();
     let sam = TestEnv::named("Sam");
     sam.run(&["practice", "add", HONEST, "--about", "hold hands"])
         .ok();
     sam.run(&["sync", "--remote", &url]).ok();
 
-    let work = tempfile::tempdir().unwrap();
-    git(work.path(), &["clone", "--quiet", &url, "w"]);
-    let checkout = work.path().join("w");
-    let mut doc: Value =
-        serde_json::from_slice(&std::fs::read(checkout.join("practices.json")).unwrap()).unwrap();
+    // Alone on the remote, Sam's shared file is the remote's.
+    let mut doc = sam.read_json("shared/practices.json");
     let list = doc["practices"].as_array_mut().unwrap();
     // Copy the shape of Sam's own line, so only the id and text are odd.
     let template = list[0].clone();
@@ -84,22 +77,7 @@ fn crafted_journal() -> Crafted {
         list.push(practice);
     }
     let crafted = serde_json::to_vec_pretty(&doc).unwrap();
-    std::fs::write(checkout.join("practices.json"), &crafted).unwrap();
-    git(&checkout, &["add", "--all"]);
-    git(
-        &checkout,
-        &[
-            "-c",
-            "user.name=x",
-            "-c",
-            "user.email=x@example.invalid",
-            "commit",
-            "--quiet",
-            "-m",
-            "by hand",
-        ],
-    );
-    git(&checkout, &["push", "--quiet", "origin", "HEAD:main"]);
+    remote.commit_files(&[("practices.json", &crafted)]);
 
     let alex = TestEnv::named("Alex");
     alex.run(&["log", "appreciation"]).ok();
@@ -132,22 +110,6 @@ fn holds_crafted(env: &TestEnv) -> bool {
         .filter_map(|p| p["id"].as_str())
         .collect();
     CRAFTED.iter().all(|(_, id)| ids.contains(id))
-}
-
-#[track_caller]
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .expect("git runs");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// What `safe log <TAB>` must offer: the built-ins and Sam's honest one.
