@@ -58,7 +58,7 @@ fn run_at(dir: &Path, argv: &[&str]) -> safe::error::Result<()> {
         out: &mut out,
     };
     use safe::commands as c;
-    match cli.command {
+    match cli.command.expect("the benches name a command") {
         Command::Init(args) => c::init::cmd_init(ctx, args),
         Command::Log(args) => c::log::cmd_log(ctx, args),
         Command::Import(args) => c::import::cmd_import(ctx, args),

@@ -42,8 +42,9 @@ pub struct Cli {
     )]
     pub data_dir: Option<PathBuf>,
 
+    /// Without a command, safe shows `safe today`.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]

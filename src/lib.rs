@@ -43,7 +43,11 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
         out,
     };
     let ctx = &mut ctx;
-    match cli.command {
+    // `safe` alone answers the question people open it with: what today.
+    let command = cli
+        .command
+        .unwrap_or(Command::Today(commands::today::TodayArgs { short: false }));
+    match command {
         Command::Log(args) => commands::log::cmd_log(ctx, args),
         Command::Undo(args) => commands::undo::cmd_undo(ctx, args),
         Command::Edit(args) => commands::edit::cmd_edit(ctx, args),

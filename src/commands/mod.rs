@@ -89,6 +89,13 @@ impl Context<'_> {
             None => {
                 let checked = check(&Config::new(String::new(), login_name()))?;
                 let config = self.create_identity(&lock, None)?;
+                // Said once, on the run that made the journal: which name
+                // the partner will see, and how to change it.
+                eprintln!(
+                    "safe: started your journal in {} as {}; `safe init --name NAME` changes the name your partner sees",
+                    self.dir.root().display(),
+                    config.name
+                );
                 Ok((lock, config, checked))
             }
         }
@@ -148,7 +155,9 @@ impl Context<'_> {
 /// closest names.
 pub fn known_practice(practices: &PracticesDoc, person: &str, id: &str) -> Result<Practice> {
     let catalogue = practices.catalogue(person);
-    if let Some(p) = catalogue.iter().find(|p| p.id == id) {
+    // Ids are lowercase; `Appreciation` typed at the start of a sentence
+    // means the same practice.
+    if let Some(p) = catalogue.iter().find(|p| p.id.eq_ignore_ascii_case(id)) {
         return Ok(p.clone());
     }
     let suggestions = closest(

@@ -257,8 +257,10 @@ pub fn closest<'a>(wanted: &str, names: impl IntoIterator<Item = &'a str>) -> Ve
         .into_iter()
         .map(|name| {
             let mut score = strsim::jaro_winkler(&wanted, name);
-            if name.starts_with(&wanted) || name.contains(&wanted) {
-                score += 0.3;
+            // A part of the id (`kiss` for `long-kiss`) is what people type
+            // when they half remember it: always worth suggesting.
+            if wanted.len() >= 3 && name.contains(&wanted) {
+                score += 1.0;
             }
             (score, name)
         })
@@ -305,6 +307,8 @@ mod tests {
         let names = BUILTIN.iter().map(|b| b.0);
         assert_eq!(closest("apreciation", names.clone())[0], "appreciation");
         assert_eq!(closest("repiar", names.clone())[0], "repair");
+        assert_eq!(closest("kiss", names.clone())[0], "long-kiss");
+        assert_eq!(closest("touch", names.clone())[0], "gentle-touch");
         assert!(closest("zzzzzz", names).is_empty());
     }
 

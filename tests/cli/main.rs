@@ -8,6 +8,7 @@ mod cards;
 mod completions;
 mod concurrency;
 mod durability;
+mod everyday;
 mod hardening;
 mod hostile_completions;
 mod output;

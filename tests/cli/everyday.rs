@@ -1,0 +1,36 @@
+//! Everyday use as a new user meets it (issue 13): `safe` alone, the first
+//! log, and practice names typed the way people remember them.
+
+use crate::env::TestEnv;
+
+#[test]
+fn safe_alone_shows_today() {
+    let env = TestEnv::new();
+    env.run(&["log", "appreciation"]).ok();
+    let alone = env.run(&[]).ok();
+    assert_eq!(alone, env.run(&["today"]).ok());
+    assert!(alone.contains("appreciation"), "{alone}");
+}
+
+#[test]
+fn the_first_log_says_which_name_it_chose_and_how_to_change_it() {
+    let env = TestEnv::named("robin");
+    let first = env.run(&["log", "appreciation"]);
+    assert_eq!(first.code(), 0);
+    let told = first.stderr();
+    assert!(told.contains("as robin"), "{told}");
+    assert!(told.contains("safe init --name"), "{told}");
+    // Once: the second log says nothing of it.
+    assert_eq!(env.run(&["log", "listen"]).stderr(), "");
+}
+
+#[test]
+fn practices_are_found_whatever_the_case_and_suggested_by_a_part() {
+    let env = TestEnv::new();
+    let out = env.run(&["log", "Appreciation"]).ok();
+    assert!(out.starts_with("Logged appreciation"), "{out}");
+    let err = env.run(&["log", "kiss"]).fails(2);
+    assert!(err.contains("did you mean `long-kiss`"), "{err}");
+    let err = env.run(&["log", "touch"]).fails(2);
+    assert!(err.contains("`gentle-touch`"), "{err}");
+}
