@@ -4,6 +4,7 @@
 
 pub mod card;
 pub mod entry;
+pub mod fold;
 pub mod goal;
 pub mod limits;
 pub mod merge;
