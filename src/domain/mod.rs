@@ -1,15 +1,17 @@
-//! The pure core of safe: entries, practices, goals, dates, statistics and
-//! the merge. Nothing here touches the disk, the clock or the terminal; "today"
-//! is always an argument.
+//! The pure core of safe: entries, practices, goals, dates, statistics, the
+//! merge (schema 1), and the records and their fold (schema 2). Nothing here
+//! touches the disk, the clock or the terminal; "today" is always an argument.
 
 pub mod card;
 pub mod entry;
+pub mod fold;
 pub mod goal;
 pub mod limits;
 pub mod merge;
 pub mod month;
 pub mod person;
 pub mod practice;
+pub mod record;
 pub mod rev;
 pub mod streak;
 pub mod strength;
