@@ -42,15 +42,35 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
         return show_status(ctx, args.fetch);
     }
     let (lock, mut config) = ctx.open()?;
-    if let Some(remote) = &args.remote {
-        // Saved before syncing, so that after a network failure a plain
-        // `safe sync` retries with it.
-        config.remote = Some(normalize_remote(remote)?);
-        let mut batch = lock.batch();
-        ctx.dir.write_config(&config, &mut batch)?;
-        batch.commit()?;
+    let Some(remote) = &args.remote else {
+        return sync_now(ctx, &lock, &mut config, false).map(|_| ());
+    };
+    // Saved before syncing, so that after a network failure a plain
+    // `safe sync` retries with it, unless it replaced a remote that
+    // worked: a mistyped new address must not lose the old one.
+    let old = config.remote.clone();
+    let new = normalize_remote(remote)?;
+    config.remote = Some(new.clone());
+    let mut batch = lock.batch();
+    ctx.dir.write_config(&config, &mut batch)?;
+    batch.commit()?;
+    match sync_now(ctx, &lock, &mut config, false) {
+        Ok(_) => Ok(()),
+        Err(err) => match old.filter(|old| *old != new) {
+            Some(old) => {
+                let mut kept = ctx.dir.read_config()?.unwrap_or(config);
+                kept.remote = Some(old.clone());
+                let mut batch = lock.batch();
+                ctx.dir.write_config(&kept, &mut batch)?;
+                batch.commit()?;
+                Err(err.with_hint(format!(
+                    "safe kept your remote {}; check the new address and run `safe sync --remote` again",
+                    display_url(&old)
+                )))
+            }
+            None => Err(err),
+        },
     }
-    sync_now(ctx, &lock, &mut config, false).map(|_| ())
 }
 
 /// Used by `safe sync` and by `auto_sync` after a change; `quiet` prints

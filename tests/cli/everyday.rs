@@ -34,3 +34,30 @@ fn practices_are_found_whatever_the_case_and_suggested_by_a_part() {
     let err = env.run(&["log", "touch"]).fails(2);
     assert!(err.contains("`gentle-touch`"), "{err}");
 }
+
+#[test]
+fn a_failing_new_remote_keeps_the_old_one() {
+    let env = TestEnv::new();
+    let remote = crate::sync::Remote::new();
+    env.run(&["log", "appreciation"]).ok();
+    env.run(&["sync", "--remote", &remote.url()]).ok();
+    let missing = env.home.path().join("no-such.git");
+    let err = env
+        .run(&["sync", "--remote", missing.to_str().unwrap()])
+        .fails(1);
+    assert!(err.contains("kept your remote"), "{err}");
+    assert_eq!(
+        env.run(&["config", "get", "remote"]).ok().trim(),
+        remote.url()
+    );
+    // A first remote that fails is kept, so a plain `safe sync` retries it.
+    let fresh = TestEnv::new();
+    fresh.run(&["log", "appreciation"]).ok();
+    fresh
+        .run(&["sync", "--remote", missing.to_str().unwrap()])
+        .fails(1);
+    assert_eq!(
+        fresh.run(&["config", "get", "remote"]).ok().trim(),
+        missing.to_str().unwrap()
+    );
+}
