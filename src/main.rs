@@ -73,6 +73,10 @@ fn usage_error(err: &clap::Error) -> ExitCode {
         } else if first {
             let _ = writeln!(stderr, "safe: error: {trimmed}");
             first = false;
+        } else if trimmed.starts_with("Usage:") {
+            // clap counts SAFE_DATA_DIR as if --data-dir had been typed and
+            // shows it in the usage line; the user typed no such thing.
+            let _ = writeln!(stderr, "{}", line.replace(" --data-dir <DIR>", ""));
         } else {
             let _ = writeln!(stderr, "{line}");
         }

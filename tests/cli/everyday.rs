@@ -61,3 +61,12 @@ fn a_failing_new_remote_keeps_the_old_one() {
         missing.to_str().unwrap()
     );
 }
+
+#[test]
+fn a_usage_error_shows_only_what_was_typed() {
+    // TestEnv sets SAFE_DATA_DIR, as many users do.
+    let env = TestEnv::new();
+    let err = env.run(&["stats", "--week", "--month"]).fails(2);
+    assert!(err.contains("Usage: safe stats --week"), "{err}");
+    assert!(!err.contains("--data-dir"), "{err}");
+}
