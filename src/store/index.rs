@@ -1,0 +1,725 @@
+//! The derived index of a schema-2 journal (DESIGN.md §3 "The index"): the
+//! winning version of every record, kept in SQLite so that reads need not
+//! fold every log again, and brought up to date with only the lines past
+//! what it has seen (per segment: its length and the hash of its last line).
+//!
+//! The index is derived: deleting it loses nothing. Its rules are those of
+//! `domain::fold` (the specification); a property test checks that feeding
+//! the index lines in any batches gives exactly `fold` of all of them.
+//! `secure_delete` is on, so a note stripped from the journal leaves no
+//! trace in the file's free pages.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::domain::entry::EntryId;
+use crate::domain::fold::{
+    AHEAD_MS, Journal, Line, Op, OpState, PersonId, Rejected, Seen, Waiting,
+};
+use crate::domain::record::{EntryRecord, GoalRecord, PracticeRecord, Record, Rev, SeenRecord};
+use crate::error::{Error, Result};
+
+/// Bumped whenever the tables change: an index of another version is
+/// rebuilt from the logs rather than read.
+const VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+-- The winner so far of each record key, with its stamp. `reg` names the
+-- register (entry, note, name, goal, practice, mark, seen); `value` is the
+-- JSON the fold compares on a tie.
+CREATE TABLE versions (
+  reg TEXT NOT NULL, owner TEXT NOT NULL, key TEXT NOT NULL,
+  ms INTEGER NOT NULL, c INTEGER NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (reg, owner, key)
+);
+-- Each operation of each person: where it starts, and what its lines are.
+CREATE TABLE ops (
+  owner TEXT NOT NULL, op TEXT NOT NULL,
+  ms INTEGER NOT NULL, c INTEGER NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
+  changes INTEGER NOT NULL, marks INTEGER NOT NULL,
+  PRIMARY KEY (owner, op)
+);
+CREATE TABLE rejected (
+  owner TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL,
+  why TEXT NOT NULL,
+  PRIMARY KEY (owner, device, seq, op, why)
+);
+-- Lines too far ahead of the clock to fold yet, kept whole to fold later.
+CREATE TABLE waiting (
+  owner TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL,
+  rec TEXT NOT NULL, ms INTEGER NOT NULL, c INTEGER NOT NULL,
+  PRIMARY KEY (owner, device, seq, op, rec)
+);
+-- What has been read of each segment file.
+CREATE TABLE segments (path TEXT PRIMARY KEY, len INTEGER NOT NULL, last_hash BLOB NOT NULL);
+";
+
+/// The index file of a data directory.
+pub struct Index {
+    db: Connection,
+}
+
+/// What the index knows of one segment file: how much of it was read, and
+/// the hash of the last line read (a replaced file is noticed by it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentMark {
+    pub len: u64,
+    pub last_hash: [u8; 32],
+}
+
+impl Index {
+    /// Open the index at `path`. A file that is not an index of this
+    /// version (damaged, older, newer) is deleted and made again, empty:
+    /// the caller then feeds it every log, and no answer changes.
+    pub fn open(path: &Path) -> Result<Index> {
+        match Self::try_open(path) {
+            Ok(index) => Ok(index),
+            Err(_) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut name = path.as_os_str().to_owned();
+                    name.push(suffix);
+                    match std::fs::remove_file(&name) {
+                        Ok(()) => {}
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(Error::io("remove the damaged index", path, e)),
+                    }
+                }
+                Self::try_open(path).map_err(|e| fail(path, e))
+            }
+        }
+    }
+
+    fn try_open(path: &Path) -> rusqlite::Result<Index> {
+        let db = Connection::open(path)?;
+        db.pragma_update(None, "secure_delete", "ON")?;
+        db.pragma_update(None, "journal_mode", "WAL")?;
+        db.pragma_update(None, "synchronous", "NORMAL")?;
+        let version: Option<i64> = db
+            .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .or_else(|e| match e {
+                // A new, empty file: no tables yet.
+                rusqlite::Error::SqliteFailure(_, Some(ref m)) if m.contains("no such table") => {
+                    Ok(None)
+                }
+                other => Err(other),
+            })?;
+        match version {
+            Some(VERSION) => {}
+            Some(_) => return Err(rusqlite::Error::InvalidQuery),
+            None => {
+                let fresh: i64 =
+                    db.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))?;
+                if fresh != 0 {
+                    return Err(rusqlite::Error::InvalidQuery);
+                }
+                db.execute_batch(SCHEMA)?;
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('version', ?1)",
+                    [VERSION],
+                )?;
+            }
+        }
+        // A quick look at the structure: a torn or foreign file fails here.
+        db.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0))
+            .and_then(|ok| {
+                if ok == "ok" {
+                    Ok(())
+                } else {
+                    Err(rusqlite::Error::InvalidQuery)
+                }
+            })?;
+        Ok(Index { db })
+    }
+
+    /// What was read of the segment at `path` (its path relative to the
+    /// data directory), if anything.
+    pub fn segment(&self, path: &str) -> Result<Option<SegmentMark>> {
+        self.db
+            .query_row(
+                "SELECT len, last_hash FROM segments WHERE path = ?1",
+                [path],
+                |r| {
+                    let len: i64 = r.get(0)?;
+                    let hash: Vec<u8> = r.get(1)?;
+                    Ok((len, hash))
+                },
+            )
+            .optional()
+            .map_err(|e| self.fail(e))
+            .map(|found| {
+                found.and_then(|(len, hash)| {
+                    Some(SegmentMark {
+                        len: u64::try_from(len).ok()?,
+                        last_hash: hash.try_into().ok()?,
+                    })
+                })
+            })
+    }
+
+    /// Fold `lines` into the index as of `now_ms`, and record what was read
+    /// of each segment, in one transaction: a crash leaves the index as it
+    /// was before, never half of a change.
+    pub fn apply(
+        &mut self,
+        lines: &[Line<'_>],
+        segments: &[(String, SegmentMark)],
+        now_ms: u64,
+    ) -> Result<()> {
+        let tx = self.db.transaction().map_err(|e| fail_db(&e))?;
+        release_waiting(&tx, now_ms)?;
+        for line in lines {
+            take(&tx, line, now_ms)?;
+        }
+        for (path, mark) in segments {
+            tx.execute(
+                "INSERT INTO segments (path, len, last_hash) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(path) DO UPDATE SET len = excluded.len, last_hash = excluded.last_hash",
+                params![path, sql_int(mark.len), &mark.last_hash[..]],
+            )
+            .map_err(|e| fail_db(&e))?;
+        }
+        tx.commit().map_err(|e| fail_db(&e))
+    }
+
+    /// The journal the index holds: the same value `fold` gives for every
+    /// line fed to it.
+    pub fn journal(&self) -> Result<Journal> {
+        self.read_journal().map_err(|e| self.fail(e))
+    }
+
+    fn read_journal(&self) -> rusqlite::Result<Journal> {
+        let mut journal = Journal::default();
+        let mut marks: BTreeMap<(String, String), String> = BTreeMap::new();
+        let mut rows = self.db.prepare(
+            "SELECT reg, owner, key, ms, c, value FROM versions ORDER BY reg, owner, key",
+        )?;
+        let mut query = rows.query([])?;
+        while let Some(row) = query.next()? {
+            let (reg, owner, key, value): (String, String, String, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(5)?);
+            let rev = Rev {
+                ms: row.get::<_, i64>(3)? as u64,
+                c: row.get(4)?,
+            };
+            decode(&mut journal, &mut marks, &reg, owner, key, rev, &value)
+                .map_err(|_| rusqlite::Error::InvalidQuery)?;
+        }
+        // Notes belong to live entries only.
+        journal
+            .notes
+            .retain(|key, _| journal.entries.contains_key(key));
+        journal.history = self.read_history(&marks)?;
+        journal.rejected = self
+            .db
+            .prepare("SELECT owner, device, seq, op, why FROM rejected ORDER BY owner, device, seq, op, why")?
+            .query_map([], |r| {
+                Ok(Rejected {
+                    owner: r.get(0)?,
+                    device: r.get(1)?,
+                    seq: r.get::<_, i64>(2)? as u64,
+                    op: r.get(3)?,
+                    why: r.get(4)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut waiting: Vec<Waiting> = self
+            .db
+            .prepare("SELECT owner, device, seq, ms, c FROM waiting")?
+            .query_map([], |r| {
+                Ok(Waiting {
+                    owner: r.get(0)?,
+                    device: r.get(1)?,
+                    seq: r.get::<_, i64>(2)? as u64,
+                    rev: Rev {
+                        ms: r.get::<_, i64>(3)? as u64,
+                        c: r.get(4)?,
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        waiting.sort();
+        waiting.dedup();
+        journal.waiting = waiting;
+        Ok(journal)
+    }
+
+    fn read_history(
+        &self,
+        marks: &BTreeMap<(String, String), String>,
+    ) -> rusqlite::Result<BTreeMap<PersonId, Vec<Op>>> {
+        let mut history: BTreeMap<PersonId, Vec<Op>> = BTreeMap::new();
+        let mut rows = self.db.prepare(
+            "SELECT owner, op, ms, c FROM ops WHERE changes = 1 AND marks = 0
+             ORDER BY owner, ms, c, device, seq, op",
+        )?;
+        let mut query = rows.query([])?;
+        while let Some(row) = query.next()? {
+            let (owner, op): (String, String) = (row.get(0)?, row.get(1)?);
+            let state = match marks.get(&(owner.clone(), op.clone())).map(String::as_str) {
+                Some("\"Undo\"") => OpState::Undone,
+                Some("\"Redo\"") => OpState::Redone,
+                _ => OpState::Done,
+            };
+            let rev = Rev {
+                ms: row.get::<_, i64>(2)? as u64,
+                c: row.get(3)?,
+            };
+            history
+                .entry(owner)
+                .or_default()
+                .push(Op { op, rev, state });
+        }
+        Ok(history)
+    }
+
+    fn fail(&self, e: rusqlite::Error) -> Error {
+        match self.db.path() {
+            Some(path) => fail(Path::new(path), e),
+            None => fail_db(&e),
+        }
+    }
+}
+
+/// Put one decoded version into the journal being rebuilt.
+fn decode(
+    journal: &mut Journal,
+    marks: &mut BTreeMap<(String, String), String>,
+    reg: &str,
+    owner: String,
+    key: String,
+    rev: Rev,
+    value: &str,
+) -> std::result::Result<(), serde_json::Error> {
+    let id = || key.parse::<EntryId>().map_err(serde::de::Error::custom);
+    match reg {
+        "entry" => {
+            if let Some(e) = serde_json::from_str::<Option<EntryRecord>>(value)? {
+                journal.entries.insert((owner, id()?), e);
+            }
+        }
+        "note" => {
+            if let Some(note) = serde_json::from_str::<Option<String>>(value)? {
+                journal.notes.insert((owner, id()?), note);
+            }
+        }
+        "name" => {
+            journal.names.insert(owner, serde_json::from_str(value)?);
+        }
+        "goal" => {
+            let goal: GoalRecord = serde_json::from_str(value)?;
+            journal.goals.insert((owner, key), goal);
+        }
+        "practice" => {
+            let practice: PracticeRecord = serde_json::from_str(value)?;
+            journal.practices.insert((owner, key), practice);
+        }
+        "mark" => {
+            marks.insert((owner, key), value.to_string());
+        }
+        "seen" => {
+            let (who, record): (String, SeenRecord) = serde_json::from_str(value)?;
+            journal.seen.insert(
+                key,
+                Seen {
+                    owner: who,
+                    rev,
+                    logs: record.logs,
+                },
+            );
+        }
+        _ => return Err(serde::de::Error::custom("an unknown register")),
+    }
+    Ok(())
+}
+
+/// Fold the lines that were waiting for the clock and whose time has come.
+fn release_waiting(tx: &Transaction<'_>, now_ms: u64) -> Result<()> {
+    let due = sql_int(now_ms.saturating_add(AHEAD_MS));
+    let lines: Vec<(String, String, i64, String, String)> = tx
+        .prepare("SELECT owner, device, seq, op, rec FROM waiting WHERE ms <= ?1")
+        .and_then(|mut s| {
+            s.query_map([due], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })?
+            .collect()
+        })
+        .map_err(|e| fail_db(&e))?;
+    tx.execute("DELETE FROM waiting WHERE ms <= ?1", [due])
+        .map_err(|e| fail_db(&e))?;
+    for (owner, device, seq, op, rec) in &lines {
+        let line = Line::read(owner, device, *seq as u64, op, rec);
+        take(tx, &line, now_ms)?;
+    }
+    Ok(())
+}
+
+/// One line, by the rules of `domain::fold` (`Fold::take`).
+fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
+    let record = match &line.rec {
+        Ok(record) => record,
+        Err(why) => return reject(tx, line, why),
+    };
+    if let Err(why) = record.check() {
+        return reject(tx, line, &why);
+    }
+    let Some(rev) = record.rev() else {
+        return Ok(());
+    };
+    if rev.ms > now_ms.saturating_add(AHEAD_MS) {
+        tx.execute(
+            "INSERT OR IGNORE INTO waiting (owner, device, seq, op, rec, ms, c)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                line.owner,
+                line.device,
+                sql_int(line.seq),
+                line.op,
+                record.to_json(),
+                sql_int(rev.ms),
+                rev.c
+            ],
+        )
+        .map_err(|e| fail_db(&e))?;
+        return Ok(());
+    }
+    let (reg, key, value): (&str, String, String) = match record {
+        Record::Entry(r) => ("entry", r.id.to_string(), json(&Some(r))),
+        Record::Remove(r) => ("entry", r.id.to_string(), "null".to_string()),
+        Record::Note(r) => ("note", r.id.to_string(), json(&r.note.as_deref())),
+        Record::Name(r) => ("name", String::new(), json(&r.name.as_str())),
+        Record::Goal(r) => ("goal", r.practice.clone(), json(&r)),
+        Record::Practice(r) => ("practice", r.id.clone(), json(&r)),
+        Record::Undo(r) => ("mark", r.op.clone(), "\"Undo\"".to_string()),
+        Record::Redo(r) => ("mark", r.op.clone(), "\"Redo\"".to_string()),
+        Record::Seen(r) => ("seen", line.device.to_string(), json(&(line.owner, r))),
+        Record::Device(_) | Record::Leave(_) => return Ok(()),
+    };
+    // The seen register is keyed by device alone, like the fold's.
+    let owner = if reg == "seen" { "" } else { line.owner };
+    tx.execute(
+        "INSERT INTO versions (reg, owner, key, ms, c, device, seq, value)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(reg, owner, key) DO UPDATE SET
+           ms = excluded.ms, c = excluded.c, device = excluded.device,
+           seq = excluded.seq, value = excluded.value
+         WHERE (excluded.ms, excluded.c, excluded.device, excluded.seq, excluded.value)
+             > (versions.ms, versions.c, versions.device, versions.seq, versions.value)",
+        params![
+            reg,
+            owner,
+            key,
+            sql_int(rev.ms),
+            rev.c,
+            line.device,
+            sql_int(line.seq),
+            value
+        ],
+    )
+    .map_err(|e| fail_db(&e))?;
+    let change = i64::from(record.is_change());
+    let mark = i64::from(matches!(record, Record::Undo(_) | Record::Redo(_)));
+    tx.execute(
+        "INSERT INTO ops (owner, op, ms, c, device, seq, changes, marks)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT(owner, op) DO UPDATE SET
+           changes = max(ops.changes, excluded.changes),
+           marks = max(ops.marks, excluded.marks),
+           ms = CASE WHEN (excluded.ms, excluded.c, excluded.device, excluded.seq)
+                        < (ops.ms, ops.c, ops.device, ops.seq) THEN excluded.ms ELSE ops.ms END,
+           c = CASE WHEN (excluded.ms, excluded.c, excluded.device, excluded.seq)
+                        < (ops.ms, ops.c, ops.device, ops.seq) THEN excluded.c ELSE ops.c END,
+           device = CASE WHEN (excluded.ms, excluded.c, excluded.device, excluded.seq)
+                        < (ops.ms, ops.c, ops.device, ops.seq) THEN excluded.device ELSE ops.device END,
+           seq = CASE WHEN (excluded.ms, excluded.c, excluded.device, excluded.seq)
+                        < (ops.ms, ops.c, ops.device, ops.seq) THEN excluded.seq ELSE ops.seq END",
+        params![
+            line.owner,
+            line.op,
+            sql_int(rev.ms),
+            rev.c,
+            line.device,
+            sql_int(line.seq),
+            change,
+            mark
+        ],
+    )
+    .map_err(|e| fail_db(&e))?;
+    Ok(())
+}
+
+fn reject(tx: &Transaction<'_>, line: &Line<'_>, why: &str) -> Result<()> {
+    tx.execute(
+        "INSERT OR IGNORE INTO rejected (owner, device, seq, op, why) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![line.owner, line.device, sql_int(line.seq), line.op, why],
+    )
+    .map_err(|e| fail_db(&e))?;
+    Ok(())
+}
+
+/// SQLite integers are signed; a value past `i64::MAX` (only a hostile rev
+/// or seq could be) is kept at the top, where it still sorts last.
+fn sql_int(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The JSON the fold compares on a tie.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("a record serialises")
+}
+
+fn fail(path: &Path, e: rusqlite::Error) -> Error {
+    Error::runtime(format!("the index {} failed: {e}", path.display()))
+        .with_hint("the index is derived: delete it and safe rebuilds it from the logs")
+}
+
+fn fail_db(e: &rusqlite::Error) -> Error {
+    Error::runtime(format!("the index failed: {e}"))
+        .with_hint("the index is derived: delete it and safe rebuilds it from the logs")
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::fold::fold;
+
+    const NOON: u64 = 1_795_780_800_000; // 2026-11-27T12:00:00Z
+    const DAY: u64 = 24 * 60 * 60 * 1000;
+    const DEVICES: [(&str, &str); 3] = [
+        ("me", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("me", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+        ("sam", "cccccccccccccccccccccccccccccccc"),
+    ];
+
+    fn id(n: u8) -> String {
+        format!("019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c{n:02x}")
+    }
+
+    /// The JSON of one record of kind `k` about entry `n`, at `ms`.
+    fn rec(k: u8, n: u8, ms: u64, c: u32) -> String {
+        let rev = format!(r#""rev":{{"ms":{ms},"c":{c}}}"#);
+        let id = id(n);
+        match k {
+            0 => format!(
+                r#"{{"t":"entry","id":"{id}","practice":"listen","day":"2026-11-2{}","at":"2026-11-27T21:14:03+01:00",{rev}}}"#,
+                n % 7
+            ),
+            1 => format!(r#"{{"t":"remove","id":"{id}",{rev}}}"#),
+            2 => format!(r#"{{"t":"note","id":"{id}","note":"note {n}",{rev}}}"#),
+            3 => format!(r#"{{"t":"name","name":"name {n}",{rev}}}"#),
+            4 => format!(
+                r#"{{"t":"goal","practice":"date","goal":"{}/week",{rev}}}"#,
+                1 + n % 7
+            ),
+            5 => format!(r#"{{"t":"undo","op":"op{}",{rev}}}"#, n % 4),
+            6 => format!(r#"{{"t":"redo","op":"op{}",{rev}}}"#, n % 4),
+            7 => format!(
+                r#"{{"t":"practice","id":"read-{}","about":"x","goal":"daily",{rev}}}"#,
+                n % 3
+            ),
+            8 => format!(r#"{{"t":"seen","logs":{{}},{rev}}}"#),
+            // A record that breaks a limit, and one of no known kind.
+            9 => format!(
+                r#"{{"t":"entry","id":"{id}","practice":"a;b","day":"2026-11-27","at":"2026-11-27T21:14:03+01:00",{rev}}}"#
+            ),
+            _ => format!(r#"{{"t":"mood",{rev}}}"#),
+        }
+    }
+
+    struct Owned {
+        owner: &'static str,
+        device: &'static str,
+        seq: u64,
+        op: String,
+        rec: String,
+    }
+
+    fn lines(spec: &[(usize, u8, u8, u64, u32, u8)]) -> Vec<Owned> {
+        let mut seqs = [0u64; 3];
+        spec.iter()
+            .map(|&(d, k, n, ms, c, op)| {
+                let d = d % 3;
+                seqs[d] += 1;
+                Owned {
+                    owner: DEVICES[d].0,
+                    device: DEVICES[d].1,
+                    seq: seqs[d],
+                    op: format!("op{}", op % 4),
+                    rec: rec(k, n, ms, c),
+                }
+            })
+            .collect()
+    }
+
+    fn parsed(owned: &[Owned]) -> Vec<Line<'_>> {
+        owned
+            .iter()
+            .map(|o| Line::read(o.owner, o.device, o.seq, &o.op, &o.rec))
+            .collect()
+    }
+
+    fn temp_index() -> (tempfile::TempDir, Index) {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+        (dir, index)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Fed in any batches, and at a clock that moves forward between
+        /// them, the index holds exactly the fold of every line.
+        #[test]
+        fn the_index_is_the_fold_of_every_line_fed_to_it(
+            spec in proptest::collection::vec(
+                (0usize..3, 0u8..11, 0u8..6, 0u64..4, 0u32..3, 0u8..4),
+                0..60,
+            ),
+            cuts in proptest::collection::vec(0usize..60, 0..4),
+            late in proptest::bool::ANY,
+        ) {
+            // Revs around noon, some two days ahead (they wait at first).
+            let spec: Vec<_> = spec
+                .into_iter()
+                .map(|(d, k, n, t, c, op)| (d, k, n, NOON + t * DAY * u64::from(late) + t, c, op))
+                .collect();
+            let owned = lines(&spec);
+            let all = parsed(&owned);
+            let (_dir, mut index) = temp_index();
+            let mut bounds: Vec<usize> = cuts.into_iter().map(|c| c.min(all.len())).collect();
+            bounds.push(0);
+            bounds.push(all.len());
+            bounds.sort_unstable();
+            for pair in bounds.windows(2) {
+                index.apply(&all[pair[0]..pair[1]], &[], NOON).unwrap();
+            }
+            prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON));
+            // Later, what waited is folded too, as the fold of all would.
+            index.apply(&[], &[], NOON + 4 * DAY).unwrap();
+            prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON + 4 * DAY));
+        }
+    }
+
+    #[test]
+    fn a_partners_lines_never_reach_my_records_in_the_index() {
+        let owned = lines(&[
+            (0, 0, 1, NOON, 0, 0),
+            (2, 1, 1, NOON + 5, 0, 0),
+            (2, 3, 9, NOON + 5, 0, 1),
+        ]);
+        let all = parsed(&owned);
+        let (_dir, mut index) = temp_index();
+        index.apply(&all, &[], NOON).unwrap();
+        let journal = index.journal().unwrap();
+        let mine = ("me".to_string(), id(1).parse().unwrap());
+        assert!(journal.entries.contains_key(&mine), "{journal:?}");
+        assert_eq!(journal.names.get("me"), None);
+        assert_eq!(journal.names.get("sam").map(String::as_str), Some("name 9"));
+    }
+
+    #[test]
+    fn segments_remember_how_far_they_were_read() {
+        let (_dir, mut index) = temp_index();
+        assert_eq!(
+            index
+                .segment("shared/log/a/00/00/0000000001.jsonl")
+                .unwrap(),
+            None
+        );
+        let mark = SegmentMark {
+            len: 12_288,
+            last_hash: [7; 32],
+        };
+        index
+            .apply(
+                &[],
+                &[("shared/log/a/00/00/0000000001.jsonl".into(), mark.clone())],
+                NOON,
+            )
+            .unwrap();
+        assert_eq!(
+            index
+                .segment("shared/log/a/00/00/0000000001.jsonl")
+                .unwrap(),
+            Some(mark)
+        );
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_index_is_made_again_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        let owned = lines(&[(0, 3, 1, NOON, 0, 0)]);
+        {
+            let mut index = Index::open(&path).unwrap();
+            index.apply(&parsed(&owned), &[], NOON).unwrap();
+            assert_eq!(index.journal().unwrap().names.len(), 1);
+        }
+        std::fs::write(&path, b"this is not a database, it is a note").unwrap();
+        let index = Index::open(&path).unwrap();
+        assert_eq!(index.journal().unwrap(), Journal::default());
+        // Another program's database is not taken for an index either.
+        drop(index);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+        let other = Connection::open(&path).unwrap();
+        other.execute_batch("CREATE TABLE t (x INTEGER);").unwrap();
+        drop(other);
+        let index = Index::open(&path).unwrap();
+        assert_eq!(index.journal().unwrap(), Journal::default());
+    }
+
+    #[test]
+    fn deleted_notes_leave_no_trace_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        let mut index = Index::open(&path).unwrap();
+        let secure: i64 = index
+            .db
+            .query_row("PRAGMA secure_delete", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(secure, 1);
+        // With the pragma off, the marker below was seen to stay in the
+        // freed pages and this test to fail.
+        let marker = "unshared-marker-".repeat(64);
+        let note = format!(
+            r#"{{"t":"note","id":"{}","note":"{marker}","rev":{{"ms":{NOON},"c":0}}}}"#,
+            id(1)
+        );
+        let gone = format!(
+            r#"{{"t":"note","id":"{}","note":null,"rev":{{"ms":{},"c":0}}}}"#,
+            id(1),
+            NOON + 1
+        );
+        let device = DEVICES[0].1;
+        index
+            .apply(&[Line::read("me", device, 1, "op0", &note)], &[], NOON)
+            .unwrap();
+        index
+            .apply(&[Line::read("me", device, 2, "op1", &gone)], &[], NOON)
+            .unwrap();
+        index
+            .db
+            .pragma_update(None, "wal_checkpoint", "TRUNCATE")
+            .unwrap();
+        drop(index);
+        let mut bytes = std::fs::read(&path).unwrap();
+        if let Ok(wal) = std::fs::read(format!("{}-wal", path.display())) {
+            bytes.extend(wal);
+        }
+        let needle = b"unshared-marker-unshared-marker-";
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "the stripped note is still in the index file"
+        );
+    }
+}
