@@ -206,18 +206,17 @@ fn id_made_at(at: &DateTime<FixedOffset>) -> Uuid {
     ))
 }
 
-/// The month of every entry already in the journal, when `text` carries ids
-/// at all (a file without ids cannot collide, and need not read the whole
-/// journal).
-fn ids_by_month(ctx: &Context<'_>, text: &str) -> Result<HashMap<Uuid, YearMonth>> {
+/// The month of every entry of mine already in the journal. Imported
+/// entries are mine, so only my ids can collide with them: a partner's
+/// entry (even one that reuses an id of mine) never blocks a restore.
+fn my_ids_by_month(ctx: &Context<'_>, me: &str) -> Result<HashMap<Uuid, YearMonth>> {
     let mut out = HashMap::new();
-    if !text.contains("\"id\"") {
-        return Ok(out);
-    }
     for month in ctx.dir.months()? {
         for side in [Side::Shared, Side::Private] {
             for entry in ctx.dir.read_month(side, month)?.entries {
-                out.insert(entry.id, month);
+                if entry.author == me {
+                    out.insert(entry.id, month);
+                }
             }
         }
     }
@@ -244,8 +243,9 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
         .map(|p| p.id)
         .collect();
 
-    // Ids are unique across the whole journal: where each id already is.
-    let elsewhere = ids_by_month(ctx, text)?;
+    // Ids are unique across the whole journal: where each of mine already
+    // is, read once, and only when a line carries an id at all.
+    let mut elsewhere: Option<HashMap<Uuid, YearMonth>> = None;
     let mut lines_of: HashMap<Uuid, usize> = HashMap::new();
     let mut checked: Vec<Checked> = Vec::new();
     let mut tombstones = 0usize;
@@ -322,7 +322,11 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
             // The id it will have here (on a new machine the journal is
             // still empty, so the provisional identity does no harm).
             let id = if adopt { adopted_id(&id, me) } else { id };
-            if let Some(other) = elsewhere.get(&id).filter(|m| **m != YearMonth::of(day)) {
+            if elsewhere.is_none() {
+                elsewhere = Some(my_ids_by_month(ctx, me)?);
+            }
+            let known = elsewhere.as_ref().expect("just read");
+            if let Some(other) = known.get(&id).filter(|m| **m != YearMonth::of(day)) {
                 return Err(bad(format!(
                     "the id {id} is already in the journal, for a day of {other}"
                 )));

@@ -264,9 +264,10 @@ pub fn read_note(arg: Option<String>) -> Result<Option<String>> {
         return Ok(None);
     };
     if text == "-" {
-        // Four bytes a character, and one more, is enough to know a note is
-        // too long: a note piped from a huge file is not read whole.
-        let cap = crate::domain::limits::MAX_NOTE_CHARS * 4 + 1;
+        // Four bytes a character, room for a final CRLF, and one byte more
+        // is enough to know a note is too long: a note piped from a huge
+        // file is not read whole.
+        let cap = crate::domain::limits::MAX_NOTE_CHARS * 4 + 3;
         if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
             eprintln!("Type the note, then press Ctrl-D on a line of its own:");
         }

@@ -768,7 +768,8 @@ mod tests {
             1,
             "pair",
             &format!(
-                r#"{{"t":"device","device":"{PHONE}","key":"{}","role":"mine","journal":"j-1"}}"#,
+                r#"{{"t":"device","device":"{}","key":"{}","role":"mine","journal":"j-1"}}"#,
+                crate::domain::record::device_id_of(&Hex32([0xab; 32])),
                 "ab".repeat(32)
             ),
         )];

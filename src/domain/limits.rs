@@ -23,6 +23,10 @@ pub const MIN_TOOK_MINUTES: u32 = 1;
 /// different story than a repair moment.
 pub const MAX_TOOK_MINUTES: u32 = 30 * 24 * 60;
 
+/// The longest repair time safe 0.1 wrote (just under 366 days), still
+/// accepted from a partner.
+pub const LEGACY_MAX_TOOK_MINUTES: u32 = 366 * 24 * 60 - 1;
+
 /// How far ahead a pause may be planned.
 pub const MAX_PAUSE_AHEAD_DAYS: u64 = 366;
 
@@ -163,7 +167,15 @@ pub fn check_entry(entry: &Entry, today: NaiveDate) -> Result<(), String> {
         check_note(note)?;
     }
     if let Some(minutes) = entry.took_minutes {
-        check_took(minutes)?;
+        if entry.practice != crate::domain::summary::REPAIR {
+            return Err("only a repair has a repair time".to_string());
+        }
+        // safe 0.1 wrote repair times from 0 to 365 days; they are
+        // harmless, and refusing them would stop a partner's sync for
+        // good. What is typed or imported now keeps `check_took`.
+        if minutes > LEGACY_MAX_TOOK_MINUTES {
+            check_took(minutes)?;
+        }
     }
     match entry.kind {
         Kind::Pause => {
@@ -284,7 +296,15 @@ mod tests {
         assert!(check_entry(&long, today).is_err());
         long.took_minutes = None;
         let mut slow = entry(Kind::Log, "repair", "2026-11-27");
-        slow.took_minutes = Some(MAX_TOOK_MINUTES + 1);
+        slow.took_minutes = Some(LEGACY_MAX_TOOK_MINUTES + 1);
         assert!(check_entry(&slow, today).is_err());
+        // What safe 0.1 wrote still arrives.
+        for minutes in [0, 90, LEGACY_MAX_TOOK_MINUTES] {
+            slow.took_minutes = Some(minutes);
+            assert!(check_entry(&slow, today).is_ok(), "{minutes}");
+        }
+        let mut odd = entry(Kind::Log, "listen", "2026-11-27");
+        odd.took_minutes = Some(5);
+        assert!(check_entry(&odd, today).is_err());
     }
 }

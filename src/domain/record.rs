@@ -299,6 +299,24 @@ pub const MAX_OP_CHARS: usize = 64;
 /// The longest journal id.
 pub const MAX_JOURNAL_CHARS: usize = 64;
 
+/// The device id of a public key: `hex(SHA-256(key))[..32]`
+/// (docs/protocol.md "Devices"; `keys::DeviceId::of` makes the same).
+pub fn device_id_of(key: &Hex32) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(key.0);
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A `device` line cannot pair one device's id with another's key.
+fn check_device_key(device: &str, key: &Hex32) -> Result<(), String> {
+    if device_id_of(key) != device {
+        return Err(format!(
+            "device {device} does not belong to the key given with it"
+        ));
+    }
+    Ok(())
+}
+
 impl Record {
     /// Read the `rec` of a line. The error says why it does not read (it may
     /// quote the text, which is untrusted).
@@ -357,7 +375,9 @@ impl Record {
             Record::Practice(r) => r.check(),
             Record::Undo(r) | Record::Redo(r) => check_op(&r.op),
             Record::Seen(r) => r.check(),
-            Record::Device(r) => check_device(&r.device).and_then(|()| check_journal(&r.journal)),
+            Record::Device(r) => check_device(&r.device)
+                .and_then(|()| check_journal(&r.journal))
+                .and_then(|()| check_device_key(&r.device, &r.key)),
             Record::Leave(r) => check_device(&r.device),
         }
     }
@@ -551,7 +571,7 @@ mod tests {
                 rev: rev(10),
             }),
             Record::Device(DeviceRecord {
-                device: "0123456789abcdef0123456789abcdef".into(),
+                device: device_id_of(&hex(2)),
                 key: hex(2),
                 role: Role::Partner,
                 journal: "0190c0de-7f3a-7c41-9b2e-5d4f3a2b1c0d".into(),
@@ -562,6 +582,21 @@ mod tests {
                 last_hash: hex(3),
             }),
         ]
+    }
+
+    #[test]
+    fn a_device_line_binds_the_id_to_its_key() {
+        let record = |device: String| {
+            Record::Device(DeviceRecord {
+                device,
+                key: hex(2),
+                role: Role::Mine,
+                journal: "j-1".into(),
+            })
+        };
+        assert!(record(device_id_of(&hex(2))).check().is_ok());
+        let err = record(device_id_of(&hex(3))).check().unwrap_err();
+        assert!(err.contains("does not belong"), "{err}");
     }
 
     #[test]

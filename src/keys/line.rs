@@ -7,6 +7,7 @@
 //! Signatures cover the payload bytes exactly as stored (never a
 //! re-serialisation), prefixed by [`LINE_DOMAIN`](super::LINE_DOMAIN).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -128,13 +129,15 @@ pub fn split(text: &str) -> Result<RawLine<'_>, Broken> {
 #[serde(deny_unknown_fields)]
 pub struct Header<'a> {
     pub v: u64,
+    // `Cow`: a string with an escape cannot be borrowed from the payload,
+    // and an honest operation id may hold one.
     #[serde(borrow)]
-    pub device: &'a str,
+    pub device: Cow<'a, str>,
     pub seq: u64,
     #[serde(borrow)]
-    pub prev: &'a str,
+    pub prev: Cow<'a, str>,
     #[serde(borrow)]
-    pub op: &'a str,
+    pub op: Cow<'a, str>,
     #[serde(borrow)]
     pub rec: &'a RawValue,
 }
@@ -303,7 +306,7 @@ pub fn verify_chain(
         problem: None,
     };
     let mut head = start;
-    let mut ops: Vec<&str> = Vec::with_capacity(lines.len());
+    let mut last_op: Option<String> = None;
     for (index, line) in lines.iter().enumerate() {
         let broken = |why| Some((index, why));
         let header = match header(line.payload) {
@@ -320,7 +323,7 @@ pub fn verify_chain(
                 expected: head.next_seq,
                 found: header.seq,
             })
-        } else if unhex(header.prev).as_deref() != Some(&head.prev[..]) {
+        } else if unhex(&header.prev).as_deref() != Some(&head.prev[..]) {
             Some(Broken::Prev)
         } else if line
             .sig
@@ -335,7 +338,7 @@ pub fn verify_chain(
             return trusted;
         }
         // A batch ended on the line before, unsigned: the chain stops there.
-        if let (Some(last), Some(before)) = (ops.last(), index.checked_sub(1))
+        if let (Some(last), Some(before)) = (&last_op, index.checked_sub(1))
             && *last != header.op
             && lines[before].sig.is_none()
         {
@@ -346,7 +349,7 @@ pub fn verify_chain(
             trusted.problem = broken(Broken::Unsigned);
             return trusted;
         }
-        ops.push(header.op);
+        last_op = Some(header.op.into_owned());
         head = ChainHead {
             next_seq: head.next_seq + 1,
             prev: payload_hash(line.payload),
@@ -577,6 +580,16 @@ mod tests {
         ] {
             assert!(matches!(header(&bad), Err(Broken::Payload(_))), "{bad}");
         }
+    }
+
+    #[test]
+    fn an_operation_id_with_an_escape_still_reads() {
+        let device = "0".repeat(32);
+        let prev = "0".repeat(64);
+        let payload = format!(
+            r#"{{"v":2,"device":"{device}","seq":1,"prev":"{prev}","op":"say \"hi\"","rec":{{}}}}"#
+        );
+        assert_eq!(header(&payload).unwrap().op, "say \"hi\"");
     }
 
     #[test]

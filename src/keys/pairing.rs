@@ -284,7 +284,7 @@ impl Agreed {
             .verify_slice(&tag)
             .map_err(|_| PairError::BadOffer)?;
         let offer: Offer = serde_json::from_str(&sealed.body).map_err(|_| PairError::BadOffer)?;
-        if offer.side != self.side.other() {
+        if offer.side != self.side.other() || !offer.well_formed() {
             return Err(PairError::BadOffer);
         }
         Ok(offer)
@@ -307,6 +307,28 @@ pub struct Offer {
     /// the inviter (`mine`). Only the inviter's offer carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+}
+
+impl Offer {
+    /// The device id is the one of the key, and only the inviter's offer
+    /// names a journal and a role (`partner` or `mine`): a joiner cannot
+    /// choose what it becomes.
+    fn well_formed(&self) -> bool {
+        let key = unhex(&self.key)
+            .and_then(|b| <[u8; 32]>::try_from(b).ok())
+            .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok());
+        let Some(key) = key else { return false };
+        if super::DeviceId::of(&key).as_str() != self.device {
+            return false;
+        }
+        match self.side {
+            Side::Inviter => {
+                self.journal.as_deref().is_some_and(|j| !j.is_empty())
+                    && matches!(self.role.as_deref(), Some("partner" | "mine"))
+            }
+            Side::Joiner => self.journal.is_none() && self.role.is_none(),
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -420,10 +442,11 @@ mod tests {
     fn offers_verify_only_under_the_agreed_key_and_from_the_other_side() {
         let c = code("12-comet-harbor-violet-wren");
         let (a, b) = run(&c, &c);
+        let device = crate::keys::DeviceKey::generate().unwrap();
         let offer = Offer {
             side: Side::Inviter,
-            device: "0".repeat(32),
-            key: "1".repeat(64),
+            device: device.id().to_string(),
+            key: hex(device.public().as_bytes()),
             journal: Some("journal-1".into()),
             role: Some("partner".into()),
         };
@@ -434,6 +457,33 @@ mod tests {
         // A changed role or key does not verify.
         let forged = sealed.replace("partner", "mine");
         assert_eq!(b.open_offer(&forged), Err(PairError::BadOffer));
+        // An offer that pairs one device's id with another key, or a joiner
+        // that names its own role, is refused even when sealed right.
+        let other = crate::keys::DeviceKey::generate().unwrap();
+        let swapped = Offer {
+            key: hex(other.public().as_bytes()),
+            ..offer.clone()
+        };
+        assert_eq!(
+            b.open_offer(&a.seal_offer(&swapped)),
+            Err(PairError::BadOffer)
+        );
+        let (a2, b2) = run(&c, &c);
+        let pushy = Offer {
+            side: Side::Joiner,
+            role: Some("mine".into()),
+            journal: None,
+            ..offer.clone()
+        };
+        assert_eq!(
+            a2.open_offer(&b2.seal_offer(&pushy)),
+            Err(PairError::BadOffer)
+        );
+        let humble = Offer {
+            role: None,
+            ..pushy
+        };
+        assert_eq!(a2.open_offer(&b2.seal_offer(&humble)), Ok(humble));
         // Nor does an offer sealed in another run with the same code.
         let (other, _) = run(&c, &c);
         assert_eq!(
@@ -442,13 +492,14 @@ mod tests {
         );
     }
 
-    /// Someone who recorded both pairing messages and both confirmations
-    /// has no offline test for a guess: even the right code, tried against
-    /// the recording, does not reproduce a confirmation, because SPAKE2's
-    /// key depends on secrets neither message reveals. Each guess therefore
-    /// needs a live run, and a failed run burns the code.
+    /// Someone who recorded both pairing messages and both confirmations,
+    /// and replays the recorded inviter message with a guess (even the
+    /// right one), reproduces no confirmation: their own SPAKE2 message is
+    /// not the recorded one. That guessing needs a live run at all is
+    /// SPAKE2's own property (each run tests one password); this test pins
+    /// the replay down, and the transport burns a code after a failed run.
     #[test]
-    fn a_recorded_transcript_gives_no_offline_test_of_a_guess() {
+    fn a_replayed_transcript_confirms_no_guess() {
         let secret = code("5-ember-lotus-quartz-river");
         let (inviter, to_joiner) = Exchange::start(&secret, Side::Inviter);
         let (joiner, to_inviter) = Exchange::start(&secret, Side::Joiner);

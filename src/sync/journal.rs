@@ -146,10 +146,14 @@ impl Doc {
         if origin == Origin::Remote
             && let Err(why) = doc.keeps_limits(today)
         {
-            return Err(hint_for(Error::runtime(format!(
-                "{} is not valid safe data: {why}",
+            return Err(Error::runtime(format!(
+                "{} breaks a limit every safe keeps: {why}",
                 shown.display()
-            ))));
+            ))
+            .with_hint(
+                "nothing was changed here or on the remote; the partner who wrote it can fix or \
+                 remove that record with an up-to-date safe (`safe edit`, `safe rm`), then both sync again",
+            ));
         }
         Ok(doc)
     }

@@ -306,6 +306,10 @@ fn an_id_is_unique_across_the_whole_journal() {
     let err = env.run_stdin(&["import", "-"], &twice).fails(2);
     assert!(err.contains("line 2") && err.contains("line 1"), "{err}");
     assert!(env.snapshot() == before);
+    // A key spelled with an escape is still the key `id`.
+    let escaped = format!(r#"{{"\u0069d":"{id}","practice":"listen","day":"2026-11-02"}}"#);
+    let err = env.run_stdin(&["import", "-"], &escaped).fails(2);
+    assert!(err.contains("already in the journal"), "{err}");
     // The same line again, same day, is simply already there.
     let again = json!({"id": id, "practice": "listen", "day": "2026-10-05"}).to_string();
     let out = env.run_stdin(&["import", "-"], &again).ok();
@@ -519,4 +523,25 @@ fn copy_tree(from: &Path, to: &Path) {
             std::fs::copy(item.path(), &target).unwrap();
         }
     }
+}
+
+/// safe 0.1 wrote repair times of 0 minutes and up to 365 days: a partner
+/// still on such data keeps syncing (refusing it would stop them for good).
+#[test]
+fn a_partners_repair_time_written_by_safe_0_1_still_arrives() {
+    let remote = Remote::new();
+    let sam = TestEnv::named("Sam");
+    log(&sam, &["repair", "--took", "5m"]);
+    connect(&sam, &remote.url());
+    let mut month = sam.read_json("shared/log/2026-11.json");
+    month["entries"][0]["took_minutes"] = json!(0);
+    let bytes = serde_json::to_vec_pretty(&month).unwrap();
+    remote.commit_files(&[("log/2026-11.json", &bytes)]);
+
+    let alex = TestEnv::named("Alex");
+    log(&alex, &["appreciation"]);
+    connect(&alex, &remote.url());
+    let theirs = alex.history(&["--who", "partner"]);
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0]["took_minutes"], json!(0));
 }
