@@ -5,6 +5,7 @@ pub mod append;
 pub mod cache;
 pub mod config;
 pub mod file;
+pub mod segment;
 
 use std::collections::BTreeSet;
 use std::fs;
