@@ -10,11 +10,12 @@
 //! `keys::line`; this file decides which file each line goes to.
 
 use std::fs;
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
 use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha256};
 
 use crate::domain::limits::MAX_FILE_BYTES;
 use crate::error::{Error, Result};
@@ -442,6 +443,77 @@ impl<'a> Lines<'a> {
             (None, cut) => cut.clone(),
         };
         checked
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Statistics for the index
+
+/// What the index keeps of a segment to notice that it changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentStat {
+    pub path: PathBuf,
+    /// Bytes on disk, a torn last line included.
+    pub len: u64,
+    /// SHA-256 of the payload (the text before the first TAB) of the last
+    /// complete line; `None` for a file without one, or over the size limit.
+    pub last_payload: Option<Hash>,
+}
+
+/// [`SegmentStat`] of each of a device's segments, in order. Only the end of
+/// each file is read.
+pub fn segment_stats(root: &Path, device: &DeviceId) -> Result<Vec<SegmentStat>> {
+    segments(root, device)?
+        .into_iter()
+        .map(|segment| {
+            let path = segment.path;
+            let mut file = fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
+            let len = file
+                .metadata()
+                .map_err(|e| Error::io("read", &path, e))?
+                .len();
+            let last_payload = if len > MAX_FILE_BYTES {
+                None
+            } else {
+                last_line(&mut file, len)
+                    .map_err(|e| Error::io("read", &path, e))?
+                    .map(|line| {
+                        let payload = line.split(|b| *b == b'\t').next().unwrap_or(&[]);
+                        Sha256::digest(payload).into()
+                    })
+            };
+            Ok(SegmentStat {
+                path,
+                len,
+                last_payload,
+            })
+        })
+        .collect()
+}
+
+/// The last complete line of a file `len` long (without its LF), read from
+/// the end in growing pieces.
+fn last_line(file: &mut fs::File, len: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut piece = 4096u64;
+    loop {
+        let from = len.saturating_sub(piece);
+        file.seek(SeekFrom::Start(from))?;
+        let mut bytes = Vec::with_capacity((len - from) as usize);
+        Read::by_ref(file)
+            .take(len - from)
+            .read_to_end(&mut bytes)?;
+        let Some(end) = memchr::memrchr(b'\n', &bytes) else {
+            if from == 0 {
+                return Ok(None);
+            }
+            piece *= 2;
+            continue;
+        };
+        match memchr::memrchr(b'\n', &bytes[..end]) {
+            Some(start) => return Ok(Some(bytes[start + 1..end].to_vec())),
+            None if from == 0 => return Ok(Some(bytes[..end].to_vec())),
+            None => piece *= 2,
+        }
     }
 }
 
@@ -1637,6 +1709,7 @@ mod tests {
             &inside,
             read_log(&f.root, &f.device(), &key, JOURNAL).unwrap_err(),
         );
+        reported(&inside, segment_stats(&f.root, &f.device()).unwrap_err());
         reported(&inside, f.try_append("op-b", &recs(3..4)).unwrap_err());
         fs::remove_file(&inside).unwrap();
 
@@ -1674,6 +1747,8 @@ mod tests {
             (middle.path.clone(), Fault::TooBig { len: huge })
         );
         assert!(quarantine.to_string().contains("over the 64 MiB"));
+        let stats = segment_stats(&f.root, &f.device()).unwrap();
+        assert_eq!((stats[1].len, stats[1].last_payload), (huge, None));
 
         let tail = &segments[2].path;
         fs::OpenOptions::new()
@@ -1797,6 +1872,41 @@ mod tests {
         // No log at all is an empty one.
         let empty = read_log(&f.root, &other.id(), &other.public(), JOURNAL).unwrap();
         assert_eq!((empty.lines.len(), empty.quarantine), (0, None));
+    }
+
+    #[test]
+    fn segment_stats_give_each_length_and_last_payload() {
+        let f = Fixture::new();
+        f.fill(1, 2);
+        let long = format!(r#"{{"kind":"entry","pad":"{}"}}"#, "x".repeat(20_000));
+        f.append("op-long", std::slice::from_ref(&long));
+        let tail = f.segments().pop().unwrap().path;
+        fs::OpenOptions::new()
+            .append(true)
+            .open(&tail)
+            .unwrap()
+            .write_all(b"{\"torn")
+            .unwrap();
+        let stats = segment_stats(&f.root, &f.device()).unwrap();
+        let segments = f.segments();
+        assert_eq!(stats.len(), segments.len());
+        for (stat, segment) in stats.iter().zip(&segments) {
+            assert_eq!(stat.path, segment.path);
+            assert_eq!(stat.len, fs::metadata(&segment.path).unwrap().len());
+            let lines = text_lines(&segment.path);
+            let last = lines.iter().rev().find(|l| l.contains('\t')).unwrap();
+            let payload = line::split(last).unwrap().payload;
+            assert_eq!(stat.last_payload, Some(line::payload_hash(payload)));
+        }
+        fs::write(&tail, "no line yet").unwrap();
+        assert_eq!(
+            segment_stats(&f.root, &f.device())
+                .unwrap()
+                .last()
+                .unwrap()
+                .last_payload,
+            None
+        );
     }
 
     #[test]
