@@ -382,11 +382,13 @@ fn read_bounded(path: &Path) -> Result<Contents> {
 }
 
 /// One segment's bytes split into lines: the complete lines that split, up
-/// to the first that does not (`cut`), and whether bytes follow the last LF.
+/// to the first that does not.
 struct Lines<'a> {
     raw: Vec<RawLine<'a>>,
     /// The offset just past each line's LF.
     ends: Vec<usize>,
+    /// The first line that is not a line, with its index: one that does not
+    /// split, or torn bytes at the end of a segment before the last.
     cut: Option<(usize, Broken)>,
 }
 
