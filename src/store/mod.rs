@@ -6,6 +6,7 @@ pub mod cache;
 pub mod config;
 pub mod file;
 pub mod index;
+pub mod segment;
 
 use std::collections::BTreeSet;
 use std::fs;
