@@ -24,13 +24,33 @@ pub const VERSION: u64 = 2;
 /// A SHA-256 digest.
 pub type Hash = [u8; 32];
 
+/// Which of a device's two logs a chain is: the shared one, which sync
+/// carries, or the private one, which never leaves the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    Shared,
+    Private,
+}
+
+impl LogKind {
+    fn label(self) -> &'static [u8] {
+        match self {
+            LogKind::Shared => b"shared",
+            LogKind::Private => b"private",
+        }
+    }
+}
+
 /// The hash a log's first line names as `prev`: nothing before it, bound to
-/// the journal and to the device's key, so a log cannot be moved to another
-/// journal or claimed by another key.
-pub fn genesis(journal: &str, key: &VerifyingKey) -> Hash {
+/// the journal, to which of the device's logs it is, and to the device's
+/// key, so a log cannot be moved to another journal, a private line cannot
+/// pass for a shared one, and no other key can claim the log.
+pub fn genesis(journal: &str, kind: LogKind, key: &VerifyingKey) -> Hash {
     let mut h = Sha256::new();
     h.update(b"safe-genesis\0");
     h.update(journal.as_bytes());
+    h.update(b"\0");
+    h.update(kind.label());
     h.update(b"\0");
     h.update(key.as_bytes());
     h.finalize().into()
@@ -224,10 +244,10 @@ pub struct ChainHead {
 
 impl ChainHead {
     /// The head of a log that has no line yet.
-    pub fn start(journal: &str, key: &VerifyingKey) -> Self {
+    pub fn start(journal: &str, kind: LogKind, key: &VerifyingKey) -> Self {
         ChainHead {
             next_seq: 1,
-            prev: genesis(journal, key),
+            prev: genesis(journal, kind, key),
         }
     }
 }
@@ -384,7 +404,7 @@ mod tests {
 
     /// Three batches: two records, one record, three records.
     fn sample(k: &DeviceKey) -> String {
-        let mut head = ChainHead::start(JOURNAL, &k.public());
+        let mut head = ChainHead::start(JOURNAL, LogKind::Shared, &k.public());
         let mut text = String::new();
         for (op, n) in [("op-a", 2), ("op-b", 1), ("op-c", 3)] {
             let recs: Vec<String> = (0..n)
@@ -407,7 +427,7 @@ mod tests {
             &lines,
             &k.id(),
             &k.public(),
-            ChainHead::start(JOURNAL, &k.public()),
+            ChainHead::start(JOURNAL, LogKind::Shared, &k.public()),
             never,
         )
     }
@@ -489,7 +509,7 @@ mod tests {
             &lines,
             &k.id(),
             &other.public(),
-            ChainHead::start(JOURNAL, &k.public()),
+            ChainHead::start(JOURNAL, LogKind::Shared, &k.public()),
             never,
         );
         assert_eq!((v.trusted, v.problem), (0, Some((1, Broken::Signature))));
@@ -497,7 +517,17 @@ mod tests {
             &lines,
             &k.id(),
             &k.public(),
-            ChainHead::start("another journal", &k.public()),
+            ChainHead::start("another journal", LogKind::Shared, &k.public()),
+            never,
+        );
+        assert_eq!((v.trusted, v.problem), (0, Some((0, Broken::Prev))));
+        // A shared log does not verify as the private log of the same
+        // device, nor the reverse.
+        let v = verify_chain(
+            &lines,
+            &k.id(),
+            &k.public(),
+            ChainHead::start(JOURNAL, LogKind::Private, &k.public()),
             never,
         );
         assert_eq!((v.trusted, v.problem), (0, Some((0, Broken::Prev))));
@@ -505,7 +535,7 @@ mod tests {
             &lines,
             &other.id(),
             &k.public(),
-            ChainHead::start(JOURNAL, &k.public()),
+            ChainHead::start(JOURNAL, LogKind::Shared, &k.public()),
             never,
         );
         assert_eq!((v.trusted, v.problem), (0, Some((0, Broken::Device))));
@@ -537,7 +567,7 @@ mod tests {
     #[test]
     fn segment_ends_must_be_signed() {
         let k = key(1);
-        let head = ChainHead::start(JOURNAL, &k.public());
+        let head = ChainHead::start(JOURNAL, LogKind::Shared, &k.public());
         let recs = [r#"{"n":1}"#, r#"{"n":2}"#, r#"{"n":3}"#];
         let records: Vec<Record> = recs
             .iter()

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::domain::limits::MAX_FILE_BYTES;
 use crate::error::{Error, Result};
-use crate::keys::line::{self, Broken, ChainHead, Hash, RawLine, Record};
+use crate::keys::line::{self, Broken, ChainHead, Hash, LogKind, RawLine, Record};
 use crate::keys::{DeviceId, DeviceKey, unhex};
 use crate::store::Lock;
 
@@ -290,7 +290,13 @@ impl std::fmt::Display for Quarantine {
 /// first fault, if any; a file that fails is reported, never changed. A
 /// torn last line (no final LF) in the last segment is what a crash leaves:
 /// it is ignored.
-pub fn read_log(root: &Path, device: &DeviceId, key: &VerifyingKey, journal: &str) -> Result<Log> {
+pub fn read_log(
+    root: &Path,
+    device: &DeviceId,
+    key: &VerifyingKey,
+    journal: &str,
+    kind: LogKind,
+) -> Result<Log> {
     if DeviceId::of(key) != *device {
         return Err(Error::runtime(format!(
             "the key given for device {device} is the key of device {}",
@@ -299,7 +305,7 @@ pub fn read_log(root: &Path, device: &DeviceId, key: &VerifyingKey, journal: &st
     }
     let mut log = Log {
         lines: Vec::new(),
-        head: ChainHead::start(journal, key),
+        head: ChainHead::start(journal, kind, key),
         quarantine: None,
     };
     let segments = segments(root, device)?;
@@ -554,13 +560,14 @@ pub fn append_batch(
     root: &Path,
     key: &DeviceKey,
     journal: &str,
+    kind: LogKind,
     op: &str,
     records: &[Record<'_>],
     _lock: &Lock,
 ) -> Result<Appended> {
     check_records(records)?;
     let device = key.id();
-    let tail = Tail::find(root, &device, key, journal)?;
+    let tail = Tail::find(root, &device, key, journal, kind)?;
     let op_json = serde_json::to_string(op).expect("a string serialises");
     let open = tail.last.as_ref().map(|t| (t.segment.ordinal, t.keep));
     let next_ordinal = tail.last.as_ref().map_or(0, |t| t.segment.ordinal + 1);
@@ -739,10 +746,16 @@ struct TailFile {
 }
 
 impl Tail {
-    fn find(root: &Path, device: &DeviceId, key: &DeviceKey, journal: &str) -> Result<Self> {
+    fn find(
+        root: &Path,
+        device: &DeviceId,
+        key: &DeviceKey,
+        journal: &str,
+        kind: LogKind,
+    ) -> Result<Self> {
         let Some(segment) = last_segment(root, device)? else {
             return Ok(Tail {
-                head: ChainHead::start(journal, &key.public()),
+                head: ChainHead::start(journal, kind, &key.public()),
                 last: None,
             });
         };
@@ -754,7 +767,7 @@ impl Tail {
             Some(head) => (lines.ends[end.keep - 1] as u64, head),
             // Nothing in the tail is trusted: the log goes on from the
             // segment before, and the tail file is emptied and reused.
-            None => (0, head_before(root, device, key, journal, &segment)?),
+            None => (0, head_before(root, device, key, journal, kind, &segment)?),
         };
         Ok(Tail {
             head,
@@ -790,10 +803,11 @@ fn head_before(
     device: &DeviceId,
     key: &DeviceKey,
     journal: &str,
+    kind: LogKind,
     segment: &Segment,
 ) -> Result<ChainHead> {
     let head = match segment.ordinal.checked_sub(1) {
-        None => ChainHead::start(journal, &key.public()),
+        None => ChainHead::start(journal, kind, &key.public()),
         Some(ordinal) => {
             let before = segment_at(root, device, ordinal)?;
             let bytes = read_own(&before.path)?;
@@ -1084,7 +1098,15 @@ mod tests {
                 .iter()
                 .map(|rec| Record { rec, sidecar: None })
                 .collect();
-            append_batch(&self.root, &self.key, JOURNAL, op, &records, &self.lock)
+            append_batch(
+                &self.root,
+                &self.key,
+                JOURNAL,
+                LogKind::Shared,
+                op,
+                &records,
+                &self.lock,
+            )
         }
 
         fn append(&self, op: &str, recs: &[String]) -> Appended {
@@ -1092,7 +1114,14 @@ mod tests {
         }
 
         fn read(&self) -> Log {
-            read_log(&self.root, &self.device(), &self.key.public(), JOURNAL).unwrap()
+            read_log(
+                &self.root,
+                &self.device(),
+                &self.key.public(),
+                JOURNAL,
+                LogKind::Shared,
+            )
+            .unwrap()
         }
 
         fn segments(&self) -> Vec<Segment> {
@@ -1709,7 +1738,7 @@ mod tests {
         let key = f.key.public();
         reported(
             &inside,
-            read_log(&f.root, &f.device(), &key, JOURNAL).unwrap_err(),
+            read_log(&f.root, &f.device(), &key, JOURNAL, LogKind::Shared).unwrap_err(),
         );
         reported(&inside, segment_stats(&f.root, &f.device()).unwrap_err());
         reported(&inside, f.try_append("op-b", &recs(3..4)).unwrap_err());
@@ -1721,7 +1750,7 @@ mod tests {
         std::os::unix::fs::symlink(&real, &link).unwrap();
         reported(
             &link,
-            read_log(&f.root, &f.device(), &key, JOURNAL).unwrap_err(),
+            read_log(&f.root, &f.device(), &key, JOURNAL, LogKind::Shared).unwrap_err(),
         );
         fs::remove_file(&link).unwrap();
         assert_eq!(f.read().lines.len(), 3);
@@ -1821,8 +1850,16 @@ mod tests {
                 },
                 Record { rec, sidecar },
             ];
-            let err =
-                append_batch(&f.root, &f.key, JOURNAL, "op-b", &records, &f.lock).unwrap_err();
+            let err = append_batch(
+                &f.root,
+                &f.key,
+                JOURNAL,
+                LogKind::Shared,
+                "op-b",
+                &records,
+                &f.lock,
+            )
+            .unwrap_err();
             assert!(
                 err.message().contains("record 2 of the batch"),
                 "{}",
@@ -1830,7 +1867,16 @@ mod tests {
             );
             assert_eq!(fs::read(&tail).unwrap(), before);
         }
-        let err = append_batch(&f.root, &f.key, JOURNAL, "op-b", &[], &f.lock).unwrap_err();
+        let err = append_batch(
+            &f.root,
+            &f.key,
+            JOURNAL,
+            LogKind::Shared,
+            "op-b",
+            &[],
+            &f.lock,
+        )
+        .unwrap_err();
         assert!(err.message().contains("at least one record"));
         assert_eq!(f.segments().len(), 1);
     }
@@ -1849,7 +1895,16 @@ mod tests {
                 sidecar: None,
             },
         ];
-        append_batch(&f.root, &f.key, JOURNAL, "op-a", &records, &f.lock).unwrap();
+        append_batch(
+            &f.root,
+            &f.key,
+            JOURNAL,
+            LogKind::Shared,
+            "op-a",
+            &records,
+            &f.lock,
+        )
+        .unwrap();
         let log = f.read();
         assert_eq!(log.lines[0].sidecar.as_deref(), Some(note));
         assert_eq!(log.lines[0].rec(), records[0].rec);
@@ -1865,14 +1920,35 @@ mod tests {
         let f = Fixture::new();
         f.append("op-a", &recs(0..1));
         let other = DeviceKey::generate().unwrap();
-        let err = read_log(&f.root, &f.device(), &other.public(), JOURNAL).unwrap_err();
+        let err = read_log(
+            &f.root,
+            &f.device(),
+            &other.public(),
+            JOURNAL,
+            LogKind::Shared,
+        )
+        .unwrap_err();
         assert!(err.message().contains(f.device().as_str()));
         // Another journal's genesis: the first line does not follow it.
-        let log = read_log(&f.root, &f.device(), &f.key.public(), "journal-2").unwrap();
+        let log = read_log(
+            &f.root,
+            &f.device(),
+            &f.key.public(),
+            "journal-2",
+            LogKind::Shared,
+        )
+        .unwrap();
         assert_eq!(log.lines.len(), 0);
         assert_eq!(log.quarantine.unwrap().why, Fault::Line(Broken::Prev));
         // No log at all is an empty one.
-        let empty = read_log(&f.root, &other.id(), &other.public(), JOURNAL).unwrap();
+        let empty = read_log(
+            &f.root,
+            &other.id(),
+            &other.public(),
+            JOURNAL,
+            LogKind::Shared,
+        )
+        .unwrap();
         assert_eq!((empty.lines.len(), empty.quarantine), (0, None));
     }
 
