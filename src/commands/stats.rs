@@ -46,7 +46,14 @@ pub struct StatsArgs {
     /// Print the JSON object (for scripts) instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also show each practice's strength over the last 12 weeks, as a
+    /// sparkline (in --json: a `trend` list per practice, oldest week first).
+    #[arg(long)]
+    pub trend: bool,
 }
+
+/// Weeks shown by `--trend`.
+const TREND_WEEKS: usize = 12;
 
 pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
     let config = ctx.read_config()?;
@@ -84,6 +91,7 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
                 from: previous.from,
                 to: previous.to,
             },
+            trend_weeks: if args.trend { TREND_WEEKS } else { 0 },
         },
     );
     if args.json {
@@ -266,11 +274,39 @@ fn show(ctx: &mut Context<'_>, stats: &Stats, words: &Words, together_today: boo
         )?;
     } else {
         writeln!(ctx.out, "{}", render::table_text(&table(&stats.practices)))?;
+        trend_lines(ctx, &stats.practices, bold)?;
     }
     writeln!(ctx.out)?;
     writeln!(ctx.out, "{bold}Us{bold:#}")?;
     for line in us_lines(&stats.us, words, together_today) {
         writeln!(ctx.out, "  {line}")?;
+    }
+    Ok(())
+}
+
+/// `--trend`: one sparkline of strength per practice with a goal.
+fn trend_lines(ctx: &mut Context<'_>, practices: &[PracticeStats], bold: Style) -> Result<()> {
+    let rows: Vec<&PracticeStats> = practices.iter().filter(|p| p.trend.is_some()).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    writeln!(ctx.out)?;
+    writeln!(
+        ctx.out,
+        "{bold}Strength, the last {TREND_WEEKS} weeks{bold:#} (oldest first; · before the first log)"
+    )?;
+    let width = rows.iter().map(|p| p.id.chars().count()).max().unwrap_or(0);
+    for p in rows {
+        let now = p
+            .strength
+            .map_or_else(String::new, |s| format!("{:.0}%", s * 100.0));
+        let trend = p.trend.as_deref().unwrap_or_default();
+        writeln!(
+            ctx.out,
+            "  {:<width$}  {}  {now}",
+            sanitize_line(&p.id),
+            render::sparkline(trend)
+        )?;
     }
     Ok(())
 }

@@ -83,6 +83,31 @@ pub fn strength(
     Some(score)
 }
 
+/// Strength at the end of each of the last `weeks` weeks, oldest first: the
+/// current week as of `today`, earlier weeks as of their last day. `None`
+/// where the practice had no goal or was not logged yet.
+pub fn weekly_strength(
+    goal: Goal,
+    logged: &[NaiveDate],
+    bridged: &[NaiveDate],
+    today: NaiveDate,
+    week_start: super::goal::WeekStart,
+    weeks: usize,
+) -> Vec<Option<f64>> {
+    let this_week = week_start.week_of(today);
+    (0..weeks)
+        .rev()
+        .map(|back| {
+            let end = if back == 0 {
+                Some(today)
+            } else {
+                this_week.checked_sub_days(chrono::Days::new(7 * back as u64 - 6))
+            };
+            end.and_then(|end| strength(goal, logged, bridged, end))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +343,27 @@ mod tests {
                 prop_assert!((0.0..=1.0).contains(&s), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn the_weekly_trend_ends_with_todays_strength_and_grows_with_practice() {
+        use crate::domain::goal::WeekStart;
+        let today: NaiveDate = "2026-11-27".parse().unwrap(); // a Friday
+        // Logged every day of the last five weeks.
+        let logged: Vec<NaiveDate> = (0..35)
+            .map(|back| today - chrono::Days::new(34 - back))
+            .collect();
+        let trend = weekly_strength(Goal::Daily, &logged, &[], today, WeekStart::Monday, 12);
+        assert_eq!(trend.len(), 12);
+        assert_eq!(trend[11], strength(Goal::Daily, &logged, &[], today));
+        // Before the first logged day there is no strength yet.
+        assert!(trend[..6].iter().all(Option::is_none), "{trend:?}");
+        let known: Vec<f64> = trend.iter().flatten().copied().collect();
+        assert!(known.windows(2).all(|w| w[0] < w[1]), "{known:?}");
+        assert!(
+            weekly_strength(Goal::None, &logged, &[], today, WeekStart::Monday, 12)
+                .iter()
+                .all(Option::is_none)
+        );
     }
 }

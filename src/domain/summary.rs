@@ -263,6 +263,10 @@ pub struct PracticeStats {
     /// Distinct days logged this week, for "2 of 3 this week".
     #[serde(skip)]
     pub days_this_week: u32,
+    /// Strength at the end of each of the last weeks, oldest first, when
+    /// asked for (`stats --trend`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trend: Option<Vec<Option<f64>>>,
 }
 
 /// The two of us together.
@@ -302,6 +306,8 @@ pub struct Request<'a> {
     pub period: DayRange,
     /// The period of equal length before `period`, for the repair trend.
     pub previous: DayRange,
+    /// Weeks of strength to give per practice (`stats --trend`); 0 for none.
+    pub trend_weeks: usize,
 }
 
 /// The statistics of `safe stats`.
@@ -352,6 +358,16 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
             streak_unit: run.map(|s| s.unit),
             strength: strength(goal, &tally.days, &bridged, today),
             days_this_week: days_this_week(&tally.days, req.week_start, today),
+            trend: (req.trend_weeks > 0 && goal.has_streak()).then(|| {
+                super::strength::weekly_strength(
+                    goal,
+                    &tally.days,
+                    &bridged,
+                    today,
+                    req.week_start,
+                    req.trend_weeks,
+                )
+            }),
         });
     }
     Stats {
@@ -693,6 +709,7 @@ mod tests {
                     from: d("2026-11-16"),
                     to: d("2026-11-22"),
                 },
+                trend_weeks: 0,
             },
         )
     }

@@ -44,6 +44,19 @@ pub fn truncate(text: &str, columns: usize) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Borrowed(text)
 }
 
+/// A sparkline of values from 0 to 1 in plain glyphs (`▁` to `█`), one a
+/// value; `·` where there is no value yet. Readable without colour.
+pub fn sparkline(values: &[Option<f64>]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    values
+        .iter()
+        .map(|v| match v {
+            Some(v) => BARS[(v.clamp(0.0, 1.0) * 7.0).round() as usize],
+            None => '·',
+        })
+        .collect()
+}
+
 /// The widest a cell may be: the terminal's width, or, when output is not a
 /// terminal, room for the longest note safe accepts.
 pub fn cell_limit() -> usize {
@@ -78,6 +91,12 @@ pub fn table_text(table: &Table) -> String {
 #[cfg(test)]
 mod tests {
     use super::truncate;
+
+    #[test]
+    fn sparklines_show_zero_to_one_in_eight_steps() {
+        let values = [None, Some(0.0), Some(0.5), Some(1.0), Some(1.7)];
+        assert_eq!(super::sparkline(&values), "·▁▅██");
+    }
 
     #[test]
     fn cells_are_cut_to_their_width_with_an_ellipsis() {

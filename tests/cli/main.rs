@@ -12,5 +12,6 @@ mod everyday;
 mod hardening;
 mod hostile_completions;
 mod output;
+mod rituals;
 mod stats;
 mod sync;
