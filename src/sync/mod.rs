@@ -8,7 +8,8 @@
 //! - `transport`: fetch, push, credentials, and errors a person can act on;
 //! - `local`: the transport for a remote on this machine;
 //! - `stat`: which files of `shared/` changed since the last sync, without
-//!   reading them all.
+//!   reading them all;
+//! - `rendezvous`: a pairing's messages, carried as refs of the remote.
 //!
 //! One invariant keeps a partner's entries from being lost: local `main` only
 //! grows, and once a sync ends `shared/` holds everything it does. Local
@@ -19,6 +20,7 @@
 
 mod journal;
 mod local;
+pub mod rendezvous;
 mod repo;
 mod stat;
 mod transport;

@@ -221,7 +221,7 @@ impl<'r> Transport<'r> {
     }
 }
 
-fn auth_callbacks<'a>(auth: &'a RefCell<Auth<'_>>) -> RemoteCallbacks<'a> {
+pub(super) fn auth_callbacks<'a>(auth: &'a RefCell<Auth<'_>>) -> RemoteCallbacks<'a> {
     let mut callbacks = RemoteCallbacks::new();
     callbacks.credentials(move |url, user, allowed| auth.borrow_mut().next(url, user, allowed));
     // No certificate_check callback: libgit2's own check stays in force, so
@@ -231,7 +231,7 @@ fn auth_callbacks<'a>(auth: &'a RefCell<Auth<'_>>) -> RemoteCallbacks<'a> {
 }
 
 /// The credential methods offered so far on one connection.
-struct Auth<'r> {
+pub(super) struct Auth<'r> {
     repo: &'r Repository,
     /// `~/.ssh`, where the key files are looked for.
     ssh_dir: Option<PathBuf>,
@@ -248,7 +248,7 @@ struct Auth<'r> {
 }
 
 impl<'r> Auth<'r> {
-    fn new(repo: &'r Repository) -> Self {
+    pub(super) fn new(repo: &'r Repository) -> Self {
         let ssh_dir = std::env::var_os("HOME")
             .filter(|h| !h.is_empty())
             .map(|h| PathBuf::from(h).join(".ssh"));
@@ -357,7 +357,7 @@ pub fn display_url(url: &str) -> String {
 }
 
 /// One message and hint per way a sync can fail on the network.
-fn classify(err: &git2::Error, url: &str, auth: &Auth<'_>) -> Error {
+pub(super) fn classify(err: &git2::Error, url: &str, auth: &Auth<'_>) -> Error {
     let message = err.message();
     let lower = message.to_ascii_lowercase();
     let saved = "your changes are saved, and the next `safe sync` sends them";
