@@ -5,6 +5,7 @@
 
 pub mod line;
 pub mod pairing;
+pub mod safety;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
