@@ -57,6 +57,7 @@ pub enum Command {
     Today(commands::today::TodayArgs),
     Stats(commands::stats::StatsArgs),
     Calendar(commands::calendar::CalendarArgs),
+    Review(commands::review::ReviewArgs),
     Skip(commands::skip::SkipArgs),
     Pause(commands::pause::PauseArgs),
     Practice(commands::practice::PracticeArgs),

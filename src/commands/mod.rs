@@ -15,6 +15,7 @@ pub mod man;
 pub mod pause;
 pub mod period;
 pub mod practice;
+pub mod review;
 pub mod rm;
 pub mod skip;
 pub mod stats;

@@ -13,6 +13,7 @@ pub mod person;
 pub mod practice;
 pub mod record;
 pub mod rev;
+pub mod review;
 pub mod streak;
 pub mod strength;
 pub mod summary;

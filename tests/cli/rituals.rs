@@ -41,3 +41,110 @@ fn stats_trend_shows_twelve_weeks_of_strength_per_practice() {
     let plain: Value = env.run(&["stats", "--json"]).json();
     assert!(plain["practices"][0].get("trend").is_none());
 }
+
+/// Two partners synced through a real bare repository: the review shows the
+/// week together, what each shared (and nothing unshared or private), the
+/// same card on both machines, and never a count of one against the other.
+#[test]
+fn the_weekly_review_of_two_partners() {
+    let remote = crate::sync::Remote::new();
+    let alex = TestEnv::named("Alex");
+    let sam = TestEnv::named("Sam");
+    alex.run(&[
+        "log",
+        "appreciation",
+        "--note",
+        "thanks for the soup",
+        "--share-note",
+    ])
+    .ok();
+    alex.run(&["log", "listen", "--note", "alex-unshared-marker"])
+        .ok();
+    alex.run(&["log", "date", "--private", "--note", "alex-private-marker"])
+        .ok();
+    alex.run(&["log", "repair", "--took", "45m"]).ok();
+    sam.run(&[
+        "log",
+        "appreciation",
+        "--note",
+        "you carried the bags",
+        "--share-note",
+    ])
+    .ok();
+    sam.run(&["log", "check-in", "--date", "yesterday"]).ok();
+    alex.run(&["log", "check-in", "--date", "yesterday"]).ok();
+    crate::sync::connect(&alex, &remote.url());
+    crate::sync::connect(&sam, &remote.url());
+    alex.run(&["sync"]).ok();
+
+    let json: Value = alex.run(&["review", "--json"]).json();
+    assert_eq!(json["period"]["from"], "2026-11-23");
+    assert_eq!(json["with_partner"], true);
+    assert_eq!(json["together_days"]["now"], 2);
+    assert_eq!(json["repairs"]["now"], 1);
+    assert_eq!(json["median_repair_minutes"]["now"], 45.0);
+    assert_eq!(json["trend"].as_array().unwrap().len(), 12);
+    let notes: Vec<&str> = json["shared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["note"].as_str())
+        .collect();
+    assert!(notes.contains(&"thanks for the soup"), "{notes:?}");
+    assert!(notes.contains(&"you carried the bags"), "{notes:?}");
+    let text = json.to_string();
+    for marker in ["alex-unshared-marker", "alex-private-marker"] {
+        assert!(!text.contains(marker), "{marker} in the review");
+    }
+    // The same card on Sam's machine, chosen without talking to Alex's.
+    let theirs: Value = sam.run(&["review", "--json"]).json();
+    assert_eq!(theirs["card"], json["card"]);
+    assert_eq!(theirs["together_days"], json["together_days"]);
+
+    let out = alex.run(&["review"]).ok();
+    assert!(out.contains("The week together"), "{out}");
+    assert!(out.contains("Days we both practised   2"), "{out}");
+    assert!(out.contains("A card for the talk"), "{out}");
+    assert!(out.contains("safe log state-of-us"), "{out}");
+    // Nothing per person is counted: no "Sam: 3" or "you 2".
+    for line in out.lines().filter(|l| l.contains("Sam")) {
+        assert!(line.contains("appreciation"), "{line}");
+    }
+}
+
+/// On a terminal (a pty made by `script`), the review ends by offering to
+/// log the talk; answering `y` logs `state-of-us`.
+#[test]
+fn on_a_terminal_the_review_offers_to_log_the_talk() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: `script` (util-linux) is not installed");
+        return;
+    }
+    let env = TestEnv::new();
+    env.run(&["log", "appreciation"]).ok();
+    let base = env.std_cmd();
+    let mut cmd = Command::new("script");
+    cmd.env_clear().current_dir(env.home.path());
+    for (key, value) in base.get_envs() {
+        if let Some(value) = value {
+            cmd.env(key, value);
+        }
+    }
+    let program = format!("{} review", env!("CARGO_BIN_EXE_safe"));
+    let mut child = cmd
+        .args(["-qec", &program, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Answer once the question is on the screen; `script` forwards it.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.stdin.take().unwrap().write_all(b"y\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let screen = String::from_utf8_lossy(&out.stdout);
+    assert!(screen.contains("Log it now? [y/N]"), "{screen}");
+    let logged = env.history(&["--practice", "state-of-us"]);
+    assert_eq!(logged.len(), 1, "{screen}");
+}
