@@ -34,6 +34,8 @@ pub fn cmd_card(ctx: &mut Context<'_>, args: CardArgs) -> Result<()> {
             took: None,
             private: false,
             share_note: false,
+            again: false,
+            once_a_day: true,
         };
         return super::log::cmd_log(ctx, log);
     }

@@ -44,10 +44,29 @@ pub struct LogArgs {
     /// Share this entry's note with your partner.
     #[arg(long)]
     pub share_note: bool,
+    /// Log it again on a day it is already logged.
+    ///
+    /// A practice counts once a day; a repair is always a new moment and
+    /// needs no --again.
+    #[arg(long)]
+    pub again: bool,
+    /// A second log the same day is no error but nothing (`card --done`).
+    #[arg(skip)]
+    pub once_a_day: bool,
 }
 
 pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     let day = ctx.parse_day(&args.date)?;
+    let year_ago = ctx.today - chrono::Days::new(365);
+    if day < year_ago
+        && !super::confirm(&format!(
+            "Log {} for {day}, more than a year ago?",
+            args.practice
+        ))?
+    {
+        writeln!(ctx.out, "Nothing logged.")?;
+        return Ok(());
+    }
     let note = super::read_note(args.note)?.filter(|n| !n.trim().is_empty());
     let took = match &args.took {
         Some(text) => Some(crate::domain::when::parse_took(text)?),
@@ -80,6 +99,24 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     // The day cache vouches for the month the entry goes to, and then
     // gives the streak: loaded once for both.
     let mut cache = Cache::load(&ctx.dir);
+    if practice.id != crate::domain::summary::REPAIR
+        && !args.again
+        && logged_on(ctx, &mut cache, &config.id, &practice.id, day)?
+    {
+        let when = super::describe_day(ctx.today, day);
+        if args.once_a_day {
+            writeln!(
+                ctx.out,
+                "Already logged {} {when}: nothing to add.",
+                practice.id
+            )?;
+            return Ok(());
+        }
+        return Err(
+            Error::input(format!("you already logged {} {when}", practice.id))
+                .with_hint("a practice counts once a day; `--again` logs it a second time anyway"),
+        );
+    }
     let mut batch = lock.batch();
     let id = add_entry(
         &ctx.dir,
@@ -119,6 +156,29 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     }
     auto_sync(ctx, &lock, &mut config);
     Ok(())
+}
+
+/// Whether I logged `practice` on `day`, from the day cache (which reads
+/// only the months that changed since it last looked).
+pub fn logged_on(
+    ctx: &Context<'_>,
+    cache: &mut Cache,
+    me: &str,
+    practice: &str,
+    day: chrono::NaiveDate,
+) -> Result<bool> {
+    cache.refresh(&ctx.dir)?;
+    let index = cache.index_from(
+        &ctx.dir,
+        me,
+        crate::store::cache::Scope::Practice(practice),
+        Some(YearMonth::of(day)),
+    )?;
+    Ok(index
+        .person(me)
+        .logged_days(practice)
+        .binary_search(&day)
+        .is_ok())
 }
 
 /// A retired practice is not offered for logging; say how to bring it back.

@@ -305,6 +305,21 @@ fn note_too_long(why: String) -> Error {
     ))
 }
 
+/// Ask a yes/no question on a terminal; without one (a script, a pipe) the
+/// answer is yes, so nothing waits for a person who is not there.
+pub fn confirm(question: &str) -> Result<bool> {
+    use std::io::IsTerminal;
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Ok(true);
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Error::input(format!("could not read the answer: {e}")))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "Yes" | "YES"))
+}
+
 /// "today", "yesterday", or "on Fri 20 Nov" (with the year when it differs).
 pub fn describe_day(today: NaiveDate, day: NaiveDate) -> String {
     use chrono::Datelike;

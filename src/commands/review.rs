@@ -256,6 +256,8 @@ fn offer_state_of_us(ctx: &mut Context<'_>) -> Result<()> {
                 took: None,
                 private: false,
                 share_note: false,
+                again: false,
+                once_a_day: true,
             },
         )?;
     }

@@ -37,6 +37,15 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
             practice.id
         )));
     }
+    let mut cache = crate::store::cache::Cache::load(&ctx.dir);
+    if super::log::logged_on(ctx, &mut cache, &config.id, &practice.id, day)? {
+        return Err(Error::input(format!(
+            "you logged {} {}: a skip is for a day you did not",
+            practice.id,
+            super::describe_day(ctx.today, day)
+        ))
+        .with_hint("remove the entry first (`safe history` shows its id, `safe rm <ID>`) if it was a mistake"));
+    }
     let month = crate::domain::month::YearMonth::of(day);
     let already = ctx
         .dir

@@ -87,7 +87,9 @@ fn four_processes_at_once_lose_nothing() {
                     // Spread over two months, so two files are contended.
                     let days_ago = format!("{} days ago", (i * 7 + worker) % 45);
                     let note = format!("worker {worker} entry {i}");
-                    let mut args = vec!["log", practice, "--date", &days_ago, "--note", &note];
+                    let mut args = vec![
+                        "log", practice, "--again", "--date", &days_ago, "--note", &note,
+                    ];
                     // Mostly shared notes (one file); every tenth stays
                     // private, so the private files are contended too.
                     if i % 10 != 0 {
@@ -188,8 +190,14 @@ fn a_killed_process_never_leaves_a_torn_file() {
 fn a_killed_undo_or_edit_leaves_whole_files() {
     let env = TestEnv::new();
     for i in 0..10 {
-        env.run(&["log", "appreciation", "--note", &format!("note {i}")])
-            .ok();
+        env.run(&[
+            "log",
+            "appreciation",
+            "--again",
+            "--note",
+            &format!("note {i}"),
+        ])
+        .ok();
     }
     let mut rng = XorShift(0x00c0_ffee_u64);
     for round in 0..12 {
@@ -263,7 +271,7 @@ fn the_day_cache_survives_writers_readers_and_kills() {
                     let when = format!("{} days ago", (i * 3 + writer) % 40);
                     let output = env
                         .std_cmd()
-                        .args(["log", practice, "--date", &when])
+                        .args(["log", practice, "--again", "--date", &when])
                         .stdin(Stdio::null())
                         .output()
                         .unwrap();

@@ -228,18 +228,18 @@ fn a_read_only_directory_leaves_each_change_whole_or_absent() {
         ),
         (
             "",
-            vec!["log", "appreciation", "--note", "root"],
+            vec!["log", "appreciation", "--again", "--note", "root"],
             Box::new(move |env| note_kept(env, "root")),
         ),
         // The entry goes to shared/, its unshared note to private/.
         (
             "private/log",
-            vec!["log", "listen", "--note", "secret"],
+            vec!["log", "listen", "--again", "--note", "secret"],
             Box::new(move |env| note_kept(env, "secret")),
         ),
         (
             "shared/log",
-            vec!["log", "listen", "--note", "shared side"],
+            vec!["log", "listen", "--again", "--note", "shared side"],
             Box::new(move |env| note_kept(env, "shared side")),
         ),
     ];
@@ -266,7 +266,9 @@ fn a_read_only_directory_leaves_each_change_whole_or_absent() {
     // case must have met the read-only directory.
     assert!(refused > 0, "no case was refused: the test proves nothing");
     // With the permissions back, everything works again.
-    nobody.run(&["log", "listen", "--note", "after"]).ok();
+    nobody
+        .run(&["log", "listen", "--again", "--note", "after"])
+        .ok();
     nobody.run(&["init", "--name", "Robin"]).ok();
     assert_eq!(names(&env), ("Robin".into(), "Robin".into()));
     assert!(junk(&env).is_empty(), "{:?}", junk(&env));
@@ -436,7 +438,7 @@ fn a_killed_import_leaves_no_temporary_file_behind_the_next_command() {
             left.len()
         );
         // The next command cleans up before it writes.
-        env.run(&["log", "appreciation"]).ok();
+        env.run(&["log", "appreciation", "--again"]).ok();
         assert!(
             junk(&env).is_empty(),
             "{moment:?}: left {left:?}, still {:?}",
@@ -467,13 +469,19 @@ fn a_killed_sync_leaves_no_temporary_file_behind_the_next_command() {
     ];
     moments.extend(DELAYS);
     for (round, moment) in moments.iter().enumerate() {
-        sam.run(&["log", "appreciation", "--note", &format!("round {round}")])
-            .ok();
+        sam.run(&[
+            "log",
+            "appreciation",
+            "--again",
+            "--note",
+            &format!("round {round}"),
+        ])
+        .ok();
         let child = sam.spawn_quiet(&["sync", "--remote", &url]);
         kill_at(&sam, child, *moment);
         let left = junk(&sam);
         eprintln!("sync killed at {moment:?} left {left:?}");
-        sam.run(&["log", "check-in"]).ok();
+        sam.run(&["log", "check-in", "--again"]).ok();
         assert!(
             junk(&sam).is_empty(),
             "{moment:?}: left {left:?}, still {:?}",

@@ -143,6 +143,47 @@ impl TestEnv {
         self.run(&all).json().as_array().unwrap().clone()
     }
 
+    /// Run `safe` on a pseudo-terminal (through `script`), typing `input`,
+    /// and return what the terminal showed; `None` where `script` is
+    /// missing (the caller skips with a printed reason).
+    pub fn run_on_terminal(&self, args: &[&str], input: &str) -> Option<String> {
+        use std::io::Write;
+        use std::process::Stdio;
+        if std::process::Command::new("script")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipped the terminal part: `script` (util-linux) is not installed");
+            return None;
+        }
+        let base = self.std_cmd();
+        let mut cmd = std::process::Command::new("script");
+        cmd.env_clear().current_dir(self.home.path());
+        for (key, value) in base.get_envs() {
+            if let Some(value) = value {
+                cmd.env(key, value);
+            }
+        }
+        let program = std::iter::once(env!("CARGO_BIN_EXE_safe"))
+            .chain(args.iter().copied())
+            .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut child = cmd
+            .args(["-qec", &program, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .ok()?;
+        // Typed once the question is likely on the screen; the terminal
+        // keeps what is typed early anyway.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        child.stdin.take()?.write_all(input.as_bytes()).ok()?;
+        let out = child.wait_with_output().ok()?;
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
     pub fn run_stdin(&self, args: &[&str], input: &str) -> Run {
         Run {
             output: self

@@ -70,3 +70,73 @@ fn a_usage_error_shows_only_what_was_typed() {
     assert!(err.contains("Usage: safe stats --week"), "{err}");
     assert!(!err.contains("--data-dir"), "{err}");
 }
+
+#[test]
+fn a_practice_counts_once_a_day_unless_asked_again() {
+    let env = TestEnv::new();
+    env.run(&["log", "appreciation"]).ok();
+    let before = env.snapshot();
+    let err = env.run(&["log", "appreciation"]).fails(2);
+    assert!(err.contains("already logged appreciation today"), "{err}");
+    assert!(err.contains("--again"), "{err}");
+    assert!(
+        env.snapshot() == before,
+        "a refused duplicate changed the journal"
+    );
+    env.run(&["log", "appreciation", "--again"]).ok();
+    // Every repair is a moment of its own.
+    env.run(&["log", "repair", "--took", "10m"]).ok();
+    env.run(&["log", "repair", "--took", "20m"]).ok();
+    // Another day is another day.
+    env.run(&["log", "appreciation", "--date", "yesterday"])
+        .ok();
+    let practices: Vec<String> = env
+        .history(&[])
+        .iter()
+        .map(|e| e["practice"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(practices.iter().filter(|p| *p == "appreciation").count(), 3);
+    assert_eq!(practices.iter().filter(|p| *p == "repair").count(), 2);
+}
+
+#[test]
+fn card_done_twice_a_day_adds_nothing() {
+    let env = TestEnv::new();
+    env.run(&["card", "--done"]).ok();
+    let again = env.run(&["card", "--done"]).ok();
+    assert!(again.contains("nothing to add"), "{again}");
+    assert_eq!(env.history(&["--practice", "card"]).len(), 1);
+}
+
+#[test]
+fn a_logged_day_cannot_be_skipped() {
+    let env = TestEnv::new();
+    env.run(&["log", "check-in", "--date", "yesterday"]).ok();
+    let err = env
+        .run(&["skip", "check-in", "--date", "yesterday"])
+        .fails(2);
+    assert!(err.contains("a skip is for a day you did not"), "{err}");
+    env.run(&["skip", "check-in", "--date", "2 days ago"]).ok();
+}
+
+#[test]
+fn a_log_more_than_a_year_back_goes_through_without_a_terminal() {
+    // Scripts and imports are not asked; a person at a terminal is.
+    let env = TestEnv::new();
+    env.run(&["log", "listen", "--date", "2024-05-01"]).ok();
+    assert_eq!(env.history(&["--all"]).len(), 1);
+}
+
+#[test]
+fn on_a_terminal_a_log_more_than_a_year_back_asks_first() {
+    let env = TestEnv::new();
+    let Some(screen) = env.run_on_terminal(&["log", "listen", "--date", "2024-05-01"], "n\n")
+    else {
+        return;
+    };
+    assert!(screen.contains("more than a year ago? [y/N]"), "{screen}");
+    assert!(screen.contains("Nothing logged."), "{screen}");
+    assert!(env.history(&["--all"]).is_empty());
+    env.run_on_terminal(&["log", "listen", "--date", "2024-05-01"], "y\n");
+    assert_eq!(env.history(&["--all"]).len(), 1);
+}

@@ -341,7 +341,8 @@ fn csv_cells_never_run_as_formulas() {
         "@SUM(A1)",
         "\tx",
     ] {
-        env.run(&["log", "listen", &format!("--note={note}")]).ok();
+        env.run(&["log", "listen", "--again", &format!("--note={note}")])
+            .ok();
     }
     let csv = env.run(&["export", "--format", "csv"]).ok();
     for line in csv.lines().skip(1) {

@@ -327,7 +327,7 @@ fn completing_a_crafted_practice_and_pressing_enter_runs_nothing() {
     let alex = &journal.alex;
     // An honest practice, typed the same way: proof that completion worked.
     let honest = [
-        (Shell::Bash, "appre", "appreciation"),
+        (Shell::Bash, "turn-t", "turn-toward"),
         (Shell::Zsh, "apol", "apology"),
         (Shell::Fish, "gentle-t", "gentle-touch"),
     ];

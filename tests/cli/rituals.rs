@@ -116,34 +116,11 @@ fn the_weekly_review_of_two_partners() {
 /// log the talk; answering `y` logs `state-of-us`.
 #[test]
 fn on_a_terminal_the_review_offers_to_log_the_talk() {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: `script` (util-linux) is not installed");
-        return;
-    }
     let env = TestEnv::new();
     env.run(&["log", "appreciation"]).ok();
-    let base = env.std_cmd();
-    let mut cmd = Command::new("script");
-    cmd.env_clear().current_dir(env.home.path());
-    for (key, value) in base.get_envs() {
-        if let Some(value) = value {
-            cmd.env(key, value);
-        }
-    }
-    let program = format!("{} review", env!("CARGO_BIN_EXE_safe"));
-    let mut child = cmd
-        .args(["-qec", &program, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Answer once the question is on the screen; `script` forwards it.
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    child.stdin.take().unwrap().write_all(b"y\n").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let screen = String::from_utf8_lossy(&out.stdout);
+    let Some(screen) = env.run_on_terminal(&["review"], "y\n") else {
+        return;
+    };
     assert!(screen.contains("Log it now? [y/N]"), "{screen}");
     let logged = env.history(&["--practice", "state-of-us"]);
     assert_eq!(logged.len(), 1, "{screen}");

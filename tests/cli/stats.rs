@@ -345,7 +345,7 @@ fn log_ends_with_the_streak_gently() {
 fn today_lists_what_is_done_and_open() {
     let env = TestEnv::new();
     env.run(&["log", "appreciation"]).ok();
-    env.run(&["log", "appreciation"]).ok();
+    env.run(&["log", "appreciation", "--again"]).ok();
     env.run(&["log", "long-kiss"]).ok();
     env.run(&["skip", "check-in"]).ok();
     env.run(&["log", "stress-talk", "--date", "2026-11-24"])
@@ -563,7 +563,7 @@ fn logging_onto_a_cached_month_changes_no_answer() {
     env.run(&["skip", "check-in"]).ok();
     env.run(&["log", "repair", "--took", "30m", "--note", "kept here"])
         .ok();
-    env.run(&["log", "appreciation", "--date", "2026-11-03"])
+    env.run(&["log", "appreciation", "--date", "2026-11-03", "--again"])
         .ok();
 
     let cached = env.run(&["stats", "--all", "--json"]).json();
