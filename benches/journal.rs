@@ -349,7 +349,7 @@ fn benches(c: &mut Criterion) {
         group.bench_function(BenchmarkId::from_parameter(n), |bench| {
             bench.iter_batched(
                 || std::fs::write(&month, &saved).expect("restore the month"),
-                |()| run_at(&j.couple, &["log", "appreciation"]).expect("log"),
+                |()| run_at(&j.couple, &["log", "appreciation", "--again"]).expect("log"),
                 BatchSize::PerIteration,
             );
         });
