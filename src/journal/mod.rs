@@ -3,4 +3,5 @@
 //! ([`roster`]), reads their verified logs, keeps the index up to date and
 //! writes this device's batches (DESIGN.md §3).
 
+pub mod identity;
 pub mod roster;
