@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod domain;
 pub mod error;
+pub mod journal;
 pub mod keys;
 pub mod render;
 pub mod store;

@@ -1,0 +1,543 @@
+//! The schema-2 journal: the one service commands will talk to (STYLE.md).
+//! It knows which devices are in the journal and whose each is
+//! ([`roster`]), reads their verified logs, keeps the index up to date with
+//! them, and writes this device's batches (DESIGN.md §3; docs/protocol.md
+//! "Roster" and "Journal service").
+//!
+//! A data directory holds `keys/device.ed25519`, `journal.json`
+//! ([`Identity`]), its logs under `shared/log` and `private/log`, and the
+//! derived index under `index/`. Nothing here reads the clock: every call
+//! that needs "now" takes the wall clock in milliseconds.
+
+pub mod identity;
+mod indexed;
+mod reading;
+pub mod report;
+pub mod roster;
+
+use std::path::{Path, PathBuf};
+
+use crate::domain::fold::{self, PersonId, clock_after};
+use crate::domain::limits::check_name;
+use crate::domain::record::{Clock, DeviceRecord, Hex32, NameRecord, Record, Rev, Role};
+use crate::error::{Error, Result};
+use crate::keys::line::{self, LogKind};
+use crate::keys::{DeviceId, DeviceKey};
+use crate::store::index::{Index, SegmentMark};
+use crate::store::{Lock, file, segment};
+
+pub use identity::Identity;
+pub use report::{Quarantined, Report, Stranger};
+pub use roster::{Anchor, Member, Roster};
+
+use indexed::Indexed;
+use reading::{Reading, log_key, log_root};
+
+/// A schema-2 journal, open in one data directory.
+pub struct Journal {
+    root: PathBuf,
+    key: DeviceKey,
+    identity: Identity,
+    anchor: Anchor,
+    /// `None` only while the index is being made again.
+    index: Option<Index>,
+    /// What the index was last brought up to date with.
+    indexed: Indexed,
+    roster: Roster,
+    report: Report,
+}
+
+/// What [`Journal::write`] wrote.
+#[derive(Debug)]
+pub struct Written {
+    /// The seq of the batch's first line.
+    pub first_seq: u64,
+    /// The records as written, each with the rev it was given.
+    pub records: Vec<Record>,
+    /// The batch is saved, but the index could not take it: a warning to
+    /// show after the confirmation, never an error (the next refresh
+    /// catches the index up, or makes it again).
+    pub index_warning: Option<Error>,
+}
+
+impl Journal {
+    /// Make a new journal in the data directory at `root`, with this
+    /// device as its root: its key, `journal.json`, and a first batch in
+    /// its shared log that names the device and the person (`name`).
+    pub fn create(root: &Path, name: &str, wall_ms: u64, lock: &Lock) -> Result<Journal> {
+        let name = check_name(name).map_err(Error::input)?.to_string();
+        if Identity::path(root).exists() {
+            return Err(Error::input(format!(
+                "{} already holds a journal",
+                root.display()
+            )));
+        }
+        let key = DeviceKey::load_or_create(root, lock)?;
+        let identity = Identity {
+            journal: uuid_v7(wall_ms)?,
+            root: key.id(),
+            root_key: key.public(),
+            device: key.id(),
+        };
+        // journal.json first: a crash before the first batch leaves a
+        // journal that opens (its root needs no line to be trusted).
+        identity.write(root, lock)?;
+        let mut journal = Journal::open(root, wall_ms, lock)?;
+        let me = Record::Device(DeviceRecord {
+            device: identity.device.to_string(),
+            key: Hex32(identity.root_key.to_bytes()),
+            role: Role::Mine,
+            journal: identity.journal.clone(),
+        });
+        let name = Record::Name(NameRecord {
+            name,
+            rev: Rev::default(),
+        });
+        let op = Self::new_op(wall_ms)?;
+        journal.write(
+            &op,
+            &[(me, None), (name, None)],
+            LogKind::Shared,
+            wall_ms,
+            lock,
+        )?;
+        Ok(journal)
+    }
+
+    /// Open the journal in the data directory at `root` and bring its
+    /// index up to date with the logs.
+    pub fn open(root: &Path, wall_ms: u64, lock: &Lock) -> Result<Journal> {
+        let identity = Identity::read(root)?.ok_or_else(|| {
+            Error::runtime(format!("{} holds no schema-2 journal", root.display()))
+        })?;
+        let key_path = DeviceKey::path(root);
+        if !key_path.exists() {
+            return Err(Error::runtime(format!(
+                "{} is missing: this data directory has lost its device key",
+                key_path.display()
+            ))
+            .with_hint(
+                "restore the key from a backup, or pair this computer again as a new device",
+            ));
+        }
+        let key = DeviceKey::load_or_create(root, lock)?;
+        if key.id() != identity.device {
+            return Err(Error::runtime(format!(
+                "{} is the key of device {}, but journal.json names device {}",
+                key_path.display(),
+                key.id(),
+                identity.device
+            ))
+            .with_hint("safe left both files as they are; restore them together from a backup"));
+        }
+        let anchor = Anchor {
+            journal: identity.journal.clone(),
+            root: identity.root.clone(),
+            root_key: identity.root_key,
+        };
+        let roster = roster::decide(&anchor, &roster::TrustLogs::new(), |_, _| None);
+        let mut journal = Journal {
+            index: Some(open_index(root)?),
+            root: root.to_path_buf(),
+            key,
+            identity,
+            anchor,
+            indexed: Indexed::default(),
+            roster,
+            report: Report::default(),
+        };
+        journal.refresh(wall_ms, lock)?;
+        Ok(journal)
+    }
+
+    /// A new operation id: a UUIDv7 of `wall_ms`.
+    pub fn new_op(wall_ms: u64) -> Result<String> {
+        uuid_v7(wall_ms)
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// Who is in the journal, as of the last refresh.
+    pub fn roster(&self) -> &Roster {
+        &self.roster
+    }
+
+    /// What the last refresh found to report.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The person this device belongs to, once it is in the roster.
+    pub fn me(&self) -> Option<&str> {
+        self.roster.person(&self.identity.device)
+    }
+
+    /// The journal, as the index holds it.
+    pub fn state(&self) -> Result<fold::Journal> {
+        self.index()?.journal()
+    }
+
+    /// Bring the index up to date with the logs: work out the roster, read
+    /// the logs that changed since the index last saw them, and feed it
+    /// only the lines it has not seen. A segment replaced since, a log that
+    /// lost lines, or a device that changed person or was cut makes the
+    /// index again from every log.
+    pub fn refresh(&mut self, wall_ms: u64, _lock: &Lock) -> Result<&Report> {
+        let before = Indexed::load(&self.root, self.index()?)?;
+        let notes = before.as_ref().map(|b| &b.logs);
+        let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, notes);
+        let roster = reading.settle()?;
+        let seats = indexed::seats(&roster);
+        let used = reading.used(&roster);
+        let seats_hold = before.as_ref().is_some_and(|b| b.seats_hold(&seats));
+        let unseen = match seats_hold {
+            true => reading.unseen(&used, Some(self.index()?))?,
+            false => None,
+        };
+        let (unseen, fresh_index) = match unseen {
+            Some(unseen) => (unseen, false),
+            None => {
+                reset_index(&self.root, &mut self.index)?;
+                reading.read_all(&used)?;
+                let all = reading.unseen(&used, None)?;
+                (all.expect("a new index has seen no segment"), true)
+            }
+        };
+        let indexed = Indexed {
+            seats,
+            logs: reading.notes(&used),
+        };
+        let mut marks = unseen.marks.clone();
+        if fresh_index || before.as_ref() != Some(&indexed) {
+            marks.push((indexed::FILE.to_string(), indexed.save(&self.root)?));
+        }
+        let lines = reading.lines(&used, Some(&unseen));
+        let now = my_clock(&roster, &indexed, &self.identity.device).now_ms(wall_ms);
+        self.index
+            .as_mut()
+            .ok_or_else(index_closed)?
+            .apply(&lines, &marks, now)?;
+        self.report = report(&self.root, &roster, &indexed, &self.identity.device)?;
+        self.roster = roster;
+        self.indexed = indexed;
+        Ok(&self.report)
+    }
+
+    /// Fold every line of every used log, without the index (nor its
+    /// notes): what the index must always equal.
+    pub fn fold_everything(&self, wall_ms: u64) -> Result<fold::Journal> {
+        let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, None);
+        let roster = reading.settle()?;
+        let used = reading.used(&roster);
+        reading.read_all(&used)?;
+        let lines = reading.lines(&used, None);
+        let me = roster.person(&self.identity.device).unwrap_or_default();
+        let clock = clock_after(me, &lines);
+        Ok(fold::fold(&lines, clock.now_ms(wall_ms)))
+    }
+
+    /// Append one batch (one operation, `op`) to this device's log of
+    /// `kind`: each record gets a new rev from my clock (the highest rev of
+    /// my own person's lines, ticked with `wall_ms`), is checked against the
+    /// limits, and is written with its sidecar; then the index takes the new
+    /// lines. Nothing is written if any record is refused.
+    pub fn write(
+        &mut self,
+        op: &str,
+        records: &[(Record, Option<String>)],
+        kind: LogKind,
+        wall_ms: u64,
+        lock: &Lock,
+    ) -> Result<Written> {
+        self.refresh(wall_ms, lock)?;
+        let person = self.writer()?;
+        let name = log_key(kind, &self.identity.device);
+        if let Some(damage) = self.indexed.logs.get(&name).and_then(|n| n.damage.as_ref()) {
+            return Err(Error::runtime(format!(
+                "this device's own log does not verify ({}), so nothing was written: \
+                 no reader would trust a line after the damage",
+                damage.why
+            ))
+            .with_hint("restore the data directory from a backup, or pair this computer again as a new device"));
+        }
+        let mut clock = my_clock(&self.roster, &self.indexed, &self.identity.device);
+        let stamped = stamp(records, kind, &mut clock, wall_ms)?;
+        let texts: Vec<String> = stamped.iter().map(Record::to_json).collect();
+        let batch: Vec<line::Record> = texts
+            .iter()
+            .zip(records)
+            .map(|(rec, (_, sidecar))| line::Record {
+                rec,
+                sidecar: sidecar.as_deref(),
+            })
+            .collect();
+        let log_root = log_root(&self.root, kind);
+        let appended = segment::append_batch(
+            &log_root,
+            &self.key,
+            &self.identity.journal,
+            kind,
+            op,
+            &batch,
+            lock,
+        )?;
+        // Saved: from here on a failure is the index's, not the write's.
+        let noted = self.indexed.logs.contains_key(&name);
+        let indexed = if noted && !stamped.iter().any(roster::TrustLine::concerns) {
+            self.index_own_batch(kind, &person, op, &texts, &appended, clock.now_ms(wall_ms))
+        } else {
+            // The roster may change (or the log was never noted): the index
+            // is brought up to date the long way.
+            self.refresh(wall_ms, lock).map(drop)
+        };
+        Ok(Written {
+            first_seq: appended.first_seq,
+            records: stamped,
+            index_warning: indexed.err(),
+        })
+    }
+
+    /// The person this device writes as; an error if it is not (or no
+    /// longer) in the journal.
+    fn writer(&self) -> Result<PersonId> {
+        match self.roster.members.get(&self.identity.device) {
+            Some(member) if member.until.is_none() => Ok(member.person.clone()),
+            Some(_) => Err(Error::runtime(
+                "this device was removed from the journal, so nothing was written",
+            )
+            .with_hint("pair this computer again as a new device (`safe invite --device`)")),
+            None => Err(Error::runtime(
+                "this device is not in the journal yet, so nothing was written",
+            )
+            .with_hint("finish pairing it first (`safe join`)")),
+        }
+    }
+
+    /// Feed the index the batch this device just appended, without reading
+    /// its log again: the log was verified and indexed up to its end before
+    /// the append, and this device is its only writer.
+    fn index_own_batch(
+        &mut self,
+        kind: LogKind,
+        person: &str,
+        op: &str,
+        texts: &[String],
+        appended: &segment::Appended,
+        now_ms: u64,
+    ) -> Result<()> {
+        let device = self.identity.device.clone();
+        let log_root = log_root(&self.root, kind);
+        let stats = segment::segment_stats(&log_root, &device)?;
+        let mut marks = Vec::new();
+        for path in &appended.written {
+            let stat = stats.iter().find(|s| s.path == *path);
+            let Some(last_hash) = stat.and_then(|s| s.last_payload) else {
+                return Err(Error::runtime(format!(
+                    "{} was just written but holds no complete line",
+                    path.display()
+                )));
+            };
+            let len = stat.map_or(0, |s| s.len);
+            let name = path.strip_prefix(&self.root).unwrap_or(path);
+            marks.push((
+                name.to_string_lossy().into_owned(),
+                SegmentMark { len, last_hash },
+            ));
+        }
+        let lines: Vec<fold::Line> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, rec)| {
+                let seq = appended.first_seq + i as u64;
+                fold::Line::read(person, device.as_str(), seq, op, rec)
+            })
+            .collect();
+        let Some(note) = self.indexed.logs.get_mut(&log_key(kind, &device)) else {
+            return Err(Error::runtime(
+                "the index has no note of this device's own log",
+            ));
+        };
+        note.digest = Hex32(indexed::digest(&log_root, &stats));
+        note.held = appended.head.next_seq - 1;
+        note.clock = lines
+            .iter()
+            .filter_map(|l| l.rec.as_ref().ok().and_then(Record::rev))
+            .fold(note.clock, Rev::max);
+        marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
+        self.index
+            .as_mut()
+            .ok_or_else(index_closed)?
+            .apply(&lines, &marks, now_ms)
+    }
+
+    fn index(&self) -> Result<&Index> {
+        self.index.as_ref().ok_or_else(index_closed)
+    }
+}
+
+/// Give each versioned record a new rev and check it against the limits.
+fn stamp(
+    records: &[(Record, Option<String>)],
+    kind: LogKind,
+    clock: &mut Clock,
+    wall_ms: u64,
+) -> Result<Vec<Record>> {
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, (record, _))| {
+            let mut record = record.clone();
+            if let Some(rev) = rev_mut(&mut record) {
+                *rev = clock.tick(wall_ms);
+            }
+            let refuse = |why: String| {
+                Error::input(format!(
+                    "record {} of the batch cannot be written, so nothing was: {why}",
+                    i + 1
+                ))
+            };
+            record.check().map_err(refuse)?;
+            if kind == LogKind::Private && roster::TrustLine::concerns(&record) {
+                return Err(refuse(
+                    "pairing and removals belong in the shared log".to_string(),
+                ));
+            }
+            Ok(record)
+        })
+        .collect()
+}
+
+/// The rev of a versioned record, to be set.
+fn rev_mut(record: &mut Record) -> Option<&mut Rev> {
+    match record {
+        Record::Entry(r) => Some(&mut r.rev),
+        Record::Remove(r) => Some(&mut r.rev),
+        Record::Note(r) => Some(&mut r.rev),
+        Record::Name(r) => Some(&mut r.rev),
+        Record::Goal(r) => Some(&mut r.rev),
+        Record::Practice(r) => Some(&mut r.rev),
+        Record::Undo(r) | Record::Redo(r) => Some(&mut r.rev),
+        Record::Seen(r) => Some(&mut r.rev),
+        Record::Device(_) | Record::Leave(_) => None,
+    }
+}
+
+/// My clock: the highest rev of the used lines of my own person's logs
+/// (`domain::fold::clock_after`, from the notes).
+fn my_clock(roster: &Roster, indexed: &Indexed, device: &DeviceId) -> Clock {
+    let Some(me) = roster.person(device) else {
+        return Clock::default();
+    };
+    let mine = roster
+        .members
+        .iter()
+        .filter(|(_, m)| m.person == me)
+        .map(|(d, _)| log_key(LogKind::Shared, d))
+        .chain([log_key(LogKind::Private, device)]);
+    let mut clock = Clock::default();
+    for note in mine.filter_map(|name| indexed.logs.get(&name)) {
+        clock.observe(note.clock);
+    }
+    clock
+}
+
+/// What the user should hear about, from the notes and the disk: the
+/// damage in used logs, and the logs of devices the roster does not trust.
+fn report(root: &Path, roster: &Roster, indexed: &Indexed, me: &DeviceId) -> Result<Report> {
+    let mut report = Report {
+        refused: roster.refused.clone(),
+        ..Report::default()
+    };
+    for (device, member) in &roster.members {
+        for kind in [LogKind::Shared, LogKind::Private] {
+            let note = indexed.logs.get(&log_key(kind, device));
+            if let Some(damage) = note.and_then(|n| n.damage.as_ref()) {
+                report.quarantined.push(Quarantined {
+                    device: device.clone(),
+                    person: member.person.clone(),
+                    kind,
+                    path: root.join(&damage.path),
+                    line: damage.line,
+                    why: damage.why.clone(),
+                });
+            }
+        }
+    }
+    for kind in [LogKind::Shared, LogKind::Private] {
+        let log_root = log_root(root, kind);
+        for device in segment::list_devices(&log_root)? {
+            let trusted = match kind {
+                LogKind::Shared => roster.members.contains_key(&device),
+                LogKind::Private => device == *me,
+            };
+            // This device's own log, before its pairing line arrives, is no
+            // stranger: `write` says what is missing.
+            if !trusted && device != *me {
+                report.strangers.push(Stranger {
+                    path: log_root.join(device.as_str()),
+                    device,
+                    kind,
+                });
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// The index of the data directory at `root`, in `index/`. SQLite gives
+/// its side files the mode of the database file, so that file is made
+/// private before SQLite first opens it.
+fn open_index(root: &Path) -> Result<Index> {
+    let dir = root.join("index");
+    file::ensure_dir(&dir)?;
+    let path = dir.join("index.sqlite");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(&path)
+        .map_err(|e| Error::io("create", &path, e))?;
+    Index::open(&path)
+}
+
+/// Delete the index and make it again, empty: it is fed every log next.
+fn reset_index(root: &Path, index: &mut Option<Index>) -> Result<()> {
+    // Closed before its files go.
+    *index = None;
+    let path = root.join("index").join("index.sqlite");
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let mut name = path.clone().into_os_string();
+        name.push(suffix);
+        match std::fs::remove_file(&name) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove the index", &path, e)),
+        }
+    }
+    *index = Some(open_index(root)?);
+    Ok(())
+}
+
+fn index_closed() -> Error {
+    Error::runtime("the index could not be opened again after it was reset").with_hint(
+        "the index is derived: delete the index folder and safe rebuilds it from the logs",
+    )
+}
+
+/// A UUIDv7 of `wall_ms`, its other bits random.
+fn uuid_v7(wall_ms: u64) -> Result<String> {
+    let mut random = [0u8; 10];
+    getrandom::fill(&mut random)
+        .map_err(|e| Error::runtime(format!("could not get random bytes for an id: {e}")))?;
+    let id = uuid::Builder::from_unix_timestamp_millis(wall_ms, &random).into_uuid();
+    Ok(id.hyphenated().to_string())
+}
+
+#[cfg(test)]
+mod tests;
