@@ -1,5 +1,7 @@
 //! `safe pause`: pause one practice or all of them for a run of days.
 
+use chrono::Datelike;
+
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{ALL_PRACTICES, Entry, Kind};
 use crate::error::{Error, Result};
@@ -8,11 +10,14 @@ use crate::error::{Error, Result};
 ///
 /// For travel, illness or a busy season: paused days bridge streaks and
 /// leave strength unchanged. Without --practice, every practice is paused.
-/// Days ahead (up to a year) are written YYYY-MM-DD.
+/// A pause plans ahead, up to a year: a weekday or MM-DD means the next
+/// one, and `next friday`, `tomorrow`, `in 3 days` work too.
 /// Remove a pause like any entry, with `safe rm <ID>` or `safe undo`.
 ///
 /// Examples:
-///   safe pause --from 2026-12-20 --to 2027-01-02
+///   safe pause --from wednesday --to saturday
+///   safe pause --from 12-20 --to 01-02
+///   safe pause --from "next friday" --days 4
 ///   safe pause --from "3 days ago" --to today --practice date
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -21,20 +26,33 @@ pub struct PauseArgs {
     #[arg(long, value_name = "WHEN")]
     pub from: String,
     /// Last paused day (included).
-    #[arg(long, value_name = "WHEN")]
-    pub to: String,
+    #[arg(long, value_name = "WHEN", required_unless_present = "days")]
+    pub to: Option<String>,
+    /// How many days, from --from on (instead of --to).
+    #[arg(long, value_name = "N", conflicts_with = "to", value_parser = clap::value_parser!(u16).range(1..=366))]
+    pub days: Option<u16>,
     /// Pause only this practice.
     #[arg(long, short, value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
     pub practice: Option<String>,
 }
 
 pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
-    let from = pause_day(ctx, &args.from)?;
-    let to = pause_day(ctx, &args.to)?;
+    use crate::domain::when::parse_plan_day;
+    let from = parse_plan_day(&args.from, ctx.today, ctx.today)?;
+    let to = match (&args.to, args.days) {
+        (Some(text), _) => parse_plan_day(text, ctx.today, from)?,
+        (None, Some(days)) => from + chrono::Days::new(u64::from(days) - 1),
+        (None, None) => unreachable!("clap requires --to or --days"),
+    };
     if to < from {
         return Err(
             Error::input(format!("the pause ends ({to}) before it starts ({from})"))
                 .with_hint("give the earlier day to --from"),
+        );
+    }
+    if let Err(why) = crate::domain::limits::check_pause(from, to, ctx.today) {
+        return Err(
+            Error::input(why).with_hint("pause at most a year ahead; you can always pause again")
         );
     }
     let (lock, mut config) = ctx.open()?;
@@ -59,29 +77,61 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
     let what = if practice == ALL_PRACTICES {
         "every practice".to_string()
     } else {
-        practice
+        practice.clone()
     };
     let days = (to - from).num_days() + 1;
+    let named = |d: chrono::NaiveDate| {
+        if d.year() == ctx.today.year() {
+            d.format("%a %-d %b").to_string()
+        } else {
+            d.format("%a %-d %b %Y").to_string()
+        }
+    };
     writeln!(
         ctx.out,
-        "Paused {what} from {from} to {to} ({days} {}). Streaks wait for you. ({id})",
+        "Paused {what} from {} to {} ({days} {}). Streaks wait for you. ({id})",
+        named(from),
+        named(to),
         if days == 1 { "day" } else { "days" }
     )?;
+    if to < ctx.today {
+        writeln!(
+            ctx.out,
+            "Note: this pause lies entirely in the past; `safe rm {id}` takes it back if that was a slip."
+        )?;
+    }
+    let logged = logged_days_within(ctx, &config.id, &practice, from, to.min(ctx.today))?;
+    if logged > 0 {
+        writeln!(
+            ctx.out,
+            "Note: you logged on {logged} of these days; a logged day counts as done, not as paused."
+        )?;
+    }
     auto_sync(ctx, &lock, &mut config);
     Ok(())
 }
 
-/// A pause may be planned ahead (a trip next month), so unlike a log it
-/// takes days up to a year ahead, written in full as YYYY-MM-DD.
-fn pause_day(ctx: &Context<'_>, text: &str) -> Result<chrono::NaiveDate> {
-    if let Ok(day) = chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        && day > ctx.today
-    {
-        if day > crate::domain::limits::last_pause_day(ctx.today) {
-            return Err(Error::input(format!("{day} is more than a year ahead"))
-                .with_hint("pause at most a year ahead; you can always pause again"));
-        }
-        return Ok(day);
+/// How many days from `from` to `to` I logged `practice` (any practice for
+/// a pause of everything), from the day cache.
+fn logged_days_within(
+    ctx: &Context<'_>,
+    me: &str,
+    practice: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<usize> {
+    if to < from {
+        return Ok(0);
     }
-    ctx.parse_day(text)
+    let mut cache = crate::store::cache::Cache::load(&ctx.dir);
+    cache.refresh(&ctx.dir)?;
+    let since = Some(crate::domain::month::YearMonth::of(from));
+    let index = cache.index_from(&ctx.dir, me, crate::store::cache::Scope::Mine, since)?;
+    let person = index.person(me);
+    let days = if practice == ALL_PRACTICES {
+        &person.active[..]
+    } else {
+        person.logged_days(practice)
+    };
+    Ok(days.iter().filter(|d| **d >= from && **d <= to).count())
 }

@@ -207,6 +207,76 @@ fn weekday(word: &str) -> Option<Weekday> {
     Some(wd)
 }
 
+/// Reads a day phrase for planning ahead (a pause): the phrases of
+/// [`parse_day`] that name the past (`yesterday`, `3 days ago`, `last
+/// friday`, `YYYY-MM-DD`) mean what they say, and those that could mean
+/// either look forward from `anchor` (today for the first day of a pause,
+/// its first day for the last): a weekday or `MM-DD` is the next one on or
+/// after `anchor`, `next friday` the first Friday after today, `tomorrow`
+/// and `in 3 days` count from today.
+///
+/// # Errors
+///
+/// Unknown phrases, impossible dates and days before 1900-01-01.
+pub fn parse_plan_day(
+    text: &str,
+    today: NaiveDate,
+    anchor: NaiveDate,
+) -> Result<NaiveDate, WhenError> {
+    let lower = text.trim().to_lowercase();
+    let words: Vec<&str> = lower.split_whitespace().collect();
+    let bad = || WhenError::BadDay {
+        text: text.trim().to_owned(),
+    };
+    let ahead = |n: u64| today.checked_add_days(Days::new(n)).ok_or_else(bad);
+    let on_or_after = |wd: Weekday, from: NaiveDate| {
+        let forward = (wd.num_days_from_monday() + 7 - from.weekday().num_days_from_monday()) % 7;
+        from + Days::new(u64::from(forward))
+    };
+    match words.as_slice() {
+        ["tomorrow"] => ahead(1),
+        ["in", count, unit] => {
+            let n = parse_count(count).ok_or_else(bad)?;
+            let per = match *unit {
+                "day" | "days" => 1,
+                "week" | "weeks" => 7,
+                _ => return Err(bad()),
+            };
+            ahead(n.checked_mul(per).ok_or_else(bad)?)
+        }
+        ["next", name] => {
+            let wd = weekday(name).ok_or_else(bad)?;
+            Ok(on_or_after(wd, today + Days::new(1)))
+        }
+        [word] if weekday(word).is_some() => {
+            Ok(on_or_after(weekday(word).expect("checked"), anchor))
+        }
+        [word] if word.split('-').count() == 2 => {
+            // MM-DD: the next such day on or after the anchor.
+            let past = parse_numeric(word, text, anchor + Days::new(366))?.ok_or_else(bad)?;
+            let year_ahead = anchor + Days::new(366);
+            [past, past.with_year(past.year() - 1).unwrap_or(past)]
+                .into_iter()
+                .filter(|d| *d >= anchor && *d <= year_ahead)
+                .min()
+                .ok_or_else(bad)
+        }
+        _ => {
+            // The rest reads as for a log, but a day ahead in full
+            // (YYYY-MM-DD) is a plan, not an error.
+            if let Ok(day) = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+                if day < EARLIEST {
+                    return Err(WhenError::TooOld {
+                        text: text.trim().to_owned(),
+                    });
+                }
+                return Ok(day);
+            }
+            parse_day(text, today)
+        }
+    }
+}
+
 /// `YYYY-MM-DD` or `MM-DD`. `Ok(None)` if the word is not date-shaped at all,
 /// so the caller can report it as an unknown phrase rather than a bad date.
 fn parse_numeric(word: &str, text: &str, today: NaiveDate) -> Result<Option<NaiveDate>, WhenError> {
@@ -535,5 +605,38 @@ mod tests {
             prop_assert_eq!(parse_took(&format!("{h}h{m}m")), Ok(h * 60 + m));
             prop_assert_eq!(parse_took(&format!("{h}h {m}m")), Ok(h * 60 + m));
         }
+    }
+
+    #[test]
+    fn pauses_plan_ahead() {
+        // Monday 2026-11-23.
+        let monday = date("2026-11-23");
+        let cases = [
+            ("wednesday", monday, "2026-11-25"),
+            ("monday", monday, "2026-11-23"),
+            ("saturday", date("2026-11-25"), "2026-11-28"),
+            ("next friday", monday, "2026-11-27"),
+            ("tomorrow", monday, "2026-11-24"),
+            ("in 3 days", monday, "2026-11-26"),
+            ("in 2 weeks", monday, "2026-12-07"),
+            ("12-20", monday, "2026-12-20"),
+            ("01-02", date("2026-12-20"), "2027-01-02"),
+            ("11-23", monday, "2026-11-23"),
+            ("11-20", monday, "2027-11-20"),
+            ("2027-03-01", monday, "2027-03-01"),
+            ("yesterday", monday, "2026-11-22"),
+            ("3 days ago", monday, "2026-11-20"),
+            ("last friday", monday, "2026-11-20"),
+        ];
+        for (text, anchor, want) in cases {
+            assert_eq!(
+                parse_plan_day(text, monday, anchor),
+                Ok(date(want)),
+                "{text}"
+            );
+        }
+        assert!(parse_plan_day("someday", monday, monday).is_err());
+        assert!(parse_plan_day("02-30", monday, monday).is_err());
+        assert!(parse_plan_day("1899-12-31", monday, monday).is_err());
     }
 }

@@ -140,3 +140,75 @@ fn on_a_terminal_a_log_more_than_a_year_back_asks_first() {
     env.run_on_terminal(&["log", "listen", "--date", "2024-05-01"], "y\n");
     assert_eq!(env.history(&["--all"]).len(), 1);
 }
+
+/// `safe history --json` pauses as (practice, from, to).
+fn pauses(env: &TestEnv) -> Vec<(String, String, String)> {
+    env.history(&["--all"])
+        .into_iter()
+        .filter(|e| e["kind"] == "pause")
+        .map(|e| {
+            let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
+            (s("practice"), s("day"), s("until"))
+        })
+        .collect()
+}
+
+#[test]
+fn pauses_plan_ahead_and_name_their_weekdays() {
+    // Monday 23 November 2026.
+    let env = TestEnv::new().at("2026-11-23T10:00:00+01:00");
+    let out = env
+        .run(&["pause", "--from", "wednesday", "--to", "saturday"])
+        .ok();
+    assert!(
+        out.contains("from Wed 25 Nov to Sat 28 Nov (4 days)"),
+        "{out}"
+    );
+    env.run(&["pause", "--from", "12-20", "--to", "01-02"]).ok();
+    env.run(&[
+        "pause",
+        "--from",
+        "next friday",
+        "--days",
+        "4",
+        "--practice",
+        "date",
+    ])
+    .ok();
+    env.run(&[
+        "pause",
+        "--from",
+        "in 3 days",
+        "--to",
+        "in 5 days",
+        "--practice",
+        "listen",
+    ])
+    .ok();
+    let got = pauses(&env);
+    for want in [
+        ("*", "2026-11-25", "2026-11-28"),
+        ("*", "2026-12-20", "2027-01-02"),
+        ("date", "2026-11-27", "2026-11-30"),
+        ("listen", "2026-11-26", "2026-11-28"),
+    ] {
+        let want = (want.0.to_string(), want.1.to_string(), want.2.to_string());
+        assert!(got.contains(&want), "{want:?} not in {got:?}");
+    }
+}
+
+#[test]
+fn a_pause_in_the_past_or_over_logged_days_says_so() {
+    let env = TestEnv::new().at("2026-11-23T10:00:00+01:00");
+    env.run(&["log", "appreciation", "--date", "2026-11-20"])
+        .ok();
+    let out = env
+        .run(&["pause", "--from", "2026-11-19", "--to", "2026-11-21"])
+        .ok();
+    assert!(out.contains("lies entirely in the past"), "{out}");
+    assert!(out.contains("you logged on 1 of these days"), "{out}");
+    let err = env
+        .run(&["pause", "--from", "today", "--to", "2028-01-01"])
+        .fails(2);
+    assert!(err.contains("more than a year ahead"), "{err}");
+}
