@@ -158,8 +158,20 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     Ok(())
 }
 
-/// Whether I logged `practice` on `day`, from the day cache (which reads
+/// My days from the month of `since` on, from the day cache (which reads
 /// only the months that changed since it last looked).
+pub fn my_days_since(
+    ctx: &Context<'_>,
+    cache: &mut Cache,
+    me: &str,
+    scope: crate::store::cache::Scope<'_>,
+    since: chrono::NaiveDate,
+) -> Result<crate::domain::summary::DayIndex> {
+    cache.refresh(&ctx.dir)?;
+    cache.index_from(&ctx.dir, me, scope, Some(YearMonth::of(since)))
+}
+
+/// Whether I logged `practice` on `day`.
 pub fn logged_on(
     ctx: &Context<'_>,
     cache: &mut Cache,
@@ -167,13 +179,8 @@ pub fn logged_on(
     practice: &str,
     day: chrono::NaiveDate,
 ) -> Result<bool> {
-    cache.refresh(&ctx.dir)?;
-    let index = cache.index_from(
-        &ctx.dir,
-        me,
-        crate::store::cache::Scope::Practice(practice),
-        Some(YearMonth::of(day)),
-    )?;
+    let scope = crate::store::cache::Scope::Practice(practice);
+    let index = my_days_since(ctx, cache, me, scope, day)?;
     Ok(index
         .person(me)
         .logged_days(practice)

@@ -124,9 +124,8 @@ fn logged_days_within(
         return Ok(0);
     }
     let mut cache = crate::store::cache::Cache::load(&ctx.dir);
-    cache.refresh(&ctx.dir)?;
-    let since = Some(crate::domain::month::YearMonth::of(from));
-    let index = cache.index_from(&ctx.dir, me, crate::store::cache::Scope::Mine, since)?;
+    let scope = crate::store::cache::Scope::Mine;
+    let index = super::log::my_days_since(ctx, &mut cache, me, scope, from)?;
     let person = index.person(me);
     let days = if practice == ALL_PRACTICES {
         &person.active[..]

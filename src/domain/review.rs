@@ -88,15 +88,7 @@ pub struct Review {
 /// found shared in the period.
 pub fn review(index: &DayIndex, req: ReviewRequest<'_>) -> Review {
     let mine = &index.person(req.me).active;
-    let theirs: Vec<NaiveDate> = {
-        let mut days: Vec<NaiveDate> = index
-            .others(req.me)
-            .flat_map(|p| p.active.iter().copied())
-            .collect();
-        days.sort_unstable();
-        days.dedup();
-        days
-    };
+    let theirs = index.others_active(req.me);
     let repairs: Vec<Repair> = index
         .people
         .values()

@@ -189,6 +189,14 @@ impl DayIndex {
             .unwrap_or_else(|| NOBODY.get_or_init(PersonDays::default))
     }
 
+    /// The days anyone but `me` practised at all, ascending and distinct.
+    /// In practice there is one partner; more (a shared directory, say) are
+    /// taken together, never one against another.
+    pub fn others_active(&self, me: &str) -> Vec<NaiveDate> {
+        self.others(me)
+            .fold(Vec::new(), |days, p| merge_distinct(&days, &p.active))
+    }
+
     /// Everyone but `me`: after a sync, my partner.
     pub fn others<'a>(&'a self, me: &'a str) -> impl Iterator<Item = &'a PersonDays> + 'a {
         self.people
@@ -381,11 +389,7 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
 
 fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: DayRange) -> Us {
     let mine = &index.person(me).active;
-    // In practice there is one partner; more (a shared directory, say) are
-    // taken together, never one against another.
-    let theirs = index
-        .others(me)
-        .fold(Vec::new(), |days, p| merge_distinct(&days, &p.active));
+    let theirs = index.others_active(me);
     let with_partner = index.others(me).next().is_some();
     let repairs: Vec<Repair> = index
         .people

@@ -120,14 +120,8 @@ fn bash_completes_entry_ids_for_rm_and_edit() {
     assert_eq!(bash_candidates(&env, &["safe", "edit", &id[..6]]), vec![id]);
 }
 
-#[test]
-fn fish_completes_practice_names_when_installed() {
-    if Command::new("fish").arg("--version").output().is_err() {
-        eprintln!("fish is not installed: skipping the fish completion test");
-        return;
-    }
-    let env = TestEnv::new();
-    let script = repo_file("completions/safe.fish");
+/// What fish offers for `line`: value and description.
+pub(crate) fn fish_offers(env: &TestEnv, line: &str) -> Vec<(String, String)> {
     let path = format!(
         "{}:{}",
         bin_dir().display(),
@@ -137,20 +131,34 @@ fn fish_completes_practice_names_when_installed() {
         .arg("--no-config")
         .arg("-c")
         .arg(format!(
-            "source '{}'; complete --do-complete 'safe log ap'",
-            script.display()
+            "source '{}'; complete --do-complete '{line}'",
+            repo_file("completions/safe.fish").display()
         ))
         .env("PATH", path)
         .env("HOME", env.home.path())
         .env("SAFE_DATA_DIR", env.data_dir())
+        .env("LANG", "C.UTF-8")
         .output()
         .expect("fish runs");
-    let text = String::from_utf8_lossy(&output.stdout);
-    let names: Vec<&str> = text
+    String::from_utf8_lossy(&output.stdout)
         .lines()
-        .map(|l| l.split('\t').next().unwrap_or(""))
-        .collect();
-    assert_eq!(names, vec!["apology", "appreciation"], "{text}");
+        .map(|l| {
+            let (value, about) = l.split_once('\t').unwrap_or((l, ""));
+            (value.to_string(), about.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn fish_completes_practice_names_when_installed() {
+    if Command::new("fish").arg("--version").output().is_err() {
+        eprintln!("fish is not installed: skipping the fish completion test");
+        return;
+    }
+    let env = TestEnv::new();
+    let offers = fish_offers(&env, "safe log ap");
+    let names: Vec<&str> = offers.iter().map(|(value, _)| value.as_str()).collect();
+    assert_eq!(names, vec!["apology", "appreciation"], "{offers:?}");
 }
 
 #[test]

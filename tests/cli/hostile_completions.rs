@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::completions::{bash_candidates, bin_dir, repo_file};
+use crate::completions::{bash_candidates, bin_dir, fish_offers, repo_file};
 use crate::env::TestEnv;
 use crate::sync::Remote;
 
@@ -400,35 +400,6 @@ unsetopt autolist
         .map(|offer| {
             let (value, shown) = offer.split_once('\t').unwrap_or((offer, ""));
             (value.to_string(), shown.to_string())
-        })
-        .collect()
-}
-
-/// What fish offers for `line`: value and description.
-fn fish_offers(env: &TestEnv, line: &str) -> Vec<(String, String)> {
-    let path = format!(
-        "{}:{}",
-        bin_dir().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let output = Command::new("fish")
-        .arg("--no-config")
-        .arg("-c")
-        .arg(format!(
-            "source '{}'; complete --do-complete '{line}'",
-            repo_file("completions/safe.fish").display()
-        ))
-        .env("PATH", path)
-        .env("HOME", env.home.path())
-        .env("SAFE_DATA_DIR", env.data_dir())
-        .env("LANG", "C.UTF-8")
-        .output()
-        .expect("fish runs");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .map(|l| {
-            let (value, about) = l.split_once('\t').unwrap_or((l, ""));
-            (value.to_string(), about.to_string())
         })
         .collect()
 }
