@@ -51,6 +51,7 @@ pub struct Cli {
 pub enum Command {
     Log(commands::log::LogArgs),
     Undo(commands::undo::UndoArgs),
+    Redo(commands::undo::RedoArgs),
     Edit(commands::edit::EditArgs),
     Rm(commands::rm::RmArgs),
     History(commands::history::HistoryArgs),

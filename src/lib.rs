@@ -51,6 +51,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
     match command {
         Command::Log(args) => commands::log::cmd_log(ctx, args),
         Command::Undo(args) => commands::undo::cmd_undo(ctx, args),
+        Command::Redo(args) => commands::undo::cmd_redo(ctx, args),
         Command::Edit(args) => commands::edit::cmd_edit(ctx, args),
         Command::Rm(args) => commands::rm::cmd_rm(ctx, args),
         Command::History(args) => commands::history::cmd_history(ctx, args),

@@ -4,8 +4,7 @@
 use super::Context;
 use crate::error::{Error, Result};
 use crate::render::sanitize::sanitize_line;
-use crate::store::Lock;
-use crate::store::config::Config;
+use super::session::Session;
 use crate::sync::{SyncReport, display_url, normalize_remote};
 
 /// Share the journal with your partner through a git remote.
@@ -41,28 +40,23 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
     if args.status {
         return show_status(ctx, args.fetch);
     }
-    let (lock, mut config) = ctx.open()?;
+    let mut session = ctx.session()?;
     let Some(remote) = &args.remote else {
-        return sync_now(ctx, &lock, &mut config, false).map(|_| ());
+        return sync_now(ctx, &mut session, false).map(|_| ());
     };
     // Saved before syncing, so that after a network failure a plain
     // `safe sync` retries with it, unless it replaced a remote that
     // worked: a mistyped new address must not lose the old one.
-    let old = config.remote.clone();
+    let old = session.config.remote.clone();
     let new = normalize_remote(remote)?;
-    config.remote = Some(new.clone());
-    let mut batch = lock.batch();
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
-    match sync_now(ctx, &lock, &mut config, false) {
+    session.config.remote = Some(new.clone());
+    save_settings(ctx, &session)?;
+    match sync_now(ctx, &mut session, false) {
         Ok(_) => Ok(()),
         Err(err) => match old.filter(|old| *old != new) {
             Some(old) => {
-                let mut kept = ctx.dir.read_config()?.unwrap_or(config);
-                kept.remote = Some(old.clone());
-                let mut batch = lock.batch();
-                ctx.dir.write_config(&kept, &mut batch)?;
-                batch.commit()?;
+                session.config.remote = Some(old.clone());
+                save_settings(ctx, &session)?;
                 Err(err.with_hint(format!(
                     "safe kept your remote {}; check the new address and run `safe sync --remote` again",
                     display_url(&old)
@@ -73,28 +67,51 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
     }
 }
 
+fn save_settings(ctx: &Context<'_>, session: &Session) -> Result<()> {
+    let mut batch = session.lock.batch();
+    ctx.dir.write_config(&session.config, &mut batch)?;
+    batch.commit()
+}
+
 /// Used by `safe sync` and by `auto_sync` after a change; `quiet` prints
 /// nothing on success.
-pub fn sync_now(
-    ctx: &mut Context<'_>,
-    lock: &Lock,
-    config: &mut Config,
-    quiet: bool,
-) -> Result<SyncReport> {
-    if config.remote.is_none() {
+pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Result<SyncReport> {
+    let Some(remote) = session.config.remote.clone() else {
         return Err(Error::input("no sync remote is set").with_hint(
             "point safe at a git repository you and your partner can both reach: \
              `safe sync --remote <URL>`, e.g. `safe sync --remote git@example.org:us/journal.git`",
         ));
-    }
-    let report = crate::sync::sync(&ctx.dir, lock, config, ctx.now)?;
+    };
+    let report = crate::sync::logs::sync_logs(
+        ctx.dir.root(),
+        &remote,
+        &mut session.journal,
+        ctx.wall_ms(),
+        &session.lock,
+    )?;
+    session.reread()?;
+    session.config.last_sync = Some(ctx.now);
+    save_settings(ctx, session)?;
+    let report = SyncReport {
+        remote: report.remote.clone(),
+        received: usize::try_from(report.received.values().sum::<u64>()).unwrap_or(usize::MAX),
+        sent: usize::try_from(report.sent).unwrap_or(usize::MAX),
+        partners: session
+            .view
+            .state
+            .names
+            .iter()
+            .filter(|(id, _)| **id != session.view.me)
+            .map(|(_, name)| name.clone())
+            .collect(),
+        changed: report.changed,
+    };
     if !quiet {
         writeln!(ctx.out, "{}", describe(&report))?;
         if report.partners.is_empty() {
             writeln!(
                 ctx.out,
-                "Your partner joins with `safe sync --remote {}`.",
-                sanitize_line(&report.remote)
+                "Your partner joins with `safe invite` here and `safe join` there."
             )?;
         }
     }
@@ -140,19 +157,8 @@ pub fn describe(report: &SyncReport) -> String {
     format!("Synced with {}: {what}.", sanitize_line(&report.remote))
 }
 
-fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
-    let (config, status) = if fetch {
-        let (lock, config) = ctx.open()?;
-        if config.remote.is_none() {
-            return Err(no_remote());
-        }
-        let status = crate::sync::status(&ctx.dir, &config, Some(&lock), ctx.today)?;
-        (config, status)
-    } else {
-        let config = ctx.read_config()?;
-        let status = crate::sync::status(&ctx.dir, &config, None, ctx.today)?;
-        (config, status)
-    };
+fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
+    let (_, config) = ctx.view()?;
     let out = &mut *ctx.out;
     match &config.remote {
         Some(remote) => writeln!(out, "Remote: {}", sanitize_line(&display_url(remote)))?,
@@ -165,34 +171,9 @@ fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
         Some(when) => writeln!(out, "Last sync: {}", when.format("%Y-%m-%d %H:%M %:z"))?,
         None => writeln!(out, "Last sync: never")?,
     }
-    let entries = |n: usize| {
-        if n == 1 {
-            "1 entry".to_string()
-        } else {
-            format!("{n} entries")
-        }
-    };
-    match status.unshared {
-        0 => writeln!(out, "Nothing waits to be shared.")?,
-        n => writeln!(out, "Not yet shared: {}.", entries(n))?,
-    }
-    if status.known {
-        let as_of = if fetch {
-            ""
-        } else {
-            " (as of the last sync; --fetch checks now)"
-        };
-        match status.incoming {
-            0 => writeln!(out, "Nothing new from the remote{as_of}.")?,
-            n => writeln!(out, "Waiting to be received: {}{as_of}.", entries(n))?,
-        }
-    }
     Ok(())
 }
 
-fn no_remote() -> Error {
-    Error::input("no sync remote is set").with_hint("set one with `safe sync --remote <URL>`")
-}
 
 #[cfg(test)]
 mod tests {

@@ -194,6 +194,10 @@ pub struct EntryRecord {
     /// The conversation card explored (`safe card --done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<String>,
+    /// Written only in its owner's private log, which never leaves the
+    /// device; a reader takes it from no one else's log.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
     pub rev: Rev,
 }
 
@@ -516,6 +520,7 @@ mod tests {
             took: None,
             h: None,
             card: None,
+            private: false,
             rev: rev(NOON),
         }
     }

@@ -14,6 +14,7 @@ mod indexed;
 mod reading;
 pub mod report;
 pub mod roster;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +46,19 @@ pub struct Journal {
     indexed: Indexed,
     roster: Roster,
     report: Report,
+}
+
+/// One verified line of a person's log, owned (see [`Journal::lines_of`]).
+#[derive(Debug, Clone)]
+pub struct OwnLine {
+    pub device: String,
+    pub seq: u64,
+    pub op: String,
+    pub rec: Record,
+    /// The shared note its sidecar carries, checked against `h`.
+    pub note: Option<String>,
+    /// From the private log.
+    pub private: bool,
 }
 
 /// What [`Journal::write`] wrote.
@@ -238,6 +252,37 @@ impl Journal {
         Ok(fold::fold(&lines, clock.now_ms(wall_ms)))
     }
 
+    /// Every used line of `person`'s logs (the shared logs of their
+    /// devices, and this device's private log when it is theirs), read
+    /// afresh and verified: what `undo` and `redo` need to know the
+    /// versions an operation replaced. Lines whose record does not read
+    /// are left out.
+    pub fn lines_of(&self, person: &str) -> Result<Vec<OwnLine>> {
+        let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, None);
+        let roster = reading.settle()?;
+        let used: Vec<_> = reading
+            .used(&roster)
+            .into_iter()
+            .filter(|u| u.person == person)
+            .collect();
+        reading.read_all(&used)?;
+        let mut out = Vec::new();
+        for u in &used {
+            for line in reading.lines(std::slice::from_ref(u), None) {
+                let Ok(rec) = line.rec else { continue };
+                out.push(OwnLine {
+                    device: line.device.to_string(),
+                    seq: line.seq,
+                    op: line.op.to_string(),
+                    rec,
+                    note: line.note,
+                    private: u.kind == LogKind::Private,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Append one batch (one operation, `op`) to this device's log of
     /// `kind`: each record gets a new rev from my clock (the highest rev of
     /// my own person's lines, ticked with `wall_ms`), is checked against the
@@ -286,7 +331,15 @@ impl Journal {
         // Saved: from here on a failure is the index's, not the write's.
         let noted = self.indexed.logs.contains_key(&name);
         let indexed = if noted && !stamped.iter().any(roster::TrustLine::concerns) {
-            self.index_own_batch(kind, &person, op, &texts, &appended, clock.now_ms(wall_ms))
+            let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
+            let own = OwnBatch {
+                kind,
+                person: &person,
+                op,
+                texts: &texts,
+                sidecars: &sidecars,
+            };
+            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms))
         } else {
             // The roster may change (or the log was never noted): the index
             // is brought up to date the long way.
@@ -320,13 +373,17 @@ impl Journal {
     /// the append, and this device is its only writer.
     fn index_own_batch(
         &mut self,
-        kind: LogKind,
-        person: &str,
-        op: &str,
-        texts: &[String],
+        own: &OwnBatch<'_>,
         appended: &segment::Appended,
         now_ms: u64,
     ) -> Result<()> {
+        let OwnBatch {
+            kind,
+            person,
+            op,
+            texts,
+            sidecars,
+        } = *own;
         let device = self.identity.device.clone();
         let log_root = log_root(&self.root, kind);
         let stats = segment::segment_stats(&log_root, &device)?;
@@ -351,7 +408,7 @@ impl Journal {
             .enumerate()
             .map(|(i, rec)| {
                 let seq = appended.first_seq + i as u64;
-                fold::Line::read(person, device.as_str(), seq, op, rec)
+                fold::Line::read(person, device.as_str(), seq, op, rec).with_sidecar(sidecars[i])
             })
             .collect();
         let Some(note) = self.indexed.logs.get_mut(&log_key(kind, &device)) else {
@@ -375,6 +432,16 @@ impl Journal {
     fn index(&self) -> Result<&Index> {
         self.index.as_ref().ok_or_else(index_closed)
     }
+}
+
+/// A batch this device just appended, as the index takes it.
+#[derive(Clone, Copy)]
+struct OwnBatch<'a> {
+    kind: LogKind,
+    person: &'a str,
+    op: &'a str,
+    texts: &'a [String],
+    sidecars: &'a [Option<&'a str>],
 }
 
 /// Give each versioned record a new rev and check it against the limits.
@@ -402,6 +469,13 @@ fn stamp(
             if kind == LogKind::Private && roster::TrustLine::concerns(&record) {
                 return Err(refuse(
                     "pairing and removals belong in the shared log".to_string(),
+                ));
+            }
+            if let Record::Entry(e) = &record
+                && e.private != (kind == LogKind::Private)
+            {
+                return Err(refuse(
+                    "a private entry belongs in the private log, and only there".to_string(),
                 ));
             }
             Ok(record)

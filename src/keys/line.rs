@@ -71,6 +71,31 @@ pub fn note_hash(salt: &[u8; 16], note: &str) -> Hash {
     h.finalize().into()
 }
 
+/// The sidecar of a line whose entry has a shared note: the note and its
+/// salt, as JSON (`{"salt":"<32 hex>","note":"…"}`), so it never holds a
+/// raw tab or line break. Returns the sidecar and the `h` for the payload.
+pub fn seal_note(note: &str) -> Result<(String, Hash), getrandom::Error> {
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt)?;
+    let sidecar = serde_json::json!({ "salt": hex(&salt), "note": note }).to_string();
+    Ok((sidecar, note_hash(&salt, note)))
+}
+
+/// The note a sidecar carries, if it is the one `h` names. Anything else
+/// (no JSON, another shape, a salt or note that does not hash to `h`) is
+/// no note at all: the entry reads as if its note were stripped.
+pub fn open_note(h: &Hash, sidecar: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Sidecar {
+        salt: String,
+        note: String,
+    }
+    let sidecar: Sidecar = serde_json::from_str(sidecar).ok()?;
+    let salt: [u8; 16] = unhex(&sidecar.salt)?.try_into().ok()?;
+    (note_hash(&salt, &sidecar.note) == *h).then_some(sidecar.note)
+}
+
 /// One stored line, split but not yet trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawLine<'a> {

@@ -19,6 +19,7 @@
 //! means "we already hold everything they have".
 
 mod journal;
+pub mod logs;
 mod local;
 pub mod rendezvous;
 mod repo;

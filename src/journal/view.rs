@@ -1,0 +1,270 @@
+//! The journal as commands read it: the fold of every trusted log, turned
+//! into the shapes the domain's statistics, tables and exports take
+//! (entries, names, practices and goals, days per person).
+//!
+//! Every entry here is live. Its `author` is the person whose device's log
+//! holds it (never a field of the record), and its note is the shared note
+//! from the sidecar or, for my own entries, my unshared note.
+
+use std::collections::BTreeMap;
+
+use serde_json::Map;
+
+use crate::domain::entry::{Entry, EntryId, Kind, id_head, unique_prefixes};
+use crate::domain::fold::{self, PersonId};
+use crate::domain::person::{PeopleDoc, Person};
+use crate::domain::practice::{CustomPractice, GoalSetting, PracticesDoc};
+use crate::domain::record::{EntryRecord, Rev};
+use crate::domain::rev;
+use crate::domain::summary::{DayIndex, Pause, REPAIR, Repair};
+use crate::error::{Error, Result};
+
+/// One live entry as I may see it.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The entry, in the shape tables and exports know: `author` is its
+    /// owner's person id.
+    pub entry: Entry,
+    /// In my private log: it never leaves this device.
+    pub private: bool,
+    /// The note is shared (it travels in the sidecar); otherwise it is my
+    /// unshared note, or there is none.
+    pub shared_note: bool,
+    /// The record as the log holds it (its rev, `h` and card).
+    pub record: EntryRecord,
+}
+
+/// The journal, ready to read.
+#[derive(Debug, Clone, Default)]
+pub struct View {
+    /// My person id.
+    pub me: PersonId,
+    /// Live entries, by day then time then id.
+    pub items: Vec<Item>,
+    pub people: PeopleDoc,
+    pub practices: PracticesDoc,
+    /// The fold it was made from (undo history, rejected and waiting lines).
+    pub state: fold::Journal,
+}
+
+impl View {
+    /// The view of `state` for `me`. A partner's entry that claims to be
+    /// private is shown as theirs, like any other: only my own private log
+    /// is mine to keep.
+    pub fn new(state: fold::Journal, me: &str) -> View {
+        let mut items: Vec<Item> = state
+            .entries
+            .iter()
+            .map(|((owner, id), record)| {
+                let key = (owner.clone(), *id);
+                let shared = state.shared_notes.get(&key);
+                let unshared = (owner == me).then(|| state.notes.get(&key)).flatten();
+                let note = shared.or(unshared).cloned();
+                Item {
+                    entry: entry_of(record, owner, note),
+                    private: owner == me && record.private,
+                    shared_note: shared.is_some(),
+                    record: record.clone(),
+                }
+            })
+            .collect();
+        items.sort_by(|a, b| {
+            (a.entry.day, a.entry.at, a.entry.id).cmp(&(b.entry.day, b.entry.at, b.entry.id))
+        });
+        let people = PeopleDoc {
+            people: state
+                .names
+                .iter()
+                .map(|(id, name)| Person {
+                    id: id.clone(),
+                    name: name.clone(),
+                    rev: rev::Rev {
+                        ms: 0,
+                        c: 0,
+                        by: id.clone(),
+                    },
+                    extra: Map::new(),
+                })
+                .collect(),
+            ..PeopleDoc::default()
+        };
+        // Both of us may define one id: my own definition wins here, else
+        // the first person's (by id), so each id is listed once.
+        let mut custom: BTreeMap<&str, (&String, &crate::domain::record::PracticeRecord)> =
+            BTreeMap::new();
+        for ((owner, id), p) in &state.practices {
+            if owner == me || !custom.contains_key(id.as_str()) {
+                custom.insert(id, (owner, p));
+            }
+        }
+        let practices = PracticesDoc {
+            practices: custom
+                .into_iter()
+                .map(|(id, (owner, p))| CustomPractice {
+                    id: id.to_string(),
+                    about: p.about.clone(),
+                    goal: p.goal,
+                    added_by: owner.clone(),
+                    rev: schema1_rev(&p.rev, owner),
+                    extra: Map::new(),
+                })
+                .collect(),
+            goals: state
+                .goals
+                .iter()
+                .map(|((owner, practice), g)| GoalSetting {
+                    person: owner.clone(),
+                    practice: practice.clone(),
+                    goal: g.goal,
+                    retired: g.retired,
+                    rev: schema1_rev(&g.rev, owner),
+                    extra: Map::new(),
+                })
+                .collect(),
+            ..PracticesDoc::default()
+        };
+        View {
+            me: me.to_string(),
+            items,
+            people,
+            practices,
+            state,
+        }
+    }
+
+    /// My entries.
+    pub fn mine(&self) -> impl DoubleEndedIterator<Item = &Item> {
+        self.items.iter().filter(|i| i.entry.author == self.me)
+    }
+
+    /// The days of everyone's entries, for statistics.
+    pub fn day_index(&self) -> DayIndex {
+        let mut index = DayIndex::default();
+        for item in &self.items {
+            let e = &item.entry;
+            let person = index.people.entry(e.author.clone()).or_default();
+            match e.kind {
+                Kind::Log => {
+                    person
+                        .logged
+                        .entry(e.practice.clone())
+                        .or_default()
+                        .add(e.day, 1);
+                    if e.practice == REPAIR {
+                        person.repairs.push(Repair {
+                            day: e.day,
+                            took_minutes: e.took_minutes,
+                        });
+                    }
+                }
+                Kind::Skip => person
+                    .skipped
+                    .entry(e.practice.clone())
+                    .or_default()
+                    .push(e.day),
+                Kind::Pause => person.paused.push(Pause {
+                    practice: e.practice.clone(),
+                    from: e.day,
+                    until: e.until.unwrap_or(e.day).max(e.day),
+                }),
+            }
+        }
+        for person in index.people.values_mut() {
+            person.finish();
+        }
+        index
+    }
+
+    /// The one live entry whose id starts with `prefix` (dashes ignored).
+    /// Ambiguous and unknown prefixes are input errors that say so, and
+    /// list the candidates.
+    pub fn find(&self, prefix: &str) -> Result<&Item> {
+        let cleaned: String = prefix.chars().filter(|c| *c != '-').collect();
+        if cleaned.len() < 4 || !cleaned.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::input(format!("`{prefix}` is not an entry id"))
+                .with_hint("use at least 4 hex digits of the id that `safe history` shows"));
+        }
+        let cleaned = cleaned.to_ascii_lowercase();
+        let found: Vec<&Item> = self
+            .items
+            .iter()
+            .rev()
+            .filter(|i| i.entry.id.simple().to_string().starts_with(&cleaned))
+            .collect();
+        match found.as_slice() {
+            [] => Err(
+                Error::input(format!("no entry has an id starting with `{prefix}`"))
+                    .with_hint("`safe history --all` lists entries with their ids"),
+            ),
+            [one] => Ok(one),
+            many => {
+                let ids: Vec<String> = many
+                    .iter()
+                    .take(5)
+                    .map(|i| {
+                        format!(
+                            "{} ({} {})",
+                            self.short_id(&i.entry.id),
+                            i.entry.day,
+                            i.entry.practice
+                        )
+                    })
+                    .collect();
+                Err(
+                    Error::input(format!("`{prefix}` matches {} entries", many.len()))
+                        .with_hint(format!("type more of the id: {}", ids.join(", "))),
+                )
+            }
+        }
+    }
+
+    /// The shortest prefix (8 hex digits or more) that tells `id` apart
+    /// from every other entry of the journal, as git abbreviates hashes.
+    pub fn short_id(&self, id: &EntryId) -> String {
+        let head = id_head(id);
+        let mut ids = vec![*id];
+        ids.extend(
+            self.items
+                .iter()
+                .map(|i| i.entry.id)
+                .filter(|other| other != id && id_head(other) == head),
+        );
+        unique_prefixes(&ids).swap_remove(0)
+    }
+
+    /// The entry `id` of mine, if it is live.
+    pub fn my_entry(&self, id: &EntryId) -> Option<&Item> {
+        self.mine().find(|i| i.entry.id == *id)
+    }
+}
+
+/// The schema-1 shape of an entry record.
+fn entry_of(record: &EntryRecord, owner: &str, note: Option<String>) -> Entry {
+    Entry {
+        id: record.id,
+        kind: record.kind,
+        practice: record.practice.clone(),
+        day: record.day,
+        until: record.until,
+        at: record.at,
+        author: owner.to_string(),
+        note,
+        took_minutes: record.took,
+        rev: schema1_rev(&record.rev, owner),
+        deleted: false,
+        extra: Map::new(),
+    }
+}
+
+fn schema1_rev(rev: &Rev, owner: &str) -> rev::Rev {
+    rev::Rev {
+        ms: rev.ms,
+        c: rev.c,
+        by: owner.to_string(),
+    }
+}
+
+/// Entries of `items` by id, for lookups.
+pub fn by_id(items: &[Item]) -> BTreeMap<EntryId, &Item> {
+    items.iter().map(|i| (i.entry.id, i)).collect()
+}
