@@ -9,6 +9,7 @@ use tempfile::TempDir;
 
 use super::*;
 use crate::domain::entry::Kind;
+use crate::domain::fold;
 use crate::domain::goal::Goal;
 use crate::domain::record::Hex32;
 use crate::store::{DataDir, Side as OldSide};
@@ -30,7 +31,13 @@ const FIXTURE: Migrated = Migrated {
 const REMOVED: &str = "01a22953-9448-7222-b6b1-091d81debff5";
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema1/alex")
+    fixture_of("alex")
+}
+
+fn fixture_of(who: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/schema1")
+        .join(who)
 }
 
 /// A copy of Alex's fixture directory, with its lock.
@@ -41,8 +48,12 @@ struct Dir {
 
 impl Dir {
     fn alex() -> Self {
+        Dir::of("alex")
+    }
+
+    fn of(who: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        copy_tree(&fixture(), dir.path());
+        copy_tree(&fixture_of(who), dir.path());
         let lock = DataDir::new(dir.path().to_path_buf()).lock().unwrap();
         Dir { dir, lock }
     }
@@ -529,4 +540,40 @@ fn the_migration_operation_id_is_a_valid_op_id() {
     let err = dir.migrate().unwrap_err();
     assert!(err.message().contains("cannot name a migration"), "{err:?}");
     assert!(!dir.path(MARKER).exists());
+}
+
+#[test]
+fn the_other_partner_migrates_the_same_way_and_sees_only_what_was_shared() {
+    let dir = Dir::of("sam");
+    let migrated = dir.migrate().unwrap();
+    // Sam's 4 entries, a shared and an unshared note, one goal; Alex's 6
+    // shared entries (Alex's private entry never left Alex's machine).
+    let want = Migrated {
+        entries: 4,
+        notes: 2,
+        goals: 1,
+        practices: 0,
+        partner_entries: 6,
+    };
+    assert_eq!(migrated, want);
+    let got = outcome(&dir);
+    assert_eq!(got.names, ["Sam"]);
+    assert_eq!(got.ops, [format!("{OP_PREFIX}{SAM}")]);
+    let snapshot = got.snapshot.unwrap();
+    let alex = &snapshot.people[ALEX];
+    assert_eq!(alex.name.as_deref(), Some("Alex R"));
+    assert_eq!(alex.practices.len(), 1);
+    let notes: Vec<_> = alex
+        .entries
+        .iter()
+        .filter_map(|e| e.note.as_deref())
+        .collect();
+    assert!(notes.contains(&"we walked") && !notes.contains(&"our secret"));
+    let private = dir.root().join("private/log");
+    let unshared = files(&private);
+    assert!(
+        unshared
+            .values()
+            .any(|b| String::from_utf8_lossy(b).contains("sam unshared marker"))
+    );
 }
