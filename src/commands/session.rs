@@ -10,8 +10,8 @@ use crate::domain::entry::{EntryId, Kind};
 use crate::domain::record::{EntryRecord, Hex32, NoteRecord, Record, Rev};
 use crate::error::{Error, Result};
 use crate::journal::view::View;
-use crate::journal::{Journal, Report};
-use crate::keys::line::{LogKind, seal_note};
+use crate::journal::{Journal, Report, migrate};
+use crate::keys::line::{LogKind, NoteSidecar};
 use crate::store::Lock;
 use crate::store::config::Config;
 
@@ -117,6 +117,19 @@ impl Context<'_> {
         let lock = self.dir.lock()?;
         let root = self.dir.root();
         let wall_ms = self.wall_ms();
+        if migrate::is_schema1(root) {
+            let moved = migrate::migrate(root, wall_ms, &lock)?;
+            eprintln!(
+                "safe: moved your journal to the new format ({} of your entries signed into your own log{}); \
+                 the old files are kept in {}",
+                moved.entries,
+                match moved.partner_entries {
+                    0 => String::new(),
+                    n => format!(", {n} of your partner's kept as they were until they update"),
+                },
+                root.join(migrate::BACKUP).display()
+            );
+        }
         let mut config = self.settings()?;
         let journal = if crate::journal::Identity::path(root).exists() {
             Journal::open(root, wall_ms, &lock)?
@@ -139,8 +152,18 @@ impl Context<'_> {
     }
 
     fn finish_session(&self, lock: Lock, journal: Journal, mut config: Config) -> Result<Session> {
+        let root = self.dir.root();
         let me = journal.me().unwrap_or_default().to_string();
-        let view = View::new(journal.state()?, &me);
+        let mut view = View::new(journal.state()?, &me);
+        if migrate::Snapshot::path(root).exists() {
+            // My partner's own migrated batch replaces what I kept of theirs.
+            for person in migrate::replaced_people(&view.state, &me) {
+                migrate::Snapshot::drop_person(root, &person, &lock)?;
+            }
+            if let Some(snapshot) = migrate::Snapshot::load(root)? {
+                view.add_snapshot(&snapshot);
+            }
+        }
         config.id = me.clone();
         if let Some(name) = view.state.names.get(&me) {
             config.name = name.clone();
@@ -158,7 +181,7 @@ impl Context<'_> {
     /// if this data directory holds none yet (nothing is made).
     pub fn view(&self) -> Result<(View, Config)> {
         let root = self.dir.root();
-        if !crate::journal::Identity::path(root).exists() {
+        if !crate::journal::Identity::path(root).exists() && !migrate::is_schema1(root) {
             let mut config = self.settings()?;
             config.name = super::login_name();
             return Ok((View::default(), config));
@@ -232,7 +255,7 @@ pub fn stage_entry(
     }
     match (note, place) {
         (Some(text), NotePlace::Shared) => {
-            let (sidecar, h) = seal_note(text).map_err(|e| {
+            let (h, sidecar) = NoteSidecar::seal(text).map_err(|e| {
                 Error::runtime(format!("could not get random bytes for the note: {e}"))
             })?;
             record.h = Some(Hex32(h));

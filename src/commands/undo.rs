@@ -14,7 +14,7 @@ use crate::domain::record::{
 };
 use crate::error::{Error, Result};
 use crate::journal::OwnLine;
-use crate::keys::line::seal_note;
+use crate::keys::line::NoteSidecar;
 
 /// Reverse your last operation: a log, edit, rm, skip, pause, goal or name.
 ///
@@ -240,7 +240,7 @@ fn again(line: &OwnLine) -> Result<Vec<Staged>> {
     if let Record::Entry(e) = &mut rec {
         e.h = None;
         if let Some(note) = &line.note {
-            let (side, h) = seal_note(note).map_err(|e| {
+            let (h, side) = NoteSidecar::seal(note).map_err(|e| {
                 Error::runtime(format!("could not get random bytes for the note: {e}"))
             })?;
             e.h = Some(Hex32(h));

@@ -477,7 +477,7 @@ fn check_device(id: &str) -> Result<(), String> {
 }
 
 /// An operation id: 1 to [`MAX_OP_CHARS`] visible ASCII characters.
-fn check_op(op: &str) -> Result<(), String> {
+pub fn check_op(op: &str) -> Result<(), String> {
     let ok = (1..=MAX_OP_CHARS).contains(&op.len()) && op.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(())

@@ -11,6 +11,7 @@
 
 pub mod identity;
 mod indexed;
+pub mod migrate;
 mod reading;
 pub mod report;
 pub mod roster;

@@ -132,6 +132,61 @@ impl View {
         }
     }
 
+    /// Add my partner's schema-1 records, kept as a snapshot since the
+    /// migration until their own migrated batch arrives: shown as before,
+    /// read-only (they are nobody's to change here).
+    pub fn add_snapshot(&mut self, snapshot: &crate::journal::migrate::Snapshot) {
+        for (id, person) in &snapshot.people {
+            if let Some(name) = &person.name {
+                self.people.people.push(Person {
+                    id: id.clone(),
+                    name: name.clone(),
+                    rev: rev::Rev {
+                        ms: 0,
+                        c: 0,
+                        by: id.clone(),
+                    },
+                    extra: Map::new(),
+                });
+            }
+            for entry in person.entries.iter().filter(|e| !e.deleted) {
+                let mut entry = entry.clone();
+                entry.author = id.clone();
+                let record = EntryRecord {
+                    id: entry.id,
+                    kind: entry.kind,
+                    practice: entry.practice.clone(),
+                    day: entry.day,
+                    until: entry.until,
+                    at: entry.at,
+                    took: entry.took_minutes,
+                    h: None,
+                    card: None,
+                    private: false,
+                    rev: Rev {
+                        ms: entry.rev.ms,
+                        c: entry.rev.c,
+                    },
+                };
+                self.items.push(Item {
+                    shared_note: entry.note.is_some(),
+                    entry,
+                    private: false,
+                    record,
+                });
+            }
+            for p in &person.practices {
+                if !self.practices.practices.iter().any(|q| q.id == p.id) {
+                    self.practices.practices.push(p.clone());
+                }
+            }
+            self.practices.goals.extend(person.goals.iter().cloned());
+        }
+        self.items.sort_by(|a, b| {
+            (a.entry.day, a.entry.at, a.entry.id).cmp(&(b.entry.day, b.entry.at, b.entry.id))
+        });
+    }
+
     /// My entries.
     pub fn mine(&self) -> impl DoubleEndedIterator<Item = &Item> {
         self.items.iter().filter(|i| i.entry.author == self.me)

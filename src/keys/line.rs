@@ -71,29 +71,37 @@ pub fn note_hash(salt: &[u8; 16], note: &str) -> Hash {
     h.finalize().into()
 }
 
-/// The sidecar of a line whose entry has a shared note: the note and its
-/// salt, as JSON (`{"salt":"<32 hex>","note":"…"}`), so it never holds a
-/// raw tab or line break. Returns the sidecar and the `h` for the payload.
-pub fn seal_note(note: &str) -> Result<(String, Hash), getrandom::Error> {
-    let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt)?;
-    let sidecar = serde_json::json!({ "salt": hex(&salt), "note": note }).to_string();
-    Ok((sidecar, note_hash(&salt, note)))
+/// The sidecar that carries a shared note: `{"salt":"<32 hex>","note":"…"}`,
+/// the salt being the one hashed into the payload's `h` ([`note_hash`]).
+/// JSON escapes every control character, so it never holds a TAB or a LF.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSidecar {
+    pub salt: String,
+    pub note: String,
 }
 
-/// The note a sidecar carries, if it is the one `h` names. Anything else
-/// (no JSON, another shape, a salt or note that does not hash to `h`) is
-/// no note at all: the entry reads as if its note were stripped.
-pub fn open_note(h: &Hash, sidecar: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    #[serde(deny_unknown_fields)]
-    struct Sidecar {
-        salt: String,
-        note: String,
+impl NoteSidecar {
+    /// A sidecar for `note` under a fresh random salt, with the `h` the
+    /// payload carries for it.
+    pub fn seal(note: &str) -> Result<(Hash, String), getrandom::Error> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt)?;
+        let sidecar = NoteSidecar {
+            salt: hex(&salt),
+            note: note.to_string(),
+        };
+        let text = serde_json::to_string(&sidecar).expect("a sidecar serialises");
+        Ok((note_hash(&salt, note), text))
     }
-    let sidecar: Sidecar = serde_json::from_str(sidecar).ok()?;
-    let salt: [u8; 16] = unhex(&sidecar.salt)?.try_into().ok()?;
-    (note_hash(&salt, &sidecar.note) == *h).then_some(sidecar.note)
+
+    /// The note a sidecar carries, if it reads and matches `h`: a sidecar is
+    /// accepted only for the hash its payload names.
+    pub fn open(sidecar: &str, h: &Hash) -> Option<String> {
+        let read: NoteSidecar = serde_json::from_str(sidecar).ok()?;
+        let salt: [u8; 16] = unhex(&read.salt)?.try_into().ok()?;
+        (note_hash(&salt, &read.note) == *h).then_some(read.note)
+    }
 }
 
 /// One stored line, split but not yet trusted.
@@ -673,5 +681,19 @@ mod tests {
         assert_eq!(note_hash(&salt, "hi"), note_hash(&salt, "hi"));
         assert_ne!(note_hash(&salt, "hi"), note_hash(&salt, "ho"));
         assert_ne!(note_hash(&salt, "hi"), note_hash(&[8u8; 16], "hi"));
+    }
+
+    #[test]
+    fn a_sidecar_opens_only_under_its_own_hash() {
+        let (h, sidecar) = NoteSidecar::seal("we walked\tand\ntalked").unwrap();
+        assert!(!sidecar.contains('\t') && !sidecar.contains('\n'));
+        assert_eq!(
+            NoteSidecar::open(&sidecar, &h).as_deref(),
+            Some("we walked\tand\ntalked")
+        );
+        let (other, _) = NoteSidecar::seal("we walked\tand\ntalked").unwrap();
+        assert_ne!(h, other, "each note gets its own salt");
+        assert_eq!(NoteSidecar::open(&sidecar, &other), None);
+        assert_eq!(NoteSidecar::open(r#"{"salt":"00","note":"x"}"#, &h), None);
     }
 }
