@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::Context;
 use super::period::{Period, PeriodArgs};
-use crate::domain::entry::{Entry, Kind, unique_prefixes};
+use crate::domain::entry::{Entry, Kind};
 use crate::error::Result;
 use crate::render;
 use crate::render::sanitize::sanitize_line;
@@ -156,25 +156,12 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         return Ok(());
     }
     let ids: Vec<_> = shown.iter().map(|s| s.entry.id).collect();
-    // Prefixes unique among the rows shown, lengthened where an entry not
-    // shown (another month, say) shares the start of an id, so every id in
-    // the table can be given back to `safe edit` or `safe rm`. The search
-    // is by creation time, near the months shown (see
-    // `DataDir::ids_made_near`); for very long
-    // listings the rows themselves are nearly the whole journal anyway.
-    let mut all_ids = ids.clone();
-    let shown_ids: std::collections::HashSet<_> = ids.iter().copied().collect();
-    all_ids.extend(
-        view.items
-            .iter()
-            .map(|i| i.entry.id)
-            .filter(|id| !shown_ids.contains(id)),
-    );
+    // Handles unique among every entry of the journal, shown or not, so
+    // every id in the table can be given back to `safe edit` or `safe rm`.
+    let prefixes = view.handles_of(&ids);
     // A cell is never wider than the terminal: a huge note (from an older
     // safe, or edited by hand) cannot make the layout slow.
     let limit = render::cell_limit();
-    let mut prefixes = unique_prefixes(&all_ids);
-    prefixes.truncate(ids.len());
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     render::fit(&mut table);

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Map;
 
-use crate::domain::entry::{Entry, EntryId, Kind, id_head, unique_prefixes};
+use crate::domain::entry::{Entry, EntryId, HANDLE_MIN, Kind, handles, id_tail};
+use crate::render::truncate;
 use crate::domain::fold::{self, PersonId};
 use crate::domain::person::{PeopleDoc, Person};
 use crate::domain::practice::{CustomPractice, GoalSetting, PracticesDoc};
@@ -230,25 +231,38 @@ impl View {
         index
     }
 
-    /// The one live entry whose id starts with `prefix` (dashes ignored).
-    /// Ambiguous and unknown prefixes are input errors that say so, and
-    /// list the candidates.
+    /// The one live entry a handle or an id names: first by the start of
+    /// its handle (see [`handles`]), then by the start of its full id
+    /// (dashes ignored). Ambiguous and unknown ones are input errors that
+    /// say so, and list the candidates.
     pub fn find(&self, prefix: &str) -> Result<&Item> {
         let cleaned: String = prefix.chars().filter(|c| *c != '-').collect();
-        if cleaned.len() < 4 || !cleaned.chars().all(|c| c.is_ascii_hexdigit()) {
-            return Err(Error::input(format!("`{prefix}` is not an entry id"))
-                .with_hint("use at least 4 hex digits of the id that `safe history` shows"));
-        }
         let cleaned = cleaned.to_ascii_lowercase();
-        let found: Vec<&Item> = self
+        if cleaned.len() < HANDLE_MIN || !cleaned.chars().all(|c| c.is_ascii_hexdigit()) {
+            return Err(Error::input(format!("`{prefix}` is not an entry id"))
+                .with_hint("use the id `safe history` shows (at least 4 hex digits)"));
+        }
+        let by_handle: Vec<&Item> = self
             .items
             .iter()
             .rev()
-            .filter(|i| i.entry.id.simple().to_string().starts_with(&cleaned))
+            .filter(|i| id_tail(&i.entry.id).starts_with(&cleaned))
             .collect();
+        let found = match by_handle.len() {
+            1 => by_handle,
+            _ => {
+                let by_id: Vec<&Item> = self
+                    .items
+                    .iter()
+                    .rev()
+                    .filter(|i| i.entry.id.simple().to_string().starts_with(&cleaned))
+                    .collect();
+                if by_id.is_empty() { by_handle } else { by_id }
+            }
+        };
         match found.as_slice() {
             [] => Err(
-                Error::input(format!("no entry has an id starting with `{prefix}`"))
+                Error::input(format!("no entry has the id `{prefix}`"))
                     .with_hint("`safe history --all` lists entries with their ids"),
             ),
             [one] => Ok(one),
@@ -257,8 +271,14 @@ impl View {
                     .iter()
                     .take(5)
                     .map(|i| {
+                        let note = i
+                            .entry
+                            .note
+                            .as_deref()
+                            .map(|n| format!(" \"{}\"", truncate(n, 30)))
+                            .unwrap_or_default();
                         format!(
-                            "{} ({} {})",
+                            "{} ({} {}{note})",
                             self.short_id(&i.entry.id),
                             i.entry.day,
                             i.entry.practice
@@ -273,18 +293,39 @@ impl View {
         }
     }
 
-    /// The shortest prefix (8 hex digits or more) that tells `id` apart
-    /// from every other entry of the journal, as git abbreviates hashes.
+    /// The handle of `id`: the shortest start of its random tail that no
+    /// other entry of the journal shares (see [`handles`]).
     pub fn short_id(&self, id: &EntryId) -> String {
-        let head = id_head(id);
-        let mut ids = vec![*id];
-        ids.extend(
+        let tail = id_tail(id);
+        let shared = self
+            .items
+            .iter()
+            .filter(|i| i.entry.id != *id)
+            .map(|i| {
+                id_tail(&i.entry.id)
+                    .bytes()
+                    .zip(tail.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0);
+        tail[..(shared + 1).clamp(HANDLE_MIN, tail.len())].to_string()
+    }
+
+    /// The handles of `ids`, each unique among every entry of the journal.
+    pub fn handles_of(&self, ids: &[EntryId]) -> Vec<String> {
+        let shown: std::collections::HashSet<&EntryId> = ids.iter().collect();
+        let mut all = ids.to_vec();
+        all.extend(
             self.items
                 .iter()
                 .map(|i| i.entry.id)
-                .filter(|other| other != id && id_head(other) == head),
+                .filter(|id| !shown.contains(id)),
         );
-        unique_prefixes(&ids).swap_remove(0)
+        let mut out = handles(&all);
+        out.truncate(ids.len());
+        out
     }
 
     /// The entry `id` of mine, if it is live.
