@@ -1047,6 +1047,7 @@ mod tests {
             key: hex(public.as_bytes()),
             journal: inviter.then(|| "journal-1".to_string()),
             role: inviter.then(|| "partner".to_string()),
+            root_key: inviter.then(|| hex(public.as_bytes())),
         };
         (offer, secret)
     }
