@@ -866,7 +866,10 @@ impl From<RendezvousError> for Error {
         match err {
             RendezvousError::Git(err) => err,
             RendezvousError::Pair(PairError::WrongCode) => Error::input(message).with_hint(
-                format!("the code cannot be used again: {again}, and check each word as you type it"),
+                format!(
+                    "the invite is burned on both sides and cannot be used again: {again}, \
+                     and check each word as you type it"
+                ),
             ),
             RendezvousError::Pair(_) | RendezvousError::OtherSideStopped => {
                 Error::runtime(message).with_hint(format!("the code cannot be used again: {again}"))
