@@ -52,6 +52,21 @@ pub fn meeting_place(root: &Path, url: &str) -> Result<(tempfile::TempDir, Rende
     Ok((scratch, rendezvous))
 }
 
+/// The journal of the data directory at `root`, made with this device as
+/// its root (and `name` as mine) if it has none; `true` when it was made.
+pub fn open_or_create(
+    root: &Path,
+    name: &str,
+    wall_ms: u64,
+    lock: &Lock,
+) -> Result<(Journal, bool)> {
+    if Identity::read(root)?.is_some() {
+        return Ok((Journal::open(root, wall_ms, lock)?, false));
+    }
+    refuse_schema1_logs(root)?;
+    Ok((Journal::create(root, name, wall_ms, lock)?, true))
+}
+
 fn role_word(role: Role) -> &'static str {
     match role {
         Role::Mine => "mine",
