@@ -12,6 +12,7 @@ pub mod import;
 pub mod init;
 pub mod log;
 pub mod man;
+pub mod pair;
 pub mod pause;
 pub mod period;
 pub mod practice;

@@ -12,6 +12,7 @@
 pub mod identity;
 mod indexed;
 pub mod migrate;
+pub mod pair;
 mod reading;
 pub mod report;
 pub mod roster;
@@ -362,10 +363,15 @@ impl Journal {
                 "this device was removed from the journal, so nothing was written",
             )
             .with_hint("pair this computer again as a new device (`safe invite --device`)")),
+            // A device that joined writes only once the inviter's pairing
+            // line has arrived (docs/protocol.md "Joining a journal").
             None => Err(Error::runtime(
                 "this device is not in the journal yet, so nothing was written",
             )
-            .with_hint("finish pairing it first (`safe join`)")),
+            .with_hint(
+                "if you ran `safe join`, run `safe sync` once the inviting device has synced, \
+                 so that its pairing line arrives; otherwise pair this computer (`safe join`)",
+            )),
         }
     }
 

@@ -866,7 +866,10 @@ impl From<RendezvousError> for Error {
         match err {
             RendezvousError::Git(err) => err,
             RendezvousError::Pair(PairError::WrongCode) => Error::input(message).with_hint(
-                format!("the code cannot be used again: {again}, and check each word as you type it"),
+                format!(
+                    "the invite is burned on both sides and cannot be used again: {again}, \
+                     and check each word as you type it"
+                ),
             ),
             RendezvousError::Pair(_) | RendezvousError::OtherSideStopped => {
                 Error::runtime(message).with_hint(format!("the code cannot be used again: {again}"))
@@ -1047,6 +1050,7 @@ mod tests {
             key: hex(public.as_bytes()),
             journal: inviter.then(|| "journal-1".to_string()),
             role: inviter.then(|| "partner".to_string()),
+            root_key: inviter.then(|| hex(public.as_bytes())),
         };
         (offer, secret)
     }
