@@ -20,6 +20,7 @@
 
 mod journal;
 mod local;
+pub mod logs;
 pub mod rendezvous;
 mod repo;
 mod stat;
