@@ -766,7 +766,8 @@ impl Round<'_> {
             Some(person) if Some(person) == self.journal.me() => {
                 format!("the log of another of your devices ({device})")
             }
-            Some(person) if Some(person) == roster.partner() => {
+            // One couple: anyone else in the journal is my partner.
+            Some(_) if self.journal.me().is_some() => {
                 format!("your partner's log (device {device})")
             }
             Some(person) => format!("the log of device {device} (person {person})"),
