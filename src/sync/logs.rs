@@ -112,7 +112,7 @@ fn sync_logs_with(
     let shown = display_url(url);
     let git_dir = root.join("sync.git");
     let repo = SyncRepo::open_or_init(&git_dir)?;
-    let incoming = Incoming::new(&git_dir)?;
+    let incoming = Incoming::new(&git_dir);
     let transport = Transport::new(&repo.git, url).for_logs();
     let mut stat = StatCache::load_named(&git_dir, STAT_FILE);
     let mut report = LogSyncReport {
@@ -129,39 +129,14 @@ fn sync_logs_with(
             Some(theirs) => theirs,
             None => transport.fetch()?,
         };
-        let remote = match theirs {
-            Some(commit) => read_remote(&repo, commit, &shown),
-            None => Ok(RemoteTree::default()),
-        };
-        let remote = match remote {
-            Ok(remote) => remote,
-            Err(e) => {
-                // Refused whole: leave sync.git's refs as they were too.
-                match tracked_before {
-                    Some(before) => repo.set_ref(ORIGIN_MAIN, before)?,
-                    None => drop_ref(&repo, ORIGIN_MAIN),
-                }
-                return Err(e);
-            }
-        };
-        let mut round = Round {
-            root,
-            repo: &repo,
-            shown: &shown,
-            journal: &*journal,
-            incoming: &incoming,
-            keys: BTreeMap::new(),
-            scanned: BTreeSet::new(),
-            problems: remote.ignored_problems(&shown),
-        };
-        let mut local = scan_local(root, &mut stat, &mut round.problems)?;
-        let compared = round.compare(&remote.logs, &local)?;
-        let adopted = round.adopt_all(&compared, &remote.logs, &mut local, &mut stat)?;
-        let union = round.union(&compared, &remote.logs, &local);
-        let mut problems = round.problems;
+        let remote = read_fetched(&repo, theirs, &shown, tracked_before)?;
+        let Taken {
+            compared,
+            union,
+            problems,
+            adopted,
+        } = take(root, &repo, &shown, journal, &incoming, &mut stat, &remote)?;
         let forked_mine = compared.iter().any(|c| c.forks_mine);
-        stat.save();
-        incoming.clear();
         if !adopted.is_empty() {
             report.changed = true;
             journal.refresh(wall_ms, lock)?;
@@ -191,7 +166,7 @@ fn sync_logs_with(
                 repo.set_ref(MAIN, commit)?;
                 report.changed = true;
                 report.sent = sent(&compared, &union);
-                report.problems.append(&mut problems);
+                report.problems = problems;
                 return Ok(report);
             }
             Pushed::Rejected(status) => {
@@ -199,8 +174,12 @@ fn sync_logs_with(
                 // refused for another reason, and trying again won't help.
                 let now = transport.fetch()?;
                 if now == theirs {
-                    return Err(Error::runtime(format!("{shown} refused the update: {status}"))
-                        .with_hint("check that you may push to this repository; what you wrote is saved, and the next `safe sync` sends it"));
+                    return Err(
+                        Error::runtime(format!("{shown} refused the update: {status}")).with_hint(
+                            "check that you may push to this repository; what you wrote is \
+                             saved, and the next `safe sync` sends it",
+                        ),
+                    );
                 }
                 fetched = Some(now);
             }
@@ -210,8 +189,73 @@ fn sync_logs_with(
         "the remote kept changing while safe was sending ({MAX_TRIES} tries); try again"
     ))
     .with_hint(
-        "another device is probably syncing right now; what you wrote is saved, and the next `safe sync` sends it",
+        "another device is probably syncing right now; what you wrote is saved, and the next \
+         `safe sync` sends it",
     ))
+}
+
+/// The logs of the fetched remote `main` (none yet: no logs). A tree of
+/// safe 0.1 is refused, and the tracking ref set back to what it was, so
+/// that nothing here changes.
+fn read_fetched(
+    repo: &SyncRepo,
+    theirs: Option<Oid>,
+    shown: &str,
+    tracked_before: Option<Oid>,
+) -> Result<RemoteTree> {
+    let Some(commit) = theirs else {
+        return Ok(RemoteTree::default());
+    };
+    read_remote(repo, commit, shown).inspect_err(|_| match tracked_before {
+        Some(before) => {
+            let _ = repo.set_ref(ORIGIN_MAIN, before);
+        }
+        None => drop_ref(repo, ORIGIN_MAIN),
+    })
+}
+
+/// What one round took from the remote, and what it would send.
+struct Taken {
+    compared: Vec<Compared>,
+    union: Logs,
+    problems: Vec<Error>,
+    /// The logs taken, with the lines each brought.
+    adopted: Vec<(DeviceId, u64)>,
+}
+
+/// Compare the remote's logs with the logs here, take the verified longer
+/// copies into `shared/log`, and work out the union to send.
+fn take(
+    root: &Path,
+    repo: &SyncRepo,
+    shown: &str,
+    journal: &Journal,
+    incoming: &Incoming,
+    stat: &mut StatCache,
+    remote: &RemoteTree,
+) -> Result<Taken> {
+    let mut round = Round {
+        root,
+        repo,
+        shown,
+        journal,
+        incoming,
+        keys: BTreeMap::new(),
+        scanned: BTreeSet::new(),
+        problems: remote.ignored_problems(shown),
+    };
+    let mut local = scan_local(root, stat, &mut round.problems)?;
+    let compared = round.compare(&remote.logs, &local)?;
+    let adopted = round.adopt_all(&compared, &remote.logs, &mut local, stat)?;
+    let union = round.union(&compared, &remote.logs, &local);
+    stat.save();
+    incoming.clear();
+    Ok(Taken {
+        compared,
+        union,
+        problems: round.problems,
+        adopted,
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -426,12 +470,12 @@ struct Incoming {
 }
 
 impl Incoming {
-    fn new(git_dir: &Path) -> Result<Incoming> {
+    fn new(git_dir: &Path) -> Incoming {
         let incoming = Incoming {
             dir: git_dir.join(INCOMING),
         };
         incoming.clear();
-        Ok(incoming)
+        incoming
     }
 
     fn log_root(&self) -> PathBuf {
@@ -439,12 +483,9 @@ impl Incoming {
     }
 
     fn clear(&self) {
-        match fs::remove_dir_all(&self.dir) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            // Left for the next sync to clear; nothing reads it meanwhile.
-            Err(_) => {}
-        }
+        // Missing is cleared; anything left is for the next sync to clear,
+        // and nothing reads it meanwhile.
+        let _ = fs::remove_dir_all(&self.dir);
     }
 
     /// Put the remote copy of `device`'s log here: files it shares with the
@@ -782,7 +823,8 @@ impl Round<'_> {
             ..damage
         };
         Error::runtime(format!(
-            "the copy of {} in {} does not verify ({shown}), so safe took none of it and kept the copy here",
+            "the copy of {} in {} does not verify ({shown}), so safe took none of it and kept \
+             the copy here",
             self.whose(device),
             self.shown,
         ))
@@ -806,7 +848,8 @@ impl Round<'_> {
             );
         }
         Error::runtime(format!(
-            "{} holds a copy of {} that forks from the copy here at seq {at}, so safe kept the copy here",
+            "{} holds a copy of {} that forks from the copy here at seq {at}, so safe kept the \
+             copy here",
             self.shown,
             self.whose(device)
         ))
@@ -923,13 +966,8 @@ fn holds_logs_only(repo: &SyncRepo, commit: Oid) -> Result<bool> {
 fn write_tree(repo: &SyncRepo, root: &Path, logs: &Logs) -> Result<Oid> {
     let odb = repo.git.odb().map_err(|e| git_failed(repo, e))?;
     let log_root = shared_log(root);
-    let mut devices = repo
-        .git
-        .treebuilder(None)
-        .map_err(|e| git_failed(repo, e))?;
+    let mut paths = Vec::new();
     for (device, files) in logs {
-        // d1 -> d2 -> file name -> blob
-        let mut folders: BTreeMap<&str, BTreeMap<&str, Vec<(&str, Oid)>>> = BTreeMap::new();
         for (rest, oid) in files {
             if !odb.exists(*oid) {
                 let path = log_root.join(device.as_str()).join(rest);
@@ -943,70 +981,45 @@ fn write_tree(repo: &SyncRepo, root: &Path, logs: &Logs) -> Result<Oid> {
                 }
                 repo.write_blob(&bytes)?;
             }
-            let mut names = rest.splitn(3, '/');
-            let (Some(d1), Some(d2), Some(name)) = (names.next(), names.next(), names.next())
-            else {
-                continue;
-            };
-            folders
-                .entry(d1)
-                .or_default()
-                .entry(d2)
-                .or_default()
-                .push((name, *oid));
+            paths.push((format!("shared/log/{device}/{rest}"), *oid));
         }
-        let mut device_tree = repo
-            .git
-            .treebuilder(None)
-            .map_err(|e| git_failed(repo, e))?;
-        for (d1, inner) in folders {
-            let mut d1_tree = repo
-                .git
-                .treebuilder(None)
-                .map_err(|e| git_failed(repo, e))?;
-            for (d2, names) in inner {
-                let mut d2_tree = repo
-                    .git
-                    .treebuilder(None)
-                    .map_err(|e| git_failed(repo, e))?;
-                for (name, oid) in names {
-                    d2_tree
-                        .insert(name, oid, 0o100644)
-                        .map_err(|e| git_failed(repo, e))?;
-                }
-                let d2_oid = d2_tree.write().map_err(|e| git_failed(repo, e))?;
-                d1_tree
-                    .insert(d2, d2_oid, 0o040000)
-                    .map_err(|e| git_failed(repo, e))?;
+    }
+    let mut top = Folder::default();
+    for (path, oid) in &paths {
+        top.insert(path, *oid);
+    }
+    top.write(repo)
+}
+
+/// A folder of a tree being built: its folders and files by name.
+#[derive(Default)]
+struct Folder<'a> {
+    folders: BTreeMap<&'a str, Folder<'a>>,
+    files: BTreeMap<&'a str, Oid>,
+}
+
+impl<'a> Folder<'a> {
+    fn insert(&mut self, path: &'a str, oid: Oid) {
+        match path.split_once('/') {
+            Some((name, rest)) => self.folders.entry(name).or_default().insert(rest, oid),
+            None => {
+                self.files.insert(path, oid);
             }
-            let d1_oid = d1_tree.write().map_err(|e| git_failed(repo, e))?;
-            device_tree
-                .insert(d1, d1_oid, 0o040000)
-                .map_err(|e| git_failed(repo, e))?;
         }
-        let device_oid = device_tree.write().map_err(|e| git_failed(repo, e))?;
-        devices
-            .insert(device.as_str(), device_oid, 0o040000)
-            .map_err(|e| git_failed(repo, e))?;
     }
-    let mut top = repo
-        .git
-        .treebuilder(None)
-        .map_err(|e| git_failed(repo, e))?;
-    if !logs.is_empty() {
-        let log = devices.write().map_err(|e| git_failed(repo, e))?;
-        let mut shared = repo
-            .git
-            .treebuilder(None)
-            .map_err(|e| git_failed(repo, e))?;
-        shared
-            .insert("log", log, 0o040000)
-            .map_err(|e| git_failed(repo, e))?;
-        let shared = shared.write().map_err(|e| git_failed(repo, e))?;
-        top.insert("shared", shared, 0o040000)
-            .map_err(|e| git_failed(repo, e))?;
+
+    fn write(&self, repo: &SyncRepo) -> Result<Oid> {
+        let fail = |e| git_failed(repo, e);
+        let mut tree = repo.git.treebuilder(None).map_err(fail)?;
+        for (name, folder) in &self.folders {
+            tree.insert(name, folder.write(repo)?, 0o040000)
+                .map_err(fail)?;
+        }
+        for (name, oid) in &self.files {
+            tree.insert(name, *oid, 0o100644).map_err(fail)?;
+        }
+        tree.write().map_err(fail)
     }
-    top.write().map_err(|e| git_failed(repo, e))
 }
 
 /// Every commit's author and committer: no name, no address, no time.
