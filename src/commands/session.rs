@@ -88,7 +88,9 @@ impl Session {
 
     /// Read the journal again into the view.
     pub fn reread(&mut self) -> Result<()> {
-        let me = self.view.me.clone();
+        // A sync may have brought this device's own pairing line.
+        let me = self.journal.me().unwrap_or_default().to_string();
+        self.config.id = me.clone();
         self.view = View::new(self.journal.state()?, &me);
         Ok(())
     }

@@ -82,6 +82,14 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
              `safe sync --remote <URL>`, e.g. `safe sync --remote git@example.org:us/journal.git`",
         ));
     };
+    // Entries of others as they were, to say how many came or changed.
+    let before: std::collections::HashMap<(String, uuid::Uuid), crate::domain::record::Rev> =
+        session
+            .view
+            .items
+            .iter()
+            .map(|i| ((i.entry.author.clone(), i.entry.id), i.record.rev))
+            .collect();
     let report = crate::sync::logs::sync_logs(
         ctx.dir.root(),
         &remote,
@@ -89,12 +97,19 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
         ctx.wall_ms(),
         &session.lock,
     )?;
+    let problems = report.problems;
     session.reread()?;
     session.config.last_sync = Some(ctx.now);
     save_settings(ctx, session)?;
     let report = SyncReport {
-        remote: report.remote.clone(),
-        received: usize::try_from(report.received.values().sum::<u64>()).unwrap_or(usize::MAX),
+        remote: report.remote,
+        received: session
+            .view
+            .items
+            .iter()
+            .filter(|i| i.entry.author != session.view.me)
+            .filter(|i| before.get(&(i.entry.author.clone(), i.entry.id)) != Some(&i.record.rev))
+            .count(),
         sent: usize::try_from(report.sent).unwrap_or(usize::MAX),
         partners: session
             .view
@@ -115,7 +130,67 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
             )?;
         }
     }
+    // What was refused is said after everything else was done: the sync
+    // carried on with the rest, and exits 1.
+    let mut refused: Vec<String> = problems.iter().map(|e| e.message().to_string()).collect();
+    refused.extend(said_by_journal(session));
+    if !refused.is_empty() {
+        let _ = ctx.out.flush();
+        for problem in &refused {
+            eprintln!("safe: refused: {}", sanitize_line(problem));
+        }
+        return Err(Error::runtime(format!(
+            "the sync refused {} of the remote; everything else was synced",
+            match refused.len() {
+                1 => "one thing".to_string(),
+                n => format!("{n} things"),
+            }
+        ))
+        .with_hint(
+            "nothing of yours was changed by it; if it is your partner's log, ask them to run \
+             `safe sync`, and if it keeps coming back, someone else may be writing to the remote",
+        ));
+    }
     Ok(report)
+}
+
+/// The journal's own report after a sync (damaged logs, devices nobody
+/// paired, pairing lines not followed), naming whose each is.
+fn said_by_journal(session: &Session) -> Vec<String> {
+    let report = session.report();
+    let whose = |person: &str| {
+        if person == session.me() {
+            "your".to_string()
+        } else {
+            format!("{}'s", super::name_of(&session.view.people, person))
+        }
+    };
+    let mut out = Vec::new();
+    for q in &report.quarantined {
+        out.push(format!(
+            "{} log (device {}) is used only up to {}{}: {}",
+            whose(&q.person),
+            short_device(q.device.as_str()),
+            q.path.display(),
+            q.line.map(|l| format!(" line {l}")).unwrap_or_default(),
+            q.why
+        ));
+    }
+    for s in &report.strangers {
+        out.push(format!(
+            "a log of device {} that no pairing trusts is not read ({}): a key that appeared outside pairing",
+            short_device(s.device.as_str()),
+            s.path.display()
+        ));
+    }
+    for r in &report.refused {
+        out.push(r.to_string());
+    }
+    out
+}
+
+fn short_device(device: &str) -> &str {
+    &device[..device.len().min(12)]
 }
 
 /// One friendly line about a sync.
@@ -144,10 +219,12 @@ pub fn describe(report: &SyncReport) -> String {
             names.join(" and ")
         )),
     };
-    let sent = match (report.sent, &received) {
-        (0, _) => None,
-        (n, Some(_)) => Some(format!("sent {n}")),
-        (n, None) => Some(format!("sent {}", entries(n))),
+    // What was sent is counted in lines of the log: an entry, a name, a
+    // goal, an undo each are one.
+    let sent = match report.sent {
+        0 => None,
+        1 => Some("sent 1 change".to_string()),
+        n => Some(format!("sent {n} changes")),
     };
     let what = match (received, sent) {
         (Some(r), Some(s)) => format!("{r}, {s}"),
@@ -195,7 +272,7 @@ mod tests {
             (report(0, 0, &["Sam"], false), "Already in sync."),
             (
                 report(3, 5, &["Sam"], true),
-                "Synced with git@example.org:us/j.git: received 3 entries from Sam, sent 5.",
+                "Synced with git@example.org:us/j.git: received 3 entries from Sam, sent 5 changes.",
             ),
             (
                 report(1, 0, &["Sam"], true),
@@ -203,7 +280,7 @@ mod tests {
             ),
             (
                 report(0, 2, &[], true),
-                "Synced with git@example.org:us/j.git: sent 2 entries.",
+                "Synced with git@example.org:us/j.git: sent 2 changes.",
             ),
             (
                 report(0, 0, &["Sam"], true),

@@ -9,7 +9,10 @@
 //! - `local`: the transport for a remote on this machine;
 //! - `stat`: which files of `shared/` changed since the last sync, without
 //!   reading them all;
-//! - `rendezvous`: a pairing's messages, carried as refs of the remote.
+//! - `rendezvous`: a pairing's messages, carried as refs of the remote;
+//! - `logs`: the schema-2 sync of device logs (`shared/log`), which takes
+//!   only verified longer copies and never merges text; not yet what
+//!   `safe sync` runs.
 //!
 //! One invariant keeps a partner's entries from being lost: local `main` only
 //! grows, and once a sync ends `shared/` holds everything it does. Local
@@ -19,8 +22,8 @@
 //! means "we already hold everything they have".
 
 mod journal;
-pub mod logs;
 mod local;
+pub mod logs;
 pub mod rendezvous;
 mod repo;
 mod stat;

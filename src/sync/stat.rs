@@ -89,7 +89,13 @@ pub struct StatCache {
 impl StatCache {
     /// The record kept in `git_dir`; empty when there is none or it does not parse.
     pub fn load(git_dir: &Path) -> StatCache {
-        let path = git_dir.join(FILE_NAME);
+        Self::load_named(git_dir, FILE_NAME)
+    }
+
+    /// A record of its own, named `file_name` in `git_dir`, for another
+    /// set of files (the schema-2 logs).
+    pub(crate) fn load_named(git_dir: &Path, file_name: &str) -> StatCache {
+        let path = git_dir.join(file_name);
         let mut cache: StatCache = std::fs::read(&path)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
