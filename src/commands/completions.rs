@@ -131,9 +131,9 @@ pub fn entry_candidates() -> Vec<CompletionCandidate> {
             // Always hex today; checked so that a change of id type cannot
             // start offering shell syntax.
             let id = view.short_id(&i.entry.id);
-            id.bytes().all(|b| b.is_ascii_hexdigit()).then(|| {
-                candidate(id, &format!("{} {}", i.entry.day, i.entry.practice))
-            })
+            id.bytes()
+                .all(|b| b.is_ascii_hexdigit())
+                .then(|| candidate(id, &format!("{} {}", i.entry.day, i.entry.practice)))
         })
         .collect()
 }

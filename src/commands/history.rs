@@ -9,9 +9,9 @@ use super::Context;
 use super::period::{Period, PeriodArgs};
 use crate::domain::entry::{Entry, Kind};
 use crate::error::Result;
+use crate::journal::view::View;
 use crate::render;
 use crate::render::sanitize::sanitize_line;
-use crate::journal::view::View;
 
 /// Show what was logged: this week by default.
 ///

@@ -134,9 +134,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     }
     writeln!(ctx.out, "{line}")?;
     let index = session.view.day_index();
-    if let Some(streak) =
-        super::stats::streak_line(ctx, &session.config, &practice, &index)?
-    {
+    if let Some(streak) = super::stats::streak_line(ctx, &session.config, &practice, &index)? {
         writeln!(ctx.out, "{streak}")?;
     }
     auto_sync(ctx, &mut session);

@@ -18,9 +18,9 @@ pub mod period;
 pub mod practice;
 pub mod review;
 pub mod rm;
+pub mod session;
 pub mod skip;
 pub mod stats;
-pub mod session;
 pub mod sync;
 pub mod today;
 pub mod undo;
@@ -46,8 +46,8 @@ impl From<WhenError> for Error {
         }
     }
 }
-use crate::store::config::valid_name;
 use crate::store::DataDir;
+use crate::store::config::valid_name;
 
 /// What every command gets: where the data is, what time it is, and where
 /// to write.

@@ -202,7 +202,12 @@ impl Context<'_> {
 }
 
 /// A new entry of mine, made now: a fresh id, the given day and moment.
-pub fn new_entry(kind: Kind, practice: &str, day: NaiveDate, at: DateTime<FixedOffset>) -> EntryRecord {
+pub fn new_entry(
+    kind: Kind,
+    practice: &str,
+    day: NaiveDate,
+    at: DateTime<FixedOffset>,
+) -> EntryRecord {
     EntryRecord {
         id: EntryId::now_v7(),
         kind,

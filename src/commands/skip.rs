@@ -47,10 +47,9 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
         ))
         .with_hint("remove the entry first (`safe history` shows its id, `safe rm <ID>`) if it was a mistake"));
     }
-    let already = session
-        .view
-        .mine()
-        .any(|i| i.entry.kind == Kind::Skip && i.entry.practice == practice.id && i.entry.day == day);
+    let already = session.view.mine().any(|i| {
+        i.entry.kind == Kind::Skip && i.entry.practice == practice.id && i.entry.day == day
+    });
     if already {
         writeln!(
             ctx.out,

@@ -10,7 +10,9 @@ use super::period::{Period, PeriodArgs};
 use crate::domain::goal::Goal;
 use crate::domain::practice::Practice;
 use crate::domain::streak::StreakUnit;
-use crate::domain::summary::{self, DayIndex, DayRange, PersonRef, PracticeStats, Request, Stats, Us};
+use crate::domain::summary::{
+    self, DayIndex, DayRange, PersonRef, PracticeStats, Request, Stats, Us,
+};
 use crate::domain::us::Trend;
 use crate::error::Result;
 use crate::render;

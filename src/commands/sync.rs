@@ -2,9 +2,9 @@
 //! that remote, or show where sharing stands. The work is in `crate::sync`.
 
 use super::Context;
+use super::session::Session;
 use crate::error::{Error, Result};
 use crate::render::sanitize::sanitize_line;
-use super::session::Session;
 use crate::sync::{SyncReport, display_url, normalize_remote};
 
 /// Share the journal with your partner through a git remote.
@@ -250,7 +250,6 @@ fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
     }
     Ok(())
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -54,7 +54,9 @@ pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
     };
     let lines = session.journal.lines_of(session.me())?;
     let Some(first) = first_stamp(&lines, &target.op) else {
-        return Err(Error::runtime("the operation to undo is not in this device's logs"));
+        return Err(Error::runtime(
+            "the operation to undo is not in this device's logs",
+        ));
     };
     // What each key the operation changed held just before it.
     let mut before: BTreeMap<Key, &OwnLine> = BTreeMap::new();

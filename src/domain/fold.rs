@@ -58,10 +58,10 @@ impl<'a> Line<'a> {
     /// entry's `h` names; a sidecar that is not is ignored (a stripped note).
     pub fn with_sidecar(mut self, sidecar: Option<&str>) -> Self {
         self.note = match (&self.rec, sidecar) {
-            (Ok(Record::Entry(e)), Some(sidecar)) => e
-                .h
-                .as_ref()
-                .and_then(|h| crate::keys::line::NoteSidecar::open(sidecar, &h.0)),
+            (Ok(Record::Entry(e)), Some(sidecar)) => {
+                e.h.as_ref()
+                    .and_then(|h| crate::keys::line::NoteSidecar::open(sidecar, &h.0))
+            }
             _ => None,
         };
         self

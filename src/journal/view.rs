@@ -11,7 +11,6 @@ use std::collections::BTreeMap;
 use serde_json::Map;
 
 use crate::domain::entry::{Entry, EntryId, HANDLE_MIN, Kind, handles, id_tail};
-use crate::render::truncate;
 use crate::domain::fold::{self, PersonId};
 use crate::domain::person::{PeopleDoc, Person};
 use crate::domain::practice::{CustomPractice, GoalSetting, PracticesDoc};
@@ -19,6 +18,7 @@ use crate::domain::record::{EntryRecord, Rev};
 use crate::domain::rev;
 use crate::domain::summary::{DayIndex, Pause, REPAIR, Repair};
 use crate::error::{Error, Result};
+use crate::render::truncate;
 
 /// One live entry as I may see it.
 #[derive(Debug, Clone)]
@@ -261,10 +261,8 @@ impl View {
             }
         };
         match found.as_slice() {
-            [] => Err(
-                Error::input(format!("no entry has the id `{prefix}`"))
-                    .with_hint("`safe history --all` lists entries with their ids"),
-            ),
+            [] => Err(Error::input(format!("no entry has the id `{prefix}`"))
+                .with_hint("`safe history --all` lists entries with their ids")),
             [one] => Ok(one),
             many => {
                 let ids: Vec<String> = many

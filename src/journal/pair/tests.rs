@@ -390,9 +390,16 @@ fn a_joiner_that_had_entries_keeps_them_with_their_ids() {
         note: Some("only mine".into()),
         rev: Rev::default(),
     });
+    let private = match entry(4, "repair") {
+        Record::Entry(mut e) => {
+            e.private = true;
+            Record::Entry(e)
+        }
+        other => other,
+    };
     own.write(
         "op-3",
-        &[(entry(4, "repair"), None), (unshared, None)],
+        &[(private, None), (unshared, None)],
         LogKind::Private,
         T0,
         lock,
@@ -554,6 +561,7 @@ fn entry(n: u64, practice: &str) -> Record {
         took: None,
         h: None,
         card: None,
+        private: false,
         rev: Rev::default(),
     })
 }

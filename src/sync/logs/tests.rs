@@ -279,6 +279,7 @@ fn entry(n: u64, practice: &str) -> Record {
         took: None,
         h: None,
         card: None,
+        private: false,
         rev: Rev::default(),
     })
 }
