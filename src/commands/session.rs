@@ -71,6 +71,7 @@ impl Session {
             })
             .collect();
         let mut warnings = Vec::new();
+        let mut taken = Vec::new();
         for (records, kind) in [(private, LogKind::Private), (shared, LogKind::Shared)] {
             if records.is_empty() {
                 continue;
@@ -79,11 +80,24 @@ impl Session {
                 .journal
                 .write(&op, &records, kind, wall_ms, &self.lock)?;
             warnings.extend(written.index_warning);
+            let notes = records.iter().map(|(record, sidecar)| match (record, sidecar) {
+                (Record::Entry(e), Some(sidecar)) => e
+                    .h
+                    .as_ref()
+                    .and_then(|h| NoteSidecar::open(sidecar, &h.0)),
+                _ => None,
+            });
+            taken.extend(written.records.into_iter().zip(notes));
         }
         for warning in &warnings {
             super::warn_after_save(ctx, "the index was not updated", warning);
         }
-        self.reread()
+        // My newest lines win over what the view holds of mine: it takes
+        // them as they are, rather than reading the journal again.
+        for (record, note) in &taken {
+            self.view.take_mine(record, note.as_deref());
+        }
+        Ok(())
     }
 
     /// Read the journal again into the view.

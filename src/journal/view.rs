@@ -14,7 +14,7 @@ use crate::domain::entry::{Entry, EntryId, HANDLE_MIN, Kind, handles, id_tail};
 use crate::domain::fold::{self, PersonId};
 use crate::domain::person::{PeopleDoc, Person};
 use crate::domain::practice::{CustomPractice, GoalSetting, PracticesDoc};
-use crate::domain::record::{EntryRecord, Rev};
+use crate::domain::record::{EntryRecord, Record, Rev};
 use crate::domain::rev;
 use crate::domain::summary::{DayIndex, Pause, REPAIR, Repair};
 use crate::error::{Error, Result};
@@ -186,6 +186,124 @@ impl View {
         self.items.sort_by(|a, b| {
             (a.entry.day, a.entry.at, a.entry.id).cmp(&(b.entry.day, b.entry.at, b.entry.id))
         });
+    }
+
+    /// Take records I just wrote (as [`Journal::write`] returns them,
+    /// stamped), without reading the whole journal again: what the fold
+    /// would make of them, since they are my newest lines. `note` is the
+    /// shared note a record's sidecar carries.
+    ///
+    /// [`Journal::write`]: crate::journal::Journal::write
+    pub fn take_mine(&mut self, record: &Record, note: Option<&str>) {
+        let me = self.me.clone();
+        match record {
+            Record::Entry(r) => {
+                if let Some(at) = self
+                    .items
+                    .iter()
+                    .position(|i| i.entry.author == me && i.entry.id == r.id)
+                {
+                    self.items.remove(at);
+                }
+                let key = (me.clone(), r.id);
+                self.state.entries.insert(key.clone(), r.clone());
+                match note {
+                    Some(n) => {
+                        self.state.shared_notes.insert(key.clone(), n.to_string());
+                    }
+                    None => {
+                        self.state.shared_notes.remove(&key);
+                    }
+                }
+                let unshared = self.state.notes.get(&key).cloned();
+                let shown = note.map(str::to_string).or(unshared);
+                let item = Item {
+                    entry: entry_of(r, &me, shown),
+                    private: r.private,
+                    shared_note: note.is_some(),
+                    record: r.clone(),
+                };
+                let at = self.items.partition_point(|i| {
+                    (i.entry.day, i.entry.at, i.entry.id) < (r.day, r.at, r.id)
+                });
+                self.items.insert(at, item);
+            }
+            Record::Remove(r) => {
+                self.items
+                    .retain(|i| !(i.entry.author == me && i.entry.id == r.id));
+                let key = (me.clone(), r.id);
+                self.state.entries.remove(&key);
+                self.state.shared_notes.remove(&key);
+                self.state.notes.remove(&key);
+            }
+            Record::Note(r) => {
+                let key = (me.clone(), r.id);
+                match &r.note {
+                    Some(n) => {
+                        self.state.notes.insert(key, n.clone());
+                    }
+                    None => {
+                        self.state.notes.remove(&key);
+                    }
+                }
+                let shared = self.state.shared_notes.get(&(me.clone(), r.id)).cloned();
+                if let Some(item) = self
+                    .items
+                    .iter_mut()
+                    .find(|i| i.entry.author == me && i.entry.id == r.id && !i.shared_note)
+                {
+                    item.entry.note = r.note.clone().or(shared);
+                }
+            }
+            Record::Name(r) => {
+                self.state.names.insert(me.clone(), r.name.clone());
+                match self.people.people.iter_mut().find(|p| p.id == me) {
+                    Some(p) => p.name = r.name.clone(),
+                    None => self.people.people.push(Person {
+                        id: me.clone(),
+                        name: r.name.clone(),
+                        rev: rev::Rev {
+                            ms: 0,
+                            c: 0,
+                            by: me.clone(),
+                        },
+                        extra: Map::new(),
+                    }),
+                }
+            }
+            Record::Goal(g) => {
+                self.state
+                    .goals
+                    .insert((me.clone(), g.practice.clone()), g.clone());
+                self.practices.goals.retain(|s| !(s.person == me && s.practice == g.practice));
+                self.practices.goals.push(GoalSetting {
+                    person: me.clone(),
+                    practice: g.practice.clone(),
+                    goal: g.goal,
+                    retired: g.retired,
+                    rev: schema1_rev(&g.rev, &me),
+                    extra: Map::new(),
+                });
+            }
+            Record::Practice(p) => {
+                self.state
+                    .practices
+                    .insert((me.clone(), p.id.clone()), p.clone());
+                self.practices.practices.retain(|q| q.id != p.id);
+                self.practices.practices.push(CustomPractice {
+                    id: p.id.clone(),
+                    about: p.about.clone(),
+                    goal: p.goal,
+                    added_by: me.clone(),
+                    rev: schema1_rev(&p.rev, &me),
+                    extra: Map::new(),
+                });
+                self.practices.practices.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+            // Undo marks and the rest change no value here; the undo
+            // history is read afresh by `undo` itself.
+            _ => {}
+        }
     }
 
     /// My entries.
