@@ -528,6 +528,7 @@ mod tests {
             seq,
             op,
             rec: Ok(rec),
+            note: None,
         }
     }
 
@@ -1185,6 +1186,12 @@ mod tests {
                 .collect(),
             notes: j
                 .notes
+                .iter()
+                .filter(|(k, _)| mine(&k.0))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            shared_notes: j
+                .shared_notes
                 .iter()
                 .filter(|(k, _)| mine(&k.0))
                 .map(|(k, v)| (k.clone(), v.clone()))
