@@ -124,7 +124,7 @@ pub fn entry_candidates() -> Vec<CompletionCandidate> {
         return Vec::new();
     };
     let mut mine: Vec<_> = view.mine().collect();
-    mine.sort_by(|a, b| b.entry.id.cmp(&a.entry.id));
+    mine.sort_by_key(|i| std::cmp::Reverse(i.entry.id));
     mine.into_iter()
         .take(50)
         .filter_map(|i| {

@@ -122,7 +122,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
                 until: s.entry.until,
                 at: s.entry.at.to_rfc3339(),
                 person: &s.entry.author,
-                name: super::name_of(&people, &s.entry.author),
+                name: super::name_of(people, &s.entry.author),
                 note: s.entry.note.as_deref(),
                 took_minutes: s.entry.took_minutes,
                 private: s.private,
@@ -185,7 +185,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         let who = if e.author == config.id {
             "me".to_string()
         } else {
-            super::name_of(&people, &e.author)
+            super::name_of(people, &e.author)
         };
         let practice = match e.kind {
             Kind::Log => sanitize_line(&e.practice).into_owned(),
