@@ -10,9 +10,6 @@ use tempfile::TempDir;
 
 pub const NOW: &str = "2026-11-27T20:00:00+01:00";
 
-/// The partner in tests that need one ("Sam"), as a sync would bring them.
-pub const PARTNER: &str = "0190b3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b";
-
 pub struct TestEnv {
     pub home: TempDir,
     pub now: String,
@@ -200,55 +197,6 @@ impl TestEnv {
     pub fn read_json(&self, rel: &str) -> serde_json::Value {
         let text = std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         serde_json::from_str(&text).unwrap()
-    }
-
-    /// Write a data file by hand, as another program (or a sync) would.
-    pub fn write_json(&self, rel: &str, value: &serde_json::Value) {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, serde_json::to_string_pretty(value).unwrap() + "\n").unwrap();
-    }
-
-    /// Put my partner into people.json and one of their entries of
-    /// `practice` on `day` into the shared month, as a sync would. `fields`
-    /// add to the entry or override it (`id`, `note`, `took_minutes`...).
-    pub fn add_partner_entry(&self, practice: &str, day: &str, fields: serde_json::Value) {
-        use serde_json::json;
-        let people_rel = "shared/people.json";
-        let mut people = if self.path(people_rel).exists() {
-            self.read_json(people_rel)
-        } else {
-            json!({"schema": 1, "people": []})
-        };
-        let list = people["people"].as_array_mut().unwrap();
-        if !list.iter().any(|p| p["id"] == PARTNER) {
-            list.push(
-                json!({"id": PARTNER, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": PARTNER}}),
-            );
-        }
-        self.write_json(people_rel, &people);
-
-        let rel = format!("shared/log/{}.json", &day[..7]);
-        let mut doc = if self.path(&rel).exists() {
-            self.read_json(&rel)
-        } else {
-            json!({"schema": 1, "entries": []})
-        };
-        let entries = doc["entries"].as_array_mut().unwrap();
-        let mut entry = json!({
-            "id": format!("0190b3c4-0000-7000-8000-{:012x}", entries.len() + 1),
-            "practice": practice,
-            "day": day,
-            "at": format!("{day}T09:00:00+01:00"),
-            "author": PARTNER,
-            "rev": {"ms": 1795806000000u64, "c": 0, "by": PARTNER},
-            "deleted": false,
-        });
-        for (key, value) in fields.as_object().into_iter().flatten() {
-            entry[key] = value.clone();
-        }
-        entries.push(entry);
-        self.write_json(&rel, &doc);
     }
 
     /// The live entries of a schema-1 month file; only `tests/cli/sync.rs`
