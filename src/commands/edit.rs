@@ -85,9 +85,8 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     if message == "Moved" {
         writeln!(
             ctx.out,
-            "{message} {} to {} (id {id_text}).",
-            old.practice,
-            super::describe_day(ctx.today, entry_day)
+            "{message} {} to {entry_day} (id {id_text}).",
+            old.practice
         )?;
     } else {
         writeln!(

@@ -73,6 +73,12 @@ pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
     for (key, line) in &touched {
         staged.extend(restore(key, line, before.get(key).copied())?);
     }
+    // Only the journal's creation (my first name, never taken away) has
+    // nothing to put back: there is nothing before it to undo.
+    if staged.is_empty() {
+        return Err(Error::input("there is nothing of yours to undo")
+            .with_hint("`safe log <PRACTICE>` records a practice"));
+    }
     staged.push(Staged::Shared(
         Record::Undo(OpMark {
             op: target.op.clone(),

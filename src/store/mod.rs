@@ -147,7 +147,8 @@ impl DataDir {
     }
 
     /// Temporary files of writes that never finished: safe's own beside
-    /// each file it replaces, and libgit2's in `sync.git` (objects and packs
+    /// each file it replaces (the device key's too, which holds the
+    /// secret), and libgit2's in `sync.git` (objects and packs
     /// being written, and lock files that would block every later sync).
     /// Everything here is written only under this lock, so none of them is
     /// being written now. The day cache, which commands that only read save
@@ -158,6 +159,7 @@ impl DataDir {
             self.shared_dir(),
             self.log_dir(Side::Shared),
             self.log_dir(Side::Private),
+            self.root.join("keys"),
         ] {
             file::remove_stale(&dir, file::is_temporary);
         }
