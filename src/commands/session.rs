@@ -203,6 +203,21 @@ impl Context<'_> {
             return Ok((View::default(), config));
         }
         let session = self.session()?;
+        // A damaged log is read up to the damage: say so, every time, so
+        // an answer that lacks something never looks whole.
+        for q in &session.report().quarantined {
+            let whose = if q.person == session.view.me {
+                "your".to_string()
+            } else {
+                format!("{}'s", super::name_of(&session.view.people, &q.person))
+            };
+            eprintln!(
+                "safe: warning: {whose} log is read only up to {}{}: {}",
+                q.path.display(),
+                q.line.map(|l| format!(" line {l}")).unwrap_or_default(),
+                crate::render::sanitize::sanitize_line(&q.why)
+            );
+        }
         Ok((session.view, session.config))
     }
 

@@ -301,7 +301,19 @@ impl Journal {
         self.refresh(wall_ms, lock)?;
         let person = self.writer()?;
         let name = log_key(kind, &self.identity.device);
-        if let Some(damage) = self.indexed.logs.get(&name).and_then(|n| n.damage.as_ref()) {
+        let damage = self.indexed.logs.get(&name).and_then(|n| n.damage.as_ref());
+        // Damage in the last segment may be what a crash leaves (a torn
+        // line, a batch cut before its signed end): the append cuts it
+        // away, and refuses anything else it finds there. Damage further
+        // back cannot be cut without losing what follows it.
+        let last = segment::segments(&log_root(&self.root, kind), &self.identity.device)?
+            .pop()
+            .map(|s| s.path);
+        let in_tail = |damage: &indexed::Damage| {
+            last.as_deref()
+                .is_some_and(|last| last.ends_with(&damage.path) || self.root.join(&damage.path) == last)
+        };
+        if let Some(damage) = damage.filter(|d| !in_tail(d)) {
             return Err(Error::runtime(format!(
                 "this device's own log does not verify ({}), so nothing was written: \
                  no reader would trust a line after the damage",
@@ -331,7 +343,12 @@ impl Journal {
             lock,
         )?;
         // Saved: from here on a failure is the index's, not the write's.
-        let noted = self.indexed.logs.contains_key(&name);
+        // A log that had damage in its tail was cut: it is read again.
+        let noted = self
+            .indexed
+            .logs
+            .get(&name)
+            .is_some_and(|n| n.damage.is_none());
         let indexed = if noted && !stamped.iter().any(roster::TrustLine::concerns) {
             let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
             let own = OwnBatch {

@@ -593,7 +593,6 @@ fn fill_and_retry(
 }
 
 #[test]
-#[ignore = "bug: a batch cut short by a crash stops every later change (schema 2)"]
 fn a_full_disk_leaves_each_change_whole_or_absent() {
     let env = TestEnv::new();
     let Some(disk) = SmallDisk::mount(&env, "1m") else {
@@ -644,7 +643,6 @@ fn a_full_disk_leaves_each_change_whole_or_absent() {
 /// complete lines after the last signed one; readers do not trust them, and
 /// the next change cuts them away and goes on.
 #[test]
-#[ignore = "bug: a batch cut short by a crash stops every later change (schema 2)"]
 fn a_batch_cut_short_by_a_crash_is_cut_away_by_the_next_change() {
     let env = TestEnv::new();
     env.run(&["log", "listen"]).ok();
