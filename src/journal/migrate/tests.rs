@@ -147,12 +147,46 @@ struct Seen {
     note: Option<String>,
 }
 
-/// Alex's live entries as the schema-1 store reads them, with their notes
+/// A schema-1 data directory read as safe 0.1 read it, month by month,
+/// apart from the migration's own reader.
+struct Schema1Dir(PathBuf);
+
+impl Schema1Dir {
+    fn log_dir(&self, side: OldSide) -> PathBuf {
+        match side {
+            OldSide::Shared => self.0.join("shared/log"),
+            OldSide::Private => self.0.join("private/log"),
+        }
+    }
+
+    /// The months that have a file on either side, oldest first.
+    fn months(&self) -> std::collections::BTreeSet<YearMonth> {
+        let mut months = std::collections::BTreeSet::new();
+        for side in [OldSide::Shared, OldSide::Private] {
+            let Ok(listing) = fs::read_dir(self.log_dir(side)) else {
+                continue;
+            };
+            for item in listing {
+                let name = item.unwrap().file_name();
+                months.extend(name.to_str().and_then(YearMonth::from_file_name));
+            }
+        }
+        months
+    }
+
+    /// One side's file of `month`; an empty month where there is none.
+    fn read_month(&self, side: OldSide, month: YearMonth) -> Result<MonthFile> {
+        let path = self.log_dir(side).join(month.file_name());
+        Ok(file::read(&path)?.unwrap_or_default())
+    }
+}
+
+/// Alex's live entries as safe 0.1 read them, with their notes
 /// (shared, private, or the note of a private entry).
 fn schema1_entries_of_alex() -> BTreeMap<EntryId, Seen> {
-    let dir = DataDir::new(fixture());
+    let dir = Schema1Dir(fixture());
     let mut out = BTreeMap::new();
-    for month in dir.months().unwrap() {
+    for month in dir.months() {
         let private = dir.read_month(OldSide::Private, month).unwrap();
         for side in [OldSide::Shared, OldSide::Private] {
             let doc = dir.read_month(side, month).unwrap();
@@ -315,9 +349,9 @@ fn the_partners_records_are_kept_in_a_private_snapshot() {
     let sam = &snapshot.people[SAM];
     assert_eq!(sam.name.as_deref(), Some("Sam"));
     // Every live entry of Sam's in Alex's schema-1 copy, as it was.
-    let old = DataDir::new(fixture());
+    let old = Schema1Dir(fixture());
     let mut want = Vec::new();
-    for month in old.months().unwrap() {
+    for month in old.months() {
         let doc = old.read_month(OldSide::Shared, month).unwrap();
         want.extend(doc.live().filter(|e| e.author == SAM).cloned());
     }
