@@ -175,7 +175,7 @@ pub fn auto_sync(ctx: &mut Context<'_>, session: &mut session::Session) {
     }
 }
 
-/// A step after a saved change failed (the sync, the day cache): the change
+/// A step after a saved change failed (the sync, the index): the change
 /// stands, so this is a warning on stderr, after the confirmation, and the
 /// command still succeeds (DESIGN.md §2). The text may quote a remote or a
 /// path: it is neutralised.

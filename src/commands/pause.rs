@@ -106,7 +106,7 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
 }
 
 /// How many days from `from` to `to` I logged `practice` (any practice for
-/// a pause of everything), from the day cache.
+/// a pause of everything), from the view.
 fn logged_days_within(
     view: &View,
     practice: &str,

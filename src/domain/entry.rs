@@ -168,60 +168,10 @@ impl Entry {
         self.day.iter_days().take_while(move |d| *d <= last)
     }
 
-    /// The short id shown in tables: enough to be unique in practice, and
-    /// accepted back as a prefix.
-    pub fn short_id(&self) -> String {
-        short_id(&self.id)
-    }
-
     /// Sort key of DESIGN.md §3: entries are stored by (day, at, id).
     pub fn sort_key(&self) -> (NaiveDate, DateTime<FixedOffset>, EntryId) {
         (self.day, self.at, self.id)
     }
-}
-
-/// The first 8 hex digits of an id. UUIDv7 ids start with their timestamp,
-/// so entries made within the same minute share this much; tables therefore
-/// use [`unique_prefixes`] to lengthen the ones that would be ambiguous.
-pub fn short_id(id: &EntryId) -> String {
-    String::from_utf8_lossy(&id_head(id)).into_owned()
-}
-
-/// The first 8 hex digits of an id (the top of a UUIDv7's timestamp), as
-/// bytes, without building the whole text.
-pub fn id_head(id: &EntryId) -> [u8; 8] {
-    let mut text = [0; 32];
-    let head = id.simple().encode_lower(&mut text);
-    let mut out = [0; 8];
-    out.copy_from_slice(&head.as_bytes()[..8]);
-    out
-}
-
-/// For each id, the shortest prefix of at least 8 hex digits that no other id
-/// in `ids` shares, as git abbreviates hashes.
-pub fn unique_prefixes(ids: &[EntryId]) -> Vec<String> {
-    let mut order: Vec<(String, usize)> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.simple().to_string(), i))
-        .collect();
-    order.sort();
-    let mut out = vec![String::new(); ids.len()];
-    for (pos, (hex, index)) in order.iter().enumerate() {
-        let common = |other: Option<&(String, usize)>| {
-            other.map_or(0, |(o, _)| {
-                hex.bytes()
-                    .zip(o.bytes())
-                    .take_while(|(a, b)| a == b)
-                    .count()
-            })
-        };
-        let shared =
-            common(pos.checked_sub(1).and_then(|p| order.get(p))).max(common(order.get(pos + 1)));
-        let len = (shared + 1).clamp(8, hex.len());
-        out[*index] = hex[..len].to_string();
-    }
-    out
 }
 
 /// The shortest length a handle has.
@@ -289,16 +239,6 @@ pub fn adopted_id(original: &EntryId, adopter: &str) -> EntryId {
     Uuid::from_bytes(bytes)
 }
 
-/// Does `prefix` (at least 4 hex characters, dashes ignored) start this id?
-pub fn id_matches(id: &EntryId, prefix: &str) -> bool {
-    let wanted: String = prefix
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    id.simple().to_string().starts_with(&wanted)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,16 +297,6 @@ mod tests {
         assert!(e.deleted && e.note.is_none() && e.took_minutes.is_none() && e.extra.is_empty());
     }
 
-    #[test]
-    fn prefixes_match_with_or_without_dashes() {
-        let e = sample();
-        assert!(id_matches(&e.id, "019a"));
-        assert!(id_matches(&e.id, "019ac0de-7f3a"));
-        assert!(id_matches(&e.id, "019AC0DE7F"));
-        assert!(!id_matches(&e.id, "019b"));
-        assert_eq!(e.short_id(), "019ac0de");
-    }
-
     proptest::proptest! {
         /// Any note (unicode, newlines, quotes, control characters) and any
         /// unknown field survive the trip to the file's text and back.
@@ -402,15 +332,6 @@ mod tests {
         assert_ne!(a, adopted_id(&e.id, "someone else"));
         assert_eq!(a.get_version_num(), 7);
         assert_eq!(&a.as_bytes()[..6], &e.id.as_bytes()[..6]);
-    }
-
-    #[test]
-    fn prefixes_grow_only_where_ids_collide() {
-        let a = Uuid::parse_str("019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d").unwrap();
-        let b = Uuid::parse_str("019ac0de-7f3a-7d00-9b2e-5d4f3a2b1c0d").unwrap();
-        let c = Uuid::parse_str("019b0000-0000-7000-8000-000000000000").unwrap();
-        let p = unique_prefixes(&[a, b, c]);
-        assert_eq!(p, vec!["019ac0de7f3a7c", "019ac0de7f3a7d", "019b0000"]);
     }
 
     #[test]
