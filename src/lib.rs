@@ -1,8 +1,9 @@
 //! safe: a practice journal for couples.
 //!
 //! `main` parses the command line and calls [`run`]; each subcommand lives in
-//! `commands/`, which reads and writes through `store/`, computes with the pure
-//! `domain/`, shares through `sync/` and prints through `render/`.
+//! `commands/`, which reads and writes the journal through `journal/` (over
+//! the files and the index of `store/`), computes with the pure `domain/`,
+//! shares through `sync/` and prints through `render/`.
 
 pub mod cli;
 pub mod commands;
