@@ -37,7 +37,7 @@ use crate::error::{Error, Result};
 use crate::keys::line::{LogKind, NoteSidecar};
 use crate::keys::{DeviceId, DeviceKey};
 use crate::store::config::Config;
-use crate::store::{Lock, Side, file};
+use crate::store::{Lock, file};
 
 /// Stands in the data directory while a migration is under way.
 pub const MARKER: &str = "migrating";
@@ -239,6 +239,15 @@ fn clear_partial(root: &Path) -> Result<()> {
 struct OldFile {
     rel: PathBuf,
     bytes: Vec<u8>,
+}
+
+/// Which side of a schema-1 journal a month file belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    /// `shared/log/`: what the schema-1 sync carried to my partner.
+    Shared,
+    /// `private/log/`: never left the machine.
+    Private,
 }
 
 /// A schema-1 data directory, read whole and parsed.

@@ -4,22 +4,18 @@
 //! (`config`), and the JSON envelope and atomic writes they share (`file`).
 //! See DESIGN.md §3 for the layout.
 //!
-//! Of schema 1, only names remain: [`Side`], which the migration
-//! (`journal::migrate`, which reads a schema-1 directory on its own) also
-//! uses, and the month and document paths, [`DataDir::months_of`] and
-//! [`Batch::write`] with its size check, which serve only the schema-1 sync
-//! in `sync/` and go with it.
+//! Nothing here reads or writes schema 1 any more: the migration
+//! (`journal::migrate`) reads a schema-1 directory on its own, with
+//! [`file`]'s schema checks.
 
 pub mod config;
 pub mod file;
 pub mod index;
 pub mod segment;
 
-use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::domain::month::YearMonth;
 use crate::error::{Error, Result};
 
 use config::Config;
@@ -57,27 +53,10 @@ pub struct Batch<'l> {
 }
 
 impl Batch<'_> {
-    /// Stage `bytes` as the new content of `path`, a file of the data
-    /// directory.
-    /// No file grows past what sync accepts (see [`check_size`]).
-    pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        check_size(path, bytes.len() as u64)?;
-        self.files.write(path, bytes)
-    }
-
     /// Put every file of the change in place.
     pub fn commit(self) -> Result<()> {
         self.files.commit()
     }
-}
-
-/// Which side of the journal a month file belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Side {
-    /// `shared/log/`: what sync carries to my partner.
-    Shared,
-    /// `private/log/`: never leaves this machine.
-    Private,
 }
 
 impl DataDir {
@@ -103,29 +82,6 @@ impl DataDir {
         self.root.join("config.json")
     }
 
-    pub fn shared_dir(&self) -> PathBuf {
-        self.root.join("shared")
-    }
-
-    pub fn people_path(&self) -> PathBuf {
-        self.shared_dir().join("people.json")
-    }
-
-    pub fn practices_path(&self) -> PathBuf {
-        self.shared_dir().join("practices.json")
-    }
-
-    pub fn log_dir(&self, side: Side) -> PathBuf {
-        match side {
-            Side::Shared => self.shared_dir().join("log"),
-            Side::Private => self.root.join("private").join("log"),
-        }
-    }
-
-    pub fn month_path(&self, side: Side, month: YearMonth) -> PathBuf {
-        self.log_dir(side).join(month.file_name())
-    }
-
     pub fn sync_git_dir(&self) -> PathBuf {
         self.root.join("sync.git")
     }
@@ -147,13 +103,16 @@ impl DataDir {
     /// secret), and libgit2's in `sync.git` (objects and packs
     /// being written, and lock files that would block every later sync).
     /// Everything here is written only under this lock, so none of them is
-    /// being written now.
+    /// being written now. The folders of schema 1 are cleared too: the
+    /// migration refuses a log folder holding anything but month files,
+    /// and a schema-1 write that was killed left its temporary file there.
     fn remove_stale_files(&self, _lock: &Lock) {
+        let shared = self.root.join("shared");
         for dir in [
             self.root.clone(),
-            self.shared_dir(),
-            self.log_dir(Side::Shared),
-            self.log_dir(Side::Private),
+            shared.join("log"),
+            self.root.join("private").join("log"),
+            shared,
             self.root.join("keys"),
         ] {
             file::remove_stale(&dir, file::is_temporary);
@@ -185,42 +144,6 @@ impl DataDir {
             .files
             .write_first(&self.config_path(), &file::to_text(config))
     }
-
-    pub fn months_of(&self, side: Side) -> Result<BTreeSet<YearMonth>> {
-        let dir = self.log_dir(side);
-        let mut months = BTreeSet::new();
-        let listing = match fs::read_dir(&dir) {
-            Ok(listing) => listing,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(months),
-            Err(e) => return Err(Error::io("list", &dir, e)),
-        };
-        for item in listing {
-            let item = item.map_err(|e| Error::io("list", &dir, e))?;
-            if let Some(month) = item
-                .file_name()
-                .to_str()
-                .and_then(YearMonth::from_file_name)
-            {
-                months.insert(month);
-            }
-        }
-        Ok(months)
-    }
-}
-
-/// Refuse to write a journal file past [`MAX_FILE_BYTES`]: sync would refuse
-/// to read it, so the journal could no longer be shared.
-fn check_size(path: &Path, len: u64) -> Result<()> {
-    use crate::domain::limits::MAX_FILE_BYTES;
-    if len > MAX_FILE_BYTES {
-        return Err(Error::input(format!(
-            "{} would grow past {} MiB, the most safe keeps in one file",
-            path.display(),
-            MAX_FILE_BYTES >> 20
-        ))
-        .with_hint("nothing was saved; remove some entries or notes of that month first"));
-    }
-    Ok(())
 }
 
 /// What libgit2 leaves when it is killed while writing: a temporary file

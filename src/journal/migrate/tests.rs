@@ -12,7 +12,7 @@ use crate::domain::entry::Kind;
 use crate::domain::fold;
 use crate::domain::goal::Goal;
 use crate::domain::record::Hex32;
-use crate::store::{DataDir, Side as OldSide};
+use crate::store::DataDir;
 
 /// 2026-11-27T12:00:00Z, a week after the fixture was made.
 const T0: u64 = 1_795_780_800_000;
@@ -152,17 +152,17 @@ struct Seen {
 struct Schema1Dir(PathBuf);
 
 impl Schema1Dir {
-    fn log_dir(&self, side: OldSide) -> PathBuf {
+    fn log_dir(&self, side: Side) -> PathBuf {
         match side {
-            OldSide::Shared => self.0.join("shared/log"),
-            OldSide::Private => self.0.join("private/log"),
+            Side::Shared => self.0.join("shared/log"),
+            Side::Private => self.0.join("private/log"),
         }
     }
 
     /// The months that have a file on either side, oldest first.
     fn months(&self) -> std::collections::BTreeSet<YearMonth> {
         let mut months = std::collections::BTreeSet::new();
-        for side in [OldSide::Shared, OldSide::Private] {
+        for side in [Side::Shared, Side::Private] {
             let Ok(listing) = fs::read_dir(self.log_dir(side)) else {
                 continue;
             };
@@ -175,7 +175,7 @@ impl Schema1Dir {
     }
 
     /// One side's file of `month`; an empty month where there is none.
-    fn read_month(&self, side: OldSide, month: YearMonth) -> Result<MonthFile> {
+    fn read_month(&self, side: Side, month: YearMonth) -> Result<MonthFile> {
         let path = self.log_dir(side).join(month.file_name());
         Ok(file::read(&path)?.unwrap_or_default())
     }
@@ -187,8 +187,8 @@ fn schema1_entries_of_alex() -> BTreeMap<EntryId, Seen> {
     let dir = Schema1Dir(fixture());
     let mut out = BTreeMap::new();
     for month in dir.months() {
-        let private = dir.read_month(OldSide::Private, month).unwrap();
-        for side in [OldSide::Shared, OldSide::Private] {
+        let private = dir.read_month(Side::Private, month).unwrap();
+        for side in [Side::Shared, Side::Private] {
             let doc = dir.read_month(side, month).unwrap();
             for e in doc.live().filter(|e| e.author == ALEX) {
                 let note = e
@@ -352,7 +352,7 @@ fn the_partners_records_are_kept_in_a_private_snapshot() {
     let old = Schema1Dir(fixture());
     let mut want = Vec::new();
     for month in old.months() {
-        let doc = old.read_month(OldSide::Shared, month).unwrap();
+        let doc = old.read_month(Side::Shared, month).unwrap();
         want.extend(doc.live().filter(|e| e.author == SAM).cloned());
     }
     let mut got = sam.entries.clone();
