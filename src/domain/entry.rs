@@ -152,25 +152,10 @@ impl Entry {
         }
     }
 
-    /// Turn the entry into a tombstone: it stays (so the delete wins a merge)
-    /// but loses everything personal.
-    pub fn tombstone(&mut self, rev: Rev) {
-        self.deleted = true;
-        self.note = None;
-        self.took_minutes = None;
-        self.extra.clear();
-        self.rev = rev;
-    }
-
     /// Days this entry covers: one for a log or skip, the range for a pause.
     pub fn days(&self) -> impl Iterator<Item = NaiveDate> + use<> {
         let last = self.until.unwrap_or(self.day).max(self.day);
         self.day.iter_days().take_while(move |d| *d <= last)
-    }
-
-    /// Sort key of DESIGN.md §3: entries are stored by (day, at, id).
-    pub fn sort_key(&self) -> (NaiveDate, DateTime<FixedOffset>, EntryId) {
-        (self.day, self.at, self.id)
     }
 }
 
@@ -283,18 +268,6 @@ mod tests {
         let e: Entry = serde_json::from_value(value).unwrap();
         let back = serde_json::to_value(&e).unwrap();
         assert_eq!(back["mood"], "calm");
-    }
-
-    #[test]
-    fn tombstones_forget_the_personal_parts() {
-        let mut e = sample();
-        e.extra.insert("mood".into(), Value::from("calm"));
-        e.tombstone(Rev {
-            ms: 2,
-            c: 0,
-            by: "4c1f".into(),
-        });
-        assert!(e.deleted && e.note.is_none() && e.took_minutes.is_none() && e.extra.is_empty());
     }
 
     proptest::proptest! {

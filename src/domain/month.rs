@@ -1,7 +1,7 @@
 //! A month of a schema-1 journal: the entries whose day falls in one
 //! calendar month, as safe 0.1 stored them in `shared/log/YYYY-MM.json` or
-//! `private/log/YYYY-MM.json`. Only read now: by the migration
-//! (`journal::migrate`) and by the schema-1 sync in `sync/`, which goes.
+//! `private/log/YYYY-MM.json`. Only read now, by the migration
+//! (`journal::migrate`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -162,16 +162,6 @@ impl Default for MonthFile {
 }
 
 impl MonthFile {
-    /// Keep the order of DESIGN.md §3, so diffs stay readable.
-    pub fn sort(&mut self) {
-        self.entries.sort_by_key(Entry::sort_key);
-        self.notes.sort_by_key(|n| n.id);
-    }
-
-    pub fn entry(&self, id: &EntryId) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id == *id)
-    }
-
     pub fn note(&self, id: &EntryId) -> Option<&PrivateNote> {
         self.notes.iter().find(|n| n.id == *id)
     }
