@@ -80,13 +80,14 @@ impl Session {
                 .journal
                 .write(&op, &records, kind, wall_ms, &self.lock)?;
             warnings.extend(written.index_warning);
-            let notes = records.iter().map(|(record, sidecar)| match (record, sidecar) {
-                (Record::Entry(e), Some(sidecar)) => e
-                    .h
-                    .as_ref()
-                    .and_then(|h| NoteSidecar::open(sidecar, &h.0)),
-                _ => None,
-            });
+            let notes = records
+                .iter()
+                .map(|(record, sidecar)| match (record, sidecar) {
+                    (Record::Entry(e), Some(sidecar)) => {
+                        e.h.as_ref().and_then(|h| NoteSidecar::open(sidecar, &h.0))
+                    }
+                    _ => None,
+                });
             taken.extend(written.records.into_iter().zip(notes));
         }
         for warning in &warnings {

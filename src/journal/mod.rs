@@ -310,8 +310,9 @@ impl Journal {
             .pop()
             .map(|s| s.path);
         let in_tail = |damage: &indexed::Damage| {
-            last.as_deref()
-                .is_some_and(|last| last.ends_with(&damage.path) || self.root.join(&damage.path) == last)
+            last.as_deref().is_some_and(|last| {
+                last.ends_with(&damage.path) || self.root.join(&damage.path) == last
+            })
         };
         if let Some(damage) = damage.filter(|d| !in_tail(d)) {
             return Err(Error::runtime(format!(

@@ -275,7 +275,9 @@ impl View {
                 self.state
                     .goals
                     .insert((me.clone(), g.practice.clone()), g.clone());
-                self.practices.goals.retain(|s| !(s.person == me && s.practice == g.practice));
+                self.practices
+                    .goals
+                    .retain(|s| !(s.person == me && s.practice == g.practice));
                 self.practices.goals.push(GoalSetting {
                     person: me.clone(),
                     practice: g.practice.clone(),
