@@ -1056,4 +1056,6 @@ fn git_failed(repo: &SyncRepo, err: git2::Error) -> Error {
 }
 
 #[cfg(test)]
+mod converge;
+#[cfg(test)]
 mod tests;
