@@ -315,7 +315,10 @@ fn a_name_forged_into_my_log_does_not_rename_me() {
     let s = scene();
     let sam_key = key_of(&s.sam);
     s.remote.tamper(|checkout| {
-        let rec = format!(r#"{{"t":"name","name":"Mallory","rev":{}}}"#, rev(NOW_MS + 60_000));
+        let rec = format!(
+            r#"{{"t":"name","name":"Mallory","rev":{}}}"#,
+            rev(NOW_MS + 60_000)
+        );
         append(checkout, &s.alex_dev, &rec, Some(&sam_key));
     });
     s.refused(MY_LOG);
@@ -334,7 +337,10 @@ fn a_name_in_my_partners_log_can_rename_only_my_partner() {
     let s = scene();
     let sam_key = key_of(&s.sam);
     s.remote.tamper(|checkout| {
-        let rec = format!(r#"{{"t":"name","name":"Alex","rev":{}}}"#, rev(NOW_MS + 60_000));
+        let rec = format!(
+            r#"{{"t":"name","name":"Alex","rev":{}}}"#,
+            rev(NOW_MS + 60_000)
+        );
         append(checkout, &s.sam_dev, &rec, Some(&sam_key));
     });
     // Sam's own log, signed with Sam's key: Sam may call himself anything.
@@ -390,7 +396,10 @@ fn my_goal_and_my_practice_forged_into_my_log_are_refused() {
         assert_eq!(goal, Some("daily".into()), "{rec}");
         let list = s.alex.run(&["practice", "list", "--all"]).ok();
         assert!(list.contains("read to each other"), "{rec}: {list}");
-        assert!(!list.contains("SAM-SAYS") && !list.contains("retired"), "{rec}: {list}");
+        assert!(
+            !list.contains("SAM-SAYS") && !list.contains("retired"),
+            "{rec}: {list}"
+        );
         s.my_log_is_back_on_the_remote();
     }
 }
@@ -467,7 +476,11 @@ fn a_device_forged_into_my_log_is_refused() {
             checkout,
             &journal,
             &intruder,
-            &[entry("01a22999-0000-7000-8000-0000000bad01", "apology", NOW_MS)],
+            &[entry(
+                "01a22999-0000-7000-8000-0000000bad01",
+                "apology",
+                NOW_MS,
+            )],
         );
     });
     s.refused(MY_LOG);
@@ -510,7 +523,11 @@ fn a_device_my_partner_adds_is_never_a_device_of_mine() {
         .collect();
     assert_eq!(seen.len(), 1, "{seen:?}");
     assert_eq!(seen[0]["person"], them.as_str());
-    assert!(history(&s.alex, "me").iter().all(|e| e["id"] != extra_entry));
+    assert!(
+        history(&s.alex, "me")
+            .iter()
+            .all(|e| e["id"] != extra_entry)
+    );
     let devices = s.alex.run(&["device", "list"]).ok();
     assert!(!devices.contains(&device_id(&extra)[..8]), "{devices}");
 }
@@ -602,15 +619,8 @@ fn a_rev_far_in_the_future_waits_and_never_moves_my_clock() {
         .ok();
     let (segment, _, _) = tail(&s.alex.data_dir(), &s.alex_dev);
     let text = std::fs::read_to_string(segment).unwrap();
-    let last: Value = serde_json::from_str(
-        text.lines()
-            .last()
-            .unwrap()
-            .split('\t')
-            .next()
-            .unwrap(),
-    )
-    .unwrap();
+    let last: Value =
+        serde_json::from_str(text.lines().last().unwrap().split('\t').next().unwrap()).unwrap();
     let ms = last["rec"]["rev"]["ms"].as_u64().unwrap();
     assert!(
         (NOW_MS..NOW_MS + 86_400_000).contains(&ms),
@@ -661,7 +671,10 @@ fn a_remote_that_makes_my_note_look_shared_never_makes_me_push_it() {
     sync(&s.sam);
     sync(&s.alex);
     s.remote.git(&["gc", "--quiet"]);
-    for objects in [s.remote.all_objects(), super::all_objects(&s.alex.path("sync.git"))] {
+    for objects in [
+        s.remote.all_objects(),
+        super::all_objects(&s.alex.path("sync.git")),
+    ] {
         for marker in ["MARKER-keep-me", "MARKER-keep-me-too"] {
             assert!(!contains_bytes(&objects, marker), "{marker} reached git");
         }
@@ -741,7 +754,11 @@ fn an_entry_of_my_partner_with_my_entrys_id_never_stops_me_changing_mine() {
     // The id, with or without its dashes, names my entry: the one I may change.
     s.alex.run(&["edit", &id, "--note", "still mine"]).ok();
     s.alex.run(&["rm", &id.replace('-', "")]).ok();
-    assert!(history(&s.alex, "me").iter().all(|e| e["id"] != id.as_str()));
+    assert!(
+        history(&s.alex, "me")
+            .iter()
+            .all(|e| e["id"] != id.as_str())
+    );
     // Sam's entry of that id is Sam's: mine to neither edit nor remove.
     let err = s.alex.run(&["rm", &id]).fails(2);
     assert!(err.contains("Sam's"), "{err}");
