@@ -240,10 +240,11 @@ impl View {
     }
 
     /// [`Self::find`] for a command that changes one of `me`'s entries:
-    /// when the id names several entries and only one of them is `me`'s,
-    /// that one. Ids are chosen by their author, so a partner's log may
-    /// hold an entry with the very id of mine; it must never make mine
-    /// impossible to name.
+    /// when every entry the prefix names has the same id and only one of
+    /// them is `me`'s, that one. Ids are chosen by their author, so a
+    /// partner's log may hold an entry with the very id of mine; it must
+    /// never make mine impossible to name. A prefix that names entries of
+    /// different ids stays ambiguous.
     pub fn find_mine(&self, prefix: &str, me: &str) -> Result<&Item> {
         self.find_preferring(prefix, Some(me))
     }
@@ -274,7 +275,9 @@ impl View {
             }
         };
         let found = match me {
-            Some(me) if found.len() > 1 => {
+            Some(me)
+                if found.len() > 1 && found.iter().all(|i| i.entry.id == found[0].entry.id) =>
+            {
                 let mine: Vec<&Item> = found
                     .iter()
                     .copied()
