@@ -847,8 +847,10 @@ fn a_remote_holding_another_journals_logs_is_not_trusted() {
         &["appreciation", "--note", "ROBIN-NOTE", "--share-note"],
     );
     let robin = device_of(&stranger);
-    let run = stranger.run(&["sync", "--remote", &remote.url()]);
-    let _ = run.output;
+    // Robin's safe pushes its log beside Alex's and Sam's (whatever it
+    // says of theirs, which are strangers to it).
+    let _ = stranger.run(&["sync", "--remote", &remote.url()]);
+    assert!(remote.files().iter().any(|f| f.contains(&robin)));
 
     let run = alex.run(&["sync"]);
     let err = run.fails(1);
