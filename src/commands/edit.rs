@@ -43,7 +43,10 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         .map(crate::domain::when::parse_took)
         .transpose()?;
     let mut session = ctx.session()?;
-    let found = session.view.find(&args.id)?.clone();
+    let found = session
+        .view
+        .find_mine(&args.id, &session.config.id)?
+        .clone();
     super::log::check_author(&found.entry, &session.config, &session.view.people)?;
     let old = found.entry;
     if took.is_some() && old.practice != crate::domain::summary::REPAIR {

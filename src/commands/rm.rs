@@ -25,7 +25,10 @@ pub struct RmArgs {
 
 pub fn cmd_rm(ctx: &mut Context<'_>, args: RmArgs) -> Result<()> {
     let mut session = ctx.session()?;
-    let found = session.view.find(&args.id)?.clone();
+    let found = session
+        .view
+        .find_mine(&args.id, &session.config.id)?
+        .clone();
     super::log::check_author(&found.entry, &session.config, &session.view.people)?;
     let short = session.view.short_id(&found.entry.id);
     session.write(ctx, removal(&found))?;

@@ -184,7 +184,11 @@ fn said_by_journal(session: &Session) -> Vec<String> {
         ));
     }
     for r in &report.refused {
-        out.push(r.to_string());
+        // Say whose log holds the line, as for the rest.
+        match session.journal.roster().person(&r.by) {
+            Some(person) => out.push(format!("{} log: {r}", whose(person))),
+            None => out.push(r.to_string()),
+        }
     }
     out
 }

@@ -356,6 +356,20 @@ impl View {
     /// (dashes ignored). Ambiguous and unknown ones are input errors that
     /// say so, and list the candidates.
     pub fn find(&self, prefix: &str) -> Result<&Item> {
+        self.find_preferring(prefix, None)
+    }
+
+    /// [`Self::find`] for a command that changes one of `me`'s entries:
+    /// when every entry the prefix names has the same id and only one of
+    /// them is `me`'s, that one. Ids are chosen by their author, so a
+    /// partner's log may hold an entry with the very id of mine; it must
+    /// never make mine impossible to name. A prefix that names entries of
+    /// different ids stays ambiguous.
+    pub fn find_mine(&self, prefix: &str, me: &str) -> Result<&Item> {
+        self.find_preferring(prefix, Some(me))
+    }
+
+    fn find_preferring(&self, prefix: &str, me: Option<&str>) -> Result<&Item> {
         let cleaned: String = prefix.chars().filter(|c| *c != '-').collect();
         let cleaned = cleaned.to_ascii_lowercase();
         if cleaned.len() < HANDLE_MIN || !cleaned.chars().all(|c| c.is_ascii_hexdigit()) {
@@ -379,6 +393,19 @@ impl View {
                     .collect();
                 if by_id.is_empty() { by_handle } else { by_id }
             }
+        };
+        let found = match me {
+            Some(me)
+                if found.len() > 1 && found.iter().all(|i| i.entry.id == found[0].entry.id) =>
+            {
+                let mine: Vec<&Item> = found
+                    .iter()
+                    .copied()
+                    .filter(|i| i.entry.author == me)
+                    .collect();
+                if mine.len() == 1 { mine } else { found }
+            }
+            _ => found,
         };
         match found.as_slice() {
             [] => Err(Error::input(format!("no entry has the id `{prefix}`"))
