@@ -469,7 +469,12 @@ impl Plan {
                 day: entry.day,
                 until: entry.until,
                 at: entry.at,
-                took: entry.took_minutes,
+                // safe 0.1 allowed repair times the limits no longer do
+                // (0 minutes, up to a year): such a time is left out, the
+                // repair kept.
+                took: entry
+                    .took_minutes
+                    .filter(|m| crate::domain::limits::check_took(*m).is_ok()),
                 h: None,
                 // Schema 1 has no card field; one written by a newer safe 0.x
                 // would have been kept among the unknown fields.
@@ -519,8 +524,11 @@ impl Plan {
     /// so that a refusal comes before anything is changed.
     fn check(&self, wall_ms: u64) -> Result<()> {
         let rev = Rev { ms: wall_ms, c: 0 };
-        for (record, _) in self.shared.iter().chain(&self.private) {
+        for (record, sidecar) in self.shared.iter().chain(&self.private) {
             let mut record = record.clone();
+            let note = sidecar
+                .as_deref()
+                .and_then(|s| serde_json::from_str::<crate::keys::line::NoteSidecar>(s).ok());
             match &mut record {
                 Record::Entry(r) => r.rev = rev,
                 Record::Note(r) => r.rev = rev,
@@ -529,7 +537,11 @@ impl Plan {
                 Record::Practice(r) => r.rev = rev,
                 _ => {}
             }
-            if let Err(why) = record.check() {
+            let checked = record.check().and_then(|()| match &note {
+                Some(n) => crate::domain::limits::check_note(&n.note),
+                None => Ok(()),
+            });
+            if let Err(why) = checked {
                 return Err(Error::runtime(format!(
                     "{} cannot be carried into schema 2, so nothing was migrated: {why}",
                     what_of(&record)

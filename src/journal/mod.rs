@@ -310,9 +310,13 @@ impl Journal {
             .pop()
             .map(|s| s.path);
         let in_tail = |damage: &indexed::Damage| {
-            last.as_deref().is_some_and(|last| {
+            let tail = last.as_deref().is_some_and(|last| {
                 last.ends_with(&damage.path) || self.root.join(&damage.path) == last
-            })
+            });
+            // Only what a crash leaves: complete lines after the last
+            // signed one. A line that does not verify is tampering or
+            // decay, and is never cut.
+            tail && damage.why.contains(line::UNSIGNED_END)
         };
         if let Some(damage) = damage.filter(|d| !in_tail(d)) {
             return Err(Error::runtime(format!(
@@ -491,6 +495,12 @@ fn stamp(
                 ))
             };
             record.check().map_err(refuse)?;
+            // A shared note keeps the same limit as any other.
+            if let Some(sidecar) = &records[i].1
+                && let Ok(note) = serde_json::from_str::<line::NoteSidecar>(sidecar)
+            {
+                crate::domain::limits::check_note(&note.note).map_err(refuse)?;
+            }
             if kind == LogKind::Private && roster::TrustLine::concerns(&record) {
                 return Err(refuse(
                     "pairing and removals belong in the shared log".to_string(),

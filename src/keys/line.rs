@@ -104,6 +104,10 @@ impl NoteSidecar {
     }
 }
 
+/// How an unsigned end of batch is worded: what a crash in the middle of
+/// a batch leaves, and the one damage the next append may cut away.
+pub const UNSIGNED_END: &str = "ends a batch without a signature";
+
 /// One stored line, split but not yet trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawLine<'a> {
@@ -147,7 +151,7 @@ impl fmt::Display for Broken {
             }
             Broken::Prev => f.write_str("does not follow the line before it (bad hash)"),
             Broken::Signature => f.write_str("has a signature that does not verify"),
-            Broken::Unsigned => f.write_str("ends a batch without a signature"),
+            Broken::Unsigned => f.write_str(UNSIGNED_END),
         }
     }
 }

@@ -110,12 +110,16 @@ fn bash_completes_entry_ids_for_rm_and_edit() {
     let env = TestEnv::new();
     env.run(&["log", "repair"]).ok();
     let id = env.journal()[0]["id"].as_str().unwrap().replace('-', "");
-    // The handle `safe history` shows: a prefix of the id that rm and edit
-    // take back.
-    let offered = bash_candidates(&env, &["safe", "rm", &id[..6]]);
+    // The handle `safe history` shows: the start of the id's random tail,
+    // which rm and edit take back.
+    let tail = &id[17..];
+    let offered = bash_candidates(&env, &["safe", "rm", &tail[..2]]);
     assert_eq!(offered.len(), 1, "{offered:?}");
-    assert!(id.starts_with(&offered[0]), "{offered:?} for {id}");
-    assert_eq!(bash_candidates(&env, &["safe", "edit", &id[..6]]), offered);
+    assert!(tail.starts_with(&offered[0]), "{offered:?} for {id}");
+    assert_eq!(
+        bash_candidates(&env, &["safe", "edit", &tail[..2]]),
+        offered
+    );
     env.run(&["edit", &offered[0], "--took", "10m"]).ok();
     env.run(&["rm", &offered[0]]).ok();
     assert!(env.journal().is_empty());

@@ -452,7 +452,6 @@ fn a_killed_import_leaves_no_temporary_file_behind_the_next_command() {
 }
 
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn a_killed_sync_leaves_no_temporary_file_behind_the_next_command() {
     let (alex, sam, _remote) = TestEnv::couple();
     let file = alex.home.path().join("big.jsonl");

@@ -199,22 +199,6 @@ impl TestEnv {
         serde_json::from_str(&text).unwrap()
     }
 
-    /// The live entries of a schema-1 month file; only `tests/cli/sync.rs`
-    /// still uses it. Everything else asks [`journal`](Self::journal).
-    pub fn entries(&self, rel: &str) -> Vec<serde_json::Value> {
-        if !self.path(rel).exists() {
-            return Vec::new();
-        }
-        let doc = self.read_json(rel);
-        doc["entries"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e["deleted"] != true)
-            .collect()
-    }
-
     /// Every live entry I may see, as `safe export --format jsonl` gives it
     /// (id, kind, practice, day, until, at, author, note, took_minutes,
     /// rev, private, note_shared), in the journal's order: by day, then
@@ -242,8 +226,10 @@ impl TestEnv {
     /// the author of my entries. On a journal of one I am its root, whose
     /// person id is the root device's id (docs/protocol.md, "Roster").
     pub fn my_id(&self) -> String {
+        // The person of the journal's first device, or of a partner who
+        // joined, is that device's own id (docs/protocol.md "Roster").
         let journal = self.read_json("journal.json");
-        journal["root_device"].as_str().unwrap().to_string()
+        journal["device"].as_str().unwrap().to_string()
     }
 
     /// The name my partner sees, as `safe config get name` says it.
@@ -288,10 +274,7 @@ impl TestEnv {
     /// A paired couple, Alex (the first) and Sam, sharing a bare remote:
     /// each has run `safe sync` once, so each holds the other's logs.
     pub fn couple() -> (TestEnv, TestEnv, crate::sync::Remote) {
-        panic!(
-            "TestEnv::couple() needs pairing (`safe invite`/`safe join`) and the sync of \
-             device logs, which are not on this branch yet (schema 2)"
-        )
+        crate::sync::couple()
     }
 
     /// `safe sync` with the remote this journal was paired through; it
@@ -306,10 +289,29 @@ impl TestEnv {
     /// but checked against nothing, as a hostile partner's own build of
     /// safe, or an older one, would write it.
     pub fn write_unchecked(&self, record: serde_json::Value) {
-        panic!(
-            "TestEnv::write_unchecked({record}) needs a test helper that signs raw lines \
-             with the device key, not written yet (schema 2)"
+        let root = self.data_dir();
+        let dir = safe::store::DataDir::new(root.clone());
+        let lock = dir.lock().unwrap();
+        let key = safe::keys::DeviceKey::load_or_create(&root, &lock).unwrap();
+        let journal = safe::journal::Identity::read(&root)
+            .unwrap()
+            .unwrap()
+            .journal;
+        let rec = record.to_string();
+        let line = safe::keys::line::Record {
+            rec: &rec,
+            sidecar: None,
+        };
+        safe::store::segment::append_batch(
+            &root.join("shared").join("log"),
+            &key,
+            &journal,
+            safe::keys::line::LogKind::Shared,
+            "unchecked",
+            &[line],
+            &lock,
         )
+        .unwrap();
     }
 
     /// Every file of the journal with its bytes (the logs, `journal.json`,

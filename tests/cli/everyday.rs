@@ -36,7 +36,6 @@ fn practices_are_found_whatever_the_case_and_suggested_by_a_part() {
 }
 
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn a_failing_new_remote_keeps_the_old_one() {
     let env = TestEnv::new();
     let remote = crate::sync::Remote::new();

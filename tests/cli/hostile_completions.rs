@@ -291,7 +291,6 @@ fn pwned_files(dirs: &[&Path]) -> Vec<PathBuf> {
 }
 
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn completing_a_crafted_practice_and_pressing_enter_runs_nothing() {
     let journal = crafted_journal();
     let alex = &journal.alex;
@@ -377,7 +376,6 @@ unsetopt autolist
 /// Each shell's offers for `safe log <TAB>` and `safe log h<TAB>`: the
 /// honest practices only, and nothing a terminal would act on.
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn every_shell_offers_only_honest_practices_in_clean_listings() {
     let journal = crafted_journal();
     let alex = &journal.alex;
@@ -431,7 +429,6 @@ fn every_shell_offers_only_honest_practices_in_clean_listings() {
 /// scripts ask for it: one value per separator, values that are plain
 /// practice ids or hex entry ids, one short clean description each.
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn the_raw_completion_answer_is_clean_for_each_shell() {
     let journal = crafted_journal();
     let alex = &journal.alex;

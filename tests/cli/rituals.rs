@@ -46,7 +46,6 @@ fn stats_trend_shows_twelve_weeks_of_strength_per_practice() {
 /// week together, what each shared (and nothing unshared or private), the
 /// same card on both machines, and never a count of one against the other.
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn the_weekly_review_of_two_partners() {
     let (alex, sam, _remote) = TestEnv::couple();
     alex.run(&[

@@ -218,7 +218,6 @@ fn stats_table_reads_gently() {
 }
 
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn us_counts_days_together_and_repairs_never_one_against_the_other() {
     let (env, sam, _remote) = TestEnv::couple();
     let mine = journal();
@@ -449,7 +448,6 @@ fn calendar_is_a_plain_heatmap_without_colour() {
 }
 
 #[test]
-#[ignore = "needs pairing and sync of logs (schema 2)"]
 fn calendar_of_us_shades_the_days_we_both_practised() {
     let (env, sam, _remote) = TestEnv::couple();
     import(

@@ -518,12 +518,34 @@ fn a_file_that_does_not_parse_is_named_and_nothing_changes() {
 
 #[test]
 fn a_record_of_mine_that_breaks_a_limit_is_refused_and_nothing_changes() {
-    // safe 0.1 wrote repair times of 0; schema 2 takes 1 minute to 30 days.
+    // A note longer than any safe ever allowed: hand-edited data.
+    let long = "x".repeat(crate::domain::limits::MAX_NOTE_CHARS + 1);
     refused(
         "shared/log/2026-11.json",
-        |t| t.replacen("\"took_minutes\": 45", "\"took_minutes\": 0", 1),
-        "my entry 01a22953-9303-73b9-b229-6f142a805b06",
+        |t| t.replacen("\"thanks for the soup\"", &format!("\"{long}\""), 1),
+        "my entry",
     );
+}
+
+#[test]
+fn a_repair_time_safe_0_1_allowed_migrates_without_the_time() {
+    // safe 0.1 wrote repair times of 0; schema 2 takes 1 minute to 30 days.
+    let dir = Dir::alex();
+    let path = dir.path("shared/log/2026-11.json");
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(
+        &path,
+        text.replacen("\"took_minutes\": 45", "\"took_minutes\": 0", 1),
+    )
+    .unwrap();
+    dir.migrate().unwrap();
+    let got = outcome(&dir);
+    let repair = got
+        .entries
+        .iter()
+        .find(|e| format!("{e:?}").contains("repair"))
+        .expect("the repair migrated");
+    assert!(!format!("{repair:?}").contains("Some(0)"), "{repair:?}");
 }
 
 #[test]
