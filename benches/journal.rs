@@ -1,22 +1,20 @@
 //! In-process benchmarks of the hot paths behind DESIGN.md §6, each at
-//! 1,000, 10,000 and 100,000 entries: loading a month and the whole journal,
-//! streaks and strength, the merge of two replicas, export and import (and
-//! `log`, `stats` and `today` as whole commands, so that a regression shows
-//! here before it shows in `bench/run`).
+//! 1,000, 10,000 and 100,000 entries: opening the journal (index read and
+//! view), the days of every person, streaks and strength, export and import
+//! with signing (and `log`, `stats` and `today` as whole commands, so that
+//! a regression shows here before it shows in `bench/run`).
 //!
-//! The journals are made the way a couple's would be: `bench/fixture` writes
-//! each partner's half (same seed, so shared moments fall on the same days),
-//! each half is imported into its own data directory, and the two shared
-//! journals are merged into the first partner's with the same CRDT merge that
-//! `safe sync` uses, without git. Every size keeps the fixture's density
-//! (about 27 entries a day for the couple) and grows the span of history:
-//! 1,000 entries are five weeks, 10,000 a year, 100,000 ten years.
+//! The journals come from `bench/fixture`: both partners' halves (same
+//! seed, so shared moments fall on the same days) imported into one data
+//! directory, which costs what a couple's journal costs to read. Every size
+//! keeps the fixture's density (about 27 entries a day) and grows the span
+//! of history: 1,000 entries are five weeks, 10,000 a year, 100,000 ten
+//! years. Pairing and sync are measured whole by `bench/run`.
 //!
 //! Commands run through their `cmd_*` functions with a fixed "now", so
 //! results do not depend on the clock (`SAFE_NOW` cannot be set from here
 //! without `unsafe`). `cargo bench --bench journal -- import` runs one group.
 
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
@@ -28,12 +26,11 @@ use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_ma
 
 use safe::cli::{Cli, Command};
 use safe::commands::Context;
-use safe::domain::entry::{ALL_PRACTICES, Entry, Kind};
 use safe::domain::goal::{Goal, WeekStart};
-use safe::domain::month::{MonthFile, YearMonth};
 use safe::domain::practice::BUILTIN;
 use safe::domain::{streak, strength};
-use safe::store::{DataDir, Side};
+use safe::journal::view::View;
+use safe::store::DataDir;
 
 /// "Now" for every run: the fixture's ten years end on this evening.
 const NOW: &str = "2026-11-27T20:00:00+01:00";
@@ -99,19 +96,15 @@ fn fixture(person: &str, entries: usize, out: &Path) {
     std::fs::write(out, output.stdout).expect("write the fixture");
 }
 
-/// A couple's journal of one size, on disk and in memory.
+/// A journal of one size, on disk.
 struct Journal {
     _tmp: tempfile::TempDir,
-    /// Both partners' entries, as the first partner sees them after a sync.
+    /// Both halves imported into one data directory.
     couple: PathBuf,
     /// Every line of both halves: what the import bench reads.
     lines: PathBuf,
-    /// Each partner's shared months before they ever synced: the two
-    /// replicas the merge bench joins.
-    replicas: Vec<(MonthFile, MonthFile)>,
-    /// Per person and practice: (goal, logged days, bridged days).
+    /// Per practice: (goal, logged days, bridged days).
     days: Vec<(Goal, Vec<NaiveDate>, Vec<NaiveDate>)>,
-    last_month: YearMonth,
 }
 
 fn build(entries: usize) -> Journal {
@@ -128,139 +121,59 @@ fn build(entries: usize) -> Journal {
     all.extend(std::fs::read(&b_lines).expect("read b"));
     std::fs::write(&lines, all).expect("write all");
 
-    let (a, b, couple) = (root.join("a"), root.join("b"), root.join("couple"));
-    for (dir, name, half) in [(&a, "Alex", &a_lines), (&b, "Sam", &b_lines)] {
-        run_at(dir, &["init", "--name", name]).expect("init");
-        run_at(dir, &["import", half.to_str().expect("utf-8 path")]).expect("import");
-    }
-    // The couple's journal is A's after a sync: a copy of A's, with B's
-    // shared months merged in.
-    copy_dir(&a, &couple);
+    let couple = root.join("couple");
+    run_at(&couple, &["init", "--name", "Alex"]).expect("init");
+    run_at(&couple, &["import", lines.to_str().expect("utf-8 path")]).expect("import");
 
-    let (a_dir, b_dir, couple_dir) = (
-        DataDir::new(a),
-        DataDir::new(b),
-        DataDir::new(couple.clone()),
-    );
-    let months: Vec<YearMonth> = a_dir
-        .months()
-        .expect("months")
-        .union(&b_dir.months().expect("months"))
-        .copied()
+    let view = open_view(&couple);
+    let index = view.day_index();
+    let today = now().date_naive();
+    let person = index.person(&view.me);
+    let days = BUILTIN
+        .iter()
+        .map(|(practice, _, goal, _)| {
+            (
+                *goal,
+                person.logged_days(practice).to_vec(),
+                person.bridged(practice, today),
+            )
+        })
         .collect();
-    let mut replicas = Vec::new();
-    let lock = couple_dir.lock().expect("lock");
-    let mut batch = lock.batch();
-    for &month in &months {
-        let mine = a_dir.read_month(Side::Shared, month).expect("read");
-        let theirs = b_dir.read_month(Side::Shared, month).expect("read");
-        let mut merged = mine.merge(&theirs);
-        couple_dir
-            .write_month(Side::Shared, month, &mut merged, &mut batch)
-            .expect("write");
-        replicas.push((mine, theirs));
-    }
-    let people = a_dir
-        .read_people()
-        .expect("people")
-        .merge(&b_dir.read_people().expect("people"));
-    couple_dir
-        .write_people(&people, &mut batch)
-        .expect("people");
-    batch.commit().expect("write");
-    drop(lock);
-
-    // Days per person and practice, as the statistics see them.
-    let mut logged: BTreeMap<(String, String), Vec<NaiveDate>> = BTreeMap::new();
-    let mut bridged: BTreeMap<(String, String), Vec<NaiveDate>> = BTreeMap::new();
-    let mut pauses: Vec<Entry> = Vec::new();
-    for &month in &months {
-        for side in [Side::Shared, Side::Private] {
-            for e in couple_dir.read_month(side, month).expect("read").live() {
-                let key = (e.author.clone(), e.practice.clone());
-                match e.kind {
-                    Kind::Log => logged.entry(key).or_default().push(e.day),
-                    Kind::Skip => bridged.entry(key).or_default().push(e.day),
-                    Kind::Pause => pauses.push(e.clone()),
-                }
-            }
-        }
-    }
-    let authors: Vec<String> = people.people.iter().map(|p| p.id.clone()).collect();
-    let mut days = Vec::new();
-    for author in &authors {
-        for (practice, _, goal, _) in BUILTIN {
-            let key = (author.clone(), practice.to_string());
-            let mut l = logged.remove(&key).unwrap_or_default();
-            let mut b = bridged.remove(&key).unwrap_or_default();
-            for p in pauses.iter().filter(|p| {
-                &p.author == author && (p.practice == *practice || p.practice == ALL_PRACTICES)
-            }) {
-                b.extend(p.days());
-            }
-            for v in [&mut l, &mut b] {
-                v.sort_unstable();
-                v.dedup();
-            }
-            days.push((*goal, l, b));
-        }
-    }
     Journal {
         _tmp: tmp,
         couple,
         lines,
-        replicas,
         days,
-        last_month: YearMonth::of(now().date_naive()),
     }
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create");
-    for item in std::fs::read_dir(from).expect("list") {
-        let item = item.expect("list");
-        let target = to.join(item.file_name());
-        if item.file_type().expect("type").is_dir() {
-            copy_dir(&item.path(), &target);
-        } else {
-            std::fs::copy(item.path(), target).expect("copy");
-        }
-    }
+/// What every command starts with: the lock, the journal brought up to
+/// date with its logs, and the view of its fold.
+fn open_view(dir: &Path) -> View {
+    let data = DataDir::new(dir.to_path_buf());
+    let lock = data.lock().expect("lock");
+    let ms = u64::try_from(now().timestamp_millis()).expect("after 1970");
+    let journal = safe::journal::Journal::open(dir, ms, &lock).expect("open");
+    let me = journal.me().expect("in the journal").to_string();
+    View::new(journal.state().expect("state"), &me)
 }
 
 fn benches(c: &mut Criterion) {
     let journals: Vec<(usize, Journal)> = SIZES.iter().map(|&n| (n, build(n))).collect();
 
-    let mut group = c.benchmark_group("load_month");
+    let mut group = c.benchmark_group("open_view");
     for (n, j) in &journals {
-        let dir = DataDir::new(j.couple.clone());
-        group.bench_with_input(
-            BenchmarkId::from_parameter(n),
-            &j.last_month,
-            |bench, &month| {
-                bench.iter(|| {
-                    let shared = dir.read_month(Side::Shared, month).expect("read");
-                    let private = dir.read_month(Side::Private, month).expect("read");
-                    black_box((shared.entries.len(), private.entries.len()))
-                });
-            },
-        );
+        group.bench_function(BenchmarkId::from_parameter(n), |bench| {
+            bench.iter(|| black_box(open_view(&j.couple).items.len()));
+        });
     }
     group.finish();
 
-    let mut group = c.benchmark_group("load_all");
+    let mut group = c.benchmark_group("day_index");
     for (n, j) in &journals {
-        let dir = DataDir::new(j.couple.clone());
+        let view = open_view(&j.couple);
         group.bench_function(BenchmarkId::from_parameter(n), |bench| {
-            bench.iter(|| {
-                let mut count = 0;
-                for month in dir.months().expect("months") {
-                    for side in [Side::Shared, Side::Private] {
-                        count += dir.read_month(side, month).expect("read").entries.len();
-                    }
-                }
-                black_box(count)
-            });
+            bench.iter(|| black_box(view.day_index().people.len()));
         });
     }
     group.finish();
@@ -296,20 +209,6 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
-    let mut group = c.benchmark_group("merge_replicas");
-    for (n, j) in &journals {
-        group.bench_function(BenchmarkId::from_parameter(n), |bench| {
-            bench.iter(|| {
-                let mut count = 0;
-                for (mine, theirs) in &j.replicas {
-                    count += mine.merge(theirs).entries.len();
-                }
-                black_box(count)
-            });
-        });
-    }
-    group.finish();
-
     let mut group = c.benchmark_group("export_jsonl");
     for (n, j) in &journals {
         group.bench_function(BenchmarkId::from_parameter(n), |bench| {
@@ -338,39 +237,26 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
-    // `safe log` as a whole: read the month, add the entry, write it back
-    // durably, refresh the day cache and work out the streak it prints. The
-    // month is put back before each run so that it does not grow.
+    // `safe log` as a whole: open the journal, append one signed line
+    // durably, feed the index and work out the streak it prints. Each run
+    // adds an entry; a few dozen on top of the fixture change nothing.
     let mut group = c.benchmark_group("log");
     for (n, j) in &journals {
-        let dir = DataDir::new(j.couple.clone());
-        let month = dir.month_path(Side::Shared, j.last_month);
-        let saved = std::fs::read(&month).expect("read the month");
         group.bench_function(BenchmarkId::from_parameter(n), |bench| {
-            bench.iter_batched(
-                || std::fs::write(&month, &saved).expect("restore the month"),
-                |()| run_at(&j.couple, &["log", "appreciation", "--again"]).expect("log"),
-                BatchSize::PerIteration,
-            );
+            bench.iter(|| run_at(&j.couple, &["log", "appreciation", "--again"]).expect("log"));
         });
-        std::fs::write(&month, &saved).expect("restore the month");
     }
     group.finish();
 
-    // The commands themselves, where they are built: a warm cache, as a
-    // user would have it after the first run.
+    // The commands themselves, with a warm index, as a user would have it.
     for (name, argv) in [
         ("stats_all", &["stats", "--all"][..]),
         ("stats_week", &["stats", "--week"][..]),
         ("today", &["today"][..]),
     ] {
-        if let Err(err) = run_at(&journals[0].1.couple, argv) {
-            eprintln!("skipping {name}: {err}");
-            continue;
-        }
         let mut group = c.benchmark_group(name);
         for (n, j) in &journals {
-            run_at(&j.couple, argv).expect("warm the cache");
+            run_at(&j.couple, argv).expect("warm the index");
             group.bench_function(BenchmarkId::from_parameter(n), |bench| {
                 bench.iter(|| run_at(&j.couple, argv).expect(name));
             });

@@ -51,6 +51,7 @@ pub struct Cli {
 pub enum Command {
     Log(commands::log::LogArgs),
     Undo(commands::undo::UndoArgs),
+    Redo(commands::undo::RedoArgs),
     Edit(commands::edit::EditArgs),
     Rm(commands::rm::RmArgs),
     History(commands::history::HistoryArgs),
@@ -63,6 +64,10 @@ pub enum Command {
     Practice(commands::practice::PracticeArgs),
     Card(commands::card::CardArgs),
     Sync(commands::sync::SyncArgs),
+    Invite(commands::pair::InviteArgs),
+    Join(commands::pair::JoinArgs),
+    Partner(commands::pair::PartnerArgs),
+    Device(commands::pair::DeviceArgs),
     Export(commands::export::ExportArgs),
     Import(commands::import::ImportArgs),
     Init(commands::init::InitArgs),

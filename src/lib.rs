@@ -1,8 +1,9 @@
 //! safe: a practice journal for couples.
 //!
 //! `main` parses the command line and calls [`run`]; each subcommand lives in
-//! `commands/`, which reads and writes through `store/`, computes with the pure
-//! `domain/`, shares through `sync/` and prints through `render/`.
+//! `commands/`, which reads and writes the journal through `journal/` (over
+//! the files and the index of `store/`), computes with the pure `domain/`,
+//! shares through `sync/` and prints through `render/`.
 
 pub mod cli;
 pub mod commands;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
     match command {
         Command::Log(args) => commands::log::cmd_log(ctx, args),
         Command::Undo(args) => commands::undo::cmd_undo(ctx, args),
+        Command::Redo(args) => commands::undo::cmd_redo(ctx, args),
         Command::Edit(args) => commands::edit::cmd_edit(ctx, args),
         Command::Rm(args) => commands::rm::cmd_rm(ctx, args),
         Command::History(args) => commands::history::cmd_history(ctx, args),
@@ -63,6 +65,10 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
         Command::Practice(args) => commands::practice::cmd_practice(ctx, args),
         Command::Card(args) => commands::card::cmd_card(ctx, args),
         Command::Sync(args) => commands::sync::cmd_sync(ctx, args),
+        Command::Invite(args) => commands::pair::cmd_invite(ctx, args),
+        Command::Join(args) => commands::pair::cmd_join(ctx, args),
+        Command::Partner(args) => commands::pair::cmd_partner(ctx, args),
+        Command::Device(args) => commands::pair::cmd_device(ctx, args),
         Command::Export(args) => commands::export::cmd_export(ctx, args),
         Command::Import(args) => commands::import::cmd_import(ctx, args),
         Command::Init(args) => commands::init::cmd_init(ctx, args),

@@ -9,7 +9,6 @@ use crate::domain::summary::{self, DayRange, Whose};
 use crate::error::Result;
 use crate::render::heatmap::Heatmap;
 use crate::render::sanitize::sanitize_line;
-use crate::store::cache::{Scope, day_index};
 
 /// A heatmap of the last weeks: one row per weekday, one column per week.
 ///
@@ -43,21 +42,16 @@ pub enum Who {
 }
 
 pub fn cmd_calendar(ctx: &mut Context<'_>, args: CalendarArgs) -> Result<()> {
-    let config = ctx.read_config()?;
+    let (view, config) = ctx.view()?;
     let practice = match &args.practice {
-        Some(p) => Some(super::known_practice(&ctx.dir.read_practices()?, &config.id, p)?.id),
+        Some(p) => Some(super::known_practice(&view.practices, &config.id, p)?.id),
         None => None,
     };
     let first_week = config.week_start.week_of(ctx.today);
     let from = first_week
         .checked_sub_days(Days::new(7 * u64::from(args.weeks - 1)))
         .unwrap_or(NaiveDate::MIN);
-    // My days need only my practices; ours need everyone's.
-    let scope = match args.who {
-        Who::Me => Scope::Mine,
-        Who::Us => Scope::Everything,
-    };
-    let index = day_index(&ctx.dir, &config.id, scope)?;
+    let index = view.day_index();
     let whose = match args.who {
         Who::Me => Whose::Me,
         Who::Us => Whose::Us,

@@ -36,10 +36,12 @@ pub fn cmd_card(ctx: &mut Context<'_>, args: CardArgs) -> Result<()> {
             share_note: false,
             again: false,
             once_a_day: true,
+            card: None,
         };
         return super::log::cmd_log(ctx, log);
     }
-    let (lock, mut config) = ctx.open()?;
+    let lock = ctx.dir.lock()?;
+    let mut config = ctx.settings()?;
     let result = draw(args.deck, &config.cards_drawn, seed(ctx));
     if result.reshuffled {
         // The deck starts over: forget what was drawn from it.

@@ -108,52 +108,49 @@ pub fn script(shell: Shell) -> String {
 /// hand-edited or hostile file). Completion must never fail loudly, so
 /// errors give no candidates.
 pub fn practice_candidates() -> Vec<CompletionCandidate> {
-    let Some(dir) = completion_dir() else {
-        return Vec::new();
-    };
-    let me = dir
-        .read_config()
-        .ok()
-        .flatten()
-        .map(|c| c.id)
-        .unwrap_or_default();
-    let practices = dir.read_practices().unwrap_or_default();
-    practices
-        .catalogue(&me)
+    let view = completion_view().unwrap_or_default();
+    view.practices
+        .catalogue(&view.me)
         .into_iter()
         .filter(|p| !p.retired && valid_id(&p.id))
         .map(|p| candidate(p.id, &p.about))
         .collect()
 }
 
-/// Candidates for an entry ID: my recent entries (the last three months).
+/// Candidates for an entry ID: my entries, newest first, by their short
+/// handle.
 pub fn entry_candidates() -> Vec<CompletionCandidate> {
-    let Some(dir) = completion_dir() else {
+    let Some(view) = completion_view() else {
         return Vec::new();
     };
-    let Ok(Some(config)) = dir.read_config() else {
-        return Vec::new();
-    };
-    let Ok(months) = dir.months() else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for month in months.into_iter().rev().take(3) {
-        for side in [crate::store::Side::Shared, crate::store::Side::Private] {
-            let Ok(doc) = dir.read_month(side, month) else {
-                continue;
-            };
-            for e in doc.live().filter(|e| e.author == config.id) {
-                // Always hex today; checked so that a change of id type
-                // cannot start offering shell syntax.
-                let id = e.id.simple().to_string();
-                if id.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    out.push(candidate(id, &format!("{} {}", e.day, e.practice)));
-                }
-            }
-        }
+    let mut mine: Vec<_> = view.mine().collect();
+    mine.sort_by_key(|i| std::cmp::Reverse(i.entry.id));
+    mine.into_iter()
+        .take(50)
+        .filter_map(|i| {
+            // Always hex today; checked so that a change of id type cannot
+            // start offering shell syntax.
+            let id = view.short_id(&i.entry.id);
+            id.bytes()
+                .all(|b| b.is_ascii_hexdigit())
+                .then(|| candidate(id, &format!("{} {}", i.entry.day, i.entry.practice)))
+        })
+        .collect()
+}
+
+/// The journal as the completed command line would read it. Completion
+/// must never fail loudly: any error gives no candidates.
+fn completion_view() -> Option<crate::journal::view::View> {
+    let dir = completion_dir()?;
+    let root = dir.root();
+    if !crate::journal::Identity::path(root).exists() {
+        return None;
     }
-    out
+    let lock = dir.lock().ok()?;
+    let now = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    let journal = crate::journal::Journal::open(root, now, &lock).ok()?;
+    let me = journal.me().unwrap_or_default().to_string();
+    Some(crate::journal::view::View::new(journal.state().ok()?, &me))
 }
 
 /// A candidate with its description made safe for every shell's listing.

@@ -33,17 +33,18 @@ pub enum ConfigCommand {
 pub fn cmd_config(ctx: &mut Context<'_>, args: ConfigArgs) -> Result<()> {
     match args.command {
         ConfigCommand::Get { key } => {
-            let config = ctx.read_config()?;
+            let (_, config) = ctx.view()?;
             writeln!(ctx.out, "{}", config.get(&key)?)?;
         }
         ConfigCommand::List => {
-            let config = ctx.read_config()?;
+            let (_, config) = ctx.view()?;
             for (key, about) in KEYS {
                 writeln!(ctx.out, "{key} = {}    # {about}", config.get(key)?)?;
             }
         }
         ConfigCommand::Set { key, value } => {
-            let (lock, mut config) = ctx.open()?;
+            let mut session = ctx.session()?;
+            let mut config = session.config.clone();
             // A relative path would mean something else from another
             // directory; `sync --remote` stores it absolute, and so does this.
             let value = if key == "remote" && !value.trim().is_empty() {
@@ -53,15 +54,16 @@ pub fn cmd_config(ctx: &mut Context<'_>, args: ConfigArgs) -> Result<()> {
             };
             config.set(&key, &value)?;
             if key == "name" {
-                super::init::rename(ctx, &lock, &mut config)?;
+                super::init::rename(ctx, &mut session, &config.name)?;
             } else {
-                let mut batch = lock.batch();
+                let mut batch = session.lock.batch();
                 ctx.dir.write_config(&config, &mut batch)?;
                 batch.commit()?;
+                session.config = config.clone();
             }
             writeln!(ctx.out, "{key} = {}", config.get(&key)?)?;
             if key == "name" {
-                auto_sync(ctx, &lock, &mut config);
+                auto_sync(ctx, &mut session);
             }
         }
     }

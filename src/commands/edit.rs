@@ -1,9 +1,8 @@
 //! `safe edit`: change the note, day or repair time of one of my entries.
 
+use super::session::{NotePlace, stage_entry};
 use super::{Context, auto_sync};
-use crate::domain::month::YearMonth;
 use crate::error::{Error, Result};
-use crate::store::{Side, find_entry};
 
 /// Change the note, day or repair time of one of your entries.
 ///
@@ -43,9 +42,12 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         .as_deref()
         .map(crate::domain::when::parse_took)
         .transpose()?;
-    let (lock, mut config) = ctx.open()?;
-    let found = find_entry(&ctx.dir, &args.id)?;
-    super::log::check_author(&found.entry, &config, &ctx.dir.read_people()?)?;
+    let mut session = ctx.session()?;
+    let found = session
+        .view
+        .find_mine(&args.id, &session.config.id)?
+        .clone();
+    super::log::check_author(&found.entry, &session.config, &session.view.people)?;
     let old = found.entry;
     if took.is_some() && old.practice != crate::domain::summary::REPAIR {
         return Err(Error::input("--took is for repair moments"));
@@ -54,74 +56,49 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         return Err(Error::input("a pause cannot be moved")
             .with_hint("remove it with `safe rm` and pause again"));
     }
-
-    let private = found.side == Side::Private;
-    let private_note = if private {
-        None
-    } else {
-        ctx.dir
-            .read_month(Side::Private, found.month)?
-            .note(&old.id)
-            .map(|n| n.note.clone())
-    };
-    let shared_now = !private && old.note.is_some();
-    let current_note = old.note.clone().or(private_note.clone());
+    let had_kept_note = old.note.is_some() && !found.shared_note;
     let note = match new_note {
         Some(text) if text.trim().is_empty() => None,
         Some(text) => Some(text),
-        None => current_note,
+        None => old.note.clone(),
     };
-    let share = shared_now || (private_note.is_none() && old.note.is_none() && config.share_notes);
-
-    let mut entry = old.clone();
-    if let Some(minutes) = took {
-        entry.took_minutes = Some(minutes);
-    }
-    let mut message = "Updated".to_string();
-    let mut moved = false;
-    if let Some(day) = day {
-        if YearMonth::of(day) != YearMonth::of(old.day) {
-            // Months are separate files that merge on their own; an entry
-            // that moves leaves a tombstone behind and starts again under a
-            // new id, so no replica can end up with it in two months.
-            entry.id = uuid::Uuid::now_v7();
-            message = "Moved".to_string();
-            moved = true;
-        }
-        entry.day = day;
-        entry.at = ctx.at_for(day);
-    }
-    entry.rev = config.tick(ctx.wall_ms());
-    let id = entry.id;
-    let entry_day = entry.day;
-    // The new copy is written before the old one is removed: a crash in
-    // between leaves a duplicate to remove, never a lost entry.
-    let mut batch = lock.batch();
-    let id_text = if moved {
-        super::log::add_entry(&ctx.dir, &mut batch, entry, note, private, share, None)?
+    // A note keeps the place it had; a first note follows the setting.
+    let place = if found.shared_note || (old.note.is_none() && session.config.share_notes) {
+        NotePlace::Shared
     } else {
-        super::log::replace_entry(&ctx.dir, &mut batch, entry, note, private, share)?
+        NotePlace::Kept
     };
-    if moved {
-        let rev = config.tick(ctx.wall_ms());
-        super::rm::remove(&ctx.dir, &mut batch, &old, found.side, rev)?;
+    let mut record = found.record.clone();
+    if let Some(minutes) = took {
+        record.took = Some(minutes);
     }
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
-    if id == old.id {
+    let mut message = "Updated";
+    if let Some(day) = day {
+        if day != old.day {
+            message = "Moved";
+        }
+        record.day = day;
+        record.at = ctx.at_for(day);
+    }
+    let id = record.id;
+    let entry_day = record.day;
+    let staged = stage_entry(record, note.as_deref(), place, had_kept_note)?;
+    session.write(ctx, staged)?;
+    let id_text = session.view.short_id(&id);
+    if message == "Moved" {
+        writeln!(
+            ctx.out,
+            "{message} {} to {entry_day} (id {id_text}).",
+            old.practice
+        )?;
+    } else {
         writeln!(
             ctx.out,
             "{message} {} {} ({id_text}).",
             old.practice,
             super::describe_day(ctx.today, entry_day)
         )?;
-    } else {
-        writeln!(
-            ctx.out,
-            "{message} {} to {} (new id {id_text}).",
-            old.practice, entry_day
-        )?;
     }
-    auto_sync(ctx, &lock, &mut config);
+    auto_sync(ctx, &mut session);
     Ok(())
 }

@@ -34,16 +34,11 @@ pub enum Format {
 }
 
 pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
-    let config = ctx.read_config()?;
-    let people = ctx.dir.read_people()?;
+    let (view, _) = ctx.view()?;
+    let people = &view.people;
     // Every live entry, whatever its day: a backup that skipped old days
     // would lose them.
-    let seen = seen_between(
-        &ctx.dir,
-        &config.id,
-        chrono::NaiveDate::MIN,
-        chrono::NaiveDate::MAX,
-    )?;
+    let seen = seen_between(&view, chrono::NaiveDate::MIN, chrono::NaiveDate::MAX);
     let mut text = Vec::with_capacity(seen.len() * 256);
     match args.format {
         Format::Jsonl => {
@@ -60,7 +55,7 @@ pub fn cmd_export(ctx: &mut Context<'_>, args: ExportArgs) -> Result<()> {
                     e.id.hyphenated().to_string(),
                     e.day.to_string(),
                     e.at.to_rfc3339(),
-                    super::name_of(&people, &e.author),
+                    super::name_of(people, &e.author),
                     // A partner's text may be on its way to a terminal:
                     // no escape sequences (newlines and tabs stay).
                     sanitize(&e.practice).into_owned(),

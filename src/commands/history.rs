@@ -7,12 +7,11 @@ use serde::Serialize;
 
 use super::Context;
 use super::period::{Period, PeriodArgs};
-use crate::domain::entry::{Entry, Kind, unique_prefixes};
-use crate::domain::month::YearMonth;
+use crate::domain::entry::{Entry, Kind};
 use crate::error::Result;
+use crate::journal::view::View;
 use crate::render;
 use crate::render::sanitize::sanitize_line;
-use crate::store::{DataDir, Side};
 
 /// Show what was logged: this week by default.
 ///
@@ -57,41 +56,16 @@ pub struct Seen {
 
 /// Every live entry with a day in `[from, to]`, as `me` may see it, sorted
 /// by (day, at, id).
-pub fn seen_between(dir: &DataDir, me: &str, from: NaiveDate, to: NaiveDate) -> Result<Vec<Seen>> {
-    let mut out = Vec::new();
-    let (first, last) = (YearMonth::of(from), YearMonth::of(to));
-    for month in dir
-        .months()?
-        .into_iter()
-        .filter(|m| *m >= first && *m <= last)
-    {
-        let shared = dir.read_month(Side::Shared, month)?;
-        let private = dir.read_month(Side::Private, month)?;
-        for entry in shared.live().filter(|e| e.day >= from && e.day <= to) {
-            let mut entry = entry.clone();
-            let note_shared = entry.note.is_some();
-            if entry.author == me && entry.note.is_none() {
-                entry.note = private.note(&entry.id).map(|n| n.note.clone());
-            }
-            out.push(Seen {
-                entry,
-                private: false,
-                note_shared,
-            });
-        }
-        for entry in private
-            .live()
-            .filter(|e| e.day >= from && e.day <= to && e.author == me)
-        {
-            out.push(Seen {
-                entry: entry.clone(),
-                private: true,
-                note_shared: false,
-            });
-        }
-    }
-    out.sort_by_key(|s| s.entry.sort_key());
-    Ok(out)
+pub fn seen_between(view: &View, from: NaiveDate, to: NaiveDate) -> Vec<Seen> {
+    view.items
+        .iter()
+        .filter(|i| i.entry.day >= from && i.entry.day <= to)
+        .map(|i| Seen {
+            entry: i.entry.clone(),
+            private: i.private,
+            note_shared: i.shared_note,
+        })
+        .collect()
 }
 
 #[derive(Serialize)]
@@ -111,11 +85,11 @@ struct JsonEntry<'a> {
 }
 
 pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
-    let config = ctx.read_config()?;
-    let people = ctx.dir.read_people()?;
+    let (view, config) = ctx.view()?;
+    let people = &view.people;
     let period: Period = args.period.resolve(ctx, config.week_start)?;
     if let Some(p) = &args.practice {
-        super::known_practice(&ctx.dir.read_practices()?, &config.id, p)?;
+        super::known_practice(&view.practices, &config.id, p)?;
     }
     // `--all` also shows what lies ahead: a pause planned for next month.
     let to = if period.all {
@@ -123,7 +97,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     } else {
         period.to
     };
-    let shown: Vec<Seen> = seen_between(&ctx.dir, &config.id, period.from, to)?
+    let shown: Vec<Seen> = seen_between(&view, period.from, to)
         .into_iter()
         .filter(|s| {
             args.practice
@@ -148,7 +122,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
                 until: s.entry.until,
                 at: s.entry.at.to_rfc3339(),
                 person: &s.entry.author,
-                name: super::name_of(&people, &s.entry.author),
+                name: super::name_of(people, &s.entry.author),
                 note: s.entry.note.as_deref(),
                 took_minutes: s.entry.took_minutes,
                 private: s.private,
@@ -182,31 +156,12 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         return Ok(());
     }
     let ids: Vec<_> = shown.iter().map(|s| s.entry.id).collect();
-    // Prefixes unique among the rows shown, lengthened where an entry not
-    // shown (another month, say) shares the start of an id, so every id in
-    // the table can be given back to `safe edit` or `safe rm`. The search
-    // is by creation time, near the months shown (see
-    // `DataDir::ids_made_near`); for very long
-    // listings the rows themselves are nearly the whole journal anyway.
-    let mut all_ids = ids.clone();
-    if ids.len() <= 2000 {
-        let shown_ids: std::collections::HashSet<_> = ids.iter().copied().collect();
-        all_ids.extend(
-            ctx.dir
-                .ids_made_near(
-                    &ids,
-                    &shown.iter().map(|s| YearMonth::of(s.entry.day)).collect(),
-                    None,
-                )
-                .into_iter()
-                .filter(|id| !shown_ids.contains(id)),
-        );
-    }
+    // Handles unique among every entry of the journal, shown or not, so
+    // every id in the table can be given back to `safe edit` or `safe rm`.
+    let prefixes = view.handles_of(&ids);
     // A cell is never wider than the terminal: a huge note (from an older
     // safe, or edited by hand) cannot make the layout slow.
     let limit = render::cell_limit();
-    let mut prefixes = unique_prefixes(&all_ids);
-    prefixes.truncate(ids.len());
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     render::fit(&mut table);
@@ -217,7 +172,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         let who = if e.author == config.id {
             "me".to_string()
         } else {
-            super::name_of(&people, &e.author)
+            super::name_of(people, &e.author)
         };
         let practice = match e.kind {
             Kind::Log => sanitize_line(&e.practice).into_owned(),

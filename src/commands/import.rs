@@ -1,20 +1,19 @@
 //! `safe import`: read interchange lines into my journal, all or nothing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::PathBuf;
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::Deserialize;
-use serde_json::Map;
 use uuid::Uuid;
 
 use super::Context;
-use crate::domain::entry::{ALL_PRACTICES, Entry, Kind, adopted_id};
+use super::session::{NotePlace, new_entry, stage_entry};
+use crate::domain::entry::{ALL_PRACTICES, Kind, adopted_id};
 use crate::domain::limits;
-use crate::domain::month::YearMonth;
 use crate::error::{Error, Result};
-use crate::store::Side;
+use crate::journal::view::View;
 use crate::store::config::Config;
 
 /// Import entries from JSON lines (the format of `safe export`).
@@ -89,86 +88,42 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         })?;
     }
 
-    // Every line is checked under the lock before anything is written or an
-    // identity made, so a bad file leaves no trace, even on a new machine.
-    let (lock, mut config, (checked, tombstones, foreign)) =
-        ctx.open_checked(|me| check_lines(ctx, &text, me))?;
-    // Group by month so each file is read and written once.
-    let mut by_month: BTreeMap<YearMonth, Vec<Checked>> = BTreeMap::new();
-    for c in checked {
-        by_month.entry(YearMonth::of(c.day)).or_default().push(c);
-    }
+    // Every line is checked under the lock before anything is written or a
+    // journal made, so a bad file leaves no trace, even on a new machine.
+    let today = ctx.today;
+    let (mut session, (checked, tombstones, foreign)) =
+        ctx.session_checked(|view, config| check_lines(view, today, &text, config))?;
+    let me = session.me().to_string();
+    let mut present: HashSet<Uuid> = session.view.mine().map(|i| i.entry.id).collect();
+    let share_default = session.config.share_notes;
     let (mut added, mut skipped) = (0usize, 0usize);
-    // Every month and config.json are written whole before any is put in
-    // place: a full disk leaves nothing imported.
-    let mut batch = lock.batch();
-    for (month, lines) in by_month {
-        let mut shared = ctx.dir.read_month(Side::Shared, month)?;
-        let mut private = ctx.dir.read_month(Side::Private, month)?;
-        let mut present: HashSet<Uuid> = shared
-            .entries
-            .iter()
-            .chain(&private.entries)
-            .map(|e| e.id)
-            .collect();
-        let (mut shared_changed, mut private_changed) = (false, false);
-        for mut c in lines {
-            if c.adopt {
-                c.id = c.id.map(|original| adopted_id(&original, &config.id));
-            }
-            if let Some(id) = c.id
-                && !present.insert(id)
-            {
-                skipped += 1;
-                continue;
-            }
-            let rev = config.tick(ctx.wall_ms());
-            let at = c.at.unwrap_or_else(|| ctx.at_for(c.day));
-            let mut entry = Entry {
-                id: c.id.unwrap_or_else(|| id_made_at(&at)),
-                kind: c.kind,
-                practice: c.practice,
-                day: c.day,
-                until: c.until,
-                at,
-                author: config.id.clone(),
-                note: None,
-                took_minutes: c.took_minutes,
-                rev: rev.clone(),
-                deleted: false,
-                extra: Map::new(),
-            };
-            if c.private {
-                entry.note = c.note;
-                private.entries.push(entry);
-                private_changed = true;
-            } else {
-                if c.share.unwrap_or(config.share_notes) {
-                    entry.note = c.note;
-                } else if let Some(note) = c.note {
-                    private.set_note(entry.id, Some(note), rev);
-                    private_changed = true;
-                }
-                shared.entries.push(entry);
-                shared_changed = true;
-            }
-            added += 1;
+    let mut staged = Vec::new();
+    for mut c in checked {
+        if c.adopt {
+            c.id = c.id.map(|original| adopted_id(&original, &me));
         }
-        for (changed, side, doc) in [
-            (shared_changed, Side::Shared, &mut shared),
-            (private_changed, Side::Private, &mut private),
-        ] {
-            if changed {
-                doc.sort();
-                batch.write(
-                    &ctx.dir.month_path(side, month),
-                    &crate::store::file::to_text(doc),
-                )?;
-            }
+        if let Some(id) = c.id
+            && !present.insert(id)
+        {
+            skipped += 1;
+            continue;
         }
+        let at = c.at.unwrap_or_else(|| ctx.at_for(c.day));
+        let mut record = new_entry(c.kind, &c.practice, c.day, at);
+        record.id = c.id.unwrap_or_else(|| id_made_at(&at));
+        record.until = c.until;
+        record.took = c.took_minutes;
+        record.private = c.private;
+        let place = match c.share.unwrap_or(share_default) {
+            true => NotePlace::Shared,
+            false => NotePlace::Kept,
+        };
+        staged.extend(stage_entry(record, c.note.as_deref(), place, false)?);
+        added += 1;
     }
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
+    if !staged.is_empty() {
+        session.write(ctx, staged)?;
+    }
     let mut line = format!(
         "Imported {added} {}",
         if added == 1 { "entry" } else { "entries" }
@@ -185,7 +140,7 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         line.push_str(&format!("; {tombstones} removed entries left out"));
     }
     writeln!(ctx.out, "{line}.")?;
-    super::auto_sync(ctx, &lock, &mut config);
+    super::auto_sync(ctx, &mut session);
     Ok(())
 }
 
@@ -206,46 +161,33 @@ fn id_made_at(at: &DateTime<FixedOffset>) -> Uuid {
     ))
 }
 
-/// The month of every entry of mine already in the journal. Imported
-/// entries are mine, so only my ids can collide with them: a partner's
-/// entry (even one that reuses an id of mine) never blocks a restore.
-fn my_ids_by_month(ctx: &Context<'_>, me: &str) -> Result<HashMap<Uuid, YearMonth>> {
-    let mut out = HashMap::new();
-    for month in ctx.dir.months()? {
-        for side in [Side::Shared, Side::Private] {
-            for entry in ctx.dir.read_month(side, month)?.entries {
-                if entry.author == me {
-                    out.insert(entry.id, month);
-                }
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// Check every line; the first bad one is an input error naming it.
 /// Returns the lines to import, and how many removed entries and partner's
 /// lines were left out.
-fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checked>, usize, usize)> {
+fn check_lines(
+    view: &View,
+    today: NaiveDate,
+    text: &str,
+    me: &Config,
+) -> Result<(Vec<Checked>, usize, usize)> {
     let me = me.id.as_str();
-    let people = ctx.dir.read_people()?;
-    let partners: HashSet<&str> = people
+    let partners: HashSet<&str> = view
+        .people
         .people
         .iter()
         .map(|p| p.id.as_str())
         .filter(|id| *id != me)
         .collect();
-    let known: HashSet<String> = ctx
-        .dir
-        .read_practices()?
+    let known: HashSet<String> = view
+        .practices
         .catalogue(me)
         .into_iter()
         .map(|p| p.id)
         .collect();
 
-    // Ids are unique across the whole journal: where each of mine already
-    // is, read once, and only when a line carries an id at all.
-    let mut elsewhere: Option<HashMap<Uuid, YearMonth>> = None;
+    // Ids are unique across the whole journal: where each of mine already is.
+    let elsewhere: HashMap<Uuid, NaiveDate> =
+        view.mine().map(|i| (i.entry.id, i.entry.day)).collect();
     let mut lines_of: HashMap<Uuid, usize> = HashMap::new();
     let mut checked: Vec<Checked> = Vec::new();
     let mut tombstones = 0usize;
@@ -296,7 +238,7 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
         let day = parse_date(&line.day)
             .ok_or_else(|| bad(format!("`{}` is not a day (YYYY-MM-DD)", line.day)))?;
         if line.kind != Kind::Pause {
-            limits::check_day(day, ctx.today).map_err(&bad)?;
+            limits::check_day(day, today).map_err(&bad)?;
         }
         let all_ok = line.kind == Kind::Pause && line.practice == ALL_PRACTICES;
         if !all_ok && !known.contains(&line.practice) {
@@ -309,7 +251,7 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
             (Kind::Pause, Some(u)) => {
                 let u =
                     parse_date(u).ok_or_else(|| bad(format!("`{u}` is not a day (YYYY-MM-DD)")))?;
-                limits::check_pause(day, u, ctx.today).map_err(&bad)?;
+                limits::check_pause(day, u, today).map_err(&bad)?;
                 Some(u)
             }
             (Kind::Pause, None) => return Err(bad("a pause needs `until`".to_string())),
@@ -322,13 +264,9 @@ fn check_lines(ctx: &Context<'_>, text: &str, me: &Config) -> Result<(Vec<Checke
             // The id it will have here (on a new machine the journal is
             // still empty, so the provisional identity does no harm).
             let id = if adopt { adopted_id(&id, me) } else { id };
-            if elsewhere.is_none() {
-                elsewhere = Some(my_ids_by_month(ctx, me)?);
-            }
-            let known = elsewhere.as_ref().expect("just read");
-            if let Some(other) = known.get(&id).filter(|m| **m != YearMonth::of(day)) {
+            if let Some(other) = elsewhere.get(&id).filter(|d| **d != day) {
                 return Err(bad(format!(
-                    "the id {id} is already in the journal, for a day of {other}"
+                    "the id {id} is already in the journal, for {other}"
                 )));
             }
         }

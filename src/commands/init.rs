@@ -1,6 +1,8 @@
 //! `safe init`: set up my identity, or rename it.
 
+use super::session::{Session, Staged};
 use super::{Context, auto_sync};
+use crate::domain::record::{NameRecord, Record, Rev};
 use crate::error::Result;
 use crate::store::config::valid_name;
 
@@ -20,55 +22,54 @@ pub struct InitArgs {
 }
 
 pub fn cmd_init(ctx: &mut Context<'_>, args: InitArgs) -> Result<()> {
-    let lock = ctx.dir.lock()?;
-    match ctx.dir.read_config()? {
-        None => {
-            let config = ctx.create_identity(&lock, args.name.as_deref())?;
-            writeln!(
-                ctx.out,
-                "Welcome, {}. Your journal is in {}.",
-                config.name,
-                ctx.dir.root().display()
-            )?;
-            writeln!(
-                ctx.out,
-                "Try `safe log appreciation --note \"...\"`, or `safe practice list` to see what to log."
-            )?;
+    let root = ctx.dir.root().to_path_buf();
+    if !crate::journal::Identity::path(&root).exists() {
+        let name = match args.name.as_deref() {
+            Some(name) => valid_name(name)?,
+            None => super::login_name(),
+        };
+        let lock = ctx.dir.lock()?;
+        crate::journal::Journal::create(&root, &name, ctx.wall_ms(), &lock)?;
+        writeln!(
+            ctx.out,
+            "Welcome, {}. Your journal is in {}.",
+            name,
+            root.display()
+        )?;
+        writeln!(
+            ctx.out,
+            "Try `safe log appreciation --note \"...\"`, or `safe practice list` to see what to log."
+        )?;
+        return Ok(());
+    }
+    let mut session = ctx.session()?;
+    match args.name {
+        Some(name) => {
+            let name = valid_name(&name)?;
+            rename(ctx, &mut session, &name)?;
+            writeln!(ctx.out, "You are now {name} in the shared journal.")?;
+            auto_sync(ctx, &mut session);
         }
-        Some(mut config) => match args.name {
-            Some(name) => {
-                config.name = valid_name(&name)?;
-                rename(ctx, &lock, &mut config)?;
-                writeln!(
-                    ctx.out,
-                    "You are now {} in the shared journal.",
-                    config.name
-                )?;
-                auto_sync(ctx, &lock, &mut config);
-            }
-            None => writeln!(
-                ctx.out,
-                "Already set up as {} in {}.",
-                config.name,
-                ctx.dir.root().display()
-            )?,
-        },
+        None => writeln!(
+            ctx.out,
+            "Already set up as {} in {}.",
+            session.config.name,
+            root.display()
+        )?,
     }
     Ok(())
 }
 
-/// Record my (new) name in config.json and people.json: both or neither.
-pub fn rename(
-    ctx: &Context<'_>,
-    lock: &crate::store::Lock,
-    config: &mut crate::store::config::Config,
-) -> Result<()> {
-    let rev = config.tick(ctx.wall_ms());
-    let mut people = ctx.dir.read_people()?;
-    let mut batch = lock.batch();
-    if people.set(&config.id, &config.name, rev) {
-        ctx.dir.write_people(&people, &mut batch)?;
+/// Record my (new) name in my log.
+pub fn rename(ctx: &mut Context<'_>, session: &mut Session, name: &str) -> Result<()> {
+    if session.config.name == name {
+        return Ok(());
     }
-    ctx.dir.write_config(config, &mut batch)?;
-    batch.commit()
+    let record = Record::Name(NameRecord {
+        name: name.to_string(),
+        rev: Rev::default(),
+    });
+    session.write(ctx, vec![Staged::Shared(record, None)])?;
+    session.config.name = name.to_string();
+    Ok(())
 }

@@ -1,15 +1,12 @@
 //! `safe log`: record a practice I did.
 
-use serde_json::Map;
-
+use super::session::{NotePlace, new_entry, stage_entry};
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{Entry, Kind};
-use crate::domain::month::{PrivateNote, YearMonth};
 use crate::domain::practice::Practice;
 use crate::error::{Error, Result};
-use crate::store::cache::Cache;
+use crate::journal::view::View;
 use crate::store::config::Config;
-use crate::store::{Batch, DataDir, Side};
 
 /// Record a practice you did.
 ///
@@ -53,6 +50,9 @@ pub struct LogArgs {
     /// A second log the same day is no error but nothing (`card --done`).
     #[arg(skip)]
     pub once_a_day: bool,
+    /// The conversation card explored (`card --done`).
+    #[arg(skip)]
+    pub card: Option<String>,
 }
 
 pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
@@ -72,8 +72,8 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         Some(text) => Some(crate::domain::when::parse_took(text)?),
         None => None,
     };
-    let (lock, mut config, practice) = ctx.open_checked(|config| {
-        let practice = known_practice(&ctx.dir.read_practices()?, &config.id, &args.practice)?;
+    let (mut session, practice) = ctx.session_checked(|view, config| {
+        let practice = known_practice(&view.practices, &config.id, &args.practice)?;
         loggable(&practice)?;
         if took.is_some() && practice.id != crate::domain::summary::REPAIR {
             return Err(
@@ -85,23 +85,10 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         }
         Ok(practice)
     })?;
-    let share = args.share_note || config.share_notes;
-    let rev = config.tick(ctx.wall_ms());
-    let mut entry = Entry::new(
-        Kind::Log,
-        &practice.id,
-        day,
-        ctx.at_for(day),
-        &config.id,
-        rev,
-    );
-    entry.took_minutes = took;
-    // The day cache vouches for the month the entry goes to, and then
-    // gives the streak: loaded once for both.
-    let mut cache = Cache::load(&ctx.dir);
+    let share = args.share_note || session.config.share_notes;
     if practice.id != crate::domain::summary::REPAIR
         && !args.again
-        && logged_on(ctx, &mut cache, &config.id, &practice.id, day)?
+        && logged_on(&session.view, &practice.id, day)
     {
         let when = super::describe_day(ctx.today, day);
         if args.once_a_day {
@@ -117,18 +104,19 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
                 .with_hint("a practice counts once a day; `--again` logs it a second time anyway"),
         );
     }
-    let mut batch = lock.batch();
-    let id = add_entry(
-        &ctx.dir,
-        &mut batch,
-        entry,
-        note.clone(),
-        args.private,
-        share,
-        Some(&cache),
-    )?;
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
+    let mut entry = new_entry(Kind::Log, &practice.id, day, ctx.at_for(day));
+    entry.took = took;
+    entry.private = args.private;
+    entry.card = args.card.clone();
+    let id = entry.id;
+    let place = if share {
+        NotePlace::Shared
+    } else {
+        NotePlace::Kept
+    };
+    let staged = stage_entry(entry, note.as_deref(), place, false)?;
+    session.write(ctx, staged)?;
+    let short = session.view.short_id(&id);
 
     let when = super::describe_day(ctx.today, day);
     let mut line = format!("Logged {} {when}", practice.id);
@@ -138,54 +126,25 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
             super::describe_minutes(minutes)
         ));
     }
-    line.push_str(&format!(" (id {id})."));
+    line.push_str(&format!(" (id {short})."));
     if args.private {
         line.push_str(" It is private: it stays on this machine.");
     } else if note.is_some() && !share {
         line.push_str(" The note stays on this machine.");
     }
     writeln!(ctx.out, "{line}")?;
-    if let Some(streak) = super::stats::streak_line(ctx, &config, &practice, &mut cache)? {
+    let index = session.view.day_index();
+    if let Some(streak) = super::stats::streak_line(ctx, &session.config, &practice, &index)? {
         writeln!(ctx.out, "{streak}")?;
     }
-    // With or without a streak line, the cache learns the month as it is
-    // now, so the next log can splice into it again.
-    cache.keep_own_changes(&ctx.dir);
-    if let Err(err) = cache.save(&ctx.dir) {
-        super::warn_after_save(ctx, "the day cache was not updated", &err);
-    }
-    auto_sync(ctx, &lock, &mut config);
+    auto_sync(ctx, &mut session);
     Ok(())
 }
 
-/// My days from the month of `since` on, from the day cache (which reads
-/// only the months that changed since it last looked).
-pub fn my_days_since(
-    ctx: &Context<'_>,
-    cache: &mut Cache,
-    me: &str,
-    scope: crate::store::cache::Scope<'_>,
-    since: chrono::NaiveDate,
-) -> Result<crate::domain::summary::DayIndex> {
-    cache.refresh(&ctx.dir)?;
-    cache.index_from(&ctx.dir, me, scope, Some(YearMonth::of(since)))
-}
-
 /// Whether I logged `practice` on `day`.
-pub fn logged_on(
-    ctx: &Context<'_>,
-    cache: &mut Cache,
-    me: &str,
-    practice: &str,
-    day: chrono::NaiveDate,
-) -> Result<bool> {
-    let scope = crate::store::cache::Scope::Practice(practice);
-    let index = my_days_since(ctx, cache, me, scope, day)?;
-    Ok(index
-        .person(me)
-        .logged_days(practice)
-        .binary_search(&day)
-        .is_ok())
+pub fn logged_on(view: &View, practice: &str, day: chrono::NaiveDate) -> bool {
+    view.mine()
+        .any(|i| i.entry.kind == Kind::Log && i.entry.practice == practice && i.entry.day == day)
 }
 
 /// A retired practice is not offered for logging; say how to bring it back.
@@ -199,94 +158,6 @@ pub fn loggable(practice: &Practice) -> Result<&Practice> {
         );
     }
     Ok(practice)
-}
-
-/// Where an entry and its note go: a private entry (note and all) in the
-/// private file; otherwise the entry in the shared file, with its note there
-/// only when shared, and in the private file's notes when not.
-fn place(
-    entry: &mut Entry,
-    note: Option<String>,
-    private: bool,
-    share: bool,
-) -> (Side, Option<String>) {
-    let side = if private { Side::Private } else { Side::Shared };
-    let (in_file, private_note) = if private || share {
-        (note, None)
-    } else {
-        (None, note)
-    };
-    entry.note = in_file;
-    (side, private_note)
-}
-
-/// Stage a new entry (and its private note) in `batch`. The month's other
-/// entries are not rewritten (see `store::append`), so this costs the same
-/// on ten years of data as on one day; a `cache` that has read the month
-/// saves even checking its syntax. Returns the shortest prefix of its id no
-/// other entry of the month shares (the files it reads for that are none
-/// the batch changes).
-pub fn add_entry(
-    dir: &DataDir,
-    batch: &mut Batch<'_>,
-    mut entry: Entry,
-    note: Option<String>,
-    private: bool,
-    share: bool,
-    cache: Option<&Cache>,
-) -> Result<String> {
-    let (side, private_note) = place(&mut entry, note, private, share);
-    let month = YearMonth::of(entry.day);
-    // The note goes in place first: a crash between the two leaves a note
-    // no entry shows, never an entry that lost its note.
-    if let Some(text) = private_note {
-        let note = PrivateNote {
-            id: entry.id,
-            note: text,
-            rev: entry.rev.clone(),
-            extra: Map::new(),
-        };
-        dir.append(Side::Private, month, None, Some(&note), batch, None)?;
-    }
-    let near = dir.append(side, month, Some(&entry), None, batch, cache)?;
-    Ok(dir.short_id(&entry.id, entry.day, near, Some((side, month))))
-}
-
-/// Stage a changed entry over its earlier version, in the same file.
-pub fn replace_entry(
-    dir: &DataDir,
-    batch: &mut Batch<'_>,
-    mut entry: Entry,
-    note: Option<String>,
-    private: bool,
-    share: bool,
-) -> Result<String> {
-    let (side, private_note) = place(&mut entry, note, private, share);
-    let (day, id, rev) = (entry.day, entry.id, entry.rev.clone());
-    let month = YearMonth::of(day);
-    let mut doc = dir.read_month(side, month)?;
-    match doc.entry_mut(&id) {
-        Some(held) => *held = entry,
-        None => doc.entries.push(entry),
-    }
-    dir.write_month(side, month, &mut doc, batch)?;
-    // The ids of this month made in the same minute, so the short id need
-    // not read the month again.
-    let head = crate::domain::entry::id_head(&id);
-    let near: Vec<_> = doc
-        .entries
-        .iter()
-        .map(|e| e.id)
-        .filter(|other| crate::domain::entry::id_head(other) == head)
-        .collect();
-    if side == Side::Shared {
-        let mut private_doc = dir.read_month(Side::Private, month)?;
-        if private_note.is_some() || private_doc.note(&id).is_some() {
-            private_doc.set_note(id, private_note, rev);
-            dir.write_month(Side::Private, month, &mut private_doc, batch)?;
-        }
-    }
-    Ok(dir.short_id(&id, day, near, Some((side, month))))
 }
 
 /// Only an entry's author may change it.

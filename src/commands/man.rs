@@ -28,8 +28,9 @@ const SECTIONS: &[(&str, &str)] = &[
     (
         "FILES",
         "Data lives in the platform's data directory (~/.local/share/safe on Linux), or in SAFE_DATA_DIR or --data-dir.\n\
-         config.json holds your identity and settings and never leaves the machine. shared/ holds people.json, practices.json and log/YYYY-MM.json: exactly what sync shares. \
-         private/log/YYYY-MM.json holds private entries and the notes you did not share; it never leaves the machine. sync.git is the bare git repository sync uses as transport. cache/ is derived and can be deleted at any time.",
+         config.json holds your settings and sync remote, and journal.json which journal this is and this computer's id; keys/ holds this computer's signing key. None of them leaves the machine. \
+         shared/log/<device>/ holds each computer's append-only, signed log: exactly what sync shares. private/log/<device>/ holds private entries and the notes you did not share; it never leaves the machine. \
+         index/ is derived and can be deleted at any time. sync.git is the bare git repository sync uses as transport. backup-schema1/ holds your files as safe 0.1 kept them, after the upgrade.",
     ),
     (
         "ENVIRONMENT",

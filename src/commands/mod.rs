@@ -12,11 +12,13 @@ pub mod import;
 pub mod init;
 pub mod log;
 pub mod man;
+pub mod pair;
 pub mod pause;
 pub mod period;
 pub mod practice;
 pub mod review;
 pub mod rm;
+pub mod session;
 pub mod skip;
 pub mod stats;
 pub mod sync;
@@ -44,8 +46,8 @@ impl From<WhenError> for Error {
         }
     }
 }
-use crate::store::config::{Config, valid_name};
-use crate::store::{DataDir, Lock};
+use crate::store::DataDir;
+use crate::store::config::valid_name;
 
 /// What every command gets: where the data is, what time it is, and where
 /// to write.
@@ -65,70 +67,6 @@ impl Context<'_> {
     /// increasing within one millisecond.
     pub fn wall_ms(&self) -> u64 {
         u64::try_from(self.now.timestamp_millis()).unwrap_or(0)
-    }
-
-    /// Lock the data directory and load my identity, creating both on the
-    /// first run (named after the login user) so `safe log` needs no set-up.
-    pub fn open(&self) -> Result<(Lock, Config)> {
-        let (lock, config, ()) = self.open_checked(|_| Ok(()))?;
-        Ok((lock, config))
-    }
-
-    /// Like [`open`](Self::open), but run `check` under the lock first,
-    /// with my identity or, on a new machine, a provisional one: input that
-    /// fails the check leaves nothing behind, not even a new identity.
-    pub fn open_checked<T>(
-        &self,
-        check: impl FnOnce(&Config) -> Result<T>,
-    ) -> Result<(Lock, Config, T)> {
-        let lock = self.dir.lock()?;
-        match self.dir.read_config()? {
-            Some(config) => {
-                let checked = check(&config)?;
-                Ok((lock, config, checked))
-            }
-            None => {
-                let checked = check(&Config::new(String::new(), login_name()))?;
-                let config = self.create_identity(&lock, None)?;
-                // Said once, on the run that made the journal: which name
-                // the partner will see, and how to change it.
-                eprintln!(
-                    "safe: started your journal in {} as {}; `safe init --name NAME` changes the name your partner sees",
-                    self.dir.root().display(),
-                    config.name
-                );
-                Ok((lock, config, checked))
-            }
-        }
-    }
-
-    /// My identity without taking the lock, for commands that only read. A
-    /// data directory that does not exist yet reads as an empty journal.
-    pub fn read_config(&self) -> Result<Config> {
-        match self.dir.read_config()? {
-            Some(config) => Ok(config),
-            None => Ok(Config::new(String::new(), login_name())),
-        }
-    }
-
-    /// Create config.json and record my name in people.json.
-    pub fn create_identity(&self, lock: &Lock, name: Option<&str>) -> Result<Config> {
-        let name = match name {
-            Some(name) => valid_name(name)?,
-            None => login_name(),
-        };
-        let id = uuid::Uuid::now_v7().hyphenated().to_string();
-        let mut config = Config::new(id, name);
-        let rev = config.tick(self.wall_ms());
-        let mut people = self.dir.read_people()?;
-        people.set(&config.id, &config.name, rev);
-        // config.json first: a crash between the two renames leaves a
-        // nameless person that the next rename fixes, never two of me.
-        let mut batch = lock.batch();
-        self.dir.write_config(&config, &mut batch)?;
-        self.dir.write_people(&people, &mut batch)?;
-        batch.commit()?;
-        Ok(config)
     }
 
     /// Turn a `--date` phrase into a day.
@@ -224,11 +162,11 @@ pub fn parse_now(text: &str) -> Result<DateTime<FixedOffset>> {
 
 /// After a change: if the user asked for it, try to sync. A failure is a
 /// warning and never undoes or fails the change.
-pub fn auto_sync(ctx: &mut Context<'_>, lock: &Lock, config: &mut Config) {
-    if !config.auto_sync || config.remote.is_none() {
+pub fn auto_sync(ctx: &mut Context<'_>, session: &mut session::Session) {
+    if !session.config.auto_sync || session.config.remote.is_none() {
         return;
     }
-    if let Err(err) = sync::sync_now(ctx, lock, config, true) {
+    if let Err(err) = sync::sync_now(ctx, session, true) {
         let err = match err.hint() {
             Some(_) => err,
             None => err.with_hint("`safe sync` retries"),
@@ -237,7 +175,7 @@ pub fn auto_sync(ctx: &mut Context<'_>, lock: &Lock, config: &mut Config) {
     }
 }
 
-/// A step after a saved change failed (the sync, the day cache): the change
+/// A step after a saved change failed (the sync, the index): the change
 /// stands, so this is a warning on stderr, after the confirmation, and the
 /// command still succeeds (DESIGN.md §2). The text may quote a remote or a
 /// path: it is neutralised.

@@ -2,9 +2,11 @@
 
 use chrono::Datelike;
 
+use super::session::{NotePlace, new_entry, stage_entry};
 use super::{Context, auto_sync, known_practice};
-use crate::domain::entry::{ALL_PRACTICES, Entry, Kind};
+use crate::domain::entry::{ALL_PRACTICES, Kind};
 use crate::error::{Error, Result};
+use crate::journal::view::View;
 
 /// Pause practices for a while, keeping their streaks.
 ///
@@ -55,25 +57,17 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
             Error::input(why).with_hint("pause at most a year ahead; you can always pause again")
         );
     }
-    let (lock, mut config) = ctx.open()?;
-    let practice = match &args.practice {
-        Some(p) => known_practice(&ctx.dir.read_practices()?, &config.id, p)?.id,
-        None => ALL_PRACTICES.to_string(),
-    };
-    let rev = config.tick(ctx.wall_ms());
-    let mut entry = Entry::new(
-        Kind::Pause,
-        &practice,
-        from,
-        ctx.at_for(from),
-        &config.id,
-        rev,
-    );
+    let (mut session, practice) = ctx.session_checked(|view, config| {
+        Ok(match &args.practice {
+            Some(p) => known_practice(&view.practices, &config.id, p)?.id,
+            None => ALL_PRACTICES.to_string(),
+        })
+    })?;
+    let mut entry = new_entry(Kind::Pause, &practice, from, ctx.at_for(from));
     entry.until = Some(to);
-    let mut batch = lock.batch();
-    let id = super::log::add_entry(&ctx.dir, &mut batch, entry, None, false, false, None)?;
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
+    let id = entry.id;
+    session.write(ctx, stage_entry(entry, None, NotePlace::Kept, false)?)?;
+    let id = session.view.short_id(&id);
     let what = if practice == ALL_PRACTICES {
         "every practice".to_string()
     } else {
@@ -100,37 +94,32 @@ pub fn cmd_pause(ctx: &mut Context<'_>, args: PauseArgs) -> Result<()> {
             "Note: this pause lies entirely in the past; `safe rm {id}` takes it back if that was a slip."
         )?;
     }
-    let logged = logged_days_within(ctx, &config.id, &practice, from, to.min(ctx.today))?;
+    let logged = logged_days_within(&session.view, &practice, from, to.min(ctx.today));
     if logged > 0 {
         writeln!(
             ctx.out,
             "Note: you logged on {logged} of these days; a logged day counts as done, not as paused."
         )?;
     }
-    auto_sync(ctx, &lock, &mut config);
+    auto_sync(ctx, &mut session);
     Ok(())
 }
 
 /// How many days from `from` to `to` I logged `practice` (any practice for
-/// a pause of everything), from the day cache.
+/// a pause of everything), from the view.
 fn logged_days_within(
-    ctx: &Context<'_>,
-    me: &str,
+    view: &View,
     practice: &str,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
-) -> Result<usize> {
-    if to < from {
-        return Ok(0);
-    }
-    let mut cache = crate::store::cache::Cache::load(&ctx.dir);
-    let scope = crate::store::cache::Scope::Mine;
-    let index = super::log::my_days_since(ctx, &mut cache, me, scope, from)?;
-    let person = index.person(me);
-    let days = if practice == ALL_PRACTICES {
-        &person.active[..]
-    } else {
-        person.logged_days(practice)
-    };
-    Ok(days.iter().filter(|d| **d >= from && **d <= to).count())
+) -> usize {
+    let mut days: Vec<chrono::NaiveDate> = view
+        .mine()
+        .filter(|i| i.entry.kind == Kind::Log)
+        .filter(|i| practice == ALL_PRACTICES || i.entry.practice == practice)
+        .map(|i| i.entry.day)
+        .filter(|d| *d >= from && *d <= to)
+        .collect();
+    days.dedup();
+    days.len()
 }

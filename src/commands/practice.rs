@@ -1,11 +1,12 @@
 //! `safe practice`: the catalogue, custom practices and my goals.
 
 use comfy_table::{ContentArrangement, Table, presets};
-use serde_json::Map;
 
+use super::session::Staged;
 use super::{Context, auto_sync, known_practice};
 use crate::domain::goal::Goal;
-use crate::domain::practice::{BUILTIN, CustomPractice, valid_id};
+use crate::domain::practice::{BUILTIN, valid_id};
+use crate::domain::record::{GoalRecord, PracticeRecord, Record, Rev};
 use crate::error::{Error, Result};
 use crate::render::sanitize::sanitize_line;
 
@@ -68,8 +69,8 @@ pub fn cmd_practice(ctx: &mut Context<'_>, args: PracticeArgs) -> Result<()> {
 }
 
 fn list(ctx: &mut Context<'_>, all: bool) -> Result<()> {
-    let config = ctx.read_config()?;
-    let practices = ctx.dir.read_practices()?;
+    let (view, config) = ctx.view()?;
+    let practices = view.practices;
     let mut table = Table::new();
     table
         .load_preset(presets::NOTHING)
@@ -113,8 +114,8 @@ fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<(
         ))
         .with_hint("say in a few words what the practice means"));
     }
-    let (lock, mut config) = ctx.open()?;
-    let mut practices = ctx.dir.read_practices()?;
+    let mut session = ctx.session()?;
+    let practices = &session.view.practices;
     if BUILTIN.iter().any(|b| b.0 == id) || practices.practices.iter().any(|p| p.id == id) {
         return Err(
             Error::input(format!("there is already a practice called `{id}`")).with_hint(format!(
@@ -122,40 +123,34 @@ fn add(ctx: &mut Context<'_>, id: String, goal: Goal, about: String) -> Result<(
             )),
         );
     }
-    let rev = config.tick(ctx.wall_ms());
-    practices.practices.push(CustomPractice {
+    let record = Record::Practice(PracticeRecord {
         id: id.clone(),
         about: about.to_string(),
         goal,
-        added_by: config.id.clone(),
-        rev,
-        extra: Map::new(),
+        rev: Rev::default(),
     });
-    practices.practices.sort_by(|a, b| a.id.cmp(&b.id));
-    let mut batch = lock.batch();
-    ctx.dir.write_practices(&practices, &mut batch)?;
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
+    session.write(ctx, vec![Staged::Shared(record, None)])?;
     writeln!(
         ctx.out,
         "Added {id} (your goal: {goal}). Your partner sees it after the next sync."
     )?;
-    auto_sync(ctx, &lock, &mut config);
+    auto_sync(ctx, &mut session);
     Ok(())
 }
 
 fn set_goal(ctx: &mut Context<'_>, id: &str, goal: Goal, retire: bool) -> Result<()> {
-    let (lock, mut config) = ctx.open()?;
-    let mut practices = ctx.dir.read_practices()?;
-    let practice = known_practice(&practices, &config.id, id)?;
+    let mut session = ctx.session()?;
+    let practice = known_practice(&session.view.practices, &session.config.id, id)?;
+    let id = practice.id.as_str();
     // Retiring keeps the goal, so bringing the practice back restores it.
     let goal = if retire { practice.goal } else { goal };
-    let rev = config.tick(ctx.wall_ms());
-    practices.set_goal(&config.id, id, goal, retire, rev);
-    let mut batch = lock.batch();
-    ctx.dir.write_practices(&practices, &mut batch)?;
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
+    let record = Record::Goal(GoalRecord {
+        practice: id.to_string(),
+        goal,
+        retired: retire,
+        rev: Rev::default(),
+    });
+    session.write(ctx, vec![Staged::Shared(record, None)])?;
     if retire {
         writeln!(
             ctx.out,
@@ -164,6 +159,6 @@ fn set_goal(ctx: &mut Context<'_>, id: &str, goal: Goal, retire: bool) -> Result
     } else {
         writeln!(ctx.out, "Your goal for {id} is now {goal}.")?;
     }
-    auto_sync(ctx, &lock, &mut config);
+    auto_sync(ctx, &mut session);
     Ok(())
 }

@@ -15,7 +15,6 @@ use crate::domain::summary::DayRange;
 use crate::error::Result;
 use crate::render;
 use crate::render::sanitize::sanitize_line;
-use crate::store::cache::{Scope, day_index};
 
 /// The week together, for your weekly state-of-us talk.
 ///
@@ -44,7 +43,7 @@ pub struct ReviewArgs {
 }
 
 pub fn cmd_review(ctx: &mut Context<'_>, args: ReviewArgs) -> Result<()> {
-    let config = ctx.read_config()?;
+    let (view, config) = ctx.view()?;
     let period = PeriodArgs {
         week: args.week,
         month: args.month,
@@ -55,8 +54,8 @@ pub fn cmd_review(ctx: &mut Context<'_>, args: ReviewArgs) -> Result<()> {
     }
     .resolve(ctx, config.week_start)?;
     let previous = period.previous();
-    let people = ctx.dir.read_people()?;
-    let shared = seen_between(&ctx.dir, &config.id, period.from, period.to)?
+    let people = &view.people;
+    let shared = seen_between(&view, period.from, period.to)
         .into_iter()
         .filter(|s| !s.private && s.entry.kind == Kind::Log)
         .filter_map(|s| {
@@ -69,14 +68,14 @@ pub fn cmd_review(ctx: &mut Context<'_>, args: ReviewArgs) -> Result<()> {
                 who: if mine {
                     "me".to_string()
                 } else {
-                    super::name_of(&people, &s.entry.author)
+                    super::name_of(people, &s.entry.author)
                 },
                 practice: s.entry.practice,
                 note,
             })
         })
         .collect();
-    let index = day_index(&ctx.dir, &config.id, Scope::Mine)?;
+    let index = view.day_index();
     let view = review::review(
         &index,
         ReviewRequest {
@@ -258,6 +257,7 @@ fn offer_state_of_us(ctx: &mut Context<'_>) -> Result<()> {
                 share_note: false,
                 again: false,
                 once_a_day: true,
+                card: None,
             },
         )?;
     }

@@ -1,11 +1,11 @@
 //! `safe rm`: remove one of my entries.
 
+use super::session::Staged;
 use super::{Context, auto_sync};
 use crate::domain::entry::{Entry, Kind};
-use crate::domain::month::YearMonth;
-use crate::domain::rev::Rev;
+use crate::domain::record::{NoteRecord, Record, RemoveRecord, Rev};
 use crate::error::Result;
-use crate::store::{Batch, DataDir, Side, find_entry};
+use crate::journal::view::Item;
 
 /// Remove one of your entries, skips or pauses.
 ///
@@ -24,49 +24,46 @@ pub struct RmArgs {
 }
 
 pub fn cmd_rm(ctx: &mut Context<'_>, args: RmArgs) -> Result<()> {
-    let (lock, mut config) = ctx.open()?;
-    let found = find_entry(&ctx.dir, &args.id)?;
-    super::log::check_author(&found.entry, &config, &ctx.dir.read_people()?)?;
-    let rev = config.tick(ctx.wall_ms());
-    let mut batch = lock.batch();
-    remove(&ctx.dir, &mut batch, &found.entry, found.side, rev)?;
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
+    let mut session = ctx.session()?;
+    let found = session
+        .view
+        .find_mine(&args.id, &session.config.id)?
+        .clone();
+    super::log::check_author(&found.entry, &session.config, &session.view.people)?;
+    let short = session.view.short_id(&found.entry.id);
+    session.write(ctx, removal(&found))?;
     writeln!(
         ctx.out,
-        "Removed {} {} ({}).",
+        "Removed {} {} ({short}).",
         describe(&found.entry),
         super::describe_day(ctx.today, found.entry.day),
-        ctx.dir
-            .short_id(&found.entry.id, found.entry.day, Vec::new(), None)
     )?;
-    auto_sync(ctx, &lock, &mut config);
+    auto_sync(ctx, &mut session);
     Ok(())
 }
 
-/// Stage the tombstone of an entry where it lives, and forget its private
-/// note.
-pub fn remove(
-    dir: &DataDir,
-    batch: &mut Batch<'_>,
-    entry: &Entry,
-    side: Side,
-    rev: Rev,
-) -> Result<()> {
-    let month = YearMonth::of(entry.day);
-    let mut doc = dir.read_month(side, month)?;
-    if let Some(held) = doc.entry_mut(&entry.id) {
-        held.tombstone(rev.clone());
+/// The records that remove one of my entries: a tombstone where the entry
+/// lives (a private entry's never reaches the shared log), and the end of
+/// its unshared note.
+pub fn removal(item: &Item) -> Vec<Staged> {
+    let id = item.entry.id;
+    let tombstone = Record::Remove(RemoveRecord {
+        id,
+        rev: Rev::default(),
+    });
+    let mut staged = Vec::new();
+    if item.entry.note.is_some() && !item.shared_note {
+        staged.push(Staged::Private(Record::Note(NoteRecord {
+            id,
+            note: None,
+            rev: Rev::default(),
+        })));
     }
-    dir.write_month(side, month, &mut doc, batch)?;
-    if side == Side::Shared {
-        let mut private = dir.read_month(Side::Private, month)?;
-        if private.note(&entry.id).is_some() {
-            private.set_note(entry.id, None, rev);
-            dir.write_month(Side::Private, month, &mut private, batch)?;
-        }
-    }
-    Ok(())
+    staged.push(match item.private {
+        true => Staged::Private(tombstone),
+        false => Staged::Shared(tombstone, None),
+    });
+    staged
 }
 
 /// "appreciation", "the skip of date", "the pause of all practices".

@@ -1,7 +1,8 @@
 //! `safe skip`: mark a day as skipped on purpose, so it bridges a streak.
 
+use super::session::{NotePlace, new_entry, stage_entry};
 use super::{Context, auto_sync, known_practice};
-use crate::domain::entry::{Entry, Kind};
+use crate::domain::entry::Kind;
 use crate::error::{Error, Result};
 
 /// Skip a practice for a day, keeping its streak.
@@ -25,8 +26,9 @@ pub struct SkipArgs {
 
 pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
     let day = ctx.parse_day(&args.date)?;
-    let (lock, mut config) = ctx.open()?;
-    let practice = known_practice(&ctx.dir.read_practices()?, &config.id, &args.practice)?;
+    let (mut session, practice) = ctx.session_checked(|view, config| {
+        known_practice(&view.practices, &config.id, &args.practice)
+    })?;
     if !practice.goal.has_streak() {
         return Err(Error::input(format!(
             "{} has no goal, so there is no streak to keep",
@@ -37,8 +39,7 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
             practice.id
         )));
     }
-    let mut cache = crate::store::cache::Cache::load(&ctx.dir);
-    if super::log::logged_on(ctx, &mut cache, &config.id, &practice.id, day)? {
+    if super::log::logged_on(&session.view, &practice.id, day) {
         return Err(Error::input(format!(
             "you logged {} {}: a skip is for a day you did not",
             practice.id,
@@ -46,17 +47,9 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
         ))
         .with_hint("remove the entry first (`safe history` shows its id, `safe rm <ID>`) if it was a mistake"));
     }
-    let month = crate::domain::month::YearMonth::of(day);
-    let already = ctx
-        .dir
-        .read_month(crate::store::Side::Shared, month)?
-        .live()
-        .any(|e| {
-            e.kind == Kind::Skip
-                && e.author == config.id
-                && e.practice == practice.id
-                && e.day == day
-        });
+    let already = session.view.mine().any(|i| {
+        i.entry.kind == Kind::Skip && i.entry.practice == practice.id && i.entry.day == day
+    });
     if already {
         writeln!(
             ctx.out,
@@ -66,25 +59,16 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
         )?;
         return Ok(());
     }
-    let rev = config.tick(ctx.wall_ms());
-    let entry = Entry::new(
-        Kind::Skip,
-        &practice.id,
-        day,
-        ctx.at_for(day),
-        &config.id,
-        rev,
-    );
-    let mut batch = lock.batch();
-    let id = super::log::add_entry(&ctx.dir, &mut batch, entry, None, false, false, None)?;
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
+    let entry = new_entry(Kind::Skip, &practice.id, day, ctx.at_for(day));
+    let id = entry.id;
+    session.write(ctx, stage_entry(entry, None, NotePlace::Kept, false)?)?;
+    let id = session.view.short_id(&id);
     writeln!(
         ctx.out,
         "Skipped {} {}: your streak is kept. ({id})",
         practice.id,
         super::describe_day(ctx.today, day)
     )?;
-    auto_sync(ctx, &lock, &mut config);
+    auto_sync(ctx, &mut session);
     Ok(())
 }

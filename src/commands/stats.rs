@@ -8,15 +8,15 @@ use comfy_table::{CellAlignment, ColumnConstraint, Table, Width, presets};
 use super::Context;
 use super::period::{Period, PeriodArgs};
 use crate::domain::goal::Goal;
-use crate::domain::month::YearMonth;
 use crate::domain::practice::Practice;
 use crate::domain::streak::StreakUnit;
-use crate::domain::summary::{self, DayRange, PersonRef, PracticeStats, Request, Stats, Us};
+use crate::domain::summary::{
+    self, DayIndex, DayRange, PersonRef, PracticeStats, Request, Stats, Us,
+};
 use crate::domain::us::Trend;
 use crate::error::Result;
 use crate::render;
 use crate::render::sanitize::sanitize_line;
-use crate::store::cache::{Cache, Scope, day_index};
 use crate::store::config::Config;
 
 /// Streaks, strength and counts of your practices: this week by default.
@@ -56,10 +56,10 @@ pub struct StatsArgs {
 const TREND_WEEKS: usize = 12;
 
 pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
-    let config = ctx.read_config()?;
-    let catalogue = ctx.dir.read_practices()?.catalogue(&config.id);
+    let (view, config) = ctx.view()?;
+    let catalogue = view.practices.catalogue(&config.id);
     let period = args.period.resolve(ctx, config.week_start)?;
-    let index = day_index(&ctx.dir, &config.id, Scope::Mine)?;
+    let index = view.day_index();
     // `--all` starts where the journal does.
     let from = if period.all {
         index.first_day().unwrap_or(ctx.today).min(period.to)
@@ -114,16 +114,19 @@ pub fn streak_line(
     ctx: &mut Context<'_>,
     config: &Config,
     practice: &Practice,
-    cache: &mut Cache,
+    index: &DayIndex,
 ) -> Result<Option<String>> {
     if !practice.goal.has_streak() {
         return Ok(None);
     }
-    // The entry is already saved; a month that cannot be read now is not a
-    // reason to fail the log (history and stats will say what is wrong).
-    let Ok(Some((current, this_week))) = current_streak(ctx, config, practice, cache) else {
+    let (me, week_start, today) = (&config.id, config.week_start, ctx.today);
+    let Some(current) = summary::practice_streak(index, me, practice, week_start, today)
+        .map(|(run, _)| run.current)
+    else {
         return Ok(None);
     };
+    let logged = index.person(me).logged_days(&practice.id);
+    let this_week = crate::domain::streak::days_this_week(logged, week_start, today);
     let id = sanitize_line(&practice.id);
     let line = match practice.goal {
         Goal::PerWeek(n) => {
@@ -147,40 +150,6 @@ pub fn streak_line(
         },
     };
     Ok(Some(line))
-}
-
-/// One practice's current streak and its days this week, reading only as
-/// many months back as the run reaches: this month and the two before, then
-/// the fourteen before, then everything. Ten years of history are not
-/// decoded to say "6 days in a row". (Only the current streak: the best one
-/// would need every month.)
-fn current_streak(
-    ctx: &Context<'_>,
-    config: &Config,
-    practice: &Practice,
-    cache: &mut Cache,
-) -> Result<Option<(u32, u32)>> {
-    let this_month = YearMonth::of(ctx.today);
-    let back = |months: u32| (0..months).fold(this_month, |m, _| m.prev());
-    cache.refresh(&ctx.dir)?;
-    let scope = Scope::Practice(&practice.id);
-    let (me, week_start, today) = (&config.id, config.week_start, ctx.today);
-    for since in [Some(back(2)), Some(back(14)), None] {
-        let index = cache.index_from(&ctx.dir, me, scope, since)?;
-        let current = match since {
-            Some(since) => {
-                summary::window_run(&index, me, practice, week_start, today, since.first_day())
-            }
-            None => summary::practice_streak(&index, me, practice, week_start, today)
-                .map(|(run, _)| run.current),
-        };
-        if let Some(current) = current {
-            let logged = index.person(me).logged_days(&practice.id);
-            let this_week = crate::domain::streak::days_this_week(logged, week_start, today);
-            return Ok(Some((current, this_week)));
-        }
-    }
-    Ok(None)
 }
 
 /// How far along a weekly goal is: "1 of 3 this week", and once past the

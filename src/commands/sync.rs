@@ -2,10 +2,9 @@
 //! that remote, or show where sharing stands. The work is in `crate::sync`.
 
 use super::Context;
+use super::session::Session;
 use crate::error::{Error, Result};
 use crate::render::sanitize::sanitize_line;
-use crate::store::Lock;
-use crate::store::config::Config;
 use crate::sync::{SyncReport, display_url, normalize_remote};
 
 /// Share the journal with your partner through a git remote.
@@ -41,28 +40,23 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
     if args.status {
         return show_status(ctx, args.fetch);
     }
-    let (lock, mut config) = ctx.open()?;
+    let mut session = ctx.session()?;
     let Some(remote) = &args.remote else {
-        return sync_now(ctx, &lock, &mut config, false).map(|_| ());
+        return sync_now(ctx, &mut session, false).map(|_| ());
     };
     // Saved before syncing, so that after a network failure a plain
     // `safe sync` retries with it, unless it replaced a remote that
     // worked: a mistyped new address must not lose the old one.
-    let old = config.remote.clone();
+    let old = session.config.remote.clone();
     let new = normalize_remote(remote)?;
-    config.remote = Some(new.clone());
-    let mut batch = lock.batch();
-    ctx.dir.write_config(&config, &mut batch)?;
-    batch.commit()?;
-    match sync_now(ctx, &lock, &mut config, false) {
+    session.config.remote = Some(new.clone());
+    save_settings(ctx, &session)?;
+    match sync_now(ctx, &mut session, false) {
         Ok(_) => Ok(()),
         Err(err) => match old.filter(|old| *old != new) {
             Some(old) => {
-                let mut kept = ctx.dir.read_config()?.unwrap_or(config);
-                kept.remote = Some(old.clone());
-                let mut batch = lock.batch();
-                ctx.dir.write_config(&kept, &mut batch)?;
-                batch.commit()?;
+                session.config.remote = Some(old.clone());
+                save_settings(ctx, &session)?;
                 Err(err.with_hint(format!(
                     "safe kept your remote {}; check the new address and run `safe sync --remote` again",
                     display_url(&old)
@@ -73,32 +67,134 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
     }
 }
 
+fn save_settings(ctx: &Context<'_>, session: &Session) -> Result<()> {
+    let mut batch = session.lock.batch();
+    ctx.dir.write_config(&session.config, &mut batch)?;
+    batch.commit()
+}
+
 /// Used by `safe sync` and by `auto_sync` after a change; `quiet` prints
 /// nothing on success.
-pub fn sync_now(
-    ctx: &mut Context<'_>,
-    lock: &Lock,
-    config: &mut Config,
-    quiet: bool,
-) -> Result<SyncReport> {
-    if config.remote.is_none() {
+pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Result<SyncReport> {
+    let Some(remote) = session.config.remote.clone() else {
         return Err(Error::input("no sync remote is set").with_hint(
             "point safe at a git repository you and your partner can both reach: \
              `safe sync --remote <URL>`, e.g. `safe sync --remote git@example.org:us/journal.git`",
         ));
-    }
-    let report = crate::sync::sync(&ctx.dir, lock, config, ctx.now)?;
+    };
+    // Entries of others as they were, to say how many came or changed.
+    let before: std::collections::HashMap<(String, uuid::Uuid), crate::domain::record::Rev> =
+        session
+            .view
+            .items
+            .iter()
+            .map(|i| ((i.entry.author.clone(), i.entry.id), i.record.rev))
+            .collect();
+    let report = crate::sync::logs::sync_logs(
+        ctx.dir.root(),
+        &remote,
+        &mut session.journal,
+        ctx.wall_ms(),
+        &session.lock,
+    )?;
+    let problems = report.problems;
+    session.reread()?;
+    session.config.last_sync = Some(ctx.now);
+    save_settings(ctx, session)?;
+    let report = SyncReport {
+        remote: report.remote,
+        received: session
+            .view
+            .items
+            .iter()
+            .filter(|i| i.entry.author != session.view.me)
+            .filter(|i| before.get(&(i.entry.author.clone(), i.entry.id)) != Some(&i.record.rev))
+            .count(),
+        sent: usize::try_from(report.sent).unwrap_or(usize::MAX),
+        partners: session
+            .view
+            .state
+            .names
+            .iter()
+            .filter(|(id, _)| **id != session.view.me)
+            .map(|(_, name)| name.clone())
+            .collect(),
+        changed: report.changed,
+    };
     if !quiet {
         writeln!(ctx.out, "{}", describe(&report))?;
         if report.partners.is_empty() {
             writeln!(
                 ctx.out,
-                "Your partner joins with `safe sync --remote {}`.",
-                sanitize_line(&report.remote)
+                "Your partner joins with `safe invite` here and `safe join` there."
             )?;
         }
     }
+    // What was refused is said after everything else was done: the sync
+    // carried on with the rest, and exits 1.
+    let mut refused: Vec<String> = problems.iter().map(|e| e.message().to_string()).collect();
+    refused.extend(said_by_journal(session));
+    if !refused.is_empty() {
+        let _ = ctx.out.flush();
+        for problem in &refused {
+            eprintln!("safe: refused: {}", sanitize_line(problem));
+        }
+        return Err(Error::runtime(format!(
+            "the sync refused {} of the remote; everything else was synced",
+            match refused.len() {
+                1 => "one thing".to_string(),
+                n => format!("{n} things"),
+            }
+        ))
+        .with_hint(
+            "nothing of yours was changed by it; if it is your partner's log, ask them to run \
+             `safe sync`, and if it keeps coming back, someone else may be writing to the remote",
+        ));
+    }
     Ok(report)
+}
+
+/// The journal's own report after a sync (damaged logs, devices nobody
+/// paired, pairing lines not followed), naming whose each is.
+fn said_by_journal(session: &Session) -> Vec<String> {
+    let report = session.report();
+    let whose = |person: &str| {
+        if person == session.me() {
+            "your".to_string()
+        } else {
+            format!("{}'s", super::name_of(&session.view.people, person))
+        }
+    };
+    let mut out = Vec::new();
+    for q in &report.quarantined {
+        out.push(format!(
+            "{} log (device {}) is used only up to {}{}: {}",
+            whose(&q.person),
+            short_device(q.device.as_str()),
+            q.path.display(),
+            q.line.map(|l| format!(" line {l}")).unwrap_or_default(),
+            q.why
+        ));
+    }
+    for s in &report.strangers {
+        out.push(format!(
+            "a log of device {} that no pairing trusts is not read ({}): a key that appeared outside pairing",
+            short_device(s.device.as_str()),
+            s.path.display()
+        ));
+    }
+    for r in &report.refused {
+        // Say whose log holds the line, as for the rest.
+        match session.journal.roster().person(&r.by) {
+            Some(person) => out.push(format!("{} log: {r}", whose(person))),
+            None => out.push(r.to_string()),
+        }
+    }
+    out
+}
+
+fn short_device(device: &str) -> &str {
+    &device[..device.len().min(12)]
 }
 
 /// One friendly line about a sync.
@@ -127,10 +223,12 @@ pub fn describe(report: &SyncReport) -> String {
             names.join(" and ")
         )),
     };
-    let sent = match (report.sent, &received) {
-        (0, _) => None,
-        (n, Some(_)) => Some(format!("sent {n}")),
-        (n, None) => Some(format!("sent {}", entries(n))),
+    // What was sent is counted in lines of the log: an entry, a name, a
+    // goal, an undo each are one.
+    let sent = match report.sent {
+        0 => None,
+        1 => Some("sent 1 change".to_string()),
+        n => Some(format!("sent {n} changes")),
     };
     let what = match (received, sent) {
         (Some(r), Some(s)) => format!("{r}, {s}"),
@@ -140,19 +238,8 @@ pub fn describe(report: &SyncReport) -> String {
     format!("Synced with {}: {what}.", sanitize_line(&report.remote))
 }
 
-fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
-    let (config, status) = if fetch {
-        let (lock, config) = ctx.open()?;
-        if config.remote.is_none() {
-            return Err(no_remote());
-        }
-        let status = crate::sync::status(&ctx.dir, &config, Some(&lock), ctx.today)?;
-        (config, status)
-    } else {
-        let config = ctx.read_config()?;
-        let status = crate::sync::status(&ctx.dir, &config, None, ctx.today)?;
-        (config, status)
-    };
+fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
+    let (_, config) = ctx.view()?;
     let out = &mut *ctx.out;
     match &config.remote {
         Some(remote) => writeln!(out, "Remote: {}", sanitize_line(&display_url(remote)))?,
@@ -165,33 +252,7 @@ fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
         Some(when) => writeln!(out, "Last sync: {}", when.format("%Y-%m-%d %H:%M %:z"))?,
         None => writeln!(out, "Last sync: never")?,
     }
-    let entries = |n: usize| {
-        if n == 1 {
-            "1 entry".to_string()
-        } else {
-            format!("{n} entries")
-        }
-    };
-    match status.unshared {
-        0 => writeln!(out, "Nothing waits to be shared.")?,
-        n => writeln!(out, "Not yet shared: {}.", entries(n))?,
-    }
-    if status.known {
-        let as_of = if fetch {
-            ""
-        } else {
-            " (as of the last sync; --fetch checks now)"
-        };
-        match status.incoming {
-            0 => writeln!(out, "Nothing new from the remote{as_of}.")?,
-            n => writeln!(out, "Waiting to be received: {}{as_of}.", entries(n))?,
-        }
-    }
     Ok(())
-}
-
-fn no_remote() -> Error {
-    Error::input("no sync remote is set").with_hint("set one with `safe sync --remote <URL>`")
 }
 
 #[cfg(test)]
@@ -214,7 +275,7 @@ mod tests {
             (report(0, 0, &["Sam"], false), "Already in sync."),
             (
                 report(3, 5, &["Sam"], true),
-                "Synced with git@example.org:us/j.git: received 3 entries from Sam, sent 5.",
+                "Synced with git@example.org:us/j.git: received 3 entries from Sam, sent 5 changes.",
             ),
             (
                 report(1, 0, &["Sam"], true),
@@ -222,7 +283,7 @@ mod tests {
             ),
             (
                 report(0, 2, &[], true),
-                "Synced with git@example.org:us/j.git: sent 2 entries.",
+                "Synced with git@example.org:us/j.git: sent 2 changes.",
             ),
             (
                 report(0, 0, &["Sam"], true),

@@ -7,7 +7,6 @@ use super::Context;
 use crate::domain::summary::{self, TodayView};
 use crate::error::Result;
 use crate::render::sanitize::sanitize_line;
-use crate::store::cache::{Scope, day_index};
 
 /// What you did today and what is still open.
 ///
@@ -27,9 +26,9 @@ pub struct TodayArgs {
 }
 
 pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
-    let config = ctx.read_config()?;
-    let catalogue = ctx.dir.read_practices()?.catalogue(&config.id);
-    let index = day_index(&ctx.dir, &config.id, Scope::Mine)?;
+    let (view, config) = ctx.view()?;
+    let catalogue = view.practices.catalogue(&config.id);
+    let index = view.day_index();
     let view = summary::today(&index, &config.id, &catalogue, config.week_start, ctx.today);
     if args.short {
         return short(ctx, &view);

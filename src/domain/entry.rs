@@ -152,65 +152,42 @@ impl Entry {
         }
     }
 
-    /// Turn the entry into a tombstone: it stays (so the delete wins a merge)
-    /// but loses everything personal.
-    pub fn tombstone(&mut self, rev: Rev) {
-        self.deleted = true;
-        self.note = None;
-        self.took_minutes = None;
-        self.extra.clear();
-        self.rev = rev;
-    }
-
     /// Days this entry covers: one for a log or skip, the range for a pause.
     pub fn days(&self) -> impl Iterator<Item = NaiveDate> + use<> {
         let last = self.until.unwrap_or(self.day).max(self.day);
         self.day.iter_days().take_while(move |d| *d <= last)
     }
-
-    /// The short id shown in tables: enough to be unique in practice, and
-    /// accepted back as a prefix.
-    pub fn short_id(&self) -> String {
-        short_id(&self.id)
-    }
-
-    /// Sort key of DESIGN.md §3: entries are stored by (day, at, id).
-    pub fn sort_key(&self) -> (NaiveDate, DateTime<FixedOffset>, EntryId) {
-        (self.day, self.at, self.id)
-    }
 }
 
-/// The first 8 hex digits of an id. UUIDv7 ids start with their timestamp,
-/// so entries made within the same minute share this much; tables therefore
-/// use [`unique_prefixes`] to lengthen the ones that would be ambiguous.
-pub fn short_id(id: &EntryId) -> String {
-    String::from_utf8_lossy(&id_head(id)).into_owned()
+/// The shortest length a handle has.
+pub const HANDLE_MIN: usize = 4;
+
+/// Where an id's random part starts in its 32 hex digits: after the
+/// timestamp, the version, `rand_a` and the variant digit. Entries made in
+/// the same minute share their leading digits; their random tails do not.
+const TAIL_START: usize = 17;
+
+/// The part of an id that handles are cut from: its last 15 hex digits,
+/// which are random (or, for an adopted id, a hash).
+pub fn id_tail(id: &EntryId) -> String {
+    id.simple().to_string()[TAIL_START..].to_string()
 }
 
-/// The first 8 hex digits of an id (the top of a UUIDv7's timestamp), as
-/// bytes, without building the whole text.
-pub fn id_head(id: &EntryId) -> [u8; 8] {
-    let mut text = [0; 32];
-    let head = id.simple().encode_lower(&mut text);
-    let mut out = [0; 8];
-    out.copy_from_slice(&head.as_bytes()[..8]);
-    out
-}
-
-/// For each id, the shortest prefix of at least 8 hex digits that no other id
-/// in `ids` shares, as git abbreviates hashes.
-pub fn unique_prefixes(ids: &[EntryId]) -> Vec<String> {
+/// For each id, its handle: the shortest start of its random tail (at
+/// least [`HANDLE_MIN`] digits) that no other id in `ids` shares. With a
+/// journal of 100,000 entries nearly every handle has 8 digits or fewer.
+pub fn handles(ids: &[EntryId]) -> Vec<String> {
     let mut order: Vec<(String, usize)> = ids
         .iter()
         .enumerate()
-        .map(|(i, id)| (id.simple().to_string(), i))
+        .map(|(i, id)| (id_tail(id), i))
         .collect();
     order.sort();
     let mut out = vec![String::new(); ids.len()];
-    for (pos, (hex, index)) in order.iter().enumerate() {
+    for (pos, (tail, index)) in order.iter().enumerate() {
         let common = |other: Option<&(String, usize)>| {
             other.map_or(0, |(o, _)| {
-                hex.bytes()
+                tail.bytes()
                     .zip(o.bytes())
                     .take_while(|(a, b)| a == b)
                     .count()
@@ -218,8 +195,8 @@ pub fn unique_prefixes(ids: &[EntryId]) -> Vec<String> {
         };
         let shared =
             common(pos.checked_sub(1).and_then(|p| order.get(p))).max(common(order.get(pos + 1)));
-        let len = (shared + 1).clamp(8, hex.len());
-        out[*index] = hex[..len].to_string();
+        let len = (shared + 1).clamp(HANDLE_MIN, tail.len());
+        out[*index] = tail[..len].to_string();
     }
     out
 }
@@ -245,16 +222,6 @@ pub fn adopted_id(original: &EntryId, adopter: &str) -> EntryId {
     bytes[6] = (bytes[6] & 0x0f) | 0x70; // version 7
     bytes[8] = (bytes[8] & 0x3f) | 0x80; // RFC 4122 variant
     Uuid::from_bytes(bytes)
-}
-
-/// Does `prefix` (at least 4 hex characters, dashes ignored) start this id?
-pub fn id_matches(id: &EntryId, prefix: &str) -> bool {
-    let wanted: String = prefix
-        .chars()
-        .filter(|c| *c != '-')
-        .collect::<String>()
-        .to_ascii_lowercase();
-    id.simple().to_string().starts_with(&wanted)
 }
 
 #[cfg(test)]
@@ -303,28 +270,6 @@ mod tests {
         assert_eq!(back["mood"], "calm");
     }
 
-    #[test]
-    fn tombstones_forget_the_personal_parts() {
-        let mut e = sample();
-        e.extra.insert("mood".into(), Value::from("calm"));
-        e.tombstone(Rev {
-            ms: 2,
-            c: 0,
-            by: "4c1f".into(),
-        });
-        assert!(e.deleted && e.note.is_none() && e.took_minutes.is_none() && e.extra.is_empty());
-    }
-
-    #[test]
-    fn prefixes_match_with_or_without_dashes() {
-        let e = sample();
-        assert!(id_matches(&e.id, "019a"));
-        assert!(id_matches(&e.id, "019ac0de-7f3a"));
-        assert!(id_matches(&e.id, "019AC0DE7F"));
-        assert!(!id_matches(&e.id, "019b"));
-        assert_eq!(e.short_id(), "019ac0de");
-    }
-
     proptest::proptest! {
         /// Any note (unicode, newlines, quotes, control characters) and any
         /// unknown field survive the trip to the file's text and back.
@@ -360,15 +305,6 @@ mod tests {
         assert_ne!(a, adopted_id(&e.id, "someone else"));
         assert_eq!(a.get_version_num(), 7);
         assert_eq!(&a.as_bytes()[..6], &e.id.as_bytes()[..6]);
-    }
-
-    #[test]
-    fn prefixes_grow_only_where_ids_collide() {
-        let a = Uuid::parse_str("019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d").unwrap();
-        let b = Uuid::parse_str("019ac0de-7f3a-7d00-9b2e-5d4f3a2b1c0d").unwrap();
-        let c = Uuid::parse_str("019b0000-0000-7000-8000-000000000000").unwrap();
-        let p = unique_prefixes(&[a, b, c]);
-        assert_eq!(p, vec!["019ac0de7f3a7c", "019ac0de7f3a7d", "019b0000"]);
     }
 
     #[test]

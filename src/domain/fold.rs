@@ -36,6 +36,9 @@ pub struct Line<'a> {
     /// The record, or why its `rec` does not read (an unknown kind, an
     /// unknown field, a malformed value).
     pub rec: Result<Record, String>,
+    /// The shared note of an entry, from the line's sidecar, once checked
+    /// against the entry's `h` ([`Line::with_sidecar`]).
+    pub note: Option<String>,
 }
 
 impl<'a> Line<'a> {
@@ -47,7 +50,21 @@ impl<'a> Line<'a> {
             seq,
             op,
             rec: Record::parse(rec),
+            note: None,
         }
+    }
+
+    /// Take the shared note from the line's sidecar, if it is the note the
+    /// entry's `h` names; a sidecar that is not is ignored (a stripped note).
+    pub fn with_sidecar(mut self, sidecar: Option<&str>) -> Self {
+        self.note = match (&self.rec, sidecar) {
+            (Ok(Record::Entry(e)), Some(sidecar)) => {
+                e.h.as_ref()
+                    .and_then(|h| crate::keys::line::NoteSidecar::open(sidecar, &h.0))
+            }
+            _ => None,
+        };
+        self
     }
 }
 
@@ -58,6 +75,8 @@ pub struct Journal {
     pub entries: BTreeMap<(PersonId, EntryId), EntryRecord>,
     /// Unshared notes of live entries, from the owner's `note` records.
     pub notes: BTreeMap<(PersonId, EntryId), String>,
+    /// Shared notes of live entries: the sidecar of the winning version.
+    pub shared_notes: BTreeMap<(PersonId, EntryId), String>,
     pub names: BTreeMap<PersonId, String>,
     /// Goals by (person, practice).
     pub goals: BTreeMap<(PersonId, String), GoalRecord>,
@@ -186,6 +205,15 @@ fn json(value: &impl Serialize) -> String {
     serde_json::to_string(value).expect("a record serialises")
 }
 
+/// One version of an entry with its shared note. Versions that tie on
+/// their stamp compare by this JSON: the record first, then the note
+/// (a version that kept its note beats the same version stripped).
+#[derive(Debug, Clone, Copy, Serialize)]
+struct EntryVersion<'a> {
+    rec: Option<&'a EntryRecord>,
+    note: &'a str,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 enum Mark {
     Undo,
@@ -203,8 +231,8 @@ struct OpLines<'a> {
 /// people never compete for one record.
 #[derive(Default)]
 struct Fold<'a> {
-    /// `None` is a tombstone.
-    entries: Register<'a, (&'a str, EntryId), Option<&'a EntryRecord>>,
+    /// `rec: None` is a tombstone.
+    entries: Register<'a, (&'a str, EntryId), EntryVersion<'a>>,
     notes: Register<'a, (&'a str, EntryId), Option<&'a str>>,
     names: Register<'a, &'a str, &'a str>,
     goals: Register<'a, (&'a str, &'a str), &'a GoalRecord>,
@@ -244,8 +272,20 @@ impl<'a> Fold<'a> {
         };
         let owner = line.owner;
         match record {
-            Record::Entry(r) => offer(&mut self.entries, (owner, r.id), stamp, Some(r)),
-            Record::Remove(r) => offer(&mut self.entries, (owner, r.id), stamp, None),
+            Record::Entry(r) => {
+                let version = EntryVersion {
+                    rec: Some(r),
+                    note: line.note.as_deref().unwrap_or_default(),
+                };
+                offer(&mut self.entries, (owner, r.id), stamp, version)
+            }
+            Record::Remove(r) => {
+                let version = EntryVersion {
+                    rec: None,
+                    note: "",
+                };
+                offer(&mut self.entries, (owner, r.id), stamp, version)
+            }
             Record::Note(r) => offer(&mut self.notes, (owner, r.id), stamp, r.note.as_deref()),
             Record::Name(r) => offer(&mut self.names, owner, stamp, r.name.as_str()),
             Record::Goal(r) => offer(&mut self.goals, (owner, r.practice.as_str()), stamp, r),
@@ -281,10 +321,18 @@ impl<'a> Fold<'a> {
     }
 
     fn finish(self) -> Journal {
+        let mut shared_notes = BTreeMap::new();
         let entries: BTreeMap<(PersonId, EntryId), EntryRecord> = self
             .entries
             .into_iter()
-            .filter_map(|((owner, id), (_, e))| Some(((owner.to_string(), id), e?.clone())))
+            .filter_map(|((owner, id), (_, version))| {
+                let key = (owner.to_string(), id);
+                let rec = version.rec?;
+                if !version.note.is_empty() {
+                    shared_notes.insert(key.clone(), version.note.to_string());
+                }
+                Some((key, rec.clone()))
+            })
             .collect();
         let notes = self
             .notes
@@ -328,6 +376,7 @@ impl<'a> Fold<'a> {
         waiting.dedup();
         Journal {
             entries,
+            shared_notes,
             notes,
             names,
             goals,
@@ -420,6 +469,7 @@ mod tests {
             took: None,
             h: None,
             card: None,
+            private: false,
             rev,
         })
     }
@@ -478,6 +528,7 @@ mod tests {
             seq,
             op,
             rec: Ok(rec),
+            note: None,
         }
     }
 
@@ -872,6 +923,7 @@ mod tests {
                     seq: self.seq,
                     op: &self.op,
                     rec: self.rec.clone(),
+                    note: None,
                 }
             }
         }
@@ -1134,6 +1186,12 @@ mod tests {
                 .collect(),
             notes: j
                 .notes
+                .iter()
+                .filter(|(k, _)| mine(&k.0))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            shared_notes: j
+                .shared_notes
                 .iter()
                 .filter(|(k, _)| mine(&k.0))
                 .map(|(k, v)| (k.clone(), v.clone()))

@@ -5,9 +5,6 @@
 
 use chrono::{Days, NaiveDate};
 
-use super::entry::{ALL_PRACTICES, Entry, Kind};
-use super::practice::valid_id;
-
 /// The longest note, in characters. A few paragraphs: more than any note a
 /// person writes about one practice, and small enough that no note can make
 /// a table, a file or a sync slow.
@@ -22,10 +19,6 @@ pub const MIN_TOOK_MINUTES: u32 = 1;
 /// The longest repair time: 30 days. A rupture left longer than that is a
 /// different story than a repair moment.
 pub const MAX_TOOK_MINUTES: u32 = 30 * 24 * 60;
-
-/// The longest repair time safe 0.1 wrote (just under 366 days), still
-/// accepted from a partner.
-pub const LEGACY_MAX_TOOK_MINUTES: u32 = 366 * 24 * 60 - 1;
 
 /// How far ahead a pause may be planned.
 pub const MAX_PAUSE_AHEAD_DAYS: u64 = 366;
@@ -147,73 +140,11 @@ pub fn check_pause(from: NaiveDate, until: NaiveDate, today: NaiveDate) -> Resul
     Ok(())
 }
 
-/// Every rule above, for one stored entry. `today` is the receiver's today;
-/// a day of grace is allowed, since the entry's author may live a time zone
-/// ahead. Tombstones carry no personal fields and are only checked for their
-/// practice id.
-pub fn check_entry(entry: &Entry, today: NaiveDate) -> Result<(), String> {
-    let all = entry.kind == Kind::Pause && entry.practice == ALL_PRACTICES;
-    if !all && !valid_id(&entry.practice) {
-        return Err(format!(
-            "`{}` is not a practice id (lowercase letters, digits and dashes)",
-            entry.practice
-        ));
-    }
-    if entry.deleted {
-        return Ok(());
-    }
-    let latest = today.succ_opt().unwrap_or(today);
-    if let Some(note) = &entry.note {
-        check_note(note)?;
-    }
-    if let Some(minutes) = entry.took_minutes {
-        if entry.practice != crate::domain::summary::REPAIR {
-            return Err("only a repair has a repair time".to_string());
-        }
-        // safe 0.1 wrote repair times from 0 to 365 days; they are
-        // harmless, and refusing them would stop a partner's sync for
-        // good. What is typed or imported now keeps `check_took`.
-        if minutes > LEGACY_MAX_TOOK_MINUTES {
-            check_took(minutes)?;
-        }
-    }
-    match entry.kind {
-        Kind::Pause => {
-            let until = entry
-                .until
-                .ok_or_else(|| "a pause without its last day".to_string())?;
-            check_pause(entry.day, until, latest)
-        }
-        Kind::Log | Kind::Skip => {
-            if entry.until.is_some() {
-                return Err("only a pause has a last day".to_string());
-            }
-            check_day(entry.day, latest)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::rev::Rev;
-
     fn day(text: &str) -> NaiveDate {
         text.parse().unwrap()
-    }
-
-    fn entry(kind: Kind, practice: &str, on: &str) -> Entry {
-        let at = chrono::DateTime::parse_from_rfc3339("2026-11-27T20:00:00+01:00").unwrap();
-        let rev = Rev {
-            ms: 1,
-            c: 0,
-            by: "me".into(),
-        };
-        let mut e = Entry::new(kind, practice, day(on), at, "me", rev);
-        if kind == Kind::Pause {
-            e.until = Some(day(on));
-        }
-        e
     }
 
     #[test]
@@ -274,37 +205,5 @@ mod tests {
         assert!(check_pause(day("2027-11-28"), day("2027-11-28"), today).is_ok());
         assert!(check_pause(day("2027-11-29"), day("2027-11-29"), today).is_err());
         assert!(check_pause(day("2026-12-02"), day("2026-12-01"), today).is_err());
-    }
-
-    #[test]
-    fn received_entries_obey_the_same_rules_with_a_day_of_grace() {
-        let today = day("2026-11-27");
-        let table: &[(Entry, bool)] = &[
-            (entry(Kind::Log, "appreciation", "2026-11-28"), true),
-            (entry(Kind::Log, "appreciation", "2026-11-29"), false),
-            (entry(Kind::Log, "hug;touch pwned;#", "2026-11-27"), false),
-            (entry(Kind::Log, "$(reboot)", "2026-11-27"), false),
-            (entry(Kind::Pause, "*", "2026-12-24"), true),
-            (entry(Kind::Log, "*", "2026-11-27"), false),
-            (entry(Kind::Skip, "check-in", "1899-01-01"), false),
-        ];
-        for (e, ok) in table {
-            assert_eq!(check_entry(e, today).is_ok(), *ok, "{e:?}");
-        }
-        let mut long = entry(Kind::Log, "appreciation", "2026-11-27");
-        long.note = Some("x".repeat(MAX_NOTE_CHARS + 1));
-        assert!(check_entry(&long, today).is_err());
-        long.took_minutes = None;
-        let mut slow = entry(Kind::Log, "repair", "2026-11-27");
-        slow.took_minutes = Some(LEGACY_MAX_TOOK_MINUTES + 1);
-        assert!(check_entry(&slow, today).is_err());
-        // What safe 0.1 wrote still arrives.
-        for minutes in [0, 90, LEGACY_MAX_TOOK_MINUTES] {
-            slow.took_minutes = Some(minutes);
-            assert!(check_entry(&slow, today).is_ok(), "{minutes}");
-        }
-        let mut odd = entry(Kind::Log, "listen", "2026-11-27");
-        odd.took_minutes = Some(5);
-        assert!(check_entry(&odd, today).is_err());
     }
 }

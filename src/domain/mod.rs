@@ -1,13 +1,13 @@
 //! The pure core of safe: entries, practices, goals, dates, statistics, the
-//! merge (schema 1), and the records and their fold (schema 2). Nothing here
-//! touches the disk, the clock or the terminal; "today" is always an argument.
+//! schema-1 documents the migration reads (`month`, `person`, `practice`),
+//! and the records and their fold (schema 2). Nothing here touches the disk,
+//! the clock or the terminal; "today" is always an argument.
 
 pub mod card;
 pub mod entry;
 pub mod fold;
 pub mod goal;
 pub mod limits;
-pub mod merge;
 pub mod month;
 pub mod person;
 pub mod practice;

@@ -1,5 +1,7 @@
-//! A month of the journal: the entries whose day falls in one calendar month,
-//! as stored in `shared/log/YYYY-MM.json` or `private/log/YYYY-MM.json`.
+//! A month of a schema-1 journal: the entries whose day falls in one
+//! calendar month, as safe 0.1 stored them in `shared/log/YYYY-MM.json` or
+//! `private/log/YYYY-MM.json`. Only read now, by the migration
+//! (`journal::migrate`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -49,20 +51,6 @@ impl YearMonth {
         } else {
             YearMonth {
                 month: self.month + 1,
-                ..self
-            }
-        }
-    }
-
-    pub fn prev(self) -> Self {
-        if self.month == 1 {
-            YearMonth {
-                year: self.year - 1,
-                month: 12,
-            }
-        } else {
-            YearMonth {
-                month: self.month - 1,
                 ..self
             }
         }
@@ -174,35 +162,8 @@ impl Default for MonthFile {
 }
 
 impl MonthFile {
-    /// Keep the order of DESIGN.md §3, so diffs stay readable.
-    pub fn sort(&mut self) {
-        self.entries.sort_by_key(Entry::sort_key);
-        self.notes.sort_by_key(|n| n.id);
-    }
-
-    pub fn entry(&self, id: &EntryId) -> Option<&Entry> {
-        self.entries.iter().find(|e| e.id == *id)
-    }
-
-    pub fn entry_mut(&mut self, id: &EntryId) -> Option<&mut Entry> {
-        self.entries.iter_mut().find(|e| e.id == *id)
-    }
-
     pub fn note(&self, id: &EntryId) -> Option<&PrivateNote> {
         self.notes.iter().find(|n| n.id == *id)
-    }
-
-    /// Set or clear the private note of a shared entry.
-    pub fn set_note(&mut self, id: EntryId, note: Option<String>, rev: Rev) {
-        self.notes.retain(|n| n.id != id);
-        if let Some(note) = note {
-            self.notes.push(PrivateNote {
-                id,
-                note,
-                rev,
-                extra: Map::new(),
-            });
-        }
     }
 
     /// Live entries, without tombstones.

@@ -194,6 +194,10 @@ pub struct EntryRecord {
     /// The conversation card explored (`safe card --done`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub card: Option<String>,
+    /// Written only in its owner's private log, which never leaves the
+    /// device; a reader takes it from no one else's log.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub private: bool,
     pub rev: Rev,
 }
 
@@ -473,7 +477,7 @@ fn check_device(id: &str) -> Result<(), String> {
 }
 
 /// An operation id: 1 to [`MAX_OP_CHARS`] visible ASCII characters.
-fn check_op(op: &str) -> Result<(), String> {
+pub fn check_op(op: &str) -> Result<(), String> {
     let ok = (1..=MAX_OP_CHARS).contains(&op.len()) && op.bytes().all(|b| b.is_ascii_graphic());
     if ok {
         Ok(())
@@ -516,6 +520,7 @@ mod tests {
             took: None,
             h: None,
             card: None,
+            private: false,
             rev: rev(NOON),
         }
     }

@@ -108,24 +108,8 @@ impl PersonDays {
     /// Sort everything after adding in any order, and work out `active`
     /// from the logged days.
     pub fn finish(&mut self) {
-        self.sort();
-        // Merging the sorted lists one by one is linear in the days, far
-        // cheaper than sorting them all together.
-        self.active = self
-            .logged
-            .values()
-            .fold(Vec::new(), |days, tally| merge_distinct(&days, &tally.days));
-    }
-
-    /// Sort everything after adding in any order, keeping `active` as given
-    /// (for a builder that knows it more cheaply than [`PersonDays::finish`]).
-    pub fn sort(&mut self) {
         self.logged.values_mut().for_each(Tally::finish);
-        for days in self
-            .skipped
-            .values_mut()
-            .chain(std::iter::once(&mut self.active))
-        {
+        for days in self.skipped.values_mut() {
             if !days.is_sorted() {
                 days.sort_unstable();
             }
@@ -133,6 +117,12 @@ impl PersonDays {
         }
         self.paused.sort_by_key(|p| (p.from, p.until));
         self.repairs.sort_by_key(|r| (r.day, r.took_minutes));
+        // Merging the sorted lists one by one is linear in the days, far
+        // cheaper than sorting them all together.
+        self.active = self
+            .logged
+            .values()
+            .fold(Vec::new(), |days, tally| merge_distinct(&days, &tally.days));
     }
 
     /// Days that bridge `practice`'s streak: skipped, or paused (for it or
@@ -173,8 +163,8 @@ fn merge_distinct(a: &[NaiveDate], b: &[NaiveDate]) -> Vec<NaiveDate> {
 }
 
 /// The journal as statistics need it: per person, what happened on which
-/// days. Built by the store (from the month files or its cache); the entries'
-/// ids, notes and times are not needed here.
+/// days. Built by `journal::view` from the fold; the entries' ids, notes and
+/// times are not needed here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DayIndex {
     pub people: BTreeMap<String, PersonDays>,
@@ -413,39 +403,6 @@ fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: 
         },
         with_partner,
     }
-}
-
-/// The current run of `practice` (in days or weeks) from an index that
-/// holds only the days logged from `from` on (with every pause, and skips
-/// and entries filed in another month wherever they fall), when that is the
-/// run the whole journal gives: when it began after `from`, so no earlier
-/// day can lengthen it. `None` when it may reach back further (the days
-/// before `from` matter), or for a goal-less practice. Tested on the days
-/// from `from` on, by logging the two weeks before it on top (enough to meet
-/// any weekly goal, whatever day `from` falls on): a run that those lengthen
-/// reaches back to `from`.
-pub fn window_run(
-    index: &DayIndex,
-    me: &str,
-    practice: &Practice,
-    week_start: WeekStart,
-    today: NaiveDate,
-    from: NaiveDate,
-) -> Option<u32> {
-    let mine = index.person(me);
-    let logged = mine.logged_days(&practice.id);
-    let recent = &logged[logged.partition_point(|d| *d < from)..];
-    let before: Vec<NaiveDate> = (1..=14)
-        .rev()
-        .filter_map(|n| from.checked_sub_days(chrono::Days::new(n)))
-        .collect();
-    let padded = merge_distinct(&before, recent);
-    let bridged = mine.bridged(&practice.id, today);
-    let run = |logged: &[NaiveDate]| {
-        streak(practice.goal, logged, &bridged, week_start, today).map(|s| s.current)
-    };
-    let current = run(recent)?;
-    (run(&padded) == Some(current)).then_some(current)
 }
 
 /// One practice's streak as of today and the days logged this week, for the
@@ -1055,55 +1012,23 @@ mod tests {
         assert_eq!(DayIndex::default().first_day(), None);
     }
 
-    /// A window of recent months is enough for the streak line only when
-    /// the run began inside it; days before the window that the index holds
-    /// anyway (entries filed in a later month) must not fool the check.
+    /// The streak line of a weekly practice counts the weeks met, and this
+    /// week is still open.
     #[test]
-    fn a_window_is_enough_only_when_the_run_began_inside_it() {
+    fn a_weekly_streak_leaves_this_week_open() {
         let catalogue = PracticesDoc::default().catalogue("a");
-        let find = |id: &str| catalogue.iter().find(|p| p.id == id).unwrap().clone();
-        let (daily, weekly) = (find("appreciation"), find("date"));
+        let weekly = catalogue.iter().find(|p| p.id == "date").unwrap().clone();
         let today = d("2026-11-27");
-        let from = d("2026-09-01");
-        let enough = |index: &DayIndex, practice: &Practice| {
-            window_run(index, "a", practice, WeekStart::Monday, today, from).is_some()
-        };
-        // Daily since October: the window holds the whole run.
-        let index = Builder::default()
-            .log("a", "appreciation", &range("2026-10-01", "2026-11-27"))
-            .build();
-        assert!(enough(&index, &daily));
-        // Daily since September 1st: it may go back further.
-        let index = Builder::default()
-            .log("a", "appreciation", &range("2026-09-01", "2026-11-27"))
-            .build();
-        assert!(!enough(&index, &daily));
-        // Paused across the window's start: the run may go on before it.
-        let index = Builder::default()
-            .log("a", "appreciation", &range("2026-09-10", "2026-11-27"))
-            .pause("a", "*", "2026-08-20", "2026-09-09")
-            .build();
-        assert!(!enough(&index, &daily));
-        // Weekly, every Saturday for a year, but the window holds only
-        // September on, plus two Saturdays of August filed in September.
         let saturdays = |from: &str, to: &str| -> Vec<NaiveDate> {
             range(from, to)
                 .into_iter()
                 .filter(|d| chrono::Datelike::weekday(d) == chrono::Weekday::Sat)
                 .collect()
         };
-        let index = Builder::default()
-            .log("a", "date", &saturdays("2026-08-20", "2026-11-27"))
-            .build();
-        assert!(
-            !enough(&index, &weekly),
-            "strays do not count as the window"
-        );
-        // A week without a date in October ends the run inside the window.
+        // A week without a date in October ends the run.
         let mut days = saturdays("2026-08-20", "2026-10-09");
         days.extend(saturdays("2026-10-19", "2026-11-27"));
         let index = Builder::default().log("a", "date", &days).build();
-        assert!(enough(&index, &weekly));
         let (run, _) = practice_streak(&index, "a", &weekly, WeekStart::Monday, today).unwrap();
         assert_eq!(
             run.current, 5,

@@ -11,9 +11,12 @@
 
 pub mod identity;
 mod indexed;
+pub mod migrate;
+pub mod pair;
 mod reading;
 pub mod report;
 pub mod roster;
+pub mod view;
 
 use std::path::{Path, PathBuf};
 
@@ -45,6 +48,19 @@ pub struct Journal {
     indexed: Indexed,
     roster: Roster,
     report: Report,
+}
+
+/// One verified line of a person's log, owned (see [`Journal::lines_of`]).
+#[derive(Debug, Clone)]
+pub struct OwnLine {
+    pub device: String,
+    pub seq: u64,
+    pub op: String,
+    pub rec: Record,
+    /// The shared note its sidecar carries, checked against `h`.
+    pub note: Option<String>,
+    /// From the private log.
+    pub private: bool,
 }
 
 /// What [`Journal::write`] wrote.
@@ -238,6 +254,37 @@ impl Journal {
         Ok(fold::fold(&lines, clock.now_ms(wall_ms)))
     }
 
+    /// Every used line of `person`'s logs (the shared logs of their
+    /// devices, and this device's private log when it is theirs), read
+    /// afresh and verified: what `undo` and `redo` need to know the
+    /// versions an operation replaced. Lines whose record does not read
+    /// are left out.
+    pub fn lines_of(&self, person: &str) -> Result<Vec<OwnLine>> {
+        let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, None);
+        let roster = reading.settle()?;
+        let used: Vec<_> = reading
+            .used(&roster)
+            .into_iter()
+            .filter(|u| u.person == person)
+            .collect();
+        reading.read_all(&used)?;
+        let mut out = Vec::new();
+        for u in &used {
+            for line in reading.lines(std::slice::from_ref(u), None) {
+                let Ok(rec) = line.rec else { continue };
+                out.push(OwnLine {
+                    device: line.device.to_string(),
+                    seq: line.seq,
+                    op: line.op.to_string(),
+                    rec,
+                    note: line.note,
+                    private: u.kind == LogKind::Private,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Append one batch (one operation, `op`) to this device's log of
     /// `kind`: each record gets a new rev from my clock (the highest rev of
     /// my own person's lines, ticked with `wall_ms`), is checked against the
@@ -254,7 +301,24 @@ impl Journal {
         self.refresh(wall_ms, lock)?;
         let person = self.writer()?;
         let name = log_key(kind, &self.identity.device);
-        if let Some(damage) = self.indexed.logs.get(&name).and_then(|n| n.damage.as_ref()) {
+        let damage = self.indexed.logs.get(&name).and_then(|n| n.damage.as_ref());
+        // Damage in the last segment may be what a crash leaves (a torn
+        // line, a batch cut before its signed end): the append cuts it
+        // away, and refuses anything else it finds there. Damage further
+        // back cannot be cut without losing what follows it.
+        let last = segment::segments(&log_root(&self.root, kind), &self.identity.device)?
+            .pop()
+            .map(|s| s.path);
+        let in_tail = |damage: &indexed::Damage| {
+            let tail = last.as_deref().is_some_and(|last| {
+                last.ends_with(&damage.path) || self.root.join(&damage.path) == last
+            });
+            // Only what a crash leaves: complete lines after the last
+            // signed one. A line that does not verify is tampering or
+            // decay, and is never cut.
+            tail && damage.why.contains(line::UNSIGNED_END)
+        };
+        if let Some(damage) = damage.filter(|d| !in_tail(d)) {
             return Err(Error::runtime(format!(
                 "this device's own log does not verify ({}), so nothing was written: \
                  no reader would trust a line after the damage",
@@ -284,9 +348,22 @@ impl Journal {
             lock,
         )?;
         // Saved: from here on a failure is the index's, not the write's.
-        let noted = self.indexed.logs.contains_key(&name);
+        // A log that had damage in its tail was cut: it is read again.
+        let noted = self
+            .indexed
+            .logs
+            .get(&name)
+            .is_some_and(|n| n.damage.is_none());
         let indexed = if noted && !stamped.iter().any(roster::TrustLine::concerns) {
-            self.index_own_batch(kind, &person, op, &texts, &appended, clock.now_ms(wall_ms))
+            let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
+            let own = OwnBatch {
+                kind,
+                person: &person,
+                op,
+                texts: &texts,
+                sidecars: &sidecars,
+            };
+            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms))
         } else {
             // The roster may change (or the log was never noted): the index
             // is brought up to date the long way.
@@ -308,10 +385,15 @@ impl Journal {
                 "this device was removed from the journal, so nothing was written",
             )
             .with_hint("pair this computer again as a new device (`safe invite --device`)")),
+            // A device that joined writes only once the inviter's pairing
+            // line has arrived (docs/protocol.md "Joining a journal").
             None => Err(Error::runtime(
                 "this device is not in the journal yet, so nothing was written",
             )
-            .with_hint("finish pairing it first (`safe join`)")),
+            .with_hint(
+                "if you ran `safe join`, run `safe sync` once the inviting device has synced, \
+                 so that its pairing line arrives; otherwise pair this computer (`safe join`)",
+            )),
         }
     }
 
@@ -320,13 +402,17 @@ impl Journal {
     /// the append, and this device is its only writer.
     fn index_own_batch(
         &mut self,
-        kind: LogKind,
-        person: &str,
-        op: &str,
-        texts: &[String],
+        own: &OwnBatch<'_>,
         appended: &segment::Appended,
         now_ms: u64,
     ) -> Result<()> {
+        let OwnBatch {
+            kind,
+            person,
+            op,
+            texts,
+            sidecars,
+        } = *own;
         let device = self.identity.device.clone();
         let log_root = log_root(&self.root, kind);
         let stats = segment::segment_stats(&log_root, &device)?;
@@ -351,7 +437,7 @@ impl Journal {
             .enumerate()
             .map(|(i, rec)| {
                 let seq = appended.first_seq + i as u64;
-                fold::Line::read(person, device.as_str(), seq, op, rec)
+                fold::Line::read(person, device.as_str(), seq, op, rec).with_sidecar(sidecars[i])
             })
             .collect();
         let Some(note) = self.indexed.logs.get_mut(&log_key(kind, &device)) else {
@@ -377,6 +463,16 @@ impl Journal {
     }
 }
 
+/// A batch this device just appended, as the index takes it.
+#[derive(Clone, Copy)]
+struct OwnBatch<'a> {
+    kind: LogKind,
+    person: &'a str,
+    op: &'a str,
+    texts: &'a [String],
+    sidecars: &'a [Option<&'a str>],
+}
+
 /// Give each versioned record a new rev and check it against the limits.
 fn stamp(
     records: &[(Record, Option<String>)],
@@ -399,9 +495,22 @@ fn stamp(
                 ))
             };
             record.check().map_err(refuse)?;
+            // A shared note keeps the same limit as any other.
+            if let Some(sidecar) = &records[i].1
+                && let Ok(note) = serde_json::from_str::<line::NoteSidecar>(sidecar)
+            {
+                crate::domain::limits::check_note(&note.note).map_err(refuse)?;
+            }
             if kind == LogKind::Private && roster::TrustLine::concerns(&record) {
                 return Err(refuse(
                     "pairing and removals belong in the shared log".to_string(),
+                ));
+            }
+            if let Record::Entry(e) = &record
+                && e.private != (kind == LogKind::Private)
+            {
+                return Err(refuse(
+                    "a private entry belongs in the private log, and only there".to_string(),
                 ));
             }
             Ok(record)

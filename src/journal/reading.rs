@@ -391,13 +391,16 @@ impl<'a> Reading<'a> {
             };
             for i in ranges.into_iter().flatten() {
                 let line = &fresh.log.lines[i];
-                out.push(Line {
+                let line = Line {
                     owner: &u.person,
                     device: fresh.device.as_str(),
                     seq: line.seq,
                     op: &line.op,
                     rec: fresh.recs[i].clone(),
-                });
+                    note: None,
+                }
+                .with_sidecar(line.sidecar.as_deref());
+                out.push(line);
             }
         }
         out

@@ -161,6 +161,7 @@ fn entry_at(n: u64, practice: &str, ms: u64) -> Record {
         took: None,
         h: None,
         card: None,
+        private: false,
         rev: rev(ms),
     })
 }

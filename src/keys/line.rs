@@ -71,6 +71,43 @@ pub fn note_hash(salt: &[u8; 16], note: &str) -> Hash {
     h.finalize().into()
 }
 
+/// The sidecar that carries a shared note: `{"salt":"<32 hex>","note":"…"}`,
+/// the salt being the one hashed into the payload's `h` ([`note_hash`]).
+/// JSON escapes every control character, so it never holds a TAB or a LF.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteSidecar {
+    pub salt: String,
+    pub note: String,
+}
+
+impl NoteSidecar {
+    /// A sidecar for `note` under a fresh random salt, with the `h` the
+    /// payload carries for it.
+    pub fn seal(note: &str) -> Result<(Hash, String), getrandom::Error> {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt)?;
+        let sidecar = NoteSidecar {
+            salt: hex(&salt),
+            note: note.to_string(),
+        };
+        let text = serde_json::to_string(&sidecar).expect("a sidecar serialises");
+        Ok((note_hash(&salt, note), text))
+    }
+
+    /// The note a sidecar carries, if it reads and matches `h`: a sidecar is
+    /// accepted only for the hash its payload names.
+    pub fn open(sidecar: &str, h: &Hash) -> Option<String> {
+        let read: NoteSidecar = serde_json::from_str(sidecar).ok()?;
+        let salt: [u8; 16] = unhex(&read.salt)?.try_into().ok()?;
+        (note_hash(&salt, &read.note) == *h).then_some(read.note)
+    }
+}
+
+/// How an unsigned end of batch is worded: what a crash in the middle of
+/// a batch leaves, and the one damage the next append may cut away.
+pub const UNSIGNED_END: &str = "ends a batch without a signature";
+
 /// One stored line, split but not yet trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawLine<'a> {
@@ -114,7 +151,7 @@ impl fmt::Display for Broken {
             }
             Broken::Prev => f.write_str("does not follow the line before it (bad hash)"),
             Broken::Signature => f.write_str("has a signature that does not verify"),
-            Broken::Unsigned => f.write_str("ends a batch without a signature"),
+            Broken::Unsigned => f.write_str(UNSIGNED_END),
         }
     }
 }
@@ -648,5 +685,19 @@ mod tests {
         assert_eq!(note_hash(&salt, "hi"), note_hash(&salt, "hi"));
         assert_ne!(note_hash(&salt, "hi"), note_hash(&salt, "ho"));
         assert_ne!(note_hash(&salt, "hi"), note_hash(&[8u8; 16], "hi"));
+    }
+
+    #[test]
+    fn a_sidecar_opens_only_under_its_own_hash() {
+        let (h, sidecar) = NoteSidecar::seal("we walked\tand\ntalked").unwrap();
+        assert!(!sidecar.contains('\t') && !sidecar.contains('\n'));
+        assert_eq!(
+            NoteSidecar::open(&sidecar, &h).as_deref(),
+            Some("we walked\tand\ntalked")
+        );
+        let (other, _) = NoteSidecar::seal("we walked\tand\ntalked").unwrap();
+        assert_ne!(h, other, "each note gets its own salt");
+        assert_eq!(NoteSidecar::open(&sidecar, &other), None);
+        assert_eq!(NoteSidecar::open(r#"{"salt":"00","note":"x"}"#, &h), None);
     }
 }

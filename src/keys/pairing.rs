@@ -307,17 +307,22 @@ pub struct Offer {
     /// the inviter (`mine`). Only the inviter's offer carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// The public key (hex) of the journal's root device, where all trust
+    /// starts: the joiner anchors the journal on it (its id is the key's
+    /// id), so it learns the root from the agreed key, never from the
+    /// remote. Only the inviter's offer carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_key: Option<String>,
 }
 
 impl Offer {
     /// The device id is the one of the key, and only the inviter's offer
-    /// names a journal and a role (`partner` or `mine`): a joiner cannot
-    /// choose what it becomes.
+    /// names a journal, a role (`partner` or `mine`) and the root's key
+    /// (a valid Ed25519 key): a joiner cannot choose what it becomes.
     fn well_formed(&self) -> bool {
-        let key = unhex(&self.key)
-            .and_then(|b| <[u8; 32]>::try_from(b).ok())
-            .and_then(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).ok());
-        let Some(key) = key else { return false };
+        let Some(key) = public_key(&self.key) else {
+            return false;
+        };
         if super::DeviceId::of(&key).as_str() != self.device {
             return false;
         }
@@ -325,10 +330,22 @@ impl Offer {
             Side::Inviter => {
                 self.journal.as_deref().is_some_and(|j| !j.is_empty())
                     && matches!(self.role.as_deref(), Some("partner" | "mine"))
+                    && self.root_key.as_deref().and_then(public_key).is_some()
             }
-            Side::Joiner => self.journal.is_none() && self.role.is_none(),
+            Side::Joiner => {
+                self.journal.is_none() && self.role.is_none() && self.root_key.is_none()
+            }
         }
     }
+}
+
+/// `text` as an Ed25519 public key, if it is 64 hex digits of one that is
+/// not of small order (no honest device has such a key).
+fn public_key(text: &str) -> Option<ed25519_dalek::VerifyingKey> {
+    let bytes = <[u8; 32]>::try_from(unhex(text)?).ok()?;
+    ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+        .ok()
+        .filter(|key| !key.is_weak())
 }
 
 #[derive(Serialize, Deserialize)]
@@ -449,6 +466,7 @@ mod tests {
             key: hex(device.public().as_bytes()),
             journal: Some("journal-1".into()),
             role: Some("partner".into()),
+            root_key: Some(hex(device.public().as_bytes())),
         };
         let sealed = a.seal_offer(&offer);
         assert_eq!(b.open_offer(&sealed).unwrap(), offer);
@@ -473,10 +491,21 @@ mod tests {
             side: Side::Joiner,
             role: Some("mine".into()),
             journal: None,
+            root_key: None,
             ..offer.clone()
         };
         assert_eq!(
             a2.open_offer(&b2.seal_offer(&pushy)),
+            Err(PairError::BadOffer)
+        );
+        // Nor can a joiner name a root of its own choosing.
+        let rooted = Offer {
+            role: None,
+            root_key: offer.root_key.clone(),
+            ..pushy.clone()
+        };
+        assert_eq!(
+            a2.open_offer(&b2.seal_offer(&rooted)),
             Err(PairError::BadOffer)
         );
         let humble = Offer {
@@ -484,6 +513,17 @@ mod tests {
             ..pushy
         };
         assert_eq!(a2.open_offer(&b2.seal_offer(&humble)), Ok(humble));
+        // An inviter's offer must name the root by a real key.
+        for root_key in [None, Some("00".repeat(32)), Some("zz".into())] {
+            let unrooted = Offer {
+                root_key,
+                ..offer.clone()
+            };
+            assert_eq!(
+                b.open_offer(&a.seal_offer(&unrooted)),
+                Err(PairError::BadOffer)
+            );
+        }
         // Nor does an offer sealed in another run with the same code.
         let (other, _) = run(&c, &c);
         assert_eq!(

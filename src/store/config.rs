@@ -14,8 +14,12 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     pub schema: u64,
-    /// My person id, as it appears in `author` fields.
+    /// My person id, from the journal (a schema-1 file named it here; it
+    /// is read, never written again).
+    #[serde(default, skip_serializing)]
     pub id: String,
+    /// My name, from the journal's `name` record.
+    #[serde(default, skip_serializing)]
     pub name: String,
     #[serde(default)]
     pub week_start: WeekStart,

@@ -69,37 +69,9 @@ pub fn read<T: DeserializeOwned + Versioned>(path: &Path) -> Result<Option<T>> {
     }
 }
 
-/// `path` open for reading, with its metadata; `None` if there is no such
-/// file. For readers that need the file's identity as well as its bytes.
-pub fn open_existing(path: &Path) -> Result<Option<(fs::File, fs::Metadata)>> {
-    let handle = match fs::File::open(path) {
-        Ok(handle) => handle,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, e)),
-    };
-    let meta = handle.metadata().map_err(|e| Error::io("read", path, e))?;
-    Ok(Some((handle, meta)))
-}
-
-/// What is left of a file opened by [`open_existing`], `len` long (from its
-/// metadata), read in one go.
-pub fn read_rest(handle: &mut fs::File, len: u64, path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    handle
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io("read", path, e))?;
-    Ok(bytes)
-}
-
 /// The text safe writes for a document: pretty JSON and a final newline.
 pub fn to_text<T: Serialize>(doc: &T) -> Vec<u8> {
-    to_text_sized(doc, 128)
-}
-
-/// [`to_text`] into a buffer of `capacity` bytes to start with.
-pub fn to_text_sized<T: Serialize>(doc: &T, capacity: usize) -> Vec<u8> {
-    let mut text = Vec::with_capacity(capacity);
+    let mut text = Vec::with_capacity(128);
     serde_json::to_writer_pretty(&mut text, doc).expect("safe's documents always serialise");
     text.push(b'\n');
     text
@@ -126,18 +98,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[must_use = "nothing is in place until it is committed"]
 pub struct Staged {
     files: Vec<(tempfile::NamedTempFile, PathBuf)>,
-    /// What to do once the files are in place (the day cache notes them).
-    then: Vec<Box<dyn FnOnce()>>,
 }
 
 impl Staged {
     /// Stage `bytes` as the new content of `path`.
     pub fn write(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
-        self.write_with(path, |file| {
-            file.write_all(bytes)
-                .map_err(|e| Error::io("write", path, e))?;
-            Ok(Some(()))
-        })?;
+        // A second version of a file would be read from the first one's
+        // target, which the change has not touched yet.
+        debug_assert!(
+            self.files.iter().all(|(_, p)| p != path),
+            "{} staged twice",
+            path.display()
+        );
+        let mut tmp = temporary_beside(path)?;
+        tmp.write_all(bytes)
+            .map_err(|e| Error::io("write", path, e))?;
+        self.files.push((tmp, path.to_path_buf()));
         Ok(())
     }
 
@@ -150,39 +126,12 @@ impl Staged {
         Ok(())
     }
 
-    /// Stage what `write` writes to a new file as the content of `path`;
-    /// unless `write` gives `None`, which leaves `path` out of the change.
-    pub fn write_with<T>(
-        &mut self,
-        path: &Path,
-        write: impl FnOnce(&mut fs::File) -> Result<Option<T>>,
-    ) -> Result<Option<T>> {
-        // A second version of a file would be read from the first one's
-        // target, which the change has not touched yet.
-        debug_assert!(
-            self.files.iter().all(|(_, p)| p != path),
-            "{} staged twice",
-            path.display()
-        );
-        let mut tmp = temporary_beside(path)?;
-        let Some(done) = write(tmp.as_file_mut())? else {
-            return Ok(None); // the temporary file goes with `tmp`
-        };
-        self.files.push((tmp, path.to_path_buf()));
-        Ok(Some(done))
-    }
-
-    /// Run `hook` once every file is in place.
-    pub fn then(&mut self, hook: impl FnOnce() + 'static) {
-        self.then.push(Box::new(hook));
-    }
-
     /// Put every staged file in place, in the order they were staged.
     /// Flushing is what costs: many files (an import, a sync) are flushed
     /// from several threads, so the file system can commit them together; a
     /// few are flushed in turn, which is quicker than starting threads.
     pub fn commit(self) -> Result<()> {
-        let Staged { files, then } = self;
+        let Staged { files } = self;
         let flush = |tmp: &tempfile::NamedTempFile, path: &Path| {
             tmp.as_file()
                 .sync_all()
@@ -223,7 +172,6 @@ impl Staged {
                 let _ = handle.sync_all();
             }
         }
-        then.into_iter().for_each(|hook| hook());
         Ok(())
     }
 }
@@ -233,7 +181,7 @@ impl Staged {
 const TEMP_PREFIX: &str = ".tmp-";
 const TEMP_RANDOM: usize = 6;
 
-/// Whether `name` is one of safe's temporary files (see [`stage`]).
+/// Whether `name` is one of safe's temporary files (see `temporary_beside`).
 pub fn is_temporary(name: &std::ffi::OsStr) -> bool {
     name.to_str()
         .and_then(|n| n.strip_prefix(TEMP_PREFIX))
@@ -255,14 +203,6 @@ pub fn remove_stale(dir: &Path, stale: impl Fn(&std::ffi::OsStr) -> bool) {
             let _ = fs::remove_file(item.path());
         }
     }
-}
-
-/// Write `bytes` to a private temporary file beside `path`, not yet flushed.
-pub(super) fn stage(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile> {
-    let mut tmp = temporary_beside(path)?;
-    tmp.write_all(bytes)
-        .map_err(|e| Error::io("write", path, e))?;
-    Ok(tmp)
 }
 
 /// A new, empty, private temporary file beside `path`. Errors name `path`,

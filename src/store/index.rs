@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -34,6 +34,8 @@ CREATE TABLE versions (
   reg TEXT NOT NULL, owner TEXT NOT NULL, key TEXT NOT NULL,
   ms INTEGER NOT NULL, c INTEGER NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL,
   value TEXT NOT NULL,
+  -- An entry's shared note, from the winning version's sidecar.
+  note TEXT,
   PRIMARY KEY (reg, owner, key)
 );
 -- Each operation of each person: where it starts, and what its lines are.
@@ -51,7 +53,7 @@ CREATE TABLE rejected (
 -- Lines too far ahead of the clock to fold yet, kept whole to fold later.
 CREATE TABLE waiting (
   owner TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL,
-  rec TEXT NOT NULL, ms INTEGER NOT NULL, c INTEGER NOT NULL,
+  rec TEXT NOT NULL, ms INTEGER NOT NULL, c INTEGER NOT NULL, note TEXT,
   PRIMARY KEY (owner, device, seq, op, rec)
 );
 -- What has been read of each segment file.
@@ -198,7 +200,7 @@ impl Index {
         let mut journal = Journal::default();
         let mut marks: BTreeMap<(String, String), String> = BTreeMap::new();
         let mut rows = self.db.prepare(
-            "SELECT reg, owner, key, ms, c, value FROM versions ORDER BY reg, owner, key",
+            "SELECT reg, owner, key, ms, c, value, note FROM versions ORDER BY reg, owner, key",
         )?;
         let mut query = rows.query([])?;
         while let Some(row) = query.next()? {
@@ -208,8 +210,16 @@ impl Index {
                 ms: row.get::<_, i64>(3)? as u64,
                 c: row.get(4)?,
             };
-            decode(&mut journal, &mut marks, &reg, owner, key, rev, &value)
-                .map_err(|_| rusqlite::Error::InvalidQuery)?;
+            let note: Option<String> = row.get(6)?;
+            let version = Version {
+                reg: &reg,
+                owner,
+                key,
+                rev,
+                value: &value,
+                note,
+            };
+            decode(&mut journal, &mut marks, version).map_err(|_| rusqlite::Error::InvalidQuery)?;
         }
         // Notes belong to live entries only.
         journal
@@ -287,21 +297,39 @@ impl Index {
     }
 }
 
+/// One row of `versions`.
+struct Version<'a> {
+    reg: &'a str,
+    owner: String,
+    key: String,
+    rev: Rev,
+    value: &'a str,
+    note: Option<String>,
+}
+
 /// Put one decoded version into the journal being rebuilt.
 fn decode(
     journal: &mut Journal,
     marks: &mut BTreeMap<(String, String), String>,
-    reg: &str,
-    owner: String,
-    key: String,
-    rev: Rev,
-    value: &str,
+    version: Version<'_>,
 ) -> std::result::Result<(), serde_json::Error> {
+    let Version {
+        reg,
+        owner,
+        key,
+        rev,
+        value,
+        note,
+    } = version;
     let id = || key.parse::<EntryId>().map_err(serde::de::Error::custom);
     match reg {
         "entry" => {
             if let Some(e) = serde_json::from_str::<Option<EntryRecord>>(value)? {
-                journal.entries.insert((owner, id()?), e);
+                let key = (owner, id()?);
+                if let Some(note) = note.filter(|n| !n.is_empty()) {
+                    journal.shared_notes.insert(key.clone(), note);
+                }
+                journal.entries.insert(key, e);
             }
         }
         "note" => {
@@ -342,19 +370,28 @@ fn decode(
 /// Fold the lines that were waiting for the clock and whose time has come.
 fn release_waiting(tx: &Transaction<'_>, now_ms: u64) -> Result<()> {
     let due = sql_int(now_ms.saturating_add(AHEAD_MS));
-    let lines: Vec<(String, String, i64, String, String)> = tx
-        .prepare("SELECT owner, device, seq, op, rec FROM waiting WHERE ms <= ?1")
+    type Row = (String, String, i64, String, String, Option<String>);
+    let lines: Vec<Row> = tx
+        .prepare("SELECT owner, device, seq, op, rec, note FROM waiting WHERE ms <= ?1")
         .and_then(|mut s| {
             s.query_map([due], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
             })?
             .collect()
         })
         .map_err(|e| fail_db(&e))?;
     tx.execute("DELETE FROM waiting WHERE ms <= ?1", [due])
         .map_err(|e| fail_db(&e))?;
-    for (owner, device, seq, op, rec) in &lines {
-        let line = Line::read(owner, device, *seq as u64, op, rec);
+    for (owner, device, seq, op, rec, note) in lines {
+        let mut line = Line::read(&owner, &device, seq as u64, &op, &rec);
+        line.note = note;
         take(tx, &line, now_ms)?;
     }
     Ok(())
@@ -374,8 +411,8 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
     };
     if rev.ms > now_ms.saturating_add(AHEAD_MS) {
         tx.execute(
-            "INSERT OR IGNORE INTO waiting (owner, device, seq, op, rec, ms, c)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT OR IGNORE INTO waiting (owner, device, seq, op, rec, ms, c, note)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 line.owner,
                 line.device,
@@ -383,7 +420,8 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
                 line.op,
                 record.to_json(),
                 sql_int(rev.ms),
-                rev.c
+                rev.c,
+                line.note
             ],
         )
         .map_err(|e| fail_db(&e))?;
@@ -403,14 +441,20 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
     };
     // The seen register is keyed by device alone, like the fold's.
     let owner = if reg == "seen" { "" } else { line.owner };
+    let note = match record {
+        Record::Entry(_) => line.note.as_deref().filter(|n| !n.is_empty()),
+        _ => None,
+    };
     tx.execute(
-        "INSERT INTO versions (reg, owner, key, ms, c, device, seq, value)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO versions (reg, owner, key, ms, c, device, seq, value, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(reg, owner, key) DO UPDATE SET
            ms = excluded.ms, c = excluded.c, device = excluded.device,
-           seq = excluded.seq, value = excluded.value
-         WHERE (excluded.ms, excluded.c, excluded.device, excluded.seq, excluded.value)
-             > (versions.ms, versions.c, versions.device, versions.seq, versions.value)",
+           seq = excluded.seq, value = excluded.value, note = excluded.note
+         WHERE (excluded.ms, excluded.c, excluded.device, excluded.seq, excluded.value,
+                coalesce(excluded.note, ''))
+             > (versions.ms, versions.c, versions.device, versions.seq, versions.value,
+                coalesce(versions.note, ''))",
         params![
             reg,
             owner,
@@ -419,7 +463,8 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
             rev.c,
             line.device,
             sql_int(line.seq),
-            value
+            value,
+            note
         ],
     )
     .map_err(|e| fail_db(&e))?;

@@ -593,7 +593,14 @@ pub fn append_batch(
             Some(last) if piece.append => last.segment.path.clone(),
             _ => segment_path(root, &device, piece.ordinal, piece.first_seq),
         };
-        write_piece(&path, &text[from..end], piece.append)?;
+        if let Err(err) = write_piece(&path, &text[from..end], piece.append) {
+            // A failure the process lives through (a full disk, a
+            // read-only folder) takes back the pieces already written, so
+            // the batch is whole or absent; only a crash can leave a
+            // signed prefix of a long batch.
+            let _ = take_back(&tail, &written, &path);
+            return Err(err);
+        }
         from = end;
         written.push(path);
     }
@@ -1007,6 +1014,32 @@ fn in_folder(
 /// Write one piece of a batch and flush it; a new file (0600) and any new
 /// folder (0700) are flushed into their folders too, so a later segment is
 /// never on disk while an earlier one is not.
+/// Undo the pieces of a batch written so far (and the one that failed at
+/// `failed`): new segment files are removed, and the tail file is cut back
+/// to what it held before the batch.
+fn take_back(tail: &Tail, written: &[PathBuf], failed: &Path) -> Result<()> {
+    let kept_tail = tail.last.as_ref().map(|t| (&t.segment.path, t.keep));
+    for path in written.iter().map(PathBuf::as_path).chain([failed]) {
+        match kept_tail {
+            Some((tail_path, keep)) if tail_path == path => {
+                let file = fs::OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .map_err(|e| Error::io("open", path, e))?;
+                file.set_len(keep)
+                    .and_then(|()| file.sync_data())
+                    .map_err(|e| Error::io("cut back", path, e))?;
+            }
+            _ => match fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", path, e)),
+            },
+        }
+    }
+    Ok(())
+}
+
 fn write_piece(path: &Path, bytes: &[u8], append: bool) -> Result<()> {
     let dir = path.parent().expect("a segment lives in a folder");
     let mut options = fs::OpenOptions::new();

@@ -15,9 +15,33 @@ use git2::{ErrorCode, ObjectType, Odb, Oid, Repository, RepositoryOpenFlags, Sor
 use super::journal::{MAX_FILE_BYTES, not_a_journal, too_big};
 use super::repo::{MAIN, ref_target};
 
-/// A journal tree is two levels deep (`log/2026-11.json`); anything much
-/// deeper is not a journal, and must not make the copy recurse without end.
-const MAX_DEPTH: usize = 4;
+/// How much of a remote's trees a copy takes, and what it does with the
+/// rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CopyRules {
+    /// Trees deeper than this are not a journal, and must not make the copy
+    /// recurse without end.
+    max_depth: usize,
+    /// Leave out a blob over the size limit or a tree too deep, instead of
+    /// refusing the whole copy: the reader of the tree reports them.
+    skip_refused: bool,
+}
+
+impl CopyRules {
+    /// Schema 1: a journal tree is two levels deep (`log/2026-11.json`);
+    /// anything else stops the sync.
+    pub const MONTHS: CopyRules = CopyRules {
+        max_depth: 4,
+        skip_refused: false,
+    };
+    /// Schema 2: `shared/log/<device>/<d1>/<d2>/<seq>.jsonl`, five trees
+    /// deep. What does not fit is left behind and reported by `sync::logs`,
+    /// which carries on with everything else.
+    pub const LOGS: CopyRules = CopyRules {
+        max_depth: 5,
+        skip_refused: true,
+    };
+}
 
 /// How long to wait for a ref another process is updating: 2 s in all.
 const LOCK_TRIES: u32 = 40;
@@ -141,6 +165,7 @@ pub fn copy_reachable(
     to: &Repository,
     tip: Oid,
     url: &str,
+    rules: CopyRules,
 ) -> Result<(), CopyError> {
     let (from_odb, to_odb) = (from.odb()?, to.odb()?);
     if to_odb.exists(tip) {
@@ -159,6 +184,7 @@ pub fn copy_reachable(
         from_odb: &from_odb,
         to_odb: &to_odb,
         url,
+        rules,
     };
     for commit in walk {
         let commit = commit?;
@@ -176,6 +202,7 @@ struct Copy<'a> {
     from_odb: &'a Odb<'a>,
     to_odb: &'a Odb<'a>,
     url: &'a str,
+    rules: CopyRules,
 }
 
 impl Copy<'_> {
@@ -183,7 +210,10 @@ impl Copy<'_> {
         if self.to_odb.exists(oid) {
             return Ok(());
         }
-        if depth > MAX_DEPTH {
+        if depth > self.rules.max_depth {
+            if self.rules.skip_refused {
+                return Ok(());
+            }
             return Err(CopyError::Data(not_a_journal(self.url, dir)));
         }
         let tree = from.find_tree(oid)?;
@@ -195,6 +225,9 @@ impl Copy<'_> {
                 }
                 Some(ObjectType::Blob) if !self.to_odb.exists(entry.id()) => {
                     let (size, _) = self.from_odb.read_header(entry.id())?;
+                    if size as u64 > MAX_FILE_BYTES && self.rules.skip_refused {
+                        continue;
+                    }
                     if size as u64 > MAX_FILE_BYTES {
                         let shown = PathBuf::from(format!("remote:shared/{name}"));
                         return Err(CopyError::Data(too_big(&shown, size as u64)));

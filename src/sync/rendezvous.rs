@@ -246,8 +246,14 @@ impl Rendezvous {
             // Only a commit can be a message; anything else stays behind,
             // and reads as a damaged message.
             if remote.find_commit(*oid).is_ok() {
-                local::copy_reachable(&remote, &self.git, *oid, &self.shown)
-                    .map_err(|e| self.copy_error(e))?;
+                local::copy_reachable(
+                    &remote,
+                    &self.git,
+                    *oid,
+                    &self.shown,
+                    local::CopyRules::MONTHS,
+                )
+                .map_err(|e| self.copy_error(e))?;
             }
         }
         Ok(Board { refs })
@@ -255,8 +261,14 @@ impl Rendezvous {
 
     fn push_new_local(&self, path: &Path, commit: Oid, refname: &str) -> Result<Created, Error> {
         let remote = self.open_local(path)?;
-        local::copy_reachable(&self.git, &remote, commit, &self.shown)
-            .map_err(|e| self.copy_error(e))?;
+        local::copy_reachable(
+            &self.git,
+            &remote,
+            commit,
+            &self.shown,
+            local::CopyRules::MONTHS,
+        )
+        .map_err(|e| self.copy_error(e))?;
         let mut tries = 0;
         loop {
             match remote.reference(refname, commit, false, "safe pair") {
@@ -866,7 +878,10 @@ impl From<RendezvousError> for Error {
         match err {
             RendezvousError::Git(err) => err,
             RendezvousError::Pair(PairError::WrongCode) => Error::input(message).with_hint(
-                format!("the code cannot be used again: {again}, and check each word as you type it"),
+                format!(
+                    "the invite is burned on both sides and cannot be used again: {again}, \
+                     and check each word as you type it"
+                ),
             ),
             RendezvousError::Pair(_) | RendezvousError::OtherSideStopped => {
                 Error::runtime(message).with_hint(format!("the code cannot be used again: {again}"))
@@ -1047,6 +1062,7 @@ mod tests {
             key: hex(public.as_bytes()),
             journal: inviter.then(|| "journal-1".to_string()),
             role: inviter.then(|| "partner".to_string()),
+            root_key: inviter.then(|| hex(public.as_bytes())),
         };
         (offer, secret)
     }

@@ -1,20 +1,12 @@
-//! `sync.git`, the bare repository that carries the journal: trees built
-//! straight from blobs (no working tree, no index), commits, and reading a
-//! commit back as journal files, checked as untrusted input.
-//!
-//! Unchanged files keep their blob and an unchanged `log/` keeps its tree, so
-//! a sync after one new entry writes one month blob, the `log` tree, the root
-//! tree and a commit, however long the journal is.
+//! `sync.git`, the bare repository that carries the journal: blobs, trees
+//! and commits without a working tree or an index (the log sync builds its
+//! trees, `logs`).
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use git2::{
-    ErrorCode, ObjectType, Oid, Repository, RepositoryInitOptions, Signature, TreeWalkMode,
-};
+use git2::{ErrorCode, Oid, Repository, RepositoryInitOptions, Signature};
 
-use super::journal::{JournalPath, MAX_FILE_BYTES, not_a_journal, too_big};
-use crate::domain::month::YearMonth;
+use super::journal::{MAX_FILE_BYTES, too_big};
 use crate::error::{Error, Result};
 use crate::store::file;
 
@@ -22,13 +14,6 @@ use crate::store::file;
 pub const MAIN: &str = "refs/heads/main";
 /// The remote's `main` as last fetched.
 pub const ORIGIN_MAIN: &str = "refs/remotes/origin/main";
-
-/// The journal files of one commit: where each lives and its blob.
-pub type Files = BTreeMap<JournalPath, Oid>;
-
-/// Regular files only: a symlink or a submodule in a journal is an attack or a
-/// mistake, never something safe wrote.
-const FILE_MODES: [i32; 2] = [0o100644, 0o100755];
 
 pub struct SyncRepo {
     pub git: Repository,
@@ -83,48 +68,6 @@ impl SyncRepo {
             .map_err(|e| self.failed("read", e))
     }
 
-    /// The journal files of a commit. Anything a journal never holds (other
-    /// names, directories, symlinks, blobs over the size limit) is refused
-    /// with an error naming it; `url` names the repository it came from.
-    pub fn files_of(&self, commit: Oid, url: &str) -> Result<Files> {
-        let tree = self
-            .git
-            .find_commit(commit)
-            .and_then(|c| c.tree())
-            .map_err(|e| self.failed("read", e))?;
-        let mut files = Files::new();
-        let mut problem: Option<String> = None;
-        // Walk the whole tree (pre-order) so that every entry is looked at.
-        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
-            let name = entry.name().unwrap_or("(a name that is not UTF-8)");
-            let kind = entry.kind();
-            let is_file = kind == Some(ObjectType::Blob) && FILE_MODES.contains(&entry.filemode());
-            let path = match (dir, name) {
-                ("", JournalPath::PEOPLE) if is_file => Some(JournalPath::People),
-                ("", JournalPath::PRACTICES) if is_file => Some(JournalPath::Practices),
-                ("", JournalPath::LOG) if kind == Some(ObjectType::Tree) => None,
-                ("log/", _) if is_file => YearMonth::from_file_name(name).map(JournalPath::Month),
-                _ => {
-                    problem = Some(format!("{dir}{name}"));
-                    return git2::TreeWalkResult::Abort;
-                }
-            };
-            if let Some(path) = path {
-                files.insert(path, entry.id());
-            } else if dir == "log/" {
-                problem = Some(format!("{dir}{name}"));
-                return git2::TreeWalkResult::Abort;
-            }
-            git2::TreeWalkResult::Ok
-        })
-        .or_else(|e| if problem.is_some() { Ok(()) } else { Err(e) })
-        .map_err(|e| self.failed("read", e))?;
-        if let Some(what) = problem {
-            return Err(not_a_journal(url, &what));
-        }
-        Ok(files)
-    }
-
     /// The bytes of a blob, refusing absurd sizes before reading them.
     pub fn blob(&self, oid: Oid, shown: &Path) -> Result<Vec<u8>> {
         let odb = self.git.odb().map_err(|e| self.failed("read", e))?;
@@ -143,27 +86,6 @@ impl SyncRepo {
     /// already holds are not written again.
     pub fn write_blob(&self, bytes: &[u8]) -> Result<Oid> {
         self.git.blob(bytes).map_err(|e| self.failed("write to", e))
-    }
-
-    /// The root tree for `files`: `people.json`, `practices.json`, `log/`.
-    pub fn write_tree(&self, files: &Files) -> Result<Oid> {
-        let fail = |e| self.failed("write to", e);
-        let mut log = self.git.treebuilder(None).map_err(fail)?;
-        let mut root = self.git.treebuilder(None).map_err(fail)?;
-        for (path, oid) in files {
-            match path {
-                JournalPath::Month(month) => {
-                    log.insert(month.file_name(), *oid, 0o100644).map(|_| ())
-                }
-                other => root.insert(other.rel(), *oid, 0o100644).map(|_| ()),
-            }
-            .map_err(fail)?;
-        }
-        if !log.is_empty() {
-            let log = log.write().map_err(fail)?;
-            root.insert(JournalPath::LOG, log, 0o040000).map_err(fail)?;
-        }
-        root.write().map_err(fail)
     }
 
     pub fn commit(
@@ -217,59 +139,12 @@ mod tests {
         (dir, repo)
     }
 
-    fn signature() -> Signature<'static> {
-        Signature::new("Alex", "a@safe.invalid", &git2::Time::new(0, 0)).unwrap()
-    }
-
     #[test]
-    fn head_is_main_and_trees_round_trip() {
+    fn head_is_main() {
         let (_dir, repo) = repo();
         assert_eq!(
             repo.git.find_reference("HEAD").unwrap().symbolic_target(),
             Some(MAIN)
         );
-        let mut files = Files::new();
-        files.insert(JournalPath::People, repo.write_blob(b"{}").unwrap());
-        files.insert(
-            JournalPath::Month(YearMonth {
-                year: 2026,
-                month: 11,
-            }),
-            repo.write_blob(b"[]").unwrap(),
-        );
-        let tree = repo.write_tree(&files).unwrap();
-        let commit = repo.commit(tree, &[], &signature(), "test").unwrap();
-        assert_eq!(repo.files_of(commit, "r").unwrap(), files);
-    }
-
-    #[test]
-    fn foreign_trees_are_refused_by_name() {
-        let (_dir, repo) = repo();
-        let blob = repo.write_blob(b"hello").unwrap();
-        let cases: &[(&str, &[(&str, i32)])] = &[
-            ("README.md", &[("README.md", 0o100644)]),
-            ("log/notes.txt", &[("log/notes.txt", 0o100644)]),
-            ("people.json", &[("people.json", 0o120000)]),
-        ];
-        for (what, entries) in cases {
-            let mut root = repo.git.treebuilder(None).unwrap();
-            for (name, mode) in *entries {
-                if let Some(rest) = name.strip_prefix("log/") {
-                    let mut log = repo.git.treebuilder(None).unwrap();
-                    log.insert(rest, blob, *mode).unwrap();
-                    root.insert("log", log.write().unwrap(), 0o040000).unwrap();
-                } else {
-                    root.insert(*name, blob, *mode).unwrap();
-                }
-            }
-            let commit = repo
-                .commit(root.write().unwrap(), &[], &signature(), "x")
-                .unwrap();
-            let err = repo.files_of(commit, "r").unwrap_err();
-            assert_eq!(
-                err.message(),
-                format!("r is not a safe journal: it holds `{what}`")
-            );
-        }
     }
 }

@@ -14,9 +14,6 @@ use std::time::{Duration, SystemTime};
 use git2::Oid;
 use serde::{Deserialize, Serialize};
 
-/// The record's file in `sync.git`.
-const FILE_NAME: &str = "safe-shared-stat.json";
-
 /// A file changed this recently might change again within the same tick of
 /// a coarse file-system clock without its times moving: never trust it.
 const RACY: Duration = Duration::from_secs(3);
@@ -87,9 +84,10 @@ pub struct StatCache {
 }
 
 impl StatCache {
-    /// The record kept in `git_dir`; empty when there is none or it does not parse.
-    pub fn load(git_dir: &Path) -> StatCache {
-        let path = git_dir.join(FILE_NAME);
+    /// The record named `file_name` in `git_dir`; empty when there is none
+    /// or it does not parse.
+    pub(crate) fn load_named(git_dir: &Path, file_name: &str) -> StatCache {
+        let path = git_dir.join(file_name);
         let mut cache: StatCache = std::fs::read(&path)
             .ok()
             .and_then(|bytes| serde_json::from_slice(&bytes).ok())
@@ -122,12 +120,6 @@ impl StatCache {
         }
     }
 
-    /// Delete the record kept in `git_dir`, so that the next sync hashes
-    /// every file. Failing to is harmless.
-    pub fn discard(git_dir: &Path) {
-        let _ = std::fs::remove_file(git_dir.join(FILE_NAME));
-    }
-
     /// Save the record. Failing to is harmless: the next sync hashes more.
     pub fn save(&self) {
         if let Ok(bytes) = serde_json::to_vec(self) {
@@ -147,7 +139,7 @@ mod tests {
         std::fs::write(&file, b"one").unwrap();
         let meta = std::fs::metadata(&file).unwrap();
         let oid = Oid::hash_object(git2::ObjectType::Blob, b"one").unwrap();
-        let mut cache = StatCache::load(dir.path());
+        let mut cache = StatCache::load_named(dir.path(), "stat.json");
 
         // Just written: too fresh to trust.
         cache.record("log/2026-11.json", &meta, oid, SystemTime::now());
@@ -158,7 +150,7 @@ mod tests {
         assert_eq!(cache.lookup("log/2026-11.json", &meta), Some(oid));
         cache.save();
         assert_eq!(
-            StatCache::load(dir.path()).lookup("log/2026-11.json", &meta),
+            StatCache::load_named(dir.path(), "stat.json").lookup("log/2026-11.json", &meta),
             Some(oid)
         );
 
@@ -173,7 +165,11 @@ mod tests {
     #[test]
     fn a_damaged_record_is_no_record() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(FILE_NAME), b"{not json").unwrap();
-        assert!(StatCache::load(dir.path()).files.is_empty());
+        std::fs::write(dir.path().join("stat.json"), b"{not json").unwrap();
+        assert!(
+            StatCache::load_named(dir.path(), "stat.json")
+                .files
+                .is_empty()
+        );
     }
 }

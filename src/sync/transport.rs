@@ -43,6 +43,8 @@ pub struct Transport<'r> {
     shown: String,
     /// Set for a remote on this machine, which `local` handles.
     local: Option<PathBuf>,
+    /// What a copy from or to a local remote takes.
+    rules: local::CopyRules,
 }
 
 impl<'r> Transport<'r> {
@@ -52,7 +54,15 @@ impl<'r> Transport<'r> {
             url: url.to_string(),
             shown: display_url(url),
             local: local::path_of(url),
+            rules: local::CopyRules::MONTHS,
         }
+    }
+
+    /// The same, for the trees of schema 2 (`sync::logs`): deeper, and
+    /// what does not fit is left for the reader to report.
+    pub fn for_logs(mut self) -> Self {
+        self.rules = local::CopyRules::LOGS;
+        self
     }
 
     /// Fetch the remote's `main` into `refs/remotes/origin/main` and return
@@ -106,14 +116,14 @@ impl<'r> Transport<'r> {
         let Some(main) = local::main_of(&remote).map_err(|e| self.error(e, None))? else {
             return Ok(None);
         };
-        local::copy_reachable(&remote, self.repo, main, &self.shown)
+        local::copy_reachable(&remote, self.repo, main, &self.shown, self.rules)
             .map_err(|e| self.copy_error(e))?;
         Ok(Some(main))
     }
 
     fn push_local(&self, path: &Path, commit: Oid, expected: Option<Oid>) -> Result<Pushed> {
         let remote = self.open_local(path)?;
-        local::copy_reachable(self.repo, &remote, commit, &self.shown)
+        local::copy_reachable(self.repo, &remote, commit, &self.shown, self.rules)
             .map_err(|e| self.copy_error(e))?;
         match local::update_main(&remote, expected, commit).map_err(|e| self.error(e, None))? {
             true => Ok(Pushed::Done),

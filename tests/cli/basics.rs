@@ -8,10 +8,7 @@ use serde_json::{Value, json};
 
 use crate::env::TestEnv;
 
-const NOV: &str = "shared/log/2026-11.json";
-const PRIVATE_NOV: &str = "private/log/2026-11.json";
-
-use crate::env::{PARTNER, contains_bytes, files_under};
+use crate::env::{contains_bytes, files_under};
 
 /// Every directory under `dir` (itself included), recursively.
 fn dirs_under(dir: &Path) -> Vec<PathBuf> {
@@ -25,25 +22,6 @@ fn dirs_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// The files under `rel` (a data-directory folder) whose bytes contain `text`.
-fn files_containing(env: &TestEnv, rel: &str, text: &str) -> Vec<PathBuf> {
-    files_under(&env.path(rel))
-        .into_iter()
-        .filter(|p| contains_bytes(&std::fs::read(p).unwrap(), text))
-        .collect()
-}
-
-fn write_json(env: &TestEnv, rel: &str, value: &Value) {
-    env.write_json(rel, value);
-}
-
-fn my_id(env: &TestEnv) -> String {
-    env.read_json("config.json")["id"]
-        .as_str()
-        .unwrap()
-        .to_string()
 }
 
 /// The days of a history listing, in order.
@@ -66,28 +44,6 @@ fn log(env: &TestEnv, args: &[&str]) -> String {
         .expect("an entry was logged")
 }
 
-/// The raw entry (live or not) with this id in a month file.
-fn raw_entry(env: &TestEnv, rel: &str, id: &str) -> Value {
-    let doc = env.read_json(rel);
-    doc["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["id"] == id)
-        .cloned()
-        .unwrap_or_else(|| panic!("{id} is not in {rel}:\n{doc:#}"))
-}
-
-/// Put a partner (Sam) into people.json and one of their entries into the
-/// shared log, as a sync would.
-fn add_partner_entry(env: &TestEnv, id: &str, practice: &str, day: &str, note: Option<&str>) {
-    let mut fields = json!({ "id": id });
-    if let Some(note) = note {
-        fields["note"] = json!(note);
-    }
-    env.add_partner_entry(practice, day, fields);
-}
-
 // ---------------------------------------------------------------- log
 
 #[cfg(unix)]
@@ -100,10 +56,11 @@ fn first_log_sets_everything_up() {
     let run = env.run(&["log", "repair"]);
     let out = run.ok();
     // The one word about the new journal, on stderr; no error.
+    let err = run.stderr();
+    assert!(err.starts_with("safe: started your journal"), "{err}");
     assert!(
-        run.stderr().starts_with("safe: started your journal"),
-        "{}",
-        run.stderr()
+        err.contains("as Alex") && err.contains("safe init --name"),
+        "{err}"
     );
     let first = out.lines().next().unwrap();
     assert!(first.contains("repair") && first.contains("today"), "{out}");
@@ -121,31 +78,38 @@ fn first_log_sets_everything_up() {
         assert_eq!(mode, 0o600, "{} is {mode:o}", file.display());
     }
 
-    // An identity named after the login user.
-    let config = env.read_json("config.json");
-    assert_eq!(config["schema"], 1);
-    assert_eq!(config["name"], "Alex");
-    let me = my_id(&env);
-    assert!(!me.is_empty());
-    let people = env.read_json("shared/people.json");
-    let person = people["people"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == me.as_str())
-        .unwrap();
-    assert_eq!(person["name"], "Alex");
+    // The journal, this device's key, and its shared log (DESIGN.md §3).
+    let journal = env.read_json("journal.json");
+    assert_eq!(journal["schema"], 2);
+    let device = journal["device"].as_str().unwrap();
+    assert_eq!(journal["root_device"], device, "a new journal's root");
+    let key = std::fs::read_to_string(env.path("keys/device.ed25519")).unwrap();
+    let key = key.trim_end();
+    assert_eq!(key.len(), 64, "{key:?}");
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key:?}");
+    let segments = env.segments("shared/log");
+    assert_eq!(
+        segments,
+        [env.path(&format!("shared/log/{device}/00/00/0000000001.jsonl"))]
+    );
+    // config.json holds settings only, when there is one.
+    if env.path("config.json").exists() {
+        let config = env.read_json("config.json");
+        assert!(config.get("id").is_none() && config.get("name").is_none());
+    }
 
-    // The entry, as DESIGN.md §3 describes it.
-    let doc = env.read_json(NOV);
-    assert_eq!(doc["schema"], 1);
-    let entries = env.entries(NOV);
+    // An identity named after the login user.
+    assert_eq!(env.my_name(), "Alex");
+    let me = env.my_id();
+
+    // The entry, as `safe export` shows it.
+    let entries = env.journal();
     assert_eq!(entries.len(), 1);
     let entry = &entries[0];
     assert_eq!(entry["practice"], "repair");
     assert_eq!(entry["day"], "2026-11-27");
     assert_eq!(entry["author"], me.as_str());
-    assert_eq!(entry["deleted"], false);
+    assert_eq!(entry["private"], false);
     assert!(entry.get("note").is_none());
     assert!(
         entry["at"].as_str().unwrap().starts_with("2026-11-27T"),
@@ -156,6 +120,8 @@ fn first_log_sets_everything_up() {
     assert!(entry["rev"]["ms"].as_u64().unwrap() > 0);
     assert!(entry["rev"]["c"].is_u64());
     assert_eq!(entry["rev"]["by"], me.as_str());
+    // Its line is in the shared log.
+    assert!(contains_bytes(&env.shared_bytes(), id.to_string()));
 }
 
 fn uuid_of(entry: &Value) -> uuid::Uuid {
@@ -170,21 +136,19 @@ fn an_unshared_note_stays_out_of_shared_files() {
         .ok();
     assert!(out.contains("stays on this machine"), "{out}");
 
-    assert_eq!(
-        files_containing(&env, "shared", "thanks for the soup"),
-        Vec::<PathBuf>::new()
-    );
-    let entry = &env.entries(NOV)[0];
-    assert!(entry.get("note").is_none(), "{entry}");
-    let private = env.read_json(PRIVATE_NOV);
-    let notes = private["notes"].as_array().unwrap();
-    assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0]["id"], entry["id"]);
-    assert_eq!(notes[0]["note"], "thanks for the soup");
+    assert!(!contains_bytes(&env.shared_bytes(), "thanks for the soup"));
     assert!(
-        env.entries(PRIVATE_NOV).is_empty(),
-        "the entry itself is shared"
+        !env.files_holding("private", "thanks for the soup")
+            .is_empty()
     );
+    let entry = &env.journal()[0];
+    assert_eq!(entry["note"], "thanks for the soup");
+    assert_eq!(entry["note_shared"], false);
+    assert_eq!(entry["private"], false, "the entry itself is shared");
+    assert!(contains_bytes(
+        &env.shared_bytes(),
+        entry["id"].as_str().unwrap()
+    ));
 }
 
 #[test]
@@ -198,10 +162,12 @@ fn share_note_puts_the_note_in_the_shared_entry() {
         "--share-note",
     ])
     .ok();
-    let entry = &env.entries(NOV)[0];
+    let entry = &env.journal()[0];
     assert_eq!(entry["note"], "you made me laugh");
+    assert_eq!(entry["note_shared"], true);
+    assert!(contains_bytes(&env.shared_bytes(), "you made me laugh"));
     assert_eq!(
-        files_containing(&env, "private", "you made me laugh"),
+        env.files_holding("private", "you made me laugh"),
         Vec::<PathBuf>::new()
     );
 }
@@ -212,9 +178,15 @@ fn share_notes_setting_shares_by_default() {
     env.run(&["config", "set", "share_notes", "true"]).ok();
     env.run(&["log", "check-in", "--note", "asked about the interview"])
         .ok();
-    assert_eq!(env.entries(NOV)[0]["note"], "asked about the interview");
+    let entry = &env.journal()[0];
+    assert_eq!(entry["note"], "asked about the interview");
+    assert_eq!(entry["note_shared"], true);
+    assert!(contains_bytes(
+        &env.shared_bytes(),
+        "asked about the interview"
+    ));
     assert_eq!(
-        files_containing(&env, "private", "asked about the interview"),
+        env.files_holding("private", "asked about the interview"),
         Vec::<PathBuf>::new()
     );
 }
@@ -226,15 +198,23 @@ fn a_private_entry_is_only_in_the_private_log() {
         .run(&["log", "date", "--private", "--note", "picnic by the lake"])
         .ok();
     assert!(out.contains("private"), "{out}");
-    assert!(env.entries(NOV).is_empty());
-    assert_eq!(
-        files_containing(&env, "shared", "picnic"),
-        Vec::<PathBuf>::new()
+    let entries = env.journal();
+    assert_eq!(entries.len(), 1);
+    let entry = &entries[0];
+    assert_eq!(entry["practice"], "date");
+    assert_eq!(entry["private"], true);
+    assert_eq!(entry["note"], "picnic by the lake");
+    let id = entry["id"].as_str().unwrap();
+    // Neither the entry nor its note is anywhere a sync could carry.
+    let shared = env.shared_bytes();
+    assert!(!contains_bytes(&shared, "picnic"));
+    assert!(!contains_bytes(&shared, id));
+    assert!(!contains_bytes(&shared, "\"date\""));
+    assert!(!env.files_holding("private", id).is_empty());
+    assert!(
+        !env.files_holding("private", "picnic by the lake")
+            .is_empty()
     );
-    let private = env.entries(PRIVATE_NOV);
-    assert_eq!(private.len(), 1);
-    assert_eq!(private[0]["practice"], "date");
-    assert_eq!(private[0]["note"], "picnic by the lake");
 }
 
 #[test]
@@ -259,11 +239,11 @@ fn date_phrases_pick_the_right_day() {
     ];
     for (phrase, day) in cases {
         let id = log(&env, &["listen", "--date", phrase]);
-        let entry = raw_entry(&env, NOV, &id);
+        let entry = env.entry(&id);
         assert_eq!(entry["day"], day, "--date {phrase:?}");
         assert!(entry["at"].as_str().unwrap().starts_with(day), "{entry}");
     }
-    assert_eq!(env.entries(NOV).len(), cases.len());
+    assert_eq!(env.journal().len(), cases.len());
 }
 
 #[test]
@@ -281,7 +261,6 @@ fn a_future_date_is_refused_and_nothing_is_written() {
     env.run(&["log", "listen", "--date", "2026-12-01"]).fails(2);
     env.run(&["log", "listen", "--date", "someday"]).fails(2);
     assert_eq!(env.snapshot(), before);
-    assert!(!env.path("shared/log/2026-12.json").exists());
 }
 
 #[test]
@@ -289,7 +268,7 @@ fn took_records_the_repair_time_in_minutes() {
     let env = TestEnv::new();
     let out = env.run(&["log", "repair", "--took", "2h30m"]).ok();
     assert!(out.contains("2h30m"), "{out}");
-    assert_eq!(env.entries(NOV)[0]["took_minutes"], 150);
+    assert_eq!(env.journal()[0]["took_minutes"], 150);
 }
 
 #[test]
@@ -314,10 +293,10 @@ fn an_unknown_practice_suggests_the_closest_name() {
     assert!(err.contains("did you mean `appreciation`"), "{err}");
     assert_eq!(env.snapshot(), before);
 
-    // On a fresh journal, the typo creates no month file either.
+    // On a fresh machine, the typo starts no journal either.
     let fresh = TestEnv::new();
     fresh.run(&["log", "apreciation"]).fails(2);
-    assert!(!fresh.path(NOV).exists());
+    assert!(fresh.snapshot().is_empty(), "{:?}", fresh.snapshot());
 }
 
 // ---------------------------------------------------------------- history
@@ -336,16 +315,20 @@ fn history_shows_date_practice_note_and_short_id() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(row.contains("2026-11-27"), "{out}");
     assert!(row.contains("the soup"), "{out}");
-    assert!(row.contains(&id[..8]), "{out}");
+    // The handle: the start of the id's random tail, at most 8 digits.
+    let tail = &id.replace('-', "")[17..];
+    assert!(
+        row.split_whitespace()
+            .any(|t| (4..=8).contains(&t.len()) && tail.starts_with(t)),
+        "{out}"
+    );
     // The id shown is accepted back.
     let shown = row
         .split_whitespace()
-        .find(|t| t.len() >= 8 && id.replace('-', "").starts_with(*t))
+        .find(|t| t.len() >= 4 && tail.starts_with(*t))
         .unwrap_or_else(|| panic!("no id in {row}"));
-    assert!(
-        id.replace('-', "").starts_with(shown),
-        "{shown} is not a prefix of {id}"
-    );
+    env.run(&["edit", shown, "--note", "the soup, again"]).ok();
+    assert_eq!(env.entry(&id)["note"], "the soup, again");
 }
 
 #[test]
@@ -362,7 +345,7 @@ fn history_json_has_the_documented_fields() {
     assert_eq!(e["practice"], "repair");
     assert_eq!(e["day"], "2026-11-27");
     assert!(e["at"].as_str().unwrap().starts_with("2026-11-27T"));
-    assert_eq!(e["person"], my_id(&env).as_str());
+    assert_eq!(e["person"], env.my_id().as_str());
     assert_eq!(e["name"], "Alex");
     assert_eq!(e["note"], "walked it off");
     assert_eq!(e["took_minutes"], 45);
@@ -430,33 +413,43 @@ fn history_since_until_limits_both_ends() {
 }
 
 #[test]
-fn history_filters_by_practice_and_by_person() {
+fn history_filters_by_practice() {
     let env = TestEnv::new();
     log(&env, &["listen"]);
     log(&env, &["repair"]);
-    add_partner_entry(
-        &env,
-        "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d",
-        "appreciation",
-        "2026-11-26",
-        None,
-    );
-
     let repairs = env.history(&["--practice", "repair"]);
     assert_eq!(repairs.len(), 1);
     assert_eq!(repairs[0]["practice"], "repair");
     let err = env.run(&["history", "--practice", "repiar"]).fails(2);
     assert!(err.contains("did you mean `repair`"), "{err}");
+    assert_eq!(env.history(&["--who", "me"]).len(), 2);
+    assert!(env.history(&["--who", "partner"]).is_empty());
+    env.run(&["history", "--who", "nobody"]).fails(2);
+}
 
-    let mine = env.history(&["--who", "me"]);
+#[test]
+fn history_filters_by_person() {
+    let (alex, sam, _remote) = TestEnv::couple();
+    log(&alex, &["listen"]);
+    log(&alex, &["repair"]);
+    sam.run(&["log", "appreciation", "--date", "yesterday"])
+        .ok();
+    sam.sync();
+    alex.sync();
+
+    let mine = alex.history(&["--who", "me"]);
     assert_eq!(mine.len(), 2);
     assert!(mine.iter().all(|e| e["name"] == "Alex"));
-    let theirs = env.history(&["--who", "partner"]);
+    let theirs = alex.history(&["--who", "partner"]);
     assert_eq!(theirs.len(), 1);
     assert_eq!(theirs[0]["name"], "Sam");
-    assert_eq!(theirs[0]["person"], PARTNER);
-    assert_eq!(env.history(&["--who", "all"]).len(), 3);
-    env.run(&["history", "--who", "nobody"]).fails(2);
+    assert_eq!(theirs[0]["person"], sam.my_id().as_str());
+    assert_eq!(alex.history(&["--who", "all"]).len(), 3);
+    // --practice and --who together.
+    assert!(
+        alex.history(&["--who", "partner", "--practice", "repair"])
+            .is_empty()
+    );
 }
 
 #[test]
@@ -481,16 +474,21 @@ fn history_shows_my_private_notes_to_me() {
 
 #[test]
 fn partner_entries_show_with_their_name_and_escapes_neutralised() {
-    let env = TestEnv::new();
+    let (env, sam, _remote) = TestEnv::couple();
     log(&env, &["listen"]);
     let hostile = "\u{1b}[31mred\u{1b}]0;title\u{7}";
-    add_partner_entry(
-        &env,
-        "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d",
+    sam.run(&[
+        "log",
         "appreciation",
-        "2026-11-26",
-        Some(hostile),
-    );
+        "--date",
+        "yesterday",
+        "--note",
+        hostile,
+        "--share-note",
+    ])
+    .ok();
+    sam.sync();
+    env.sync();
 
     let run = env.run(&["history"]);
     let out = run.ok();
@@ -528,7 +526,7 @@ fn partner_entries_show_with_their_name_and_escapes_neutralised() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["person"] == PARTNER)
+        .find(|e| e["person"] == sam.my_id().as_str())
         .unwrap();
     assert_eq!(theirs["name"], "Sam");
     assert_eq!(theirs["note"], hostile, "JSON keeps the text, escaped");
@@ -543,26 +541,28 @@ fn undo_removes_my_most_recent_entry_and_forgets_its_note() {
     let second = log(&env, &["appreciation", "--note", "a secret thank-you"]);
     let out = env.run(&["undo"]).ok();
     assert!(out.contains("appreciation"), "{out}");
+    assert!(out.contains("safe redo"), "{out}");
 
-    let live = env.entries(NOV);
+    let live = env.journal();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0]["id"], first.as_str());
-    let tomb = raw_entry(&env, NOV, &second);
-    assert_eq!(tomb["deleted"], true);
-    assert!(tomb.get("note").is_none(), "{tomb}");
-    assert_eq!(
-        files_containing(&env, "", "a secret thank-you"),
-        Vec::<PathBuf>::new()
-    );
     assert!(
         env.history(&["--all"])
             .iter()
             .all(|e| e["id"] != second.as_str())
     );
+    // The note is shown nowhere, and was never in shared/ or kept in the
+    // index.
+    assert!(!contains_bytes(&env.shared_bytes(), "a secret thank-you"));
+    assert_eq!(
+        env.files_holding("index", "a secret thank-you"),
+        Vec::<PathBuf>::new()
+    );
+    assert!(!env.run(&["history", "--all"]).ok().contains("secret"));
 
     // Undo again takes the one before, then there is nothing left.
     env.run(&["undo"]).ok();
-    assert!(env.entries(NOV).is_empty());
+    assert!(env.journal().is_empty());
     let err = env.run(&["undo"]).fails(2);
     assert!(err.contains("nothing"), "{err}");
 }
@@ -573,31 +573,129 @@ fn undo_removes_a_private_entry_too() {
     log(&env, &["listen"]);
     let private = log(&env, &["date", "--private", "--note", "our spot"]);
     env.run(&["undo"]).ok();
-    assert!(env.entries(PRIVATE_NOV).is_empty());
-    assert_eq!(raw_entry(&env, PRIVATE_NOV, &private)["deleted"], true);
+    let live = env.journal();
+    assert_eq!(live.len(), 1);
+    assert_ne!(live[0]["id"], private.as_str());
+    assert!(!contains_bytes(&env.shared_bytes(), "our spot"));
+    assert!(!contains_bytes(&env.shared_bytes(), &private));
+    assert!(!env.run(&["history", "--all"]).ok().contains("our spot"));
+}
+
+#[test]
+fn undo_of_an_rm_brings_the_entry_back_with_its_note() {
+    let env = TestEnv::new();
+    let id = log(&env, &["repair", "--took", "20m", "--note", "we hugged"]);
+    log(&env, &["listen"]);
+    env.run(&["rm", &id]).ok();
+    assert_eq!(env.journal().len(), 1);
+
+    let out = env.run(&["undo"]).ok();
+    assert!(out.contains("Undid"), "{out}");
+    let back = env.entry(&id);
+    assert_eq!(back["practice"], "repair");
+    assert_eq!(back["took_minutes"], 20);
+    assert_eq!(back["note"], "we hugged");
+    assert_eq!(env.journal().len(), 2);
+    assert!(!contains_bytes(&env.shared_bytes(), "we hugged"));
+}
+
+#[test]
+fn undo_of_an_edit_restores_the_old_note_and_day() {
+    let env = TestEnv::new();
+    let id = log(&env, &["appreciation", "--note", "before"]);
+    env.run(&["edit", &id, "--note", "after", "--date", "yesterday"])
+        .ok();
+    let edited = env.entry(&id);
     assert_eq!(
-        files_containing(&env, "", "our spot"),
-        Vec::<PathBuf>::new()
+        (&edited["note"], &edited["day"]),
+        (&json!("after"), &json!("2026-11-26"))
     );
-    assert_eq!(env.entries(NOV).len(), 1);
+
+    env.run(&["undo"]).ok();
+    let restored = env.entry(&id);
+    assert_eq!(restored["note"], "before");
+    assert_eq!(restored["day"], "2026-11-27");
+    assert_eq!(env.journal().len(), 1, "the entry itself stays");
+    assert!(!contains_bytes(&env.shared_bytes(), "before"));
+}
+
+#[test]
+fn redo_applies_again_what_undo_took_back_until_something_else_changes() {
+    let env = TestEnv::new();
+    let kept = log(&env, &["listen"]);
+    let id = log(&env, &["repair", "--took", "1h", "--note", "long talk"]);
+    env.run(&["undo"]).ok();
+    assert_eq!(env.journal().len(), 1);
+
+    let out = env.run(&["redo"]).ok();
+    assert!(out.contains("Redid") && out.contains("repair"), "{out}");
+    let back = env.entry(&id);
+    assert_eq!(back["took_minutes"], 60);
+    assert_eq!(back["note"], "long talk");
+    let err = env.run(&["redo"]).fails(2);
+    assert!(err.contains("nothing to redo"), "{err}");
+
+    // Two undos, two redos, in order.
+    env.run(&["undo"]).ok();
+    env.run(&["undo"]).ok();
+    assert!(env.journal().is_empty());
+    env.run(&["redo"]).ok();
+    assert_eq!(env.journal().len(), 1);
+    assert_eq!(env.journal()[0]["id"], kept.as_str());
+    env.run(&["redo"]).ok();
+    assert_eq!(env.journal().len(), 2);
+
+    // Once something else changes, what was undone stays undone.
+    env.run(&["undo"]).ok();
+    log(&env, &["check-in"]);
+    let before = env.snapshot();
+    env.run(&["redo"]).fails(2);
+    assert_eq!(env.snapshot(), before);
+    let practices: Vec<Value> = env
+        .journal()
+        .iter()
+        .map(|e| e["practice"].clone())
+        .collect();
+    assert_eq!(practices, [json!("listen"), json!("check-in")]);
+}
+
+#[test]
+fn undo_takes_back_a_goal_and_a_name_too() {
+    let env = TestEnv::new();
+    env.run(&["log", "listen"]).ok();
+    env.run(&["practice", "goal", "listen", "3/week"]).ok();
+    env.run(&["init", "--name", "Robin"]).ok();
+    let out = env.run(&["undo"]).ok();
+    assert!(out.contains("Robin"), "{out}");
+    assert_eq!(env.my_name(), "Alex");
+    env.run(&["undo"]).ok();
+    let list = env.run(&["practice", "list"]).ok();
+    let row = list
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some("listen"))
+        .unwrap_or_else(|| panic!("{list}"));
+    assert!(!row.contains("3/week"), "{row}");
+    assert_eq!(env.journal().len(), 1, "the log before stays");
 }
 
 #[test]
 fn undo_never_removes_a_partners_entry() {
-    let env = TestEnv::new();
+    let (env, sam, _remote) = TestEnv::couple();
     log(&env, &["listen"]);
-    // The partner's id sorts after mine, as a later entry would.
-    add_partner_entry(
-        &env,
-        "7fffffff-7f3a-7c41-9b2e-5d4f3a2b1c0d",
-        "appreciation",
-        "2026-11-27",
-        None,
-    );
+    // Sam's entry is the journal's latest.
+    sam.run(&["log", "appreciation"]).ok();
+    sam.sync();
+    env.sync();
     env.run(&["undo"]).ok();
-    let live = env.entries(NOV);
+    let live = env.journal();
     assert_eq!(live.len(), 1);
-    assert_eq!(live[0]["author"], PARTNER);
+    assert_eq!(live[0]["author"], sam.my_id().as_str());
+    let err = env.run(&["undo"]).fails(2);
+    assert!(err.contains("nothing"), "{err}");
+    // Nor does it once it reaches Sam.
+    env.sync();
+    sam.sync();
+    assert_eq!(sam.journal().len(), 1);
 }
 
 #[test]
@@ -605,43 +703,68 @@ fn edit_changes_the_note_and_keeps_it_private() {
     let env = TestEnv::new();
     let id = log(&env, &["appreciation", "--note", "first words"]);
     env.run(&["edit", &id, "--note", "better words"]).ok();
-    assert_eq!(
-        files_containing(&env, "", "first words"),
-        Vec::<PathBuf>::new()
-    );
-    assert_eq!(
-        files_containing(&env, "shared", "better words"),
-        Vec::<PathBuf>::new()
-    );
-    let notes = env.read_json(PRIVATE_NOV)["notes"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0]["id"], id.as_str());
-    assert_eq!(notes[0]["note"], "better words");
+    let edited = env.entry(&id);
+    assert_eq!(edited["note"], "better words");
+    assert_eq!(edited["note_shared"], false);
+    assert!(!env.run(&["history", "--all"]).ok().contains("first words"));
+    let shared = env.shared_bytes();
+    assert!(!contains_bytes(&shared, "first words"));
+    assert!(!contains_bytes(&shared, "better words"));
 
     // A shared note stays shared.
     let shared = log(&env, &["listen", "--note", "heard you", "--share-note"]);
     env.run(&["edit", &shared, "--note", "really heard you"])
         .ok();
-    assert_eq!(raw_entry(&env, NOV, &shared)["note"], "really heard you");
+    let edited = env.entry(&shared);
+    assert_eq!(edited["note"], "really heard you");
+    assert_eq!(edited["note_shared"], true);
+    assert!(contains_bytes(&env.shared_bytes(), "really heard you"));
 
     // An empty note removes it.
     env.run(&["edit", &id, "--note", ""]).ok();
-    assert_eq!(
-        files_containing(&env, "", "better words"),
-        Vec::<PathBuf>::new()
+    assert!(env.entry(&id).get("note").is_none());
+    assert!(!env.run(&["history", "--all"]).ok().contains("better words"));
+}
+
+/// DESIGN.md §3 "Notes and deletion": a shared note that is edited,
+/// unshared or removed is stripped from every copy under shared/.
+#[test]
+#[ignore = "needs the redaction of superseded shared notes (schema 2)"]
+fn a_superseded_shared_note_leaves_the_shared_files() {
+    let env = TestEnv::new();
+    let edited = log(&env, &["listen", "--note", "edited-marker", "--share-note"]);
+    let removed = log(
+        &env,
+        &["check-in", "--note", "removed-marker", "--share-note"],
     );
+    log(
+        &env,
+        &["apology", "--note", "undone-marker", "--share-note"],
+    );
+    env.run(&["edit", &edited, "--note", "new words"]).ok();
+    env.run(&["rm", &removed]).ok();
+    env.run(&["undo"]).ok();
+    env.run(&["undo"]).ok(); // the rm: the check-in is back
+    env.run(&["rm", &removed]).ok();
+    log(
+        &env,
+        &["apology", "--note", "undone-marker", "--share-note"],
+    );
+    env.run(&["undo"]).ok();
+    let shared = env.shared_bytes();
+    for marker in ["edited-marker", "removed-marker", "undone-marker"] {
+        assert!(!contains_bytes(&shared, marker), "{marker} is still shared");
+    }
+    assert!(contains_bytes(&shared, "new words"));
 }
 
 #[test]
 fn edit_moves_a_day_within_the_month() {
     let env = TestEnv::new();
     let id = log(&env, &["listen"]);
-    let rev_before = raw_entry(&env, NOV, &id)["rev"].clone();
+    let rev_before = env.entry(&id)["rev"].clone();
     env.run(&["edit", &id, "--date", "11-20"]).ok();
-    let live = env.entries(NOV);
+    let live = env.journal();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0]["id"], id.as_str());
     assert_eq!(live[0]["day"], "2026-11-20");
@@ -650,31 +773,26 @@ fn edit_moves_a_day_within_the_month() {
 }
 
 #[test]
-fn edit_to_another_month_gets_a_new_id_and_leaves_a_tombstone() {
+fn edit_to_another_month_keeps_the_id_and_the_private_note() {
     let env = TestEnv::new();
     let id = log(&env, &["appreciation", "--note", "moving note"]);
     let out = env.run(&["edit", &id, "--date", "2026-10-30"]).ok();
     assert!(out.contains("2026-10-30"), "{out}");
 
-    assert!(env.entries(NOV).is_empty());
-    let tomb = raw_entry(&env, NOV, &id);
-    assert_eq!(tomb["deleted"], true);
-    assert!(tomb.get("note").is_none());
-
-    let moved = env.entries("shared/log/2026-10.json");
-    assert_eq!(moved.len(), 1);
-    assert_ne!(moved[0]["id"], id.as_str());
-    assert_eq!(moved[0]["day"], "2026-10-30");
-    assert_eq!(moved[0]["practice"], "appreciation");
-    // The note moved with it, and stayed private.
-    assert_eq!(
-        files_containing(&env, "shared", "moving note"),
-        Vec::<PathBuf>::new()
-    );
-    let all = env.history(&["--all"]);
+    let all = env.journal();
     assert_eq!(all.len(), 1);
+    assert_eq!(all[0]["id"], id.as_str(), "the same entry, moved");
+    assert_eq!(all[0]["day"], "2026-10-30");
+    assert_eq!(all[0]["practice"], "appreciation");
+    // The note moved with it, and stayed private.
     assert_eq!(all[0]["note"], "moving note");
-    assert_eq!(all[0]["id"], moved[0]["id"]);
+    assert!(!contains_bytes(&env.shared_bytes(), "moving note"));
+    let history = env.history(&["--all"]);
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0]["note"], "moving note");
+    // Given back by the id it always had.
+    env.run(&["rm", &id[..8]]).ok();
+    assert!(env.journal().is_empty());
 }
 
 #[test]
@@ -682,7 +800,7 @@ fn edit_took_on_a_repair_only() {
     let env = TestEnv::new();
     let repair = log(&env, &["repair", "--took", "2h"]);
     env.run(&["edit", &repair, "--took", "45m"]).ok();
-    assert_eq!(raw_entry(&env, NOV, &repair)["took_minutes"], 45);
+    assert_eq!(env.entry(&repair)["took_minutes"], 45);
 
     let listen = log(&env, &["listen"]);
     let before = env.snapshot();
@@ -699,12 +817,9 @@ fn rm_by_a_four_character_prefix() {
     let id = log(&env, &["listen", "--note", "to be removed"]);
     let out = env.run(&["rm", &id[..4]]).ok();
     assert!(out.contains("listen"), "{out}");
-    assert!(env.entries(NOV).is_empty());
-    assert_eq!(raw_entry(&env, NOV, &id)["deleted"], true);
-    assert_eq!(
-        files_containing(&env, "", "to be removed"),
-        Vec::<PathBuf>::new()
-    );
+    assert!(env.journal().is_empty());
+    assert!(env.history(&["--all"]).is_empty());
+    assert!(!contains_bytes(&env.shared_bytes(), "to be removed"));
 }
 
 #[test]
@@ -714,15 +829,16 @@ fn rm_accepts_the_prefix_history_shows() {
     let target = log(&env, &["repair"]);
     let out = env.run(&["history"]).ok();
     let row = out.lines().find(|l| l.contains("repair")).unwrap();
+    let tail = target.replace('-', "")[17..].to_string();
     let shown = row
         .split_whitespace()
-        .find(|t| t.len() >= 8 && target.replace('-', "").starts_with(*t))
-        .unwrap_or_else(|| panic!("no id in {row}"));
+        .find(|t| t.len() >= 4 && tail.starts_with(*t))
+        .unwrap_or_else(|| panic!("no handle in {row}"));
     env.run(&["rm", shown]).ok();
-    let live = env.entries(NOV);
+    let live = env.journal();
     assert_eq!(live.len(), 1);
     assert_eq!(live[0]["practice"], "listen");
-    assert_eq!(raw_entry(&env, NOV, &target)["deleted"], true);
+    assert!(live.iter().all(|e| e["id"] != target.as_str()));
 }
 
 #[test]
@@ -744,7 +860,9 @@ fn the_id_log_prints_can_be_given_back_to_rm() {
         "`safe rm {printed}` after `safe log` printed it:\n{}",
         run.stderr()
     );
-    assert_eq!(env.entries(NOV)[0]["practice"], "listen");
+    let live = env.journal();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0]["practice"], "listen");
 }
 
 #[test]
@@ -783,20 +901,32 @@ fn rm_refuses_ambiguous_short_and_unknown_prefixes() {
 
 #[test]
 fn partners_entries_cannot_be_edited_or_removed() {
-    let env = TestEnv::new();
+    let (env, sam, _remote) = TestEnv::couple();
     log(&env, &["listen"]);
-    let theirs = "019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c0d";
-    add_partner_entry(&env, theirs, "appreciation", "2026-11-26", Some("from Sam"));
+    let theirs = log(
+        &sam,
+        &[
+            "appreciation",
+            "--date",
+            "yesterday",
+            "--note",
+            "from Sam",
+            "--share-note",
+        ],
+    );
+    sam.sync();
+    env.sync();
     let before = env.snapshot();
 
-    let err = env.run(&["rm", theirs]).fails(2);
+    let err = env.run(&["rm", &theirs]).fails(2);
     assert!(err.contains("Sam"), "{err}");
     let err = env
         .run(&["edit", &theirs[..13], "--note", "rewritten"])
         .fails(2);
     assert!(err.contains("only its author"), "{err}");
-    env.run(&["edit", theirs, "--date", "yesterday"]).fails(2);
+    env.run(&["edit", &theirs, "--date", "2026-11-20"]).fails(2);
     assert_eq!(env.snapshot(), before);
+    assert_eq!(env.entry(&theirs)["note"], "from Sam");
 }
 
 // ---------------------------------------------------------------- practices
@@ -824,7 +954,7 @@ fn practice_list_shows_the_builtins_with_my_goals() {
 }
 
 #[test]
-fn practice_add_makes_a_practice_both_can_log() {
+fn practice_add_makes_a_practice_i_can_log() {
     let env = TestEnv::new();
     env.run(&[
         "practice",
@@ -836,15 +966,8 @@ fn practice_add_makes_a_practice_both_can_log() {
         "read to each other",
     ])
     .ok();
-    let doc = env.read_json("shared/practices.json");
-    let added = doc["practices"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["id"] == "read-aloud")
-        .unwrap();
-    assert_eq!(added["about"], "read to each other");
-    assert_eq!(added["added_by"], my_id(&env).as_str());
+    // It travels in the shared log, for my partner too.
+    assert!(contains_bytes(&env.shared_bytes(), "read to each other"));
 
     let out = env.run(&["practice", "list"]).ok();
     let row = out.lines().find(|l| l.contains("read-aloud")).unwrap();
@@ -853,7 +976,7 @@ fn practice_add_makes_a_practice_both_can_log() {
         "{row}"
     );
     env.run(&["log", "read-aloud"]).ok();
-    assert_eq!(env.entries(NOV)[0]["practice"], "read-aloud");
+    assert_eq!(env.journal()[0]["practice"], "read-aloud");
 
     env.run(&["practice", "add", "read-aloud"]).fails(2);
     env.run(&["practice", "add", "repair"]).fails(2);
@@ -863,42 +986,54 @@ fn practice_add_makes_a_practice_both_can_log() {
 }
 
 #[test]
+fn practice_add_makes_a_practice_both_can_log() {
+    let (alex, sam, _remote) = TestEnv::couple();
+    alex.run(&[
+        "practice",
+        "add",
+        "read-aloud",
+        "--goal",
+        "2/week",
+        "--about",
+        "read to each other",
+    ])
+    .ok();
+    alex.sync();
+    sam.sync();
+    let out = sam.run(&["practice", "list"]).ok();
+    let row = out.lines().find(|l| l.contains("read-aloud")).unwrap();
+    assert!(row.contains("read to each other"), "{row}");
+    sam.run(&["log", "read-aloud"]).ok();
+    sam.sync();
+    alex.sync();
+    let theirs = alex.history(&["--who", "partner", "--practice", "read-aloud"]);
+    assert_eq!(theirs.len(), 1);
+}
+
+#[test]
 fn goals_are_personal() {
-    let env = TestEnv::new();
+    let (env, sam, _remote) = TestEnv::couple();
     env.run(&["log", "listen"]).ok();
-    // The partner already has a goal of their own for appreciation.
-    write_json(
-        &env,
-        "shared/practices.json",
-        &json!({"schema": 1, "practices": [], "goals": [
-            {"person": PARTNER, "practice": "appreciation", "goal": "daily", "retired": false,
-             "rev": {"ms": 1, "c": 0, "by": PARTNER}}
-        ]}),
-    );
+    // My partner already has a goal of their own for appreciation.
+    sam.run(&["practice", "goal", "appreciation", "daily"]).ok();
+    sam.sync();
+    env.sync();
     let out = env
         .run(&["practice", "goal", "appreciation", "3/week"])
         .ok();
     assert!(out.contains("3/week"), "{out}");
+    env.sync();
+    sam.sync();
 
-    let goals = env.read_json("shared/practices.json")["goals"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let mine = goals
-        .iter()
-        .find(|g| g["person"] == my_id(&env).as_str())
-        .unwrap();
-    assert_eq!(mine["practice"], "appreciation");
-    assert_eq!(mine["goal"], "3/week");
-    let theirs = goals.iter().find(|g| g["person"] == PARTNER).unwrap();
-    assert_eq!(theirs["goal"], "daily");
-
-    let out = env.run(&["practice", "list"]).ok();
-    let row = out
-        .lines()
-        .find(|l| l.trim_start().starts_with("appreciation"))
-        .unwrap();
-    assert!(row.contains("3/week"), "{row}");
+    let goal = |who: &TestEnv| {
+        let out = who.run(&["practice", "list"]).ok();
+        out.lines()
+            .find(|l| l.trim_start().starts_with("appreciation"))
+            .unwrap()
+            .to_string()
+    };
+    assert!(goal(&env).contains("3/week"), "{}", goal(&env));
+    assert!(goal(&sam).contains("daily"), "{}", goal(&sam));
     env.run(&["practice", "goal", "appreciation", "9/week"])
         .fails(2);
     env.run(&["practice", "goal", "apreciation", "daily"])
@@ -930,35 +1065,34 @@ fn a_retired_practice_cannot_be_logged_until_brought_back() {
 
     env.run(&["practice", "goal", "long-kiss", "none"]).ok();
     env.run(&["log", "long-kiss"]).ok();
-    assert_eq!(env.entries(NOV).len(), 2);
+    assert_eq!(env.journal().len(), 2);
 }
 
 // ---------------------------------------------------------------- init, config
 
 #[test]
-fn init_name_renames_me_in_people_json() {
+fn init_name_renames_me_and_keeps_my_id() {
     let env = TestEnv::new();
     env.run(&["log", "listen"]).ok();
-    let me = my_id(&env);
+    let me = env.my_id();
     let out = env.run(&["init", "--name", "Robin"]).ok();
     assert!(out.contains("Robin"), "{out}");
-    assert_eq!(my_id(&env), me, "renaming keeps the identity");
-    assert_eq!(env.read_json("config.json")["name"], "Robin");
-    let people = env.read_json("shared/people.json")["people"]
-        .as_array()
-        .unwrap()
-        .clone();
-    assert_eq!(people.len(), 1);
-    assert_eq!(people[0]["id"], me.as_str());
-    assert_eq!(people[0]["name"], "Robin");
-    assert_eq!(env.history(&["--all"])[0]["name"], "Robin");
+    assert_eq!(env.my_id(), me, "renaming keeps the identity");
+    assert_eq!(env.my_name(), "Robin");
+    let all = env.history(&["--all"]);
+    assert_eq!(all[0]["name"], "Robin");
+    assert_eq!(all[0]["person"], me.as_str());
+    assert_eq!(env.journal()[0]["author"], me.as_str());
+    // The new name travels in the shared log, for my partner.
+    assert!(contains_bytes(&env.shared_bytes(), "Robin"));
+    let again = env.run(&["init"]).ok();
+    assert!(again.contains("Already set up as Robin"), "{again}");
 
     env.run(&["config", "set", "name", "Robin Q"]).ok();
-    assert_eq!(
-        env.read_json("shared/people.json")["people"][0]["name"],
-        "Robin Q"
-    );
+    assert_eq!(env.my_name(), "Robin Q");
+    assert_eq!(env.history(&["--all"])[0]["name"], "Robin Q");
     env.run(&["init", "--name", ""]).fails(2);
+    assert_eq!(env.my_name(), "Robin Q");
 }
 
 #[test]
@@ -966,13 +1100,13 @@ fn init_on_a_fresh_machine_uses_the_given_name() {
     let env = TestEnv::new();
     let out = env.run(&["init", "--name", "Jo"]).ok();
     assert!(out.contains("Jo"), "{out}");
-    assert_eq!(env.read_json("config.json")["name"], "Jo");
-    assert_eq!(
-        env.read_json("shared/people.json")["people"][0]["name"],
-        "Jo"
-    );
-    env.run(&["log", "listen"]).ok();
-    assert_eq!(env.entries(NOV)[0]["author"], my_id(&env).as_str());
+    assert_eq!(env.my_name(), "Jo");
+    assert!(env.path("journal.json").exists());
+    let run = env.run(&["log", "listen"]);
+    run.ok();
+    assert_eq!(run.stderr(), "", "the journal was already there");
+    assert_eq!(env.journal()[0]["author"], env.my_id().as_str());
+    assert_eq!(env.history(&[])[0]["name"], "Jo");
 }
 
 #[test]
@@ -1092,10 +1226,7 @@ fn export_csv_quotes_awkward_notes() {
         lines.next().unwrap(),
         "id,day,at,person,practice,note,took_minutes,private"
     );
-    let at = raw_entry(&env, NOV, &id)["at"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let at = env.entry(&id)["at"].as_str().unwrap().to_string();
     let expected = format!(
         "{id},2026-11-27,{at},Alex,repair,\"we said \"\"sorry\"\", then\nwe laughed\",30,false\n"
     );
@@ -1149,27 +1280,17 @@ fn import_round_trips_into_a_fresh_journal() {
     );
 
     // Privacy survives the trip.
-    assert_eq!(
-        files_containing(&target, "shared", "quiet words"),
-        Vec::<PathBuf>::new()
-    );
-    assert_eq!(
-        files_containing(&target, "shared", "our secret"),
-        Vec::<PathBuf>::new()
-    );
-    assert_eq!(
-        target
-            .entries(NOV)
-            .iter()
-            .filter(|e| e["note"] == "shared words")
-            .count(),
-        1
-    );
-    assert_eq!(target.entries(PRIVATE_NOV).len(), 1);
-    assert_eq!(
-        target.entries("shared/log/2026-10.json")[0]["took_minutes"],
-        75
-    );
+    let shared = target.shared_bytes();
+    assert!(!contains_bytes(&shared, "quiet words"));
+    assert!(!contains_bytes(&shared, "our secret"));
+    assert!(contains_bytes(&shared, "shared words"));
+    let entries = target.journal();
+    let by = |p: &str| entries.iter().find(|e| e["practice"] == p).unwrap();
+    assert_eq!(by("appreciation")["note_shared"], true);
+    assert_eq!(by("listen")["note_shared"], false);
+    assert_eq!(by("date")["private"], true);
+    assert_eq!(by("repair")["took_minutes"], 75);
+    assert_eq!(by("repair")["day"], "2026-10-30");
 }
 
 #[test]
@@ -1234,8 +1355,7 @@ fn import_with_one_bad_line_writes_nothing() {
         assert!(err.contains("line 3"), "{bad}: {err}");
         assert!(err.contains(says), "{bad}: {err}");
         assert_eq!(env.snapshot(), before, "{bad}");
-        assert!(!env.path("shared/log/2026-10.json").exists(), "{bad}");
-        assert!(!env.path("private/log/2026-10.json").exists(), "{bad}");
+        assert_eq!(env.journal().len(), 1, "{bad}");
     }
 }
 
@@ -1249,66 +1369,103 @@ fn import_of_a_missing_file_is_an_input_error() {
 
 // ---------------------------------------------------------------- damaged data
 
-#[test]
-fn a_corrupt_month_file_is_reported_and_left_alone() {
-    let env = TestEnv::new();
-    env.run(&["log", "listen"]).ok();
-    let broken = b"{\"schema\":1,\"entries\":[";
-    std::fs::write(env.path(NOV), broken).unwrap();
-    let path = env.path(NOV).display().to_string();
-
-    for args in [
-        &["log", "repair"][..],
-        &["history"],
-        &["history", "--all", "--json"],
-        &["undo"],
-    ] {
-        let err = env.run(args).fails(1);
-        assert!(err.contains("safe: error:"), "{args:?}: {err}");
-        assert!(err.contains(&path), "{args:?} should name {path}: {err}");
-        assert!(err.contains("line 1, column 23"), "{args:?}: {err}");
-        assert_eq!(
-            std::fs::read(env.path(NOV)).unwrap(),
-            broken,
-            "{args:?} touched the file"
-        );
-    }
-    // Another month is its own file, and still works.
-    env.run(&["log", "listen", "--date", "2026-10-30", "--again"])
-        .ok();
-    assert_eq!(std::fs::read(env.path(NOV)).unwrap(), broken);
+/// My shared log, with one line's payload changed behind safe's back (its
+/// length changes, so the index notices).
+fn tamper_with_my_log(env: &TestEnv, line: usize, from: &str, to: &str) -> (PathBuf, Vec<u8>) {
+    let segment = env.segments("shared/log").pop().unwrap();
+    let text = std::fs::read_to_string(&segment).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    assert!(lines[line - 1].contains(from), "{}", lines[line - 1]);
+    lines[line - 1] = lines[line - 1].replacen(from, to, 1);
+    let bytes = (lines.join("\n") + "\n").into_bytes();
+    std::fs::write(&segment, &bytes).unwrap();
+    (segment, bytes)
 }
 
 #[test]
-fn a_corrupt_file_reports_the_line_it_breaks_on() {
+fn a_tampered_segment_is_reported_with_its_path_and_line_and_left_alone() {
+    let env = TestEnv::new();
+    // Line 1 is the device, line 2 the name, lines 3 and 4 the entries.
+    env.run(&["log", "listen"]).ok();
+    env.run(&["log", "repair", "--took", "15m"]).ok();
+    let (segment, tampered) = tamper_with_my_log(&env, 3, "\"listen\"", "\"apology\"");
+    let path = segment.display().to_string();
+
+    // A change is refused: nothing may follow the damage.
+    for args in [
+        &["log", "check-in"][..],
+        &["practice", "goal", "listen", "3/week"],
+        &["init", "--name", "Kim"],
+    ] {
+        let err = env.run(args).fails(1);
+        assert!(err.starts_with("safe: error:"), "{args:?}: {err}");
+        assert!(err.contains(&path), "{args:?} should name {path}: {err}");
+        assert!(err.contains("line 3"), "{args:?}: {err}");
+        assert!(err.contains("hint:"), "{args:?}: {err}");
+        assert_eq!(std::fs::read(&segment).unwrap(), tampered, "{args:?}");
+    }
+    // Reading uses what came before the damage, and nothing from it on.
+    for args in [&["history", "--all"][..], &["stats", "--json"], &["export"]] {
+        env.run(args).ok();
+        assert_eq!(std::fs::read(&segment).unwrap(), tampered, "{args:?}");
+    }
+    let seen = env.journal();
+    assert!(seen.iter().all(|e| e["practice"] != "apology"), "{seen:?}");
+    assert!(seen.iter().all(|e| e["practice"] != "repair"), "{seen:?}");
+}
+
+#[test]
+fn a_line_that_is_not_a_log_line_is_reported_by_its_number() {
     let env = TestEnv::new();
     env.run(&["log", "listen"]).ok();
-    let text = std::fs::read_to_string(env.path(NOV)).unwrap();
-    // Break the third line of the pretty-printed file.
+    env.run(&["log", "repair"]).ok();
+    let segment = env.segments("shared/log").pop().unwrap();
+    let text = std::fs::read_to_string(&segment).unwrap();
     let mut lines: Vec<&str> = text.lines().collect();
-    lines[2] = "    {\"id\" oops";
-    std::fs::write(env.path(NOV), lines.join("\n")).unwrap();
-    let err = env.run(&["history"]).fails(1);
-    assert!(err.contains("line 3"), "{err}");
+    lines[1] = "{\"v\":2, oops";
+    let broken = lines.join("\n") + "\n";
+    std::fs::write(&segment, &broken).unwrap();
+    let err = env.run(&["log", "check-in"]).fails(1);
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains(&segment.display().to_string()), "{err}");
+    env.run(&["history"]).ok();
+    assert_eq!(std::fs::read_to_string(&segment).unwrap(), broken);
 }
 
 #[test]
 fn a_newer_schema_is_refused_and_left_untouched() {
     let env = TestEnv::new();
     env.run(&["log", "listen"]).ok();
-    let newer = b"{\"schema\":99,\"entries\":[],\"hologram\":true}\n";
-    std::fs::write(env.path(NOV), newer).unwrap();
-    for args in [&["log", "repair"][..], &["history"]] {
+    let mut journal = env.read_json("journal.json");
+    journal["schema"] = json!(99);
+    journal["hologram"] = json!(true);
+    let newer = serde_json::to_vec_pretty(&journal).unwrap();
+    std::fs::write(env.path("journal.json"), &newer).unwrap();
+    let logs = env.snapshot();
+    for args in [&["log", "repair"][..], &["history"], &["stats"], &["undo"]] {
         let err = env.run(args).fails(1);
         assert!(err.contains("upgrade safe"), "{args:?}: {err}");
-        assert!(err.contains(&env.path(NOV).display().to_string()), "{err}");
-        assert_eq!(std::fs::read(env.path(NOV)).unwrap(), newer);
+        assert!(
+            err.contains(&env.path("journal.json").display().to_string()),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(env.path("journal.json")).unwrap(), newer);
+        assert_eq!(env.snapshot(), logs, "{args:?}");
     }
+    journal["schema"] = json!(2);
+    journal.as_object_mut().unwrap().remove("hologram");
+    std::fs::write(
+        env.path("journal.json"),
+        serde_json::to_vec_pretty(&journal).unwrap(),
+    )
+    .unwrap();
+    env.run(&["history"]).ok();
+
     // A newer config is refused the same way.
-    let config = std::fs::read(env.path("config.json")).unwrap();
-    let mut value: Value = serde_json::from_slice(&config).unwrap();
-    value["schema"] = json!(2);
-    let newer_config = serde_json::to_vec(&value).unwrap();
+    env.run(&["config", "set", "week_start", "sunday"]).ok();
+    let mut config = env.read_json("config.json");
+    config["schema"] = json!(99);
+    let newer_config = serde_json::to_vec(&config).unwrap();
     std::fs::write(env.path("config.json"), &newer_config).unwrap();
     let err = env.run(&["log", "listen", "--date", "2026-10-01"]).fails(1);
     assert!(err.contains("upgrade safe"), "{err}");
@@ -1319,44 +1476,66 @@ fn a_newer_schema_is_refused_and_left_untouched() {
 }
 
 #[test]
-fn unknown_fields_survive_a_rewrite() {
+fn a_change_appends_to_the_logs_and_never_rewrites_them() {
     let env = TestEnv::new();
-    let id = log(&env, &["listen"]);
-    let mut doc = env.read_json(NOV);
-    doc["weather"] = json!({"sky": "clear"});
-    doc["entries"][0]["mood"] = json!("calm");
-    write_json(&env, NOV, &doc);
-    let mut people = env.read_json("shared/people.json");
-    people["people"][0]["pronouns"] = json!("they");
-    write_json(&env, "shared/people.json", &people);
+    let id = log(&env, &["listen", "--note", "kept"]);
+    log(&env, &["date", "--private"]);
+    let before: Vec<(PathBuf, Vec<u8>)> = env
+        .files_under("shared")
+        .into_iter()
+        .chain(env.files_under("private"))
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap();
+            (p, bytes)
+        })
+        .collect();
 
     let second = log(&env, &["repair"]);
     env.run(&["edit", &second, "--took", "10m"]).ok();
+    env.run(&["edit", &id, "--note", "changed"]).ok();
+    env.run(&["rm", &id]).ok();
+    env.run(&["undo"]).ok();
     env.run(&["init", "--name", "Robin"]).ok();
+    env.run(&["practice", "goal", "listen", "3/week"]).ok();
 
-    let doc = env.read_json(NOV);
-    assert_eq!(doc["weather"]["sky"], "clear");
-    assert_eq!(raw_entry(&env, NOV, &id)["mood"], "calm");
-    assert_eq!(env.entries(NOV).len(), 2);
-    assert_eq!(
-        env.read_json("shared/people.json")["people"][0]["pronouns"],
-        "they"
-    );
+    for (path, bytes) in &before {
+        let now = std::fs::read(path).unwrap();
+        assert!(
+            now.starts_with(bytes) && now.len() > bytes.len(),
+            "{} was rewritten, not appended to",
+            path.display()
+        );
+    }
+    assert_eq!(env.journal().len(), 3);
 }
 
 #[test]
-fn files_are_pretty_and_sorted_by_day() {
+fn log_lines_are_numbered_and_signed_and_the_journal_reads_by_day() {
     let env = TestEnv::new();
     for day in ["2026-11-20", "2026-11-02", "2026-11-27", "2026-11-10"] {
         env.run(&["log", "listen", "--date", day]).ok();
     }
-    let text = std::fs::read_to_string(env.path(NOV)).unwrap();
-    assert!(text.starts_with("{\n  \"schema\": 1"), "{text}");
-    assert!(text.ends_with('\n'));
     assert_eq!(
-        days(&env.entries(NOV)),
+        days(&env.journal()),
         ["2026-11-02", "2026-11-10", "2026-11-20", "2026-11-27"]
     );
+    // docs/protocol.md "Lines": payload TAB signature, one a line, each
+    // with the next seq; every command's last line signed.
+    let segment = env.segments("shared/log").pop().unwrap();
+    let text = std::fs::read_to_string(&segment).unwrap();
+    assert!(text.ends_with('\n'));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2 + 4, "the device, my name, four entries");
+    for (n, line) in lines.iter().enumerate() {
+        let mut parts = line.split('\t');
+        let payload: Value = serde_json::from_str(parts.next().unwrap()).unwrap();
+        assert_eq!(payload["v"], 2);
+        assert_eq!(payload["seq"], n + 1, "{line}");
+        let sig = parts.next().unwrap();
+        assert!(sig.is_empty() || sig.len() == 128, "{line}");
+    }
+    let last_sig = lines.last().unwrap().split('\t').nth(1).unwrap();
+    assert_eq!(last_sig.len(), 128, "the last line is signed");
 }
 
 // ---------------------------------------------------------------- help, usage
@@ -1412,8 +1591,12 @@ fn data_dir_flag_works_like_the_environment_variable() {
     let dir = elsewhere.to_str().unwrap();
     run(&["--data-dir", dir, "log", "listen"]).ok();
     run(&["log", "repair", "--data-dir", dir]).ok();
-    let entries = std::fs::read_to_string(elsewhere.join(NOV)).unwrap();
-    assert!(entries.contains("listen") && entries.contains("repair"));
+    assert!(elsewhere.join("journal.json").exists());
+    let logs: Vec<u8> = files_under(&elsewhere.join("shared/log"))
+        .iter()
+        .flat_map(|p| std::fs::read(p).unwrap())
+        .collect();
+    assert!(contains_bytes(&logs, "listen") && contains_bytes(&logs, "repair"));
     assert!(
         !env.data_dir().exists(),
         "SAFE_DATA_DIR's place was not used"
@@ -1430,10 +1613,7 @@ fn data_dir_flag_works_like_the_environment_variable() {
 fn safe_now_fixes_the_clock_and_a_bad_one_is_refused() {
     let env = TestEnv::new().at("2026-03-01");
     env.run(&["log", "listen", "--date", "yesterday"]).ok();
-    assert_eq!(
-        env.entries("shared/log/2026-02.json")[0]["day"],
-        "2026-02-28"
-    );
+    assert_eq!(env.journal()[0]["day"], "2026-02-28");
     let bad = TestEnv::new().at("the day after tomorrow");
     bad.run(&["log", "listen"]).fails(2);
     assert!(bad.snapshot().is_empty());
@@ -1443,33 +1623,41 @@ fn safe_now_fixes_the_clock_and_a_bad_one_is_refused() {
 
 #[test]
 fn import_never_makes_a_partners_entry_mine() {
-    let env = TestEnv::new();
+    let (env, sam, _remote) = TestEnv::couple();
     env.run(&["log", "listen"]).ok();
-    let me = env.read_json("config.json")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let partner_id = "01a00000-0000-7000-8000-00000000beef";
-    // My partner, as a sync would have recorded them.
-    let mut people = env.read_json("shared/people.json");
-    people["people"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "id": partner_id, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": partner_id}
-        }));
-    std::fs::write(env.path("shared/people.json"), people.to_string()).unwrap();
-    let lines = format!(
-        "{}\n{}\n",
-        serde_json::json!({"practice": "repair", "day": "2026-11-20", "author": partner_id, "id": "01a00000-0000-7000-8000-000000000001"}),
-        serde_json::json!({"practice": "apology", "day": "2026-11-21", "author": me}),
+    sam.run(&["log", "repair", "--date", "2026-11-20"]).ok();
+    sam.sync();
+    env.sync();
+    let me = env.my_id();
+    let theirs = sam.my_id();
+    // My export holds Sam's entry, authored by Sam; an export line may
+    // also claim it without an id.
+    let mut lines = env.run(&["export"]).ok();
+    assert!(lines.contains(theirs.as_str()), "{lines}");
+    lines.push_str(
+        &json!({"practice": "check-in", "day": "2026-11-19", "author": theirs}).to_string(),
     );
+    lines.push('\n');
+    lines.push_str(&json!({"practice": "apology", "day": "2026-11-21", "author": me}).to_string());
+    lines.push('\n');
     let out = env.run_stdin(&["import", "-"], &lines).ok();
-    assert!(out.contains("1 of your partner's left out"), "{out}");
-    let entries = env.entries("shared/log/2026-11.json");
-    assert!(entries.iter().all(|e| e["author"] == me.as_str()));
-    assert!(!entries.iter().any(|e| e["practice"] == "repair"));
-    assert!(entries.iter().any(|e| e["practice"] == "apology"));
+    assert!(out.contains("of your partner's left out"), "{out}");
+    let entries = env.journal();
+    let mine: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["author"] == me.as_str())
+        .collect();
+    assert!(
+        mine.iter()
+            .all(|e| e["practice"] != "repair" && e["practice"] != "check-in")
+    );
+    assert!(mine.iter().any(|e| e["practice"] == "apology"));
+    let repairs: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["practice"] == "repair")
+        .collect();
+    assert_eq!(repairs.len(), 1);
+    assert_eq!(repairs[0]["author"], theirs.as_str());
 }
 
 #[test]
@@ -1491,8 +1679,10 @@ fn a_pause_can_be_planned_ahead_but_not_years_ahead() {
         .run(&["pause", "--from", "2026-12-20", "--to", "2027-01-02"])
         .ok();
     assert!(out.contains("14 days"), "{out}");
-    let pauses = env.entries("shared/log/2026-12.json");
+    let pauses = env.journal();
+    assert_eq!(pauses.len(), 1);
     assert_eq!(pauses[0]["kind"], "pause");
+    assert_eq!(pauses[0]["day"], "2026-12-20");
     assert_eq!(pauses[0]["until"], "2027-01-02");
     let err = env
         .run(&["pause", "--from", "2026-12-20", "--to", "2028-01-02"])
@@ -1516,10 +1706,14 @@ fn the_printed_id_is_unique_across_months_and_sides() {
         .trim()
         .to_string();
     env.run(&["edit", &id, "--note", "found it"]).ok();
-    let october = env.read_json("private/log/2026-10.json");
-    assert_eq!(october["notes"][0]["note"], "found it");
+    let mirror = env
+        .journal()
+        .into_iter()
+        .find(|e| e["practice"] == "mirror")
+        .unwrap();
+    assert_eq!(mirror["note"], "found it");
     env.run(&["rm", &id]).ok();
-    assert!(env.entries("shared/log/2026-10.json").is_empty());
+    assert!(env.journal().iter().all(|e| e["practice"] != "mirror"));
 }
 
 #[test]
@@ -1548,10 +1742,7 @@ fn an_identity_is_never_named_me() {
         .args(["log", "listen"])
         .assert()
         .success();
-    let name = env.read_json("config.json")["name"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let name = env.my_name();
     assert_ne!(name.to_lowercase(), "me");
     assert!(!name.is_empty());
 }
@@ -1563,7 +1754,7 @@ fn skipping_twice_keeps_one_skip() {
     let out = env.run(&["skip", "check-in"]).ok();
     assert!(out.contains("already skipped"), "{out}");
     let skips: Vec<_> = env
-        .entries("shared/log/2026-11.json")
+        .journal()
         .into_iter()
         .filter(|e| e["kind"] == "skip")
         .collect();

@@ -70,7 +70,7 @@ fn all_decks_hold_at_least_sixty_prompts() {
 fn done_logs_the_card_practice_for_today() {
     let env = TestEnv::new();
     env.run(&["card", "--done"]).ok();
-    let entries = env.entries("shared/log/2026-11.json");
+    let entries = env.journal();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0]["practice"], "card");
     assert_eq!(entries[0]["day"], "2026-11-27");

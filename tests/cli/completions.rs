@@ -109,15 +109,20 @@ fn bash_completes_custom_practices_and_subcommands() {
 fn bash_completes_entry_ids_for_rm_and_edit() {
     let env = TestEnv::new();
     env.run(&["log", "repair"]).ok();
-    let id = env.entries("shared/log/2026-11.json")[0]["id"]
-        .as_str()
-        .unwrap()
-        .replace('-', "");
+    let id = env.journal()[0]["id"].as_str().unwrap().replace('-', "");
+    // The handle `safe history` shows: the start of the id's random tail,
+    // which rm and edit take back.
+    let tail = &id[17..];
+    let offered = bash_candidates(&env, &["safe", "rm", &tail[..2]]);
+    assert_eq!(offered.len(), 1, "{offered:?}");
+    assert!(tail.starts_with(&offered[0]), "{offered:?} for {id}");
     assert_eq!(
-        bash_candidates(&env, &["safe", "rm", &id[..6]]),
-        vec![id.clone()]
+        bash_candidates(&env, &["safe", "edit", &tail[..2]]),
+        offered
     );
-    assert_eq!(bash_candidates(&env, &["safe", "edit", &id[..6]]), vec![id]);
+    env.run(&["edit", &offered[0], "--took", "10m"]).ok();
+    env.run(&["rm", &offered[0]]).ok();
+    assert!(env.journal().is_empty());
 }
 
 /// What fish offers for `line`: value and description.

@@ -2,55 +2,51 @@
 //! moment leaves every file whole (DESIGN.md §3, durability).
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::env::{TestEnv, files_under};
+use crate::env::TestEnv;
 
-/// Parse every `.json` data file (config.json, shared/, private/) as a safe
-/// envelope; panic naming the first one that is torn. A derived cache may be
-/// torn: it must never change an answer, which the final history checks.
-fn every_json_file_parses(env: &TestEnv, when: &str) -> Vec<(PathBuf, Value)> {
-    let mut docs = Vec::new();
-    let mut paths = files_under(&env.path("shared"));
-    paths.extend(files_under(&env.path("private")));
-    paths.push(env.path("config.json"));
-    for path in paths.into_iter().filter(|p| p.exists()) {
-        if path.extension().is_none_or(|e| e != "json") {
+/// Every file of the journal reads after `when`: `journal.json` and
+/// `config.json` parse, and every segment holds whole lines, each a JSON
+/// payload and a signature field (a crash may leave only a torn last line
+/// without its LF, which readers ignore and the next write cuts away); and
+/// a reader answers without an error.
+fn every_file_reads(env: &TestEnv, when: &str) {
+    for rel in ["journal.json", "config.json"] {
+        let path = env.path(rel);
+        let Ok(bytes) = std::fs::read(&path) else {
             continue;
-        }
-        let bytes = std::fs::read(&path).unwrap();
-        let doc: Value = serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+        };
+        serde_json::from_slice::<Value>(&bytes).unwrap_or_else(|e| {
             panic!(
-                "{when}: {} is torn ({e}):\n{}",
-                path.display(),
+                "{when}: {rel} is torn ({e}):\n{}",
                 String::from_utf8_lossy(&bytes)
             )
         });
-        assert_eq!(doc["schema"], 1, "{when}: {}", path.display());
-        docs.push((path, doc));
     }
-    docs
-}
-
-/// The live entries of every month file, shared and private.
-fn live_entries(env: &TestEnv) -> Vec<Value> {
-    let mut out = Vec::new();
-    for (path, doc) in every_json_file_parses(env, "counting") {
-        if path
-            .parent()
-            .and_then(Path::file_name)
-            .is_none_or(|n| n != "log")
-        {
-            continue;
+    let mut segments = env.segments("shared/log");
+    segments.extend(env.segments("private/log"));
+    for path in segments {
+        let bytes = std::fs::read(&path).unwrap();
+        let whole = match bytes.iter().rposition(|b| *b == b'\n') {
+            Some(end) => &bytes[..=end],
+            None => &[][..],
+        };
+        for line in String::from_utf8_lossy(whole).lines() {
+            let payload = line.split('\t').next().unwrap();
+            let parsed: Result<Value, _> = serde_json::from_str(payload);
+            assert!(
+                parsed.is_ok() && line.contains('\t'),
+                "{when}: {} holds a torn line: {line:?}",
+                path.display()
+            );
         }
-        let entries = doc["entries"].as_array().unwrap();
-        out.extend(entries.iter().filter(|e| e["deleted"] != true).cloned());
     }
-    out
+    let run = env.run(&["history", "--all", "--json"]);
+    assert_eq!(run.code(), 0, "{when}: {}", run.stderr());
 }
 
 /// A small xorshift generator: reproducible delays without another crate.
@@ -84,14 +80,14 @@ fn four_processes_at_once_lose_nothing() {
             let env = &env;
             scope.spawn(move || {
                 for i in 0..EACH {
-                    // Spread over two months, so two files are contended.
+                    // Spread over two months of days.
                     let days_ago = format!("{} days ago", (i * 7 + worker) % 45);
                     let note = format!("worker {worker} entry {i}");
                     let mut args = vec![
                         "log", practice, "--again", "--date", &days_ago, "--note", &note,
                     ];
-                    // Mostly shared notes (one file); every tenth stays
-                    // private, so the private files are contended too.
+                    // Mostly shared notes (the shared log); every tenth
+                    // stays private, so the private log is contended too.
                     if i % 10 != 0 {
                         args.push("--share-note");
                     }
@@ -111,7 +107,7 @@ fn four_processes_at_once_lose_nothing() {
         }
     });
 
-    let live = live_entries(&env);
+    let live = env.journal();
     assert_eq!(live.len(), WORKERS * EACH);
     let ids: HashSet<&str> = live.iter().map(|e| e["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), WORKERS * EACH, "ids are distinct");
@@ -126,8 +122,9 @@ fn four_processes_at_once_lose_nothing() {
         .map(|e| &e["day"].as_str().unwrap()[..7])
         .collect();
     assert_eq!(months, HashSet::from(["2026-10", "2026-11"]));
-    let people = env.read_json("shared/people.json");
-    assert_eq!(people["people"].as_array().unwrap().len(), 1, "{people:#}");
+    let devices = std::fs::read_dir(env.path("shared/log")).unwrap().count();
+    assert_eq!(devices, 1, "one device, one shared log");
+    every_file_reads(&env, "after the race");
 
     // Every note arrived, each with its own entry.
     let seen = env.history(&["--all"]);
@@ -171,11 +168,11 @@ fn a_killed_process_never_leaves_a_torn_file() {
         }
         let mut child = env.spawn_quiet(&args);
         kill_after(&mut child, &mut rng);
-        every_json_file_parses(&env, &format!("after round {round} (seed {seed:#x})"));
+        every_file_reads(&env, &format!("after round {round} (seed {seed:#x})"));
     }
 
     // Whatever the kills left behind, safe carries on.
-    let before = live_entries(&env).len();
+    let before = env.journal().len();
     assert!(before >= 1);
     env.run(&["log", "repair", "--note", "after the storm"])
         .ok();
@@ -183,7 +180,7 @@ fn a_killed_process_never_leaves_a_torn_file() {
     assert_eq!(all.len(), before + 1);
     assert!(all.iter().any(|e| e["note"] == "before the storm"));
     assert!(all.iter().any(|e| e["note"] == "after the storm"));
-    every_json_file_parses(&env, "at the end");
+    every_file_reads(&env, "at the end");
 }
 
 #[test]
@@ -207,7 +204,7 @@ fn a_killed_undo_or_edit_leaves_whole_files() {
         };
         let id = first["id"].as_str().unwrap().to_string();
         let note = format!("edited {round}");
-        // Undo, edit in place, and a move to another month (two files).
+        // Undo (perhaps of an edit), an edit of the note, a move of day.
         let args: Vec<&str> = match round % 3 {
             0 => vec!["undo"],
             1 => vec!["edit", &id, "--note", &note],
@@ -215,7 +212,7 @@ fn a_killed_undo_or_edit_leaves_whole_files() {
         };
         let mut child = env.spawn_quiet(&args);
         kill_after(&mut child, &mut rng);
-        every_json_file_parses(&env, &format!("after round {round}: {args:?}"));
+        every_file_reads(&env, &format!("after round {round}: {args:?}"));
     }
     let seen = env.history(&["--all"]);
     assert!(seen.len() <= 10);
@@ -228,10 +225,10 @@ fn leftover_temporary_files_break_nothing() {
     env.run(&["log", "listen", "--note", "kept"]).ok();
     env.run(&["log", "date", "--private"]).ok();
     // What a crash between "create the temporary file" and "rename" leaves.
-    let torn = b"{\"schema\":1,\"entries\":[{\"id\":";
-    for dir in ["", "shared", "shared/log", "private/log"] {
-        std::fs::write(env.path(dir).join(".tmp-crashed"), torn).unwrap();
-        std::fs::write(env.path(dir).join(".tmp-empty"), b"").unwrap();
+    let torn = b"{\"v\":2,\"device\":";
+    for dir in ["", "shared", "shared/log", "private/log", "keys"] {
+        std::fs::write(env.path(dir).join(".tmp-crash1"), torn).unwrap();
+        std::fs::write(env.path(dir).join(".tmp-empty1"), b"").unwrap();
     }
 
     env.run(&["log", "repair", "--note", "still works"]).ok();
@@ -239,27 +236,24 @@ fn leftover_temporary_files_break_nothing() {
     env.run(&["practice", "goal", "listen", "3/week"]).ok();
     env.run(&["init", "--name", "Robin"]).ok();
     env.run(&["undo"]).ok();
+    assert_eq!(env.my_name(), "Alex", "the rename was undone");
     let all = env.history(&["--all"]);
-    assert_eq!(all.len(), 3);
+    assert_eq!(all.len(), 4);
     env.run(&["export"]).ok();
-    every_json_file_parses(&env, "with leftovers");
-    // A month is never read from a temporary file.
-    assert!(!env.path("shared/log/.tmp-crashed.json").exists());
+    every_file_reads(&env, "with leftovers");
 }
 
-/// The day cache is patched in place by whichever process saves it, while
-/// others read it: writers and readers at once, and writers killed at any
-/// moment, must leave statistics that equal a fresh computation.
+/// The index is fed by whichever process reads or writes first: writers
+/// and readers at once, and writers killed at any moment, must leave
+/// statistics that equal an index made afresh from the logs.
 #[test]
-fn the_day_cache_survives_writers_readers_and_kills() {
+fn the_index_survives_writers_readers_and_kills() {
     let env = TestEnv::new();
     let days: Vec<String> = (0..60).map(|n| format!("{n} days ago")).collect();
     for (n, day) in days.iter().enumerate() {
         let practice = ["appreciation", "check-in"][n % 2];
         env.run(&["log", practice, "--date", day]).ok();
     }
-    // Old enough for the cache to keep every month, then build it.
-    std::thread::sleep(Duration::from_millis(250));
     env.run(&["stats", "--all", "--json"]).ok();
 
     std::thread::scope(|scope| {
@@ -300,20 +294,20 @@ fn the_day_cache_survives_writers_readers_and_kills() {
         }
     });
 
-    // Writers killed while they write the month or patch the cache.
+    // Writers killed while they append to the log or feed the index.
     let seed = 0xcafe_2026_u64;
     let mut rng = XorShift(seed);
     for round in 0..15 {
         let mut child = env.spawn_quiet(&["log", "appreciation"]);
         kill_after(&mut child, &mut rng);
-        // The cache as the kill left it (perhaps torn) answers first; then
-        // the same question is asked of a cache built afresh.
+        // The index as the kill left it answers first; then the same
+        // question is asked of an index made afresh.
         let cached = env.run(&["stats", "--all", "--json"]).json();
-        std::fs::remove_dir_all(env.path("cache")).unwrap();
+        std::fs::remove_dir_all(env.path("index")).unwrap();
         let fresh = env.run(&["stats", "--all", "--json"]).json();
         assert_eq!(cached, fresh, "round {round} (seed {seed:#x})");
     }
     let cached = env.run(&["stats", "--all", "--json"]).json();
-    std::fs::remove_dir_all(env.path("cache")).unwrap();
+    std::fs::remove_dir_all(env.path("index")).unwrap();
     assert_eq!(cached, env.run(&["stats", "--all", "--json"]).json());
 }

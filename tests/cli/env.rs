@@ -10,9 +10,6 @@ use tempfile::TempDir;
 
 pub const NOW: &str = "2026-11-27T20:00:00+01:00";
 
-/// The partner in tests that need one ("Sam"), as a sync would bring them.
-pub const PARTNER: &str = "0190b3c4-5d6e-7f80-9a1b-2c3d4e5f6a7b";
-
 pub struct TestEnv {
     pub home: TempDir,
     pub now: String,
@@ -195,77 +192,130 @@ impl TestEnv {
         }
     }
 
-    /// Read a data file as JSON.
+    /// Read a data file as JSON. Schema 1: only `tests/cli/sync.rs` still
+    /// reads month files this way, until it is ported to the device logs.
     pub fn read_json(&self, rel: &str) -> serde_json::Value {
         let text = std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"));
         serde_json::from_str(&text).unwrap()
     }
 
-    /// Write a data file by hand, as another program (or a sync) would.
-    pub fn write_json(&self, rel: &str, value: &serde_json::Value) {
-        let path = self.path(rel);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, serde_json::to_string_pretty(value).unwrap() + "\n").unwrap();
-    }
-
-    /// Put my partner into people.json and one of their entries of
-    /// `practice` on `day` into the shared month, as a sync would. `fields`
-    /// add to the entry or override it (`id`, `note`, `took_minutes`...).
-    pub fn add_partner_entry(&self, practice: &str, day: &str, fields: serde_json::Value) {
-        use serde_json::json;
-        let people_rel = "shared/people.json";
-        let mut people = if self.path(people_rel).exists() {
-            self.read_json(people_rel)
-        } else {
-            json!({"schema": 1, "people": []})
-        };
-        let list = people["people"].as_array_mut().unwrap();
-        if !list.iter().any(|p| p["id"] == PARTNER) {
-            list.push(
-                json!({"id": PARTNER, "name": "Sam", "rev": {"ms": 1, "c": 0, "by": PARTNER}}),
-            );
-        }
-        self.write_json(people_rel, &people);
-
-        let rel = format!("shared/log/{}.json", &day[..7]);
-        let mut doc = if self.path(&rel).exists() {
-            self.read_json(&rel)
-        } else {
-            json!({"schema": 1, "entries": []})
-        };
-        let entries = doc["entries"].as_array_mut().unwrap();
-        let mut entry = json!({
-            "id": format!("0190b3c4-0000-7000-8000-{:012x}", entries.len() + 1),
-            "practice": practice,
-            "day": day,
-            "at": format!("{day}T09:00:00+01:00"),
-            "author": PARTNER,
-            "rev": {"ms": 1795806000000u64, "c": 0, "by": PARTNER},
-            "deleted": false,
-        });
-        for (key, value) in fields.as_object().into_iter().flatten() {
-            entry[key] = value.clone();
-        }
-        entries.push(entry);
-        self.write_json(&rel, &doc);
-    }
-
-    /// The live entries of a shared or private month file.
-    pub fn entries(&self, rel: &str) -> Vec<serde_json::Value> {
-        if !self.path(rel).exists() {
-            return Vec::new();
-        }
-        let doc = self.read_json(rel);
-        doc["entries"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|e| e["deleted"] != true)
+    /// Every live entry I may see, as `safe export --format jsonl` gives it
+    /// (id, kind, practice, day, until, at, author, note, took_minutes,
+    /// rev, private, note_shared), in the journal's order: by day, then
+    /// time, then id.
+    #[track_caller]
+    pub fn journal(&self) -> Vec<serde_json::Value> {
+        self.run(&["export", "--format", "jsonl"])
+            .ok()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("each exported line is JSON"))
             .collect()
     }
 
-    /// Every file under the data directory with its bytes, to show that a
+    /// The live entry with this full id, as `safe export` gives it.
+    #[track_caller]
+    pub fn entry(&self, id: &str) -> serde_json::Value {
+        let all = self.journal();
+        all.iter()
+            .find(|e| e["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("{id} is not in the journal: {all:#?}"))
+    }
+
+    /// My person id: what `safe export` and `safe history --json` show as
+    /// the author of my entries. On a journal of one I am its root, whose
+    /// person id is the root device's id (docs/protocol.md, "Roster").
+    pub fn my_id(&self) -> String {
+        // The person of the journal's first device, or of a partner who
+        // joined, is that device's own id (docs/protocol.md "Roster").
+        let journal = self.read_json("journal.json");
+        journal["device"].as_str().unwrap().to_string()
+    }
+
+    /// The name my partner sees, as `safe config get name` says it.
+    #[track_caller]
+    pub fn my_name(&self) -> String {
+        self.run(&["config", "get", "name"]).ok().trim().to_string()
+    }
+
+    /// Every file under `rel` (a folder of the data directory), sorted.
+    pub fn files_under(&self, rel: &str) -> Vec<PathBuf> {
+        let mut files = files_under(&self.path(rel));
+        files.sort();
+        files
+    }
+
+    /// The files under `rel` whose bytes contain `marker`.
+    pub fn files_holding(&self, rel: &str, marker: &str) -> Vec<PathBuf> {
+        self.files_under(rel)
+            .into_iter()
+            .filter(|p| contains_bytes(&std::fs::read(p).unwrap(), marker))
+            .collect()
+    }
+
+    /// All the bytes of every file under `shared/`: what a sync may carry.
+    /// A marker of a private entry or an unshared note must never be in it.
+    pub fn shared_bytes(&self) -> Vec<u8> {
+        self.files_under("shared")
+            .iter()
+            .flat_map(|p| std::fs::read(p).unwrap())
+            .collect()
+    }
+
+    /// The segment files of the logs under `rel` (`shared/log` or
+    /// `private/log`), in log order.
+    pub fn segments(&self, rel: &str) -> Vec<PathBuf> {
+        self.files_under(rel)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+            .collect()
+    }
+
+    /// A paired couple, Alex (the first) and Sam, sharing a bare remote:
+    /// each has run `safe sync` once, so each holds the other's logs.
+    pub fn couple() -> (TestEnv, TestEnv, crate::sync::Remote) {
+        crate::sync::couple()
+    }
+
+    /// `safe sync` with the remote this journal was paired through; it
+    /// must succeed.
+    #[track_caller]
+    pub fn sync(&self) -> String {
+        self.run(&["sync"]).ok()
+    }
+
+    /// Append `record` (the JSON of a record as docs/protocol.md "Records"
+    /// has it, `rev` included) to my shared log, signed with my device key
+    /// but checked against nothing, as a hostile partner's own build of
+    /// safe, or an older one, would write it.
+    pub fn write_unchecked(&self, record: serde_json::Value) {
+        let root = self.data_dir();
+        let dir = safe::store::DataDir::new(root.clone());
+        let lock = dir.lock().unwrap();
+        let key = safe::keys::DeviceKey::load_or_create(&root, &lock).unwrap();
+        let journal = safe::journal::Identity::read(&root)
+            .unwrap()
+            .unwrap()
+            .journal;
+        let rec = record.to_string();
+        let line = safe::keys::line::Record {
+            rec: &rec,
+            sidecar: None,
+        };
+        safe::store::segment::append_batch(
+            &root.join("shared").join("log"),
+            &key,
+            &journal,
+            safe::keys::line::LogKind::Shared,
+            "unchecked",
+            &[line],
+            &lock,
+        )
+        .unwrap();
+    }
+
+    /// Every file of the journal with its bytes (the logs, `journal.json`,
+    /// the key and `config.json`; not the derived index), to show that a
     /// failed command changed nothing.
     pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
         fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
@@ -284,8 +334,11 @@ impl TestEnv {
         let mut out = Vec::new();
         walk(&self.data_dir().join("shared"), &mut out);
         walk(&self.data_dir().join("private"), &mut out);
-        if let Ok(bytes) = std::fs::read(self.data_dir().join("config.json")) {
-            out.push((self.data_dir().join("config.json"), bytes));
+        walk(&self.data_dir().join("keys"), &mut out);
+        for file in ["config.json", "journal.json"] {
+            if let Ok(bytes) = std::fs::read(self.data_dir().join(file)) {
+                out.push((self.data_dir().join(file), bytes));
+            }
         }
         out.sort();
         out

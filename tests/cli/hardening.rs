@@ -9,7 +9,7 @@ use std::process::Command;
 use serde_json::{Value, json};
 
 use crate::env::{TestEnv, contains_bytes};
-use crate::sync::{Remote, connect, log, set_remote};
+use crate::sync::log;
 
 /// Bytes that must never reach a terminal from untrusted text: ESC, the
 /// 8-bit CSI, BEL, and the bidi controls (RLO, isolates, direction marks).
@@ -96,22 +96,27 @@ fn error_messages_never_carry_controls_to_a_terminal_or_a_pipe() {
 
 #[test]
 fn a_remote_file_name_with_escapes_is_quoted_harmlessly() {
-    let remote = Remote::new();
-    let sam = TestEnv::named("Sam");
+    let (alex, sam, remote) = TestEnv::couple();
     log(&sam, &["check-in"]);
-    connect(&sam, &remote.url());
-    remote.commit_files(&[("log/\u{1b}]0;owned\u{7}\u{202e}x.json", b"{}")]);
+    sam.sync();
+    let device = sam.read_json("journal.json")["device"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    remote.commit_files(&[(
+        &format!("shared/log/{device}/\u{1b}]0;owned\u{7}\u{202e}x.jsonl"),
+        b"{}",
+    )]);
 
-    let alex = TestEnv::named("Alex");
     log(&alex, &["appreciation"]);
-    set_remote(&alex, &remote.url());
     let run = alex.run(&["sync"]);
     assert_eq!(run.code(), 1, "{}", run.stderr());
     assert!(
-        run.stderr().contains("not a safe journal"),
+        run.stderr().starts_with("safe: refused:"),
         "{}",
         run.stderr()
     );
+    assert!(run.stderr().contains("safe: error:"), "{}", run.stderr());
     assert_clean("sync error (piped)", &run.output.stderr);
     if let Some(seen) = alex.terminal_run(&["sync"]) {
         assert_clean("sync error (terminal)", &seen);
@@ -137,13 +142,14 @@ fn names_are_one_plain_line_and_never_a_who_word() {
         assert!(err.contains("not a usable name"), "{name:?}: {err}");
         assert!(env.snapshot() == before, "{name:?} changed the journal");
     }
-    // On a new machine too: a refused name leaves no identity behind.
+    // On a new machine too: a refused name leaves no journal behind.
     let fresh = TestEnv::new();
     fresh.run(&["init", "--name", "partner"]).fails(2);
-    assert!(!fresh.path("config.json").exists());
+    assert!(fresh.snapshot().is_empty());
     // Names from other scripts are welcome.
     let out = env.run(&["init", "--name", "Zoë שרה"]).ok();
     assert!(out.contains("Zoë שרה"), "{out}");
+    assert_eq!(env.my_name(), "Zoë שרה");
 }
 
 #[test]
@@ -202,19 +208,14 @@ fn a_note_can_come_from_standard_input_for_log_and_edit() {
     assert_eq!(env.history(&[]).pop().unwrap()["note"], json!("changed"));
 }
 
-/// A 200 KB note without spaces, as an older safe or a hand edit could
-/// have stored: the table shows the start of it in the terminal's width,
-/// `--json` the whole of it.
+/// The longest note allowed (4,000 characters) without spaces: the table
+/// shows the start of it in the terminal's width, `--json` the whole of it.
 #[test]
 fn a_huge_note_is_cut_in_the_table_and_whole_in_json() {
     let env = TestEnv::new();
-    env.run(&["log", "listen", "--note", "short", "--share-note"])
+    let huge = "x".repeat(4000);
+    env.run(&["log", "listen", "--note", &huge, "--share-note"])
         .ok();
-    let rel = "shared/log/2026-11.json";
-    let mut month = env.read_json(rel);
-    let huge = "x".repeat(200_000);
-    month["entries"][0]["note"] = json!(huge);
-    env.write_json(rel, &month);
 
     for columns in ["60", "120"] {
         let out = env.cmd().env("COLUMNS", columns).arg("history").output();
@@ -375,41 +376,39 @@ fn split_csv(line: &str) -> Vec<String> {
     cells
 }
 
-/// Commit a partner file that breaks a limit into the remote with plain git,
-/// and check that the sync refuses it, names the file, and changes nothing.
-fn refused_remote(rel: &str, edit: impl Fn(&mut Value), says: &str) {
-    let remote = Remote::new();
-    let sam = TestEnv::named("Sam");
+/// Sam's journal holds one honest shared entry and one record written by a
+/// hostile build of safe (`record`); once Alex syncs, the honest entry is
+/// there, the hostile record is nowhere (left out of the fold), and nothing
+/// it holds reached the terminal.
+fn hostile_record_is_left_out(record: Value, marker: &str) {
+    let (alex, sam, _remote) = TestEnv::couple();
     log(&sam, &["check-in", "--note", "from sam", "--share-note"]);
-    sam.run(&[
-        "practice",
-        "add",
-        "read-aloud",
-        "--about",
-        "read to each other",
-    ])
-    .ok();
-    connect(&sam, &remote.url());
-    let mut doc = sam.read_json(&format!("shared/{rel}"));
-    edit(&mut doc);
-    let bytes = serde_json::to_vec_pretty(&doc).unwrap();
-    remote.commit_files(&[(rel, &bytes)]);
-    let tampered = remote.main();
-
-    let alex = TestEnv::named("Alex");
+    sam.write_unchecked(record);
+    sam.sync();
     log(&alex, &["appreciation"]);
-    set_remote(&alex, &remote.url());
-    let before = alex.snapshot();
-    let err = alex.run(&["sync"]).fails(1);
-    assert!(err.contains(&format!("remote:shared/{rel}")), "{err}");
-    assert!(err.contains(says), "{rel}: {err}");
-    assert_clean("the refusal", err.as_bytes());
-    assert!(alex.snapshot() == before, "{rel}: local data changed");
-    assert_eq!(remote.main(), tampered, "{rel}: nothing may be pushed");
+    let run = alex.run(&["sync"]);
+    run.ok();
+    assert_clean("the sync", &run.output.stdout);
+    assert_clean("the sync", &run.output.stderr);
+    let seen = alex.journal();
+    assert!(
+        seen.iter().any(|e| e["note"] == "from sam"),
+        "the honest entry arrived: {seen:?}"
+    );
+    for args in [
+        &["history", "--all", "--who", "all"][..],
+        &["practice", "list", "--all"],
+        &["stats", "--all"],
+    ] {
+        let out = alex.run(args).ok();
+        assert!(!out.contains(marker), "{args:?}: {out}");
+    }
+    assert!(!alex.run(&["export"]).ok().contains(marker));
 }
 
 #[test]
 fn a_partners_practice_id_with_shell_syntax_is_refused() {
+    let rev = json!({"ms": 1795806000001u64, "c": 0});
     for id in [
         "hug;touch pwned;#",
         "$(touch pwned)",
@@ -419,55 +418,51 @@ fn a_partners_practice_id_with_shell_syntax_is_refused() {
         "line\nbreak",
         "\u{1b}[31mred",
     ] {
-        refused_remote(
-            "practices.json",
-            |doc| doc["practices"][0]["id"] = json!(id),
-            "not a practice id",
+        hostile_record_is_left_out(
+            json!({"t": "practice", "id": id, "about": "crafted", "goal": "daily", "rev": rev}),
+            id,
         );
     }
-    refused_remote(
-        "practices.json",
-        |doc| doc["goals"] = json!([{"person": "x", "practice": "a;b", "goal": "daily", "retired": false, "rev": {"ms": 1, "c": 0, "by": "x"}}]),
-        "not a practice id",
+    hostile_record_is_left_out(
+        json!({"t": "goal", "practice": "a;b", "goal": "daily", "rev": rev}),
+        "a;b",
     );
 }
 
 #[test]
 fn a_partners_entries_keep_the_same_limits_as_mine() {
-    let month = "log/2026-11.json";
-    refused_remote(
-        month,
-        |doc| doc["entries"][0]["note"] = json!("x".repeat(4001)),
-        "at most 4000",
-    );
-    refused_remote(
-        month,
-        |doc| doc["entries"][0]["practice"] = json!("hug;touch pwned;#"),
-        "not a practice id",
-    );
-    refused_remote(
-        month,
-        |doc| {
-            let copy = doc["entries"][0].clone();
-            doc["entries"].as_array_mut().unwrap().push(copy);
-        },
-        "appears twice",
-    );
-    refused_remote(
-        "people.json",
-        |doc| doc["people"][0]["name"] = json!("S\u{1b}[2Jam\u{202e}"),
-        "control or text-direction",
+    let entry = |fields: Value| {
+        let mut entry = json!({
+            "t": "entry",
+            "id": "01a00000-0000-7000-8000-0000000000aa",
+            "practice": "listen",
+            "day": "2026-11-26",
+            "at": "2026-11-26T09:00:00+01:00",
+            "rev": {"ms": 1795806000001u64, "c": 0},
+        });
+        for (key, value) in fields.as_object().unwrap() {
+            entry[key] = value.clone();
+        }
+        entry
+    };
+    hostile_record_is_left_out(entry(json!({"practice": "hug;touch pwned;#"})), "hug;touch");
+    hostile_record_is_left_out(entry(json!({"day": "2027-06-01"})), "2027-06-01");
+    hostile_record_is_left_out(entry(json!({"took": 99999})), "01a00000");
+    hostile_record_is_left_out(
+        json!({"t": "name", "name": "S\u{1b}[2Jam\u{202e}", "rev": {"ms": 1795806000001u64, "c": 0}}),
+        "[2Jam",
     );
 }
 
 #[test]
-fn a_file_is_never_written_past_what_sync_accepts() {
-    // 17,000 entries with the longest notes in one month come to about
-    // 70 MB: more than one file may hold.
+fn a_big_import_is_cut_into_files_sync_accepts() {
+    // 300 entries with the longest shared notes come to about 1.3 MB: the
+    // log is cut into segments of about 12 KiB, never one file past the
+    // 64 MiB a reader accepts, and no folder holds more than 64 entries.
     let env = TestEnv::new();
     let note = "n".repeat(4000);
     let mut text = String::new();
-    for i in 0..17_000 {
+    for i in 0..300 {
         let day = 1 + i % 27;
         text.push_str(&format!(
             "{{\"practice\":\"listen\",\"day\":\"2026-11-{day:02}\",\"note\":\"{note}\",\"note_shared\":true}}\n"
@@ -475,9 +470,24 @@ fn a_file_is_never_written_past_what_sync_accepts() {
     }
     let file = env.home.path().join("big.jsonl");
     std::fs::write(&file, text).unwrap();
-    let err = env.run(&["import", file.to_str().unwrap()]).fails(2);
-    assert!(err.contains("64 MiB"), "{err}");
-    assert!(!Path::new(&env.path("shared/log/2026-11.json")).exists());
+    env.run(&["import", file.to_str().unwrap()]).ok();
+
+    let segments = env.segments("shared/log");
+    assert!(segments.len() > 64, "{} segments", segments.len());
+    for segment in &segments {
+        let size = std::fs::metadata(segment).unwrap().len();
+        assert!(size < 32 * 1024, "{} is {size} bytes", segment.display());
+    }
+    let mut folders = std::collections::BTreeMap::new();
+    for segment in &segments {
+        *folders
+            .entry(segment.parent().unwrap().to_path_buf())
+            .or_insert(0) += 1;
+    }
+    assert!(folders.values().all(|n| *n <= 64), "{folders:?}");
+    let all = env.journal();
+    assert_eq!(all.len(), 300);
+    assert!(all.iter().all(|e| e["note"] == note.as_str()));
 }
 
 /// The schema-1 journal of two partners in tests/fixtures/schema1, made by
@@ -492,7 +502,7 @@ fn the_schema_one_fixture_of_two_partners_reads_whole() {
     ] {
         let env = TestEnv::new().at("2026-11-29T12:00:00+01:00");
         copy_tree(&fixture.join(who), &env.data_dir());
-        let all = env.history(&["--all"]);
+        let all = env.history(&["--all", "--who", "all"]);
         let count = |me: bool| {
             all.iter()
                 .filter(|e| {
@@ -526,23 +536,26 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// safe 0.1 wrote repair times of 0 minutes and up to 365 days: a partner
-/// still on such data keeps syncing (refusing it would stop them for good).
+/// A partner's record that breaks a limit (a repair time of 0 minutes, as
+/// safe 0.1 allowed) is left out of the fold (docs/protocol.md "Fold"),
+/// and their other records still arrive: nothing stops syncing for good.
 #[test]
-fn a_partners_repair_time_written_by_safe_0_1_still_arrives() {
-    let remote = Remote::new();
-    let sam = TestEnv::named("Sam");
-    log(&sam, &["repair", "--took", "5m"]);
-    connect(&sam, &remote.url());
-    let mut month = sam.read_json("shared/log/2026-11.json");
-    month["entries"][0]["took_minutes"] = json!(0);
-    let bytes = serde_json::to_vec_pretty(&month).unwrap();
-    remote.commit_files(&[("log/2026-11.json", &bytes)]);
-
-    let alex = TestEnv::named("Alex");
+fn a_partners_record_that_breaks_a_limit_is_left_out_and_the_rest_arrives() {
+    let (alex, sam, _remote) = TestEnv::couple();
+    sam.write_unchecked(json!({
+        "t": "entry",
+        "id": "01a00000-0000-7000-8000-0000000000bb",
+        "practice": "repair",
+        "day": "2026-11-26",
+        "at": "2026-11-26T09:00:00+01:00",
+        "took": 0,
+        "rev": {"ms": 1795806000001u64, "c": 0},
+    }));
+    log(&sam, &["check-in"]);
+    sam.sync();
     log(&alex, &["appreciation"]);
-    connect(&alex, &remote.url());
+    alex.sync();
     let theirs = alex.history(&["--who", "partner"]);
-    assert_eq!(theirs.len(), 1);
-    assert_eq!(theirs[0]["took_minutes"], json!(0));
+    assert_eq!(theirs.len(), 1, "{theirs:?}");
+    assert_eq!(theirs[0]["practice"], "check-in");
 }

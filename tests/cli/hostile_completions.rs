@@ -1,7 +1,7 @@
 //! A partner's crafted practices against real shells. Practice ids that are
 //! shell syntax (`hug;touch pwned1;#`, `$(…)`, backticks, quotes, spaces, a
 //! newline, escape sequences) and descriptions full of control characters
-//! arrive through a remote written with plain git. Then bash, zsh and fish,
+//! arrive from a partner's hostile build of safe, through the remote. Then bash, zsh and fish,
 //! in a pseudo-terminal as a user has them, complete `safe log` from the
 //! committed scripts and run the line: nothing may run, only honest
 //! practices may be offered, and no listing may carry a control character.
@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::completions::{bash_candidates, bin_dir, fish_offers, repo_file};
 use crate::env::TestEnv;
@@ -51,65 +51,34 @@ struct Crafted {
     _remote: Remote,
 }
 
-/// Sam adds an honest practice and syncs; the remote's `practices.json` is
-/// then rewritten with plain git, as a hostile partner could; Alex syncs.
-/// A safe that refuses the file leaves Alex without it: then it is planted
-/// in Alex's data directory, as an older safe that accepted it left it.
+/// Sam's journal, written by a hostile build of safe, holds the honest
+/// practice with the hostile description and every crafted practice; Alex
+/// syncs with it. A safe that leaves the crafted ones out of the fold (as
+/// it must) still meets the hostile description.
 fn crafted_journal() -> Crafted {
-    let remote = Remote::new();
-    let url = remote.url();
-    let sam = TestEnv::named("Sam");
-    sam.run(&["practice", "add", HONEST, "--about", "hold hands"])
-        .ok();
-    sam.run(&["sync", "--remote", &url]).ok();
-
-    // Alone on the remote, Sam's shared file is the remote's.
-    let mut doc = sam.read_json("shared/practices.json");
-    let list = doc["practices"].as_array_mut().unwrap();
-    // Copy the shape of Sam's own line, so only the id and text are odd.
-    let template = list[0].clone();
-    list[0]["about"] = json!(HOSTILE_ABOUT);
+    let (alex, sam, remote) = TestEnv::couple();
+    let practice = |id: &str, n: usize| {
+        json!({
+            "t": "practice",
+            "id": id,
+            "about": HOSTILE_ABOUT,
+            "goal": "none",
+            "rev": {"ms": 1795806000000u64, "c": n},
+        })
+    };
+    sam.write_unchecked(practice(HONEST, 1));
     for (n, (_, id)) in CRAFTED.iter().enumerate() {
-        let mut practice = template.clone();
-        practice["id"] = json!(id);
-        practice["about"] = json!(HOSTILE_ABOUT);
-        practice["rev"]["c"] = json!(n + 2);
-        list.push(practice);
+        sam.write_unchecked(practice(id, n + 2));
     }
-    let crafted = serde_json::to_vec_pretty(&doc).unwrap();
-    remote.commit_files(&[("practices.json", &crafted)]);
-
-    let alex = TestEnv::named("Alex");
+    sam.sync();
     alex.run(&["log", "appreciation"]).ok();
-    let sync = alex.run(&["sync", "--remote", &url]);
+    alex.sync();
     // The shells below must not reach the remote on every `safe log`.
     alex.run(&["config", "set", "auto_sync", "false"]).ok();
-    if !holds_crafted(&alex) {
-        eprintln!(
-            "sync kept the crafted practices out (exit {}): planting them as an older safe would have left them",
-            sync.code()
-        );
-        std::fs::write(alex.path("shared/practices.json"), &crafted).unwrap();
-    }
-    assert!(holds_crafted(&alex));
     Crafted {
         alex,
         _remote: remote,
     }
-}
-
-fn holds_crafted(env: &TestEnv) -> bool {
-    let Ok(bytes) = std::fs::read(env.path("shared/practices.json")) else {
-        return false;
-    };
-    let doc: Value = serde_json::from_slice(&bytes).unwrap_or_default();
-    let ids: Vec<&str> = doc["practices"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|p| p["id"].as_str())
-        .collect();
-    CRAFTED.iter().all(|(_, id)| ids.contains(id))
 }
 
 /// What `safe log <TAB>` must offer: the built-ins and Sam's honest one.
@@ -463,15 +432,17 @@ fn every_shell_offers_only_honest_practices_in_clean_listings() {
 fn the_raw_completion_answer_is_clean_for_each_shell() {
     let journal = crafted_journal();
     let alex = &journal.alex;
-    // An entry of mine whose practice is crafted (an older safe let me log
-    // it), so entry ids carry a crafted description too.
-    let me = alex.read_json("config.json")["id"].clone();
+    // An entry of mine whose practice is crafted (a hostile or older build
+    // wrote it), so entry ids could carry a crafted description too.
     let bad_practice = CRAFTED.iter().find(|(t, _)| *t == "hex").unwrap().1;
-    alex.add_partner_entry(
-        bad_practice,
-        "2026-11-27",
-        json!({"author": me, "rev": {"ms": 1795806000000u64, "c": 0, "by": me}}),
-    );
+    alex.write_unchecked(json!({
+        "t": "entry",
+        "id": "01a00000-0000-7000-8000-0000000000cc",
+        "practice": bad_practice,
+        "day": "2026-11-27",
+        "at": "2026-11-27T09:00:00+01:00",
+        "rev": {"ms": 1795806000000u64, "c": 0},
+    }));
 
     let ask = |shell: &str, words: &[&str]| -> String {
         let mut cmd = alex.cmd();
@@ -530,9 +501,10 @@ fn flag(value: &str) -> bool {
         .is_some_and(|name| name.starts_with(|c: char| c.is_ascii_lowercase()) && safe_id(name))
 }
 
-/// An entry id as completion offers it: 32 hex digits.
+/// An entry id as completion offers it: the handle `safe history` shows,
+/// 4 to 32 hex digits.
 fn hex_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+    (4..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The rule of `safe practice add`: lowercase words joined by dashes.

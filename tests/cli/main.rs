@@ -12,6 +12,7 @@ mod everyday;
 mod hardening;
 mod hostile_completions;
 mod output;
+mod pairing;
 mod rituals;
 mod stats;
 mod sync;

@@ -5,15 +5,6 @@ use serde_json::{Value, json};
 
 use crate::env::{Run, TestEnv, contains_bytes};
 
-/// A partner's person id, as it would arrive through sync.
-use crate::env::PARTNER;
-
-/// My partner's entry, as sync would bring it: straight into the shared month.
-fn partner_logs(env: &TestEnv, practice: &str, day: &str, note: Option<&str>) {
-    let fields = note.map_or(json!({}), |note| json!({ "note": note }));
-    env.add_partner_entry(practice, day, fields);
-}
-
 /// `safe` with `COLUMNS` set, as in a terminal of that width.
 fn run_in_columns(env: &TestEnv, columns: &str, args: &[&str]) -> Run {
     Run {
@@ -66,8 +57,8 @@ fn ids_and_dates_are_whole(env: &TestEnv, out: &str) {
             .nth(4)
             .unwrap_or_else(|| panic!("{row:?}"));
         assert!(
-            shown.len() >= 4 && id.starts_with(shown),
-            "{shown} is not a whole id prefix in {row:?}\n{out}"
+            (4..=8).contains(&shown.len()) && id[17..].starts_with(shown),
+            "{shown} is not a whole handle (the start of the id's random tail) in {row:?}\n{out}"
         );
         let day = item["day"].as_str().unwrap();
         assert!(row.contains(day), "{row:?}\n{out}");
@@ -141,7 +132,16 @@ fn history_json_escapes_c1_controls_and_bidi_overrides() {
     let env = TestEnv::new();
     env.run(&["log", "listen"]).ok();
     let hostile = "look \u{9b}31mred\u{9b}0m and \u{202e}txt.exe\u{202c} \u{2066}x\u{2069}";
-    partner_logs(&env, "appreciation", "2026-11-26", Some(hostile));
+    env.run(&[
+        "log",
+        "appreciation",
+        "--date",
+        "yesterday",
+        "--note",
+        hostile,
+        "--share-note",
+    ])
+    .ok();
 
     let run = env.run(&["history", "--json"]);
     let bytes = &run.output.stdout;
@@ -150,27 +150,65 @@ fn history_json_escapes_c1_controls_and_bidi_overrides() {
     assert!(!contains_bytes(bytes, "\u{2066}".as_bytes()));
     assert!(run.stdout().contains(r"\u009b31m"), "{}", run.stdout());
     let items = run.json();
-    let theirs = items
+    let noted = items
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["person"] == PARTNER)
+        .find(|e| e["practice"] == "appreciation")
         .unwrap();
+    assert_eq!(noted["note"], hostile, "the value is unchanged");
+}
+
+#[test]
+fn a_partners_controls_are_escaped_in_history_json_and_export() {
+    let (env, sam, _remote) = TestEnv::couple();
+    env.run(&["log", "listen"]).ok();
+    let hostile = "look \u{9b}31mred\u{9b}0m and \u{202e}txt.exe\u{202c} \u{85}\u{202d}";
+    sam.run(&[
+        "log",
+        "appreciation",
+        "--date",
+        "yesterday",
+        "--note",
+        hostile,
+        "--share-note",
+    ])
+    .ok();
+    sam.sync();
+    env.sync();
+    for args in [&["history", "--json"][..], &["export"]] {
+        let run = env.run(args);
+        let bytes = &run.output.stdout;
+        assert!(
+            !contains_bytes(bytes, RAW_CSI),
+            "{args:?}: {:?}",
+            run.stdout()
+        );
+        assert!(
+            !contains_bytes(bytes, RAW_RLO),
+            "{args:?}: {:?}",
+            run.stdout()
+        );
+        assert!(!contains_bytes(bytes, [0xc2, 0x85]), "{args:?}");
+    }
+    let theirs = env
+        .history(&["--who", "partner"])
+        .pop()
+        .expect("Sam's entry arrived");
+    assert_eq!(theirs["person"], sam.my_id().as_str());
     assert_eq!(theirs["note"], hostile, "the value is unchanged");
+    let exported = env.journal();
+    assert!(exported.iter().any(|e| e["note"] == hostile));
 }
 
 #[test]
 fn export_jsonl_escapes_terminal_controls_and_round_trips() {
     let env = TestEnv::new();
-    let mine = "mine \u{9b}2J\u{202e}";
-    env.run(&["log", "listen", "--note", mine, "--share-note"])
+    let shared = "mine \u{9b}2J\u{202e}";
+    let kept = "kept \u{85}\u{202d}";
+    env.run(&["log", "listen", "--note", shared, "--share-note"])
         .ok();
-    partner_logs(
-        &env,
-        "appreciation",
-        "2026-11-26",
-        Some("theirs \u{85}\u{202d}"),
-    );
+    env.run(&["log", "appreciation", "--note", kept]).ok();
     let run = env.run(&["export"]);
     let bytes = &run.output.stdout;
     assert!(!contains_bytes(bytes, RAW_CSI));
@@ -181,8 +219,16 @@ fn export_jsonl_escapes_terminal_controls_and_round_trips() {
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["note"].clone())
         .collect();
-    assert!(notes.contains(&json!(mine)), "{notes:?}");
-    assert!(notes.contains(&json!("theirs \u{85}\u{202d}")), "{notes:?}");
+    assert!(notes.contains(&json!(shared)), "{notes:?}");
+    assert!(notes.contains(&json!(kept)), "{notes:?}");
+    // And back in, whole.
+    let other = TestEnv::named("Jo");
+    other.run_stdin(&["import", "-"], &run.stdout()).ok();
+    let back: Vec<Value> = other.journal().iter().map(|e| e["note"].clone()).collect();
+    assert!(
+        back.contains(&json!(shared)) && back.contains(&json!(kept)),
+        "{back:?}"
+    );
 }
 
 #[test]
@@ -190,10 +236,10 @@ fn stats_json_escapes_terminal_controls() {
     let env = TestEnv::new();
     env.run(&["practice", "add", "hug", "--goal", "daily"]).ok();
     env.run(&["log", "hug"]).ok();
-    // safe refuses such a name now; an older safe may have stored it.
-    let mut people = env.read_json("shared/people.json");
-    people["people"][0]["name"] = json!("Al\u{202e}ex");
-    env.write_json("shared/people.json", &people);
+    // safe refuses such a name now; an older safe may have written it.
+    env.write_unchecked(
+        json!({"t": "name", "name": "Al\u{202e}ex", "rev": {"ms": 1795806000001u64, "c": 0}}),
+    );
     let run = env.run(&["stats", "--json"]);
     assert!(
         !contains_bytes(&run.output.stdout, RAW_RLO),
@@ -205,13 +251,19 @@ fn stats_json_escapes_terminal_controls() {
 
 #[test]
 fn export_csv_neutralises_partner_escapes_and_keeps_newlines() {
-    let env = TestEnv::new();
-    partner_logs(
-        &env,
+    let (env, sam, _remote) = TestEnv::couple();
+    sam.run(&[
+        "log",
         "appreciation",
-        "2026-11-26",
-        Some("\u{1b}]0;pwned\u{7}two\nlines\u{1b}[31m\tred\u{9b}1m"),
-    );
+        "--date",
+        "yesterday",
+        "--share-note",
+        "--note",
+        "\u{1b}]0;pwned\u{7}two\nlines\u{1b}[31m\tred\u{9b}1m",
+    ])
+    .ok();
+    sam.sync();
+    env.sync();
     let run = env.run(&["export", "--format", "csv"]);
     let out = run.ok();
     for byte in [0x1b, 0x07] {
@@ -219,6 +271,7 @@ fn export_csv_neutralises_partner_escapes_and_keeps_newlines() {
     }
     assert!(!contains_bytes(&run.output.stdout, RAW_CSI), "{out:?}");
     assert!(out.contains("\"two\nlines\tred\""), "{out:?}");
+    assert!(out.contains(",Sam,"), "{out:?}");
 }
 
 #[test]
@@ -279,31 +332,41 @@ fn a_weekly_goal_exceeded_never_reads_two_of_one() {
 }
 
 #[test]
-fn together_streak_and_repairs_are_stated_plainly() {
+fn repairs_are_stated_plainly_when_none_were_logged() {
     let env = TestEnv::new();
     env.run(&["log", "listen"]).ok();
-    partner_logs(&env, "listen", "2026-11-27", None);
     let out = env.run(&["stats"]).ok();
-    assert!(out.contains("You both practised today."), "{out}");
-    assert!(!out.contains("today or yesterday"), "{out}");
     assert!(out.contains("No repair moments logged this week."), "{out}");
-
     let all = env.run(&["stats", "--all"]).ok();
     assert!(all.contains("No repair moments logged yet."), "{all}");
     assert!(!all.contains("in all."), "{all}");
-
     let since = env.run(&["stats", "--since", "11-20"]).ok();
     assert!(
         since.contains("No repair moments logged in this period."),
         "{since}"
     );
+}
+
+#[test]
+fn together_streak_and_repairs_are_stated_plainly() {
+    let (env, sam, _remote) = TestEnv::couple();
+    env.run(&["log", "listen"]).ok();
+    sam.run(&["log", "listen"]).ok();
+    sam.sync();
+    env.sync();
+    let out = env.run(&["stats"]).ok();
+    assert!(out.contains("You both practised today."), "{out}");
+    assert!(!out.contains("today or yesterday"), "{out}");
+    assert!(out.contains("No repair moments logged this week."), "{out}");
 
     // Through yesterday, with today still open.
-    let env = TestEnv::new();
+    let (env, sam, _remote) = TestEnv::couple();
     for day in ["2026-11-25", "2026-11-26"] {
         env.run(&["log", "listen", "--date", day]).ok();
-        partner_logs(&env, "listen", day, None);
+        sam.run(&["log", "listen", "--date", day]).ok();
     }
+    sam.sync();
+    env.sync();
     let out = env.run(&["stats"]).ok();
     assert!(
         out.contains("2 days in a row together, up to yesterday."),

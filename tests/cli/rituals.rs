@@ -42,14 +42,12 @@ fn stats_trend_shows_twelve_weeks_of_strength_per_practice() {
     assert!(plain["practices"][0].get("trend").is_none());
 }
 
-/// Two partners synced through a real bare repository: the review shows the
+/// Two partners paired through a real bare repository: the review shows the
 /// week together, what each shared (and nothing unshared or private), the
 /// same card on both machines, and never a count of one against the other.
 #[test]
 fn the_weekly_review_of_two_partners() {
-    let remote = crate::sync::Remote::new();
-    let alex = TestEnv::named("Alex");
-    let sam = TestEnv::named("Sam");
+    let (alex, sam, _remote) = TestEnv::couple();
     alex.run(&[
         "log",
         "appreciation",
@@ -73,9 +71,9 @@ fn the_weekly_review_of_two_partners() {
     .ok();
     sam.run(&["log", "check-in", "--date", "yesterday"]).ok();
     alex.run(&["log", "check-in", "--date", "yesterday"]).ok();
-    crate::sync::connect(&alex, &remote.url());
-    crate::sync::connect(&sam, &remote.url());
-    alex.run(&["sync"]).ok();
+    alex.sync();
+    sam.sync();
+    alex.sync();
 
     let json: Value = alex.run(&["review", "--json"]).json();
     assert_eq!(json["period"]["from"], "2026-11-23");

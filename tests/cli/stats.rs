@@ -1,6 +1,6 @@
 //! Streaks, strength and summaries as a user sees them: `safe stats` (table
 //! and JSON), `safe today`, `safe calendar`, the streak line of `safe log`,
-//! skips and pauses end to end, and the derived cache, which must never
+//! skips and pauses end to end, and the derived index, which must never
 //! change an answer however stale or damaged it is.
 //!
 //! "Now" is Friday 2026-11-27 (`env::NOW`); weeks start on Monday, so this
@@ -9,9 +9,6 @@
 use serde_json::{Value, json};
 
 use crate::env::TestEnv;
-
-/// A partner's person id, as it would arrive through sync.
-use crate::env::PARTNER;
 
 /// Every day from `from` to `to`, inclusive, as `YYYY-MM-DD`.
 fn days(from: &str, to: &str) -> Vec<String> {
@@ -30,12 +27,6 @@ fn import(env: &TestEnv, practice: &str, days: &[String]) {
         .map(|d| json!({"practice": practice, "day": d}).to_string())
         .collect();
     env.run_stdin(&["import", "-"], &lines.join("\n")).ok();
-}
-
-/// My partner's entry, as sync would bring it: straight into the shared month.
-fn partner_logs(env: &TestEnv, practice: &str, day: &str, took_minutes: Option<u32>) {
-    let fields = took_minutes.map_or(json!({}), |m| json!({ "took_minutes": m }));
-    env.add_partner_entry(practice, day, fields);
 }
 
 fn practice<'a>(stats: &'a Value, id: &str) -> &'a Value {
@@ -228,13 +219,18 @@ fn stats_table_reads_gently() {
 
 #[test]
 fn us_counts_days_together_and_repairs_never_one_against_the_other() {
-    let env = journal();
+    let (env, sam, _remote) = TestEnv::couple();
+    let mine = journal();
+    env.run_stdin(&["import", "-"], &mine.run(&["export"]).ok())
+        .ok();
     env.run(&["log", "repair", "--took", "30m"]).ok();
-    for day in days("2026-11-24", "2026-11-27") {
-        partner_logs(&env, "mirror", &day, None);
-    }
-    partner_logs(&env, "repair", "2026-11-25", Some(60));
-    partner_logs(&env, "repair", "2026-11-18", Some(120));
+    import(&sam, "mirror", &days("2026-11-24", "2026-11-27"));
+    sam.run(&["log", "repair", "--date", "2026-11-25", "--took", "1h"])
+        .ok();
+    sam.run(&["log", "repair", "--date", "2026-11-18", "--took", "2h"])
+        .ok();
+    sam.sync();
+    env.sync();
 
     let stats = env.run(&["stats", "--json"]).json();
     assert_eq!(stats["us"]["together_days"], 4);
@@ -442,10 +438,6 @@ fn calendar_is_a_plain_heatmap_without_colour() {
     let one = env.run(&["calendar", "listen", "--weeks", "4"]).ok();
     assert!(one.contains("Wed · · · ░"), "{one}");
 
-    partner_logs(&env, "mirror", "2026-11-25", None);
-    let us = env.run(&["calendar", "--who", "us", "--weeks", "4"]).ok();
-    assert!(us.contains("Wed · · · ▒"), "both of us:\n{us}");
-    assert!(us.contains("Thu · · · ░"), "one of us:\n{us}");
     // The default is half a year.
     let wide = env.run(&["calendar"]).ok();
     assert!(
@@ -453,6 +445,22 @@ fn calendar_is_a_plain_heatmap_without_colour() {
             .any(|l| l.starts_with("Mon") && l.chars().count() == 3 + 2 * 26),
         "{wide}"
     );
+}
+
+#[test]
+fn calendar_of_us_shades_the_days_we_both_practised() {
+    let (env, sam, _remote) = TestEnv::couple();
+    import(
+        &env,
+        "listen",
+        &["2026-11-25".to_string(), "2026-11-26".to_string()],
+    );
+    sam.run(&["log", "mirror", "--date", "2026-11-25"]).ok();
+    sam.sync();
+    env.sync();
+    let us = env.run(&["calendar", "--who", "us", "--weeks", "4"]).ok();
+    assert!(us.contains("Wed · · · ▒"), "both of us:\n{us}");
+    assert!(us.contains("Thu · · · ░"), "one of us:\n{us}");
 }
 
 #[test]
@@ -465,98 +473,78 @@ fn calendar_refuses_what_it_cannot_show() {
 }
 
 #[test]
-fn a_stale_or_damaged_cache_never_changes_an_answer() {
+fn a_deleted_or_damaged_index_never_changes_an_answer() {
     let env = journal();
-    partner_logs(&env, "mirror", "2026-11-26", None);
-    let cache = env.path("cache/days-v2.bin");
-    let questions: [&[&str]; 4] = [
+    env.run(&["log", "repair", "--took", "30m", "--note", "kept here"])
+        .ok();
+    env.run(&["pause", "--from", "2026-11-10", "--to", "2026-11-12"])
+        .ok();
+    let index = env.path("index/index.sqlite");
+    let questions: [&[&str]; 6] = [
         &["stats", "--json"],
         &["stats", "--all", "--json"],
+        &["history", "--all", "--json"],
         &["today"],
         &["calendar", "--who", "us"],
+        &["export"],
     ];
-    let answers =
-        |env: &TestEnv| -> Vec<String> { questions.iter().map(|q| env.run(q).ok()).collect() };
-    let fresh = |env: &TestEnv| -> Vec<String> {
-        let _ = std::fs::remove_file(&cache);
-        answers(env)
+    let answers = |env: &TestEnv| -> Vec<String> {
+        questions
+            .iter()
+            .map(|q| {
+                let run = env.run(q);
+                assert!(!run.stderr().contains("error"), "{q:?}: {}", run.stderr());
+                run.ok()
+            })
+            .collect()
     };
-
-    // Files younger than two seconds are never remembered; let them age so
-    // the cache is written and trusted.
-    std::thread::sleep(std::time::Duration::from_millis(2200));
     let before = answers(&env);
-    assert!(
-        cache.exists(),
-        "the cache is written once the months are old enough"
-    );
-    let stale_cache = std::fs::read(&cache).unwrap();
+    assert!(index.exists(), "reading keeps an index");
+    let built = std::fs::read(&index).unwrap();
 
-    // A month changed behind safe's back, as sync or an editor would: my
-    // partner's entry becomes mine, the file keeps its size, and its
-    // modification time is put back.
-    let nov = env.path("shared/log/2026-11.json");
-    let text = std::fs::read_to_string(&nov).unwrap();
-    let me = env.read_json("config.json")["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    assert_eq!(me.len(), PARTNER.len());
-    let changed = text.replacen(
-        &format!("\"author\": \"{PARTNER}\""),
-        &format!("\"author\": \"{me}\""),
-        1,
-    );
-    assert_ne!(changed, text);
-    assert_eq!(changed.len(), text.len());
-    let modified = std::fs::metadata(&nov).unwrap().modified().unwrap();
-    let handle = std::fs::OpenOptions::new().write(true).open(&nov).unwrap();
-    std::io::Write::write_all(&mut &handle, changed.as_bytes()).unwrap();
-    handle.set_modified(modified).unwrap();
-    drop(handle);
-
-    let after = answers(&env);
-    assert_ne!(after, before, "the change shows");
-    assert!(after[0].contains("\"mirror\""), "{}", after[0]);
-    assert_eq!(after, fresh(&env));
-
-    // The cache of before, put back: stale for November.
-    std::fs::write(&cache, &stale_cache).unwrap();
-    assert_eq!(answers(&env), after);
-    // Garbage, a truncated cache, and one with a flipped byte.
-    std::fs::write(&cache, b"not a cache at all").unwrap();
-    assert_eq!(answers(&env), after);
-    std::fs::write(&cache, &stale_cache[..stale_cache.len() / 2]).unwrap();
-    assert_eq!(answers(&env), after);
-    let mut flipped = stale_cache.clone();
+    // Deleted whole.
+    std::fs::remove_dir_all(env.path("index")).unwrap();
+    assert_eq!(answers(&env), before);
+    // Garbage, a truncated index, and one with a flipped byte.
+    std::fs::write(&index, b"not an index at all").unwrap();
+    assert_eq!(answers(&env), before);
+    std::fs::write(&index, &built[..built.len() / 2]).unwrap();
+    assert_eq!(answers(&env), before);
+    let mut flipped = built.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0xff;
-    std::fs::write(&cache, &flipped).unwrap();
-    assert_eq!(answers(&env), after);
+    std::fs::write(&index, &flipped).unwrap();
+    assert_eq!(answers(&env), before);
+    // Its notes of what it has read, lost or garbled.
+    std::fs::remove_file(env.path("index/indexed.json")).unwrap();
+    assert_eq!(answers(&env), before);
+    std::fs::write(env.path("index/indexed.json"), b"{\"garbled\":").unwrap();
+    assert_eq!(answers(&env), before);
 
-    // A month that vanished (an undone sync, say) is gone from the answers.
-    std::fs::remove_file(env.path("shared/log/2026-10.json")).unwrap();
-    let without_october = answers(&env);
-    assert_eq!(without_october, fresh(&env));
-    assert!(
-        !without_october[1].contains("\"2026-10-01\""),
-        "{}",
-        without_october[1]
-    );
+    // An index of before, put back after a change: stale, never trusted.
+    std::fs::remove_dir_all(env.path("index")).unwrap();
+    env.run(&["stats"]).ok();
+    let stale = std::fs::read(&index).unwrap();
+    let stale_notes = std::fs::read(env.path("index/indexed.json")).unwrap();
+    env.run(&["log", "check-in"]).ok();
+    let after = answers(&env);
+    assert_ne!(after, before, "the change shows");
+    std::fs::write(&index, &stale).unwrap();
+    std::fs::write(env.path("index/indexed.json"), &stale_notes).unwrap();
+    assert_eq!(answers(&env), after);
+    std::fs::remove_dir_all(env.path("index")).unwrap();
+    assert_eq!(answers(&env), after);
 }
 
-/// `safe log` adds to a month without parsing it and updates the cache from
-/// what the cache knew before: the answers must be those of a fresh start.
+/// `safe log` feeds the index only the lines it has not seen: the answers
+/// must be those of an index made afresh from the logs.
 #[test]
-fn logging_onto_a_cached_month_changes_no_answer() {
+fn logging_onto_an_indexed_journal_changes_no_answer() {
     let env = TestEnv::new();
     import(&env, "appreciation", &days("2026-10-20", "2026-11-26"));
     import(&env, "repair", &days("2026-11-02", "2026-11-05"));
-    // Let the files age past the cache's "just changed" window, so the
-    // cache keeps them, then build it.
-    std::thread::sleep(std::time::Duration::from_millis(250));
     env.run(&["stats", "--all", "--json"]).ok();
-    assert!(env.path("cache").exists());
+    assert!(env.path("index").exists());
 
     let line = env.run(&["log", "appreciation"]).ok();
     assert!(line.contains("39 days in a row"), "{line}");
@@ -566,16 +554,16 @@ fn logging_onto_a_cached_month_changes_no_answer() {
     env.run(&["log", "appreciation", "--date", "2026-11-03", "--again"])
         .ok();
 
-    let cached = env.run(&["stats", "--all", "--json"]).json();
-    std::fs::remove_dir_all(env.path("cache")).unwrap();
+    let indexed = env.run(&["stats", "--all", "--json"]).json();
+    std::fs::remove_dir_all(env.path("index")).unwrap();
     let fresh = env.run(&["stats", "--all", "--json"]).json();
-    assert_eq!(cached, fresh);
+    assert_eq!(indexed, fresh);
     assert_eq!(practice(&fresh, "appreciation")["current_streak"], 39);
     assert_eq!(practice(&fresh, "appreciation")["count"], 40);
     assert_eq!(fresh["us"]["repairs"]["count"], 5);
-    // The month file is still sorted and whole.
-    let entries = env.entries("shared/log/2026-11.json");
-    let keys: Vec<String> = entries
+    // The journal reads in order of day, whatever the order of logging.
+    let keys: Vec<String> = env
+        .journal()
         .iter()
         .map(|e| format!("{}{}", e["day"], e["at"]))
         .collect();
@@ -584,10 +572,10 @@ fn logging_onto_a_cached_month_changes_no_answer() {
     assert_eq!(keys, sorted);
 }
 
-/// The streak line reads the recent months first and further back only as
-/// far as the run goes: a run of twenty months, one of four, one bridged by
-/// a pause filed in an older month, and a weekly one must each read as a
-/// fresh computation over the whole journal does.
+/// The streak line reaches back only as far as the run goes: a run of
+/// twenty months, one of four, one bridged by a pause made long after the
+/// days it covers, and a weekly one must each read as an index made afresh
+/// from the logs does.
 #[test]
 fn the_streak_line_reaches_back_as_far_as_the_run() {
     let env = TestEnv::new();
@@ -622,8 +610,6 @@ fn the_streak_line_reaches_back_as_far_as_the_run() {
         })
         .collect();
     import(&env, "stress-talk", &weekly);
-    // Old enough for the cache to keep every month, as it would be a day on.
-    std::thread::sleep(std::time::Duration::from_millis(250));
     env.run(&["stats", "--all", "--json"]).ok();
 
     let expected = [
@@ -644,10 +630,10 @@ fn the_streak_line_reaches_back_as_far_as_the_run() {
         let out = env.run(&["log", practice_id]).ok();
         assert!(out.contains(line), "{practice_id}: {out}");
     }
-    let cached = env.run(&["stats", "--all", "--json"]).json();
-    std::fs::remove_dir_all(env.path("cache")).unwrap();
+    let indexed = env.run(&["stats", "--all", "--json"]).json();
+    std::fs::remove_dir_all(env.path("index")).unwrap();
     let fresh = env.run(&["stats", "--all", "--json"]).json();
-    assert_eq!(cached, fresh);
+    assert_eq!(indexed, fresh);
     for (practice_id, streak) in [
         ("appreciation", 637),
         ("gentle-touch", 119),

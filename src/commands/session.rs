@@ -1,0 +1,316 @@
+//! What a command that changes the journal holds while it works: the lock
+//! on the data directory, the open journal (made on first use), my
+//! settings, and the journal as it reads now. Everything one command writes
+//! is one operation (one operation id), so `safe undo` takes it back whole.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+use super::Context;
+use crate::domain::entry::{EntryId, Kind};
+use crate::domain::record::{EntryRecord, Hex32, NoteRecord, Record, Rev};
+use crate::error::{Error, Result};
+use crate::journal::view::View;
+use crate::journal::{Journal, Report, migrate};
+use crate::keys::line::{LogKind, NoteSidecar};
+use crate::store::Lock;
+use crate::store::config::Config;
+
+/// One record to write, and which log it goes to.
+#[derive(Debug, Clone)]
+pub enum Staged {
+    /// To my shared log, with the sidecar of a shared note.
+    Shared(Record, Option<String>),
+    /// To my private log, which never leaves this device.
+    Private(Record),
+}
+
+pub struct Session {
+    pub lock: Lock,
+    pub journal: Journal,
+    pub config: Config,
+    pub view: View,
+    op: Option<String>,
+}
+
+impl Session {
+    /// My person id.
+    pub fn me(&self) -> &str {
+        &self.view.me
+    }
+
+    /// Write `records` as (part of) this command's operation: the private
+    /// ones first, so a crash between the two batches leaves a note no
+    /// entry shows, never an entry that lost its note. The view reads the
+    /// journal again afterwards. A failure to update the index once the
+    /// lines are saved is a warning, not an error.
+    pub fn write(&mut self, ctx: &mut Context<'_>, records: Vec<Staged>) -> Result<()> {
+        let wall_ms = ctx.wall_ms();
+        let op = match &self.op {
+            Some(op) => op.clone(),
+            None => {
+                let op = Journal::new_op(wall_ms)?;
+                self.op = Some(op.clone());
+                op
+            }
+        };
+        let (private, shared): (Vec<Staged>, Vec<Staged>) = records
+            .into_iter()
+            .partition(|s| matches!(s, Staged::Private(_)));
+        let private: Vec<(Record, Option<String>)> = private
+            .into_iter()
+            .filter_map(|s| match s {
+                Staged::Private(r) => Some((r, None)),
+                Staged::Shared(..) => None,
+            })
+            .collect();
+        let shared: Vec<(Record, Option<String>)> = shared
+            .into_iter()
+            .filter_map(|s| match s {
+                Staged::Shared(r, sidecar) => Some((r, sidecar)),
+                Staged::Private(_) => None,
+            })
+            .collect();
+        let mut warnings = Vec::new();
+        let mut taken = Vec::new();
+        for (records, kind) in [(private, LogKind::Private), (shared, LogKind::Shared)] {
+            if records.is_empty() {
+                continue;
+            }
+            let written = self
+                .journal
+                .write(&op, &records, kind, wall_ms, &self.lock)?;
+            warnings.extend(written.index_warning);
+            let notes = records
+                .iter()
+                .map(|(record, sidecar)| match (record, sidecar) {
+                    (Record::Entry(e), Some(sidecar)) => {
+                        e.h.as_ref().and_then(|h| NoteSidecar::open(sidecar, &h.0))
+                    }
+                    _ => None,
+                });
+            taken.extend(written.records.into_iter().zip(notes));
+        }
+        for warning in &warnings {
+            super::warn_after_save(ctx, "the index was not updated", warning);
+        }
+        // My newest lines win over what the view holds of mine: it takes
+        // them as they are, rather than reading the journal again.
+        for (record, note) in &taken {
+            self.view.take_mine(record, note.as_deref());
+        }
+        Ok(())
+    }
+
+    /// Read the journal again into the view.
+    pub fn reread(&mut self) -> Result<()> {
+        // A sync may have brought this device's own pairing line.
+        let me = self.journal.me().unwrap_or_default().to_string();
+        self.config.id = me.clone();
+        self.view = View::new(self.journal.state()?, &me);
+        Ok(())
+    }
+
+    /// What the last refresh found wrong with the logs.
+    pub fn report(&self) -> &Report {
+        self.journal.report()
+    }
+}
+
+impl Context<'_> {
+    /// Lock the data directory and open the journal, making it on the first
+    /// run (named after the login user) so `safe log` needs no set-up.
+    pub fn session(&self) -> Result<Session> {
+        let (session, ()) = self.session_checked(|_, _| Ok(()))?;
+        Ok(session)
+    }
+
+    /// Like [`session`](Self::session), but run `check` under the lock
+    /// first, with the journal as it reads (empty on a new machine): input
+    /// that fails the check leaves nothing behind, not even a new journal.
+    pub fn session_checked<T>(
+        &self,
+        check: impl FnOnce(&View, &Config) -> Result<T>,
+    ) -> Result<(Session, T)> {
+        let lock = self.dir.lock()?;
+        let root = self.dir.root();
+        let wall_ms = self.wall_ms();
+        if migrate::is_schema1(root) {
+            let moved = migrate::migrate(root, wall_ms, &lock)?;
+            eprintln!(
+                "safe: moved your journal to the new format ({} of your entries signed into your own log{}); \
+                 the old files are kept in {}",
+                moved.entries,
+                match moved.partner_entries {
+                    0 => String::new(),
+                    n => format!(", {n} of your partner's kept as they were until they update"),
+                },
+                root.join(migrate::BACKUP).display()
+            );
+        }
+        let mut config = self.settings()?;
+        let journal = if crate::journal::Identity::path(root).exists() {
+            Journal::open(root, wall_ms, &lock)?
+        } else {
+            let name = super::login_name();
+            config.name = name.clone();
+            let checked = check(&View::default(), &config)?;
+            let journal = Journal::create(root, &name, wall_ms, &lock)?;
+            eprintln!(
+                "safe: started your journal in {} as {}; `safe init --name NAME` changes the name your partner sees",
+                root.display(),
+                name
+            );
+            let session = self.finish_session(lock, journal, config)?;
+            return Ok((session, checked));
+        };
+        let session = self.finish_session(lock, journal, config)?;
+        let checked = check(&session.view, &session.config)?;
+        Ok((session, checked))
+    }
+
+    fn finish_session(&self, lock: Lock, journal: Journal, mut config: Config) -> Result<Session> {
+        let root = self.dir.root();
+        let me = journal.me().unwrap_or_default().to_string();
+        let mut view = View::new(journal.state()?, &me);
+        if migrate::Snapshot::path(root).exists() {
+            // My partner's own migrated batch replaces what I kept of theirs.
+            for person in migrate::replaced_people(&view.state, &me) {
+                migrate::Snapshot::drop_person(root, &person, &lock)?;
+            }
+            if let Some(snapshot) = migrate::Snapshot::load(root)? {
+                view.add_snapshot(&snapshot);
+            }
+        }
+        config.id = me.clone();
+        if let Some(name) = view.state.names.get(&me) {
+            config.name = name.clone();
+        }
+        Ok(Session {
+            lock,
+            journal,
+            config,
+            view,
+            op: None,
+        })
+    }
+
+    /// The journal as it reads, for commands that only read: an empty one
+    /// if this data directory holds none yet (nothing is made).
+    pub fn view(&self) -> Result<(View, Config)> {
+        let root = self.dir.root();
+        if !crate::journal::Identity::path(root).exists() && !migrate::is_schema1(root) {
+            let mut config = self.settings()?;
+            config.name = super::login_name();
+            return Ok((View::default(), config));
+        }
+        let session = self.session()?;
+        // A damaged log is read up to the damage: say so, every time, so
+        // an answer that lacks something never looks whole.
+        for q in &session.report().quarantined {
+            let whose = if q.person == session.view.me {
+                "your".to_string()
+            } else {
+                format!("{}'s", super::name_of(&session.view.people, &q.person))
+            };
+            eprintln!(
+                "safe: warning: {whose} log is read only up to {}{}: {}",
+                q.path.display(),
+                q.line.map(|l| format!(" line {l}")).unwrap_or_default(),
+                crate::render::sanitize::sanitize_line(&q.why)
+            );
+        }
+        Ok((session.view, session.config))
+    }
+
+    /// My settings from `config.json`, or the defaults.
+    pub fn settings(&self) -> Result<Config> {
+        Ok(self
+            .dir
+            .read_config()?
+            .unwrap_or_else(|| Config::new(String::new(), String::new())))
+    }
+}
+
+/// A new entry of mine, made now: a fresh id, the given day and moment.
+pub fn new_entry(
+    kind: Kind,
+    practice: &str,
+    day: NaiveDate,
+    at: DateTime<FixedOffset>,
+) -> EntryRecord {
+    EntryRecord {
+        id: EntryId::now_v7(),
+        kind,
+        practice: practice.to_string(),
+        day,
+        until: None,
+        at,
+        took: None,
+        h: None,
+        card: None,
+        private: false,
+        rev: Rev::default(),
+    }
+}
+
+/// How a note travels with an entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotePlace {
+    /// In the shared log's sidecar: my partner reads it.
+    Shared,
+    /// In my private log only.
+    Kept,
+}
+
+/// The records for one version of my entry with its note. A private entry
+/// goes, note and all, to the private log; a shared entry goes to the
+/// shared log, with its note in the sidecar when shared, or as a `note`
+/// record in the private log when kept. `had_kept_note` says whether an
+/// earlier version had a kept note that must now be cleared.
+pub fn stage_entry(
+    mut record: EntryRecord,
+    note: Option<&str>,
+    place: NotePlace,
+    had_kept_note: bool,
+) -> Result<Vec<Staged>> {
+    let mut staged = Vec::new();
+    let id = record.id;
+    let note_record = |note: Option<&str>| {
+        Record::Note(NoteRecord {
+            id,
+            note: note.map(str::to_string),
+            rev: Rev::default(),
+        })
+    };
+    record.h = None;
+    if record.private {
+        if note.is_some() || had_kept_note {
+            staged.push(Staged::Private(note_record(note)));
+        }
+        staged.push(Staged::Private(Record::Entry(record)));
+        return Ok(staged);
+    }
+    match (note, place) {
+        (Some(text), NotePlace::Shared) => {
+            let (h, sidecar) = NoteSidecar::seal(text).map_err(|e| {
+                Error::runtime(format!("could not get random bytes for the note: {e}"))
+            })?;
+            record.h = Some(Hex32(h));
+            if had_kept_note {
+                staged.push(Staged::Private(note_record(None)));
+            }
+            staged.push(Staged::Shared(Record::Entry(record), Some(sidecar)));
+        }
+        (Some(text), NotePlace::Kept) => {
+            staged.push(Staged::Private(note_record(Some(text))));
+            staged.push(Staged::Shared(Record::Entry(record), None));
+        }
+        (None, _) => {
+            if had_kept_note {
+                staged.push(Staged::Private(note_record(None)));
+            }
+            staged.push(Staged::Shared(Record::Entry(record), None));
+        }
+    }
+    Ok(staged)
+}
