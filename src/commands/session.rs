@@ -24,6 +24,10 @@ pub enum Staged {
     Private(Record),
 }
 
+/// How many written records the view takes one by one; past that it reads
+/// the journal again, which costs one pass for them all.
+const TAKE_AT_MOST: usize = 64;
+
 pub struct Session {
     pub lock: Lock,
     pub journal: Journal,
@@ -94,7 +98,12 @@ impl Session {
             super::warn_after_save(ctx, "the index was not updated", warning);
         }
         // My newest lines win over what the view holds of mine: it takes
-        // them as they are, rather than reading the journal again.
+        // them as they are, rather than reading the journal again. Each
+        // costs a pass over the view, so a large batch (an import) reads
+        // the journal once instead.
+        if taken.len() > TAKE_AT_MOST {
+            return self.reread();
+        }
         for (record, note) in &taken {
             self.view.take_mine(record, note.as_deref());
         }
