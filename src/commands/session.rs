@@ -119,6 +119,15 @@ impl Session {
         Ok(())
     }
 
+    /// "your", or "Sam's": whose data something is, for a message.
+    pub fn whose(&self, person: &str) -> String {
+        if person == self.me() {
+            "your".to_string()
+        } else {
+            format!("{}'s", super::name_of(&self.view.people, person))
+        }
+    }
+
     /// What the last refresh found wrong with the logs.
     pub fn report(&self) -> &Report {
         self.journal.report()
@@ -216,11 +225,7 @@ impl Context<'_> {
         // A damaged log is read up to the damage: say so, every time, so
         // an answer that lacks something never looks whole.
         for q in &session.report().quarantined {
-            let whose = if q.person == session.view.me {
-                "your".to_string()
-            } else {
-                format!("{}'s", super::name_of(&session.view.people, &q.person))
-            };
+            let whose = session.whose(&q.person);
             eprintln!(
                 "safe: warning: {whose} log is read only up to {}{}: {}",
                 q.path.display(),

@@ -158,13 +158,7 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
 /// paired, pairing lines not followed), naming whose each is.
 fn said_by_journal(session: &Session) -> Vec<String> {
     let report = session.report();
-    let whose = |person: &str| {
-        if person == session.me() {
-            "your".to_string()
-        } else {
-            format!("{}'s", super::name_of(&session.view.people, person))
-        }
-    };
+    let whose = |person: &str| session.whose(person);
     let mut out = Vec::new();
     for q in &report.quarantined {
         out.push(format!(
