@@ -72,7 +72,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         Some(text) => Some(crate::domain::when::parse_took(text)?),
         None => None,
     };
-    let (mut session, practice) = ctx.session_checked(|view, config| {
+    let (mut session, practice) = ctx.light_session_checked(|view, config| {
         let practice = known_practice(&view.practices, &config.id, &args.practice)?;
         loggable(&practice)?;
         if took.is_some() && practice.id != crate::domain::summary::REPAIR {
@@ -116,7 +116,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     };
     let staged = stage_entry(entry, note.as_deref(), place, false)?;
     session.write(ctx, staged)?;
-    let short = session.view.short_id(&id);
+    let short = session.short_id(&id)?;
 
     let when = super::describe_day(ctx.today, day);
     let mut line = format!("Logged {} {when}", practice.id);
@@ -143,6 +143,13 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
 
 /// Whether I logged `practice` on `day`.
 pub fn logged_on(view: &View, practice: &str, day: chrono::NaiveDate) -> bool {
+    if let Some(days) = &view.days {
+        return days
+            .person(&view.me)
+            .logged
+            .get(practice)
+            .is_some_and(|tally| tally.on(day) > 0);
+    }
     view.mine()
         .any(|i| i.entry.kind == Kind::Log && i.entry.practice == practice && i.entry.day == day)
 }

@@ -56,7 +56,7 @@ pub struct StatsArgs {
 const TREND_WEEKS: usize = 12;
 
 pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
-    let (view, config) = ctx.view()?;
+    let (view, config) = ctx.light_view()?;
     let catalogue = view.practices.catalogue(&config.id);
     let period = args.period.resolve(ctx, config.week_start)?;
     let index = view.day_index();
