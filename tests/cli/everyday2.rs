@@ -1,0 +1,184 @@
+//! Everyday use, continued (issue 13): where a note goes is never a
+//! surprise, removing asks before it reaches back, a backup restores the
+//! whole journal, and the figures about us count a shared rupture once.
+
+use crate::env::{TestEnv, contains_bytes};
+
+/// The handle a `log` confirmation printed: "… (id 3f2a)."
+#[track_caller]
+fn logged_id(out: &str) -> String {
+    let start = out.find("(id ").unwrap_or_else(|| panic!("no id in {out}")) + 4;
+    out[start..]
+        .split(')')
+        .next()
+        .unwrap_or_else(|| panic!("no id in {out}"))
+        .to_string()
+}
+
+/// My entry of `practice` in `env`'s history of the whole journal.
+#[track_caller]
+fn one(env: &TestEnv, practice: &str) -> serde_json::Value {
+    let found: Vec<_> = env
+        .history(&["--all", "--who", "me", "--practice", practice])
+        .into_iter()
+        .collect();
+    assert_eq!(found.len(), 1, "{practice}: {found:#?}");
+    found[0].clone()
+}
+
+#[test]
+fn a_log_says_where_its_note_went() {
+    let env = TestEnv::new();
+    let kept = env.run(&["log", "listen", "--note", "kept words"]).ok();
+    assert!(kept.contains("The note stays on this machine."), "{kept}");
+    let shared = env
+        .run(&["log", "check-in", "--note", "shared words", "--share-note"])
+        .ok();
+    // Not paired yet: nothing has left, and the reply says so.
+    assert!(shared.contains("to be shared"), "{shared}");
+    assert!(shared.contains("until you pair"), "{shared}");
+    let private = env
+        .run(&["log", "date", "--note", "our words", "--private"])
+        .ok();
+    assert!(private.contains("It is private"), "{private}");
+    let plain = env.run(&["log", "appreciation"]).ok();
+    assert!(!plain.contains("note"), "no note, nothing to say: {plain}");
+}
+
+#[test]
+fn keep_note_overrides_the_share_notes_setting_for_one_entry() {
+    let env = TestEnv::new();
+    env.run(&["config", "set", "share_notes", "true"]).ok();
+    let out = env
+        .run(&["log", "listen", "--note", "just for me", "--keep-note"])
+        .ok();
+    assert!(out.contains("The note stays on this machine."), "{out}");
+    env.run(&["log", "check-in", "--note", "for us both"]).ok();
+    assert_eq!(one(&env, "listen")["note"], "just for me");
+    assert!(!contains_bytes(&env.shared_bytes(), "just for me"));
+    assert!(!env.files_holding("private", "just for me").is_empty());
+    // The setting still holds for the next entry.
+    assert!(contains_bytes(&env.shared_bytes(), "for us both"));
+    // Both at once is a usage error that changes nothing.
+    let before = env.snapshot();
+    env.run(&["log", "date", "--note", "x", "--keep-note", "--share-note"])
+        .fails(2);
+    assert!(env.snapshot() == before);
+}
+
+#[test]
+fn sharing_and_unsharing_a_note_names_the_partner_and_what_they_keep() {
+    let (alex, sam, _remote) = TestEnv::couple();
+    let out = alex
+        .run(&["log", "appreciation", "--note", "the soup was perfect"])
+        .ok();
+    assert!(out.contains("The note stays on this machine."), "{out}");
+    let id = logged_id(&out);
+    assert!(!contains_bytes(
+        &alex.shared_bytes(),
+        "the soup was perfect"
+    ));
+
+    let shared = alex.run(&["edit", &id, "--share-note"]).ok();
+    assert!(shared.contains("The note is shared with Sam."), "{shared}");
+    assert!(contains_bytes(&alex.shared_bytes(), "the soup was perfect"));
+    // The kept copy is gone from the private log's answer: one note, shared.
+    assert_eq!(one(&alex, "appreciation")["note"], "the soup was perfect");
+    alex.sync();
+    sam.sync();
+    let seen = sam.history(&["--all", "--who", "partner"]);
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0]["note"], "the soup was perfect");
+
+    let unshared = alex.run(&["edit", &id, "--unshare-note"]).ok();
+    assert!(
+        unshared.contains("The note stays on this machine."),
+        "{unshared}"
+    );
+    assert!(unshared.contains("Sam may already have it"), "{unshared}");
+    assert_eq!(one(&alex, "appreciation")["note"], "the soup was perfect");
+    assert!(
+        !alex
+            .files_holding("private", "the soup was perfect")
+            .is_empty()
+    );
+    alex.sync();
+    sam.sync();
+    let seen = sam.history(&["--all", "--who", "partner"]);
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0]["note"].is_null(), "{:#?}", seen[0]);
+
+    // Asking for the place it already has changes nothing.
+    let before = alex.snapshot();
+    let again = alex.run(&["edit", &id, "--unshare-note"]).ok();
+    assert!(again.contains("Nothing to change"), "{again}");
+    assert!(alex.snapshot() == before);
+}
+
+#[test]
+fn a_note_that_cannot_be_shared_is_refused_with_nothing_changed() {
+    let env = TestEnv::new();
+    let private = logged_id(
+        &env.run(&["log", "date", "--private", "--note", "our secret"])
+            .ok(),
+    );
+    let bare = logged_id(&env.run(&["log", "listen"]).ok());
+    let before = env.snapshot();
+    let err = env.run(&["edit", &private, "--share-note"]).fails(2);
+    assert!(err.contains("private"), "{err}");
+    let err = env.run(&["edit", &bare, "--share-note"]).fails(2);
+    assert!(err.contains("no note"), "{err}");
+    env.run(&["edit", &bare, "--share-note", "--unshare-note"])
+        .fails(2);
+    assert!(env.snapshot() == before);
+    // A new note and its sharing in one edit.
+    let out = env
+        .run(&[
+            "edit",
+            &bare,
+            "--note",
+            "all the way through",
+            "--share-note",
+        ])
+        .ok();
+    assert!(out.contains("to be shared"), "{out}");
+    assert!(contains_bytes(&env.shared_bytes(), "all the way through"));
+}
+
+#[test]
+fn rupture_at_works_out_how_long_the_repair_took() {
+    // SAFE_NOW is 20:00.
+    let env = TestEnv::new();
+    let out = env.run(&["log", "repair", "--rupture-at", "18:45"]).ok();
+    assert!(out.contains("repaired in 1h15m"), "{out}");
+    // A time later than now was last night.
+    env.run(&["log", "repair", "--rupture-at", "21:10"]).ok();
+    let mut took: Vec<u64> = env
+        .history(&["--practice", "repair"])
+        .iter()
+        .map(|e| e["took_minutes"].as_u64().unwrap())
+        .collect();
+    took.sort();
+    assert_eq!(took, [75, 22 * 60 + 50]);
+    let before = env.snapshot();
+    let err = env.run(&["log", "repair", "--rupture-at", "9pm"]).fails(2);
+    assert!(err.contains("HH:MM"), "{err}");
+    let err = env
+        .run(&[
+            "log",
+            "repair",
+            "--rupture-at",
+            "18:00",
+            "--date",
+            "yesterday",
+        ])
+        .fails(2);
+    assert!(err.contains("--took"), "{err}");
+    env.run(&["log", "repair", "--rupture-at", "18:00", "--took", "5m"])
+        .fails(2);
+    let err = env
+        .run(&["log", "listen", "--rupture-at", "18:00"])
+        .fails(2);
+    assert!(err.contains("--rupture-at is for repair moments"), "{err}");
+    assert!(env.snapshot() == before);
+}
