@@ -791,7 +791,7 @@ fn edit_to_another_month_keeps_the_id_and_the_private_note() {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["note"], "moving note");
     // Given back by the id it always had.
-    env.run(&["rm", &id[..8]]).ok();
+    env.run(&["rm", "--yes", &id[..8]]).ok();
     assert!(env.journal().is_empty());
 }
 
@@ -1712,7 +1712,7 @@ fn the_printed_id_is_unique_across_months_and_sides() {
         .find(|e| e["practice"] == "mirror")
         .unwrap();
     assert_eq!(mirror["note"], "found it");
-    env.run(&["rm", &id]).ok();
+    env.run(&["rm", "--yes", &id]).ok();
     assert!(env.journal().iter().all(|e| e["practice"] != "mirror"));
 }
 

@@ -182,3 +182,79 @@ fn rupture_at_works_out_how_long_the_repair_took() {
     assert!(err.contains("--rupture-at is for repair moments"), "{err}");
     assert!(env.snapshot() == before);
 }
+
+#[test]
+fn several_entries_go_in_one_rm_and_come_back_with_one_undo() {
+    let env = TestEnv::new();
+    let a = logged_id(&env.run(&["log", "listen"]).ok());
+    let b = logged_id(&env.run(&["log", "check-in"]).ok());
+    let c = logged_id(&env.run(&["log", "mirror", "--note", "word for word"]).ok());
+    let kept = logged_id(&env.run(&["log", "apology"]).ok());
+    // The same entry twice is removed once.
+    let out = env.run(&["rm", &a, &b, &c, &a]).ok();
+    assert_eq!(out.matches("Removed ").count(), 3, "{out}");
+    assert!(out.contains("Removed mirror today"), "{out}");
+    assert!(out.contains("One `safe undo` brings all 3 back."), "{out}");
+    let left: Vec<_> = env
+        .history(&[])
+        .iter()
+        .map(|e| e["practice"].clone())
+        .collect();
+    assert_eq!(left, ["apology"]);
+    let undone = env.run(&["undo"]).ok();
+    assert!(!undone.is_empty());
+    assert_eq!(env.history(&[]).len(), 4);
+    assert_eq!(one(&env, "mirror")["note"], "word for word");
+    // One id that does not name an entry of mine removes nothing.
+    let before = env.snapshot();
+    let err = env.run(&["rm", &kept, "ffffffff"]).fails(2);
+    assert!(err.contains("ffffffff"), "{err}");
+    assert!(env.snapshot() == before);
+}
+
+#[test]
+fn removing_an_older_entry_without_a_terminal_needs_yes() {
+    let env = TestEnv::new();
+    let old = logged_id(&env.run(&["log", "listen", "--date", "yesterday"]).ok());
+    let today = logged_id(&env.run(&["log", "check-in"]).ok());
+    let before = env.snapshot();
+    let err = env.run(&["rm", &today, &old]).fails(2);
+    assert!(err.contains("listen yesterday"), "{err}");
+    assert!(err.contains("from an earlier day"), "{err}");
+    assert!(err.contains("--yes"), "{err}");
+    assert!(env.snapshot() == before, "a refused rm changed the journal");
+    env.run(&["rm", "--yes", &today, &old]).ok();
+    assert!(env.history(&["--all"]).is_empty());
+}
+
+#[test]
+fn removing_a_synced_entry_asks_even_today() {
+    let env = TestEnv::new();
+    let remote = crate::sync::Remote::new();
+    let id = logged_id(&env.run(&["log", "listen"]).ok());
+    env.run(&["sync", "--remote", &remote.url()]).ok();
+    let err = env.run(&["rm", &id]).fails(2);
+    assert!(err.contains("already synced"), "{err}");
+    // A private entry never leaves, and one of today's that has not
+    // synced yet is a slip to take back at once.
+    let mut later = env;
+    later.set_now("2026-11-27T21:00:00+01:00");
+    let private = logged_id(&later.run(&["log", "date", "--private"]).ok());
+    let fresh = logged_id(&later.run(&["log", "mirror"]).ok());
+    later.run(&["rm", &private, &fresh]).ok();
+}
+
+#[test]
+fn on_a_terminal_removing_an_older_entry_asks_first() {
+    let env = TestEnv::new();
+    let old = logged_id(&env.run(&["log", "listen", "--date", "3 days ago"]).ok());
+    let Some(screen) = env.run_on_terminal(&["rm", &old], "n\n") else {
+        return;
+    };
+    assert!(screen.contains("from an earlier day? [y/N]"), "{screen}");
+    assert!(screen.contains("Nothing removed."), "{screen}");
+    assert_eq!(env.history(&["--all"]).len(), 1);
+    let screen = env.run_on_terminal(&["rm", &old], "y\n").unwrap();
+    assert!(screen.contains("Removed listen"), "{screen}");
+    assert!(env.history(&["--all"]).is_empty());
+}
