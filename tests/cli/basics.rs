@@ -1224,11 +1224,11 @@ fn export_csv_quotes_awkward_notes() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "id,day,at,person,practice,note,took_minutes,private"
+        "id,kind,practice,day,at,person,note,took_minutes,until,private"
     );
     let at = env.entry(&id)["at"].as_str().unwrap().to_string();
     let expected = format!(
-        "{id},2026-11-27,{at},Alex,repair,\"we said \"\"sorry\"\", then\nwe laughed\",30,false\n"
+        "{id},log,repair,2026-11-27,{at},Alex,\"we said \"\"sorry\"\", then\nwe laughed\",30,,false\n"
     );
     assert!(
         out.ends_with(&expected),

@@ -258,3 +258,177 @@ fn on_a_terminal_removing_an_older_entry_asks_first() {
     assert!(screen.contains("Removed listen"), "{screen}");
     assert!(env.history(&["--all"]).is_empty());
 }
+
+/// Each entry of `env` as (kind, practice, day, until, note, private,
+/// note_shared), sorted: what a restore must bring back, whatever the ids.
+fn contents(env: &TestEnv) -> Vec<String> {
+    let mut all: Vec<String> = env
+        .journal()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {} {} {} {} {} {}",
+                e["kind"].as_str().unwrap_or("log"),
+                e["practice"],
+                e["day"],
+                e["until"],
+                e["note"],
+                e["took_minutes"],
+                e["private"],
+                e["note_shared"]
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn a_backup_restores_the_whole_journal_in_a_fresh_directory() {
+    let old = TestEnv::named("robin");
+    old.run(&["init", "--name", "Robin"]).ok();
+    old.run(&[
+        "practice",
+        "add",
+        "read-aloud",
+        "--goal",
+        "2/week",
+        "--about",
+        "read to each other",
+    ])
+    .ok();
+    old.run(&["practice", "goal", "appreciation", "5/week"])
+        .ok();
+    old.run(&["practice", "retire", "long-kiss"]).ok();
+    old.run(&["log", "read-aloud", "--note", "kept to myself"])
+        .ok();
+    old.run(&["log", "date", "--private", "--note", "just us two"])
+        .ok();
+    old.run(&[
+        "log",
+        "listen",
+        "--date",
+        "yesterday",
+        "--note",
+        "for Sam",
+        "--share-note",
+    ])
+    .ok();
+    old.run(&["log", "repair", "--took", "40m"]).ok();
+    old.run(&["skip", "check-in", "--date", "2 days ago"]).ok();
+    old.run(&["pause", "--from", "next monday", "--days", "3"])
+        .ok();
+    let file = old.home.path().join("safe-backup.jsonl");
+    old.run(&["export", "--format", "backup", "-o", file.to_str().unwrap()])
+        .ok();
+    let backup = std::fs::read_to_string(&file).unwrap();
+    let keys = old.files_under("keys");
+    assert!(!keys.is_empty());
+    for key in keys {
+        let bytes = std::fs::read(&key).unwrap();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(
+            !backup.contains(text.trim()),
+            "{} is in the backup",
+            key.display()
+        );
+    }
+
+    let new = TestEnv::named("someone");
+    let out = new.run(&["import", file.to_str().unwrap()]).ok();
+    assert!(out.contains("Imported 6 entries"), "{out}");
+    assert!(out.contains("your name (Robin)"), "{out}");
+    assert!(out.contains("1 custom practice"), "{out}");
+    assert!(out.contains("2 goals"), "{out}");
+    assert_eq!(contents(&new), contents(&old));
+    assert_eq!(new.my_name(), "Robin");
+    let list = new.run(&["practice", "list", "--all"]).ok();
+    let row = |id: &str| {
+        list.lines()
+            .find(|l| l.trim_start().starts_with(id))
+            .unwrap_or_else(|| panic!("{id} not in {list}"))
+            .to_string()
+    };
+    assert!(row("read-aloud").contains("2/week"), "{list}");
+    assert!(row("read-aloud").contains("read to each other"), "{list}");
+    assert!(row("appreciation").contains("5/week"), "{list}");
+    assert!(row("long-kiss").contains("retired"), "{list}");
+    // Private things stayed private, shared ones shared.
+    assert!(!contains_bytes(&new.shared_bytes(), "just us two"));
+    assert!(!contains_bytes(&new.shared_bytes(), "kept to myself"));
+    assert!(contains_bytes(&new.shared_bytes(), "for Sam"));
+
+    // Restoring again adds nothing.
+    let before = new.snapshot();
+    let again = new.run(&["import", file.to_str().unwrap()]).ok();
+    assert!(again.contains("Imported 0 entries; 6 already"), "{again}");
+    assert!(!again.contains("restored"), "{again}");
+    assert!(new.snapshot() == before, "a second restore wrote something");
+}
+
+#[test]
+fn a_bad_backup_line_restores_nothing() {
+    let env = TestEnv::new();
+    let file = env.home.path().join("b.jsonl");
+    std::fs::write(
+        &file,
+        "{\"backup\":\"journal\",\"version\":1,\"person\":\"x\",\"name\":\"Robin\"}\n\
+         {\"backup\":\"practice\",\"id\":\"listen\",\"goal\":\"daily\"}\n",
+    )
+    .unwrap();
+    let err = env.run(&["import", file.to_str().unwrap()]).fails(2);
+    assert!(err.contains("line 2"), "{err}");
+    assert!(env.snapshot().is_empty(), "nothing made on a new machine");
+    std::fs::write(
+        &file,
+        "{\"backup\":\"goal\",\"practice\":\"listen\",\"goal\":\"daily\"}\n",
+    )
+    .unwrap();
+    let err = env.run(&["import", file.to_str().unwrap()]).fails(2);
+    assert!(err.contains("begins with its `journal` line"), "{err}");
+}
+
+#[test]
+fn csv_has_kind_and_until_columns() {
+    let env = TestEnv::new();
+    env.run(&["skip", "check-in", "--date", "yesterday"]).ok();
+    env.run(&[
+        "pause",
+        "--from",
+        "next monday",
+        "--days",
+        "2",
+        "--practice",
+        "date",
+    ])
+    .ok();
+    let csv = env.run(&["export", "--format", "csv"]).ok();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,kind,practice,day,at,person,note,took_minutes,until,private"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0][1..4], ["skip", "check-in", "2026-11-26"]);
+    assert_eq!(rows[1][1..4], ["pause", "date", "2026-11-30"]);
+    assert_eq!(rows[1][8], "2026-12-01");
+    assert_eq!(rows[0][8], "");
+}
+
+#[test]
+fn importing_lines_without_ids_twice_adds_nothing() {
+    let env = TestEnv::new();
+    let lines = "{\"practice\":\"listen\",\"day\":\"2026-11-20\"}\n\
+                 {\"practice\":\"listen\",\"day\":\"2026-11-20\"}\n\
+                 {\"practice\":\"mirror\",\"day\":\"2026-11-20\",\"note\":\"word for word\"}\n";
+    let first = env.run_stdin(&["import", "-"], lines).ok();
+    assert!(first.contains("Imported 3 entries"), "{first}");
+    let before = env.snapshot();
+    let second = env.run_stdin(&["import", "-"], lines).ok();
+    assert!(second.contains("Imported 0 entries; 3 already"), "{second}");
+    assert!(env.snapshot() == before);
+    // The same entry with another note is another entry.
+    let other = "{\"practice\":\"mirror\",\"day\":\"2026-11-20\",\"note\":\"in my words\"}\n";
+    env.run_stdin(&["import", "-"], other).ok();
+    assert_eq!(env.history(&["--all"]).len(), 4);
+}
