@@ -432,3 +432,39 @@ fn importing_lines_without_ids_twice_adds_nothing() {
     env.run_stdin(&["import", "-"], other).ok();
     assert_eq!(env.history(&["--all"]).len(), 4);
 }
+
+#[test]
+fn both_partners_logging_one_rupture_count_one_repair_moment() {
+    let (mut alex, sam, _remote) = TestEnv::couple();
+    alex.run(&["log", "repair", "--took", "30m"]).ok();
+    sam.run(&["log", "repair", "--took", "50m"]).ok();
+    // A second rupture that only Sam logged is a moment of its own.
+    sam.run(&["log", "repair", "--took", "2h"]).ok();
+    sam.sync();
+    alex.sync();
+    let us = &alex.run(&["stats", "--json"]).json()["us"];
+    assert_eq!(us["repairs"]["count"], 2, "{us}");
+    // The moments took 30m (the shorter of 30m and 50m) and 2h.
+    assert_eq!(us["repairs"]["median_took_minutes"], 75, "{us}");
+    let review = alex.run(&["review", "--json"]).json();
+    assert_eq!(review["repairs"]["now"], 2, "{review}");
+    sam.sync();
+    assert_eq!(sam.run(&["stats", "--json"]).json()["us"], *us);
+
+    // Us says how recent Sam's side is.
+    let out = alex.run(&["stats"]).ok();
+    assert!(
+        out.contains("As of Sam's newest change here, today"),
+        "{out}"
+    );
+    alex.set_now("2026-11-30T09:00:00+01:00");
+    let out = alex.run(&["stats"]).ok();
+    assert!(
+        out.contains("As of Sam's newest change here, Fri 27 Nov"),
+        "{out}"
+    );
+    // Alone, there is nobody to be recent about.
+    let alone = TestEnv::new();
+    alone.run(&["log", "repair", "--took", "5m"]).ok();
+    assert!(!alone.run(&["stats"]).ok().contains("As of"));
+}
