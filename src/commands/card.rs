@@ -34,6 +34,8 @@ pub fn cmd_card(ctx: &mut Context<'_>, args: CardArgs) -> Result<()> {
             took: None,
             private: false,
             share_note: false,
+            keep_note: false,
+            rupture_at: None,
             again: false,
             once_a_day: true,
             card: None,

@@ -352,6 +352,7 @@ impl View {
                     if e.practice == REPAIR {
                         person.repairs.push(Repair {
                             day: e.day,
+                            at: e.at,
                             took_minutes: e.took_minutes,
                         });
                     }

@@ -9,6 +9,7 @@ mod completions;
 mod concurrency;
 mod durability;
 mod everyday;
+mod everyday2;
 mod hardening;
 mod hostile_completions;
 mod output;
