@@ -59,6 +59,7 @@ pub enum Command {
     Stats(commands::stats::StatsArgs),
     Calendar(commands::calendar::CalendarArgs),
     Review(commands::review::ReviewArgs),
+    Repair(commands::repair::RepairArgs),
     Skip(commands::skip::SkipArgs),
     Pause(commands::pause::PauseArgs),
     Practice(commands::practice::PracticeArgs),

@@ -60,6 +60,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
         Command::Stats(args) => commands::stats::cmd_stats(ctx, args),
         Command::Calendar(args) => commands::calendar::cmd_calendar(ctx, args),
         Command::Review(args) => commands::review::cmd_review(ctx, args),
+        Command::Repair(args) => commands::repair::cmd_repair(ctx, args),
         Command::Skip(args) => commands::skip::cmd_skip(ctx, args),
         Command::Pause(args) => commands::pause::cmd_pause(ctx, args),
         Command::Practice(args) => commands::practice::cmd_practice(ctx, args),
