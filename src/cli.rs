@@ -64,6 +64,7 @@ pub enum Command {
     Pause(commands::pause::PauseArgs),
     Practice(commands::practice::PracticeArgs),
     Card(commands::card::CardArgs),
+    Remind(commands::remind::RemindArgs),
     Sync(commands::sync::SyncArgs),
     Invite(commands::pair::InviteArgs),
     Join(commands::pair::JoinArgs),

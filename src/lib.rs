@@ -65,6 +65,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, color: bool) -> Result<()> {
         Command::Pause(args) => commands::pause::cmd_pause(ctx, args),
         Command::Practice(args) => commands::practice::cmd_practice(ctx, args),
         Command::Card(args) => commands::card::cmd_card(ctx, args),
+        Command::Remind(args) => commands::remind::cmd_remind(ctx, args),
         Command::Sync(args) => commands::sync::cmd_sync(ctx, args),
         Command::Invite(args) => commands::pair::cmd_invite(ctx, args),
         Command::Join(args) => commands::pair::cmd_join(ctx, args),
