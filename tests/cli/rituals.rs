@@ -217,3 +217,55 @@ fn card_done_names_the_card_shown_today() {
         of_the_day.as_str()
     );
 }
+
+/// The `review --json` schema in the README is the one the binary prints:
+/// the same fields, at every level, for a couple with something shared.
+#[test]
+fn the_readme_documents_the_review_json_schema() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let after = readme
+        .split("`safe review --json` prints a stable object:")
+        .nth(1)
+        .expect("the README documents review --json");
+    let block = after
+        .split("```json")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let documented: Value = serde_json::from_str(block).expect("the README's example is JSON");
+
+    let (alex, sam, _remote) = TestEnv::couple();
+    sam.run(&[
+        "log",
+        "appreciation",
+        "--note",
+        "you carried the bags",
+        "--share-note",
+    ])
+    .ok();
+    sam.sync();
+    alex.sync();
+    let printed: Value = alex.run(&["review", "--json"]).json();
+    assert_same_fields(&documented, &printed, "review");
+}
+
+/// Objects have the same keys, recursively; in arrays, the first items.
+fn assert_same_fields(documented: &Value, printed: &Value, at: &str) {
+    match (documented, printed) {
+        (Value::Object(d), Value::Object(p)) => {
+            let dk: std::collections::BTreeSet<&String> = d.keys().collect();
+            let pk: std::collections::BTreeSet<&String> = p.keys().collect();
+            assert_eq!(dk, pk, "fields of {at}");
+            for (key, value) in d {
+                assert_same_fields(value, &p[key], &format!("{at}.{key}"));
+            }
+        }
+        (Value::Array(d), Value::Array(p)) => {
+            if let (Some(d), Some(p)) = (d.first(), p.first()) {
+                assert_same_fields(d, p, &format!("{at}[0]"));
+            }
+        }
+        _ => {}
+    }
+}
