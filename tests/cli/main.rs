@@ -14,6 +14,8 @@ mod hardening;
 mod hostile_completions;
 mod output;
 mod pairing;
+mod remind;
+mod repair_pty;
 mod rituals;
 mod stats;
 mod sync;
