@@ -119,7 +119,7 @@ impl PersonDays {
             days.dedup();
         }
         self.paused.sort_by_key(|p| (p.from, p.until));
-        self.repairs.sort_by_key(|r| (r.day, r.at));
+        self.repairs.sort_by_key(|r| (r.day, r.at, r.took_minutes));
         // Merging the sorted lists one by one is linear in the days, far
         // cheaper than sorting them all together.
         self.active = self

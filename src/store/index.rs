@@ -26,7 +26,7 @@ mod days;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);

@@ -3,16 +3,18 @@
 //! small blobs instead of every entry (DESIGN.md §6).
 //!
 //! One row per owner, kind and practice; its blob is the sorted list of
-//! that group's entries as pairs of little-endian `i32`: the day (days
-//! from the common era) and one more number: the minutes a repair took
-//! (-1 for none), or a pause's last day. Entries that read alike are
+//! that group's entries as little-endian numbers: the day (`i32`, days
+//! from the common era) and one more `i32`: the minutes a repair took (-1
+//! for none), or a pause's last day; repairs also keep when they were
+//! logged (`i64` milliseconds and the `i32` offset in seconds), by which
+//! both partners' repairs of one day pair up. Entries that read alike are
 //! interchangeable here, so a replaced version takes away one equal pair.
 //! The index keeps the table in step with `versions` in the transaction
 //! that changes a winner; like the rest of the index it is derived.
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::domain::entry::Kind;
@@ -31,7 +33,8 @@ CREATE TABLE tails (
 );
 ";
 
-type Pair = (i32, i32);
+/// Day, extra number, and for a repair the moment it was logged.
+type Pair = (i32, i32, i64, i32);
 type Group = (String, u8, String);
 
 /// What one transaction changes in `days`: pairs to add and to take away,
@@ -88,7 +91,8 @@ impl Delta {
                 )
                 .optional()?;
             // Added first: a version may come and go in one transaction.
-            let mut pairs = blob.map_or_else(Vec::new, |b| decode(&b));
+            let wide = is_wide(kind, &practice);
+            let mut pairs = blob.map_or_else(Vec::new, |b| decode(&b, wide));
             pairs.extend(add);
             for gone in take {
                 if let Some(at) = pairs.iter().position(|p| *p == gone) {
@@ -104,7 +108,7 @@ impl Delta {
             } else {
                 tx.execute(
                     "INSERT OR REPLACE INTO days (owner, kind, practice, blob) VALUES (?1, ?2, ?3, ?4)",
-                    params![owner, kind, practice, encode(&pairs)],
+                    params![owner, kind, practice, encode(&pairs, wide)],
                 )?;
             }
         }
@@ -124,17 +128,20 @@ pub fn day_index(db: &rusqlite::Connection) -> rusqlite::Result<DayIndex> {
         let practice: String = r.get(2)?;
         let blob: Vec<u8> = r.get(3)?;
         let person = index.people.entry(owner).or_default();
-        let pairs = decode(&blob);
-        let dates = pairs.iter().filter_map(|(d, x)| Some((date(*d)?, *x)));
+        let pairs = decode(&blob, is_wide(kind, &practice));
+        let dates = pairs
+            .iter()
+            .filter_map(|(d, x, ms, off)| Some((date(*d)?, *x, moment(*ms, *off))));
         match kind_of(kind) {
             Kind::Log => {
                 let repair = practice == REPAIR;
                 let tally = person.logged.entry(practice).or_default();
-                for (day, extra) in dates {
+                for (day, extra, at) in dates {
                     tally.add(day, 1);
-                    if repair {
+                    if repair && let Some(at) = at {
                         person.repairs.push(Repair {
                             day,
+                            at,
                             took_minutes: u32::try_from(extra).ok(),
                         });
                     }
@@ -144,9 +151,9 @@ pub fn day_index(db: &rusqlite::Connection) -> rusqlite::Result<DayIndex> {
                 .skipped
                 .entry(practice)
                 .or_default()
-                .extend(dates.map(|(d, _)| d)),
+                .extend(dates.map(|(d, _, _)| d)),
             Kind::Pause => {
-                for (from, until) in dates {
+                for (from, until, _) in dates {
                     person.paused.push(Pause {
                         practice: practice.clone(),
                         from,
@@ -188,8 +195,23 @@ fn row(owner: &str, e: &EntryRecord) -> (Group, Pair) {
         Kind::Skip => -1,
         Kind::Pause => e.until.unwrap_or(e.day).max(e.day).num_days_from_ce(),
     };
-    let group = (owner.to_string(), kind_code(e.kind), e.practice.clone());
-    (group, (day, extra))
+    let kind = kind_code(e.kind);
+    let (ms, off) = match is_wide(kind, &e.practice) {
+        true => (e.at.timestamp_millis(), e.at.offset().local_minus_utc()),
+        false => (0, 0),
+    };
+    let group = (owner.to_string(), kind, e.practice.clone());
+    (group, (day, extra, ms, off))
+}
+
+/// Whether a group keeps the moment of each entry: repairs do.
+fn is_wide(kind: u8, practice: &str) -> bool {
+    kind == kind_code(Kind::Log) && practice == REPAIR
+}
+
+fn moment(ms: i64, offset: i32) -> Option<DateTime<FixedOffset>> {
+    let offset = FixedOffset::east_opt(offset)?;
+    Some(DateTime::from_timestamp_millis(ms)?.with_timezone(&offset))
 }
 
 fn tail(e: &EntryRecord) -> String {
@@ -216,21 +238,32 @@ fn date(days: i32) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(days)
 }
 
-fn encode(pairs: &[Pair]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(pairs.len() * 8);
-    for (a, b) in pairs {
-        out.extend_from_slice(&a.to_le_bytes());
-        out.extend_from_slice(&b.to_le_bytes());
+fn encode(pairs: &[Pair], wide: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(pairs.len() * if wide { 20 } else { 8 });
+    for (day, extra, ms, off) in pairs {
+        out.extend_from_slice(&day.to_le_bytes());
+        out.extend_from_slice(&extra.to_le_bytes());
+        if wide {
+            out.extend_from_slice(&ms.to_le_bytes());
+            out.extend_from_slice(&off.to_le_bytes());
+        }
     }
     out
 }
 
-fn decode(blob: &[u8]) -> Vec<Pair> {
-    blob.chunks_exact(8)
-        .map(|c| {
-            let a = i32::from_le_bytes(c[..4].try_into().expect("four bytes"));
-            let b = i32::from_le_bytes(c[4..].try_into().expect("four bytes"));
-            (a, b)
-        })
-        .collect()
+fn decode(blob: &[u8], wide: bool) -> Vec<Pair> {
+    let i32_at = |c: &[u8], i: usize| i32::from_le_bytes(c[i..i + 4].try_into().expect("4 bytes"));
+    match wide {
+        true => blob
+            .chunks_exact(20)
+            .map(|c| {
+                let ms = i64::from_le_bytes(c[8..16].try_into().expect("8 bytes"));
+                (i32_at(c, 0), i32_at(c, 4), ms, i32_at(c, 16))
+            })
+            .collect(),
+        false => blob
+            .chunks_exact(8)
+            .map(|c| (i32_at(c, 0), i32_at(c, 4), 0, 0))
+            .collect(),
+    }
 }
