@@ -43,12 +43,24 @@ impl SealKey {
         if let Some(key) = Self::load(root)? {
             return Ok(key);
         }
-        let identity = x25519::Identity::generate();
+        let key = Self::generate();
+        key.save(root)?;
+        Ok(key)
+    }
+
+    /// A new key, not saved yet.
+    pub fn generate() -> Self {
+        SealKey {
+            identity: x25519::Identity::generate(),
+        }
+    }
+
+    /// Write the key to `keys/` in the data directory at `root`.
+    pub fn save(&self, root: &Path) -> Result<()> {
         let path = Self::path(root);
         file::ensure_dir(path.parent().expect("keys/ has a parent"))?;
-        let text = format!("{}\n", identity.to_string().expose_secret());
-        file::write_atomic(&path, text.as_bytes())?;
-        Ok(SealKey { identity })
+        let text = format!("{}\n", self.identity.to_string().expose_secret());
+        file::write_atomic(&path, text.as_bytes())
     }
 
     /// The key, if this data directory has one; a file that holds no key

@@ -105,6 +105,9 @@ struct Cached {
 /// Sealing and opening for one sync with one remote.
 pub struct Sealer {
     state_path: PathBuf,
+    root: PathBuf,
+    /// The sealing key was made by this sync and is not saved yet.
+    new_key: bool,
     url: String,
     device: DeviceKey,
     seal: SealKey,
@@ -122,7 +125,12 @@ impl Sealer {
     /// remembers.
     pub fn load(root: &Path, git_dir: &Path, url: &str, identity: &Identity, lock: &Lock) -> Result<Sealer> {
         let device = DeviceKey::load_or_create(root, lock)?;
-        let seal = SealKey::load_or_create(root, lock)?;
+        // A new sealing key is kept only once the remote was reached
+        // ([`Sealer::save`]): a sync that fails before changes nothing.
+        let (seal, new_key) = match SealKey::load(root)? {
+            Some(seal) => (seal, false),
+            None => (SealKey::generate(), true),
+        };
         let state_path = git_dir.join(STATE_FILE);
         let state: State = match std::fs::read(&state_path) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
@@ -130,6 +138,8 @@ impl Sealer {
         };
         let mut sealer = Sealer {
             state_path,
+            root: root.to_path_buf(),
+            new_key,
             url: url.to_string(),
             device,
             seal,
@@ -161,8 +171,14 @@ impl Sealer {
         Ok(sealer)
     }
 
-    /// Save what was learnt. A failure only costs work next time.
-    pub fn save(&self) {
+    /// Save what was learnt: a new sealing key first (an error if it
+    /// cannot be: nothing is sealed to a key that is not kept), then the
+    /// state, whose loss only costs work next time.
+    pub fn save(&mut self) -> Result<()> {
+        if self.new_key {
+            self.seal.save(&self.root)?;
+            self.new_key = false;
+        }
         let state = State {
             v: 1,
             sealed: self.sealed_remotes.clone(),
@@ -184,6 +200,7 @@ impl Sealer {
                 .collect(),
         };
         let _ = file::write_atomic(&self.state_path, &serde_json::to_vec(&state).unwrap_or_default());
+        Ok(())
     }
 
     fn remember(&mut self, sealed: Oid, cached: Cached) {
@@ -232,6 +249,7 @@ impl Sealer {
         files: &[RemoteFile],
         shown: &str,
         whose: &dyn Fn(&DeviceId) -> String,
+        local: &dyn Fn(&DeviceId, &str) -> Option<Oid>,
     ) -> Result<Opened> {
         let mut sealed = SealedTree::default();
         let odb = git.odb().map_err(|e| git_error(git, e))?;
@@ -301,7 +319,12 @@ impl Sealer {
                 let cached = self
                     .by_sealed
                     .get(oid)
-                    .filter(|c| c.device == *device && odb.exists(c.plain))
+                    // Its plaintext must be at hand for the log sync: the
+                    // file here (by the stat record), or a blob opened before.
+                    .filter(|c| {
+                        c.device == *device
+                            && (local(device, &c.rest) == Some(c.plain) || odb.exists(c.plain))
+                    })
                     .cloned();
                 let (rest, plain) = match cached {
                     Some(c) => (c.rest, c.plain),

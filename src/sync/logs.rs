@@ -130,8 +130,17 @@ fn sync_logs_with(
             Some(theirs) => theirs,
             None => transport.fetch()?,
         };
-        let remote = read_fetched(&repo, theirs, &shown, tracked_before, &mut sealer, journal)?;
-        sealer.save();
+        let local = |device: &DeviceId, rest: &str| {
+            let rel = format!("shared/log/{device}/{rest}");
+            // By the stat record; a file too new for it is hashed.
+            let meta = fs::metadata(root.join(&rel)).ok()?;
+            stat.lookup(&rel, &meta).or_else(|| {
+                let bytes = fs::read(root.join(&rel)).ok()?;
+                blob_id(&bytes).ok()
+            })
+        };
+        let remote = read_fetched(&repo, theirs, &shown, tracked_before, &mut sealer, journal, &local)?;
+        sealer.save()?;
         let Taken {
             compared,
             union,
@@ -155,12 +164,12 @@ fn sync_logs_with(
             return Ok(report);
         }
         let outgoing = outgoing(&repo, root, theirs, &remote, &union, &mut sealer, journal);
-        sealer.save();
+        sealer.save()?;
         let Some(commit) = outgoing? else {
             if let Some(theirs) = theirs {
                 repo.set_ref(MAIN, theirs)?;
                 sealer.main_is_the_remotes();
-                sealer.save();
+                sealer.save()?;
             }
             report.problems = problems;
             return Ok(report);
@@ -171,7 +180,7 @@ fn sync_logs_with(
                 repo.set_ref(ORIGIN_MAIN, commit)?;
                 repo.set_ref(MAIN, commit)?;
                 sealer.main_is_the_remotes();
-                sealer.save();
+                sealer.save()?;
                 report.changed = true;
                 report.sent = sent(&compared, &union);
                 report.problems = problems;
@@ -265,11 +274,12 @@ fn read_fetched(
     tracked_before: Option<Oid>,
     sealer: &mut Sealer,
     journal: &Journal,
+    local: &dyn Fn(&DeviceId, &str) -> Option<Oid>,
 ) -> Result<RemoteTree> {
     let Some(commit) = theirs else {
         return Ok(RemoteTree::default());
     };
-    read_remote(repo, commit, shown, sealer, journal).inspect_err(|_| match tracked_before {
+    read_remote(repo, commit, shown, sealer, journal, local).inspect_err(|_| match tracked_before {
         Some(before) => {
             let _ = repo.set_ref(ORIGIN_MAIN, before);
         }
@@ -387,6 +397,7 @@ fn read_remote(
     shown: &str,
     sealer: &mut Sealer,
     journal: &Journal,
+    local: &dyn Fn(&DeviceId, &str) -> Option<Oid>,
 ) -> Result<RemoteTree> {
     let tree = repo
         .git
@@ -421,7 +432,7 @@ fn read_remote(
         return Ok(remote);
     }
     let whose = |device: &DeviceId| whose_log(journal, device);
-    let opened = sealer.open_tree(&repo.git, &files, shown, &whose)?;
+    let opened = sealer.open_tree(&repo.git, &files, shown, &whose, local)?;
     remote.logs = opened.logs;
     remote.sealed = opened.sealed;
     remote.refused = opened
