@@ -369,6 +369,21 @@ impl Sealer {
         Ok(Opened { sealed, logs, refused })
     }
 
+    /// The epochs of a sealed tree, opened with this device's key (and
+    /// nothing else of it): for `safe sync --status`.
+    pub fn open_epochs(&self, git: &Repository, files: &[RemoteFile]) -> SealedTree {
+        let mut sealed = SealedTree::default();
+        for file in files {
+            if let Some(Place::Epoch(number)) = layout::parse(&file.path)
+                && let Ok(blob) = git.find_blob(file.oid)
+            {
+                let opened = Epoch::open(blob.content(), self.seal.identity(), &self.identity.journal, number);
+                sealed.epochs.insert(number, RemoteEpoch { blob: file.oid, opened });
+            }
+        }
+        sealed
+    }
+
     /// Whether the tree [`Sealer::write_tree`] would write is the remote's
     /// own, given that the remote's logs opened are the logs to send: no
     /// epoch to make or seal again, and this device's statement there.

@@ -264,6 +264,37 @@ pub fn publish_key(root: &Path, url: &str, lock: &Lock) -> Result<()> {
     Ok(())
 }
 
+/// The epoch this device seals to at the remote as last fetched, and the
+/// devices it is sealed to; `None` before a sealed sync.
+pub fn sealed_to(
+    root: &Path,
+    url: &str,
+    journal: &Journal,
+    lock: &Lock,
+) -> Result<Option<(u64, BTreeSet<DeviceId>)>> {
+    let git_dir = root.join("sync.git");
+    let Some(repo) = SyncRepo::open_existing(&git_dir)? else {
+        return Ok(None);
+    };
+    let Some(commit) = repo.commit_of(ORIGIN_MAIN)? else {
+        return Ok(None);
+    };
+    let tree = repo
+        .git
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| git_failed(&repo, e))?;
+    let mut files = Vec::new();
+    for entry in tree.iter() {
+        if entry.name() == Some("epochs") {
+            walk(&repo, &entry, "epochs", 0, &mut files);
+        }
+    }
+    let sealer = Sealer::load(root, &git_dir, url, journal.identity(), lock)?;
+    let sealed = sealer.open_epochs(&repo.git, &files);
+    Ok(sealer.status(&sealed, journal.roster()))
+}
+
 /// The logs of the fetched remote `main` (none yet: no logs). A tree of
 /// safe 0.1 is refused, and the tracking ref set back to what it was, so
 /// that nothing here changes.

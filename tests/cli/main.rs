@@ -14,5 +14,6 @@ mod hostile_completions;
 mod output;
 mod pairing;
 mod rituals;
+mod sealed;
 mod stats;
 mod sync;
