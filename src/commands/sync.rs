@@ -4,8 +4,8 @@
 use super::Context;
 use super::session::Session;
 use crate::error::{Error, Result};
-use crate::render::sanitize::sanitize_line;
 use crate::journal::{Identity, Journal};
+use crate::render::sanitize::sanitize_line;
 use crate::sync::{SyncReport, display_url, normalize_remote};
 
 /// Share the journal with your partner through a git remote.
@@ -265,7 +265,10 @@ fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
                         "yours".to_string()
                     } else {
                         let name = couple.as_ref().and_then(|c| c.partner.name.clone());
-                        format!("{}'s", sanitize_line(name.as_deref().unwrap_or("your partner")))
+                        format!(
+                            "{}'s",
+                            sanitize_line(name.as_deref().unwrap_or("your partner"))
+                        )
                     };
                     format!("{} ({whose})", crate::journal::pair::short(d))
                 })

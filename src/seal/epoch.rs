@@ -125,7 +125,12 @@ impl Epoch {
     /// Open an epoch file with this device's identity: `None` when it is
     /// not sealed to it, or does not hold epoch `number` of `journal`.
     /// Who signed it is for the caller to check ([`Epoch::signed_by`]).
-    pub fn open(bytes: &[u8], identity: &x25519::Identity, journal: &str, number: u64) -> Option<Epoch> {
+    pub fn open(
+        bytes: &[u8],
+        identity: &x25519::Identity,
+        journal: &str,
+        number: u64,
+    ) -> Option<Epoch> {
         if bytes.len() > MAX_EPOCH_BYTES {
             return None;
         }
@@ -158,7 +163,11 @@ fn message(
     by: &DeviceId,
 ) -> Vec<u8> {
     let members: Vec<&str> = members.iter().map(DeviceId::as_str).collect();
-    format!("{number}\0{journal}\0{recipient}\0{}\0{by}", members.join(",")).into_bytes()
+    format!(
+        "{number}\0{journal}\0{recipient}\0{}\0{by}",
+        members.join(",")
+    )
+    .into_bytes()
 }
 
 /// Why an age file did not open.
@@ -209,7 +218,10 @@ mod tests {
 
     #[test]
     fn an_epoch_opens_only_for_its_recipients_and_says_who_sealed_it() {
-        let (a, b) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
+        let (a, b) = (
+            DeviceKey::generate().unwrap(),
+            DeviceKey::generate().unwrap(),
+        );
         let (sa, sb, sc) = (
             x25519::Identity::generate(),
             x25519::Identity::generate(),
@@ -219,7 +231,10 @@ mod tests {
         let file = epoch.seal(&[sa.to_public(), sb.to_public()]).unwrap();
         for identity in [&sa, &sb] {
             let opened = Epoch::open(&file, identity, "j", 1).unwrap();
-            assert_eq!(opened.recipient().to_string(), epoch.recipient().to_string());
+            assert_eq!(
+                opened.recipient().to_string(),
+                epoch.recipient().to_string()
+            );
             assert_eq!(opened.members, members(&[&a, &b]));
             assert!(opened.signed_by(&a.public()));
             assert!(!opened.signed_by(&b.public()));
@@ -240,7 +255,10 @@ mod tests {
 
     #[test]
     fn a_member_list_changed_by_someone_else_does_not_verify() {
-        let (a, b) = (DeviceKey::generate().unwrap(), DeviceKey::generate().unwrap());
+        let (a, b) = (
+            DeviceKey::generate().unwrap(),
+            DeviceKey::generate().unwrap(),
+        );
         let mut epoch = Epoch::new(1, "j", members(&[&a]), &a);
         epoch.members.insert(b.id());
         assert!(!epoch.signed_by(&a.public()));

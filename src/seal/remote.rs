@@ -123,7 +123,13 @@ impl Sealer {
     /// The sealer of the data directory at `root` for the remote `url`:
     /// its keys (the sealing key made on first use) and what `sync.git`
     /// remembers.
-    pub fn load(root: &Path, git_dir: &Path, url: &str, identity: &Identity, lock: &Lock) -> Result<Sealer> {
+    pub fn load(
+        root: &Path,
+        git_dir: &Path,
+        url: &str,
+        identity: &Identity,
+        lock: &Lock,
+    ) -> Result<Sealer> {
         let device = DeviceKey::load_or_create(root, lock)?;
         // A new sealing key is kept only once the remote was reached
         // ([`Sealer::save`]): a sync that fails before changes nothing.
@@ -163,7 +169,15 @@ impl Sealer {
                 DeviceId::parse(&device),
                 Oid::from_str(&plain),
             ) {
-                sealer.remember(sealed, Cached { device, rest, plain, epoch });
+                sealer.remember(
+                    sealed,
+                    Cached {
+                        device,
+                        rest,
+                        plain,
+                        epoch,
+                    },
+                );
             }
         }
         let mine = Statement::make(&sealer.device, &sealer.seal);
@@ -186,7 +200,12 @@ impl Sealer {
             statements: self
                 .statements
                 .iter()
-                .map(|(d, s)| (d.to_string(), String::from_utf8_lossy(&s.to_bytes()).into_owned()))
+                .map(|(d, s)| {
+                    (
+                        d.to_string(),
+                        String::from_utf8_lossy(&s.to_bytes()).into_owned(),
+                    )
+                })
                 .collect(),
             cache: self
                 .by_sealed
@@ -194,12 +213,20 @@ impl Sealer {
                 .map(|(sealed, c)| {
                     (
                         sealed.to_string(),
-                        [c.device.to_string(), c.rest.clone(), c.plain.to_string(), c.epoch.clone()],
+                        [
+                            c.device.to_string(),
+                            c.rest.clone(),
+                            c.plain.to_string(),
+                            c.epoch.clone(),
+                        ],
                     )
                 })
                 .collect(),
         };
-        let _ = file::write_atomic(&self.state_path, &serde_json::to_vec(&state).unwrap_or_default());
+        let _ = file::write_atomic(
+            &self.state_path,
+            &serde_json::to_vec(&state).unwrap_or_default(),
+        );
         Ok(())
     }
 
@@ -274,26 +301,48 @@ impl Sealer {
                 Place::Statement(device) => {
                     let bytes = read(file.oid, &file.path)?;
                     let statement = Statement::parse(&bytes, &device).ok_or_else(|| {
-                        downgrade(shown, &file.path, "is not a key statement signed by its device")
+                        downgrade(
+                            shown,
+                            &file.path,
+                            "is not a key statement signed by its device",
+                        )
                     })?;
                     sealed.statements.insert(device, (file.oid, statement));
                 }
                 Place::Epoch(number) => {
                     let bytes = read(file.oid, &file.path)?;
                     if !segment::is_age(&bytes) {
-                        return Err(downgrade(shown, &file.path, "is not sealed (it is in the clear)"));
+                        return Err(downgrade(
+                            shown,
+                            &file.path,
+                            "is not sealed (it is in the clear)",
+                        ));
                     }
                     let opened =
                         Epoch::open(&bytes, self.seal.identity(), &self.identity.journal, number);
-                    sealed.epochs.insert(number, RemoteEpoch { blob: file.oid, opened });
+                    sealed.epochs.insert(
+                        number,
+                        RemoteEpoch {
+                            blob: file.oid,
+                            opened,
+                        },
+                    );
                 }
                 Place::Segment { device, index } => {
                     if !self.by_sealed.contains_key(&file.oid)
                         && !segment::is_age(&read(file.oid, &file.path)?)
                     {
-                        return Err(downgrade(shown, &file.path, "is not sealed (it is in the clear)"));
+                        return Err(downgrade(
+                            shown,
+                            &file.path,
+                            "is not sealed (it is in the clear)",
+                        ));
                     }
-                    sealed.segments.entry(device).or_default().insert(index, file.oid);
+                    sealed
+                        .segments
+                        .entry(device)
+                        .or_default()
+                        .insert(index, file.oid);
                 }
             }
         }
@@ -334,7 +383,15 @@ impl Sealer {
                             Ok(o) => {
                                 let plain = git.blob(&o.bytes).map_err(|e| git_error(git, e))?;
                                 let epoch = keys[o.key].0.clone();
-                                self.remember(*oid, Cached { device: device.clone(), rest: o.rest.clone(), plain, epoch });
+                                self.remember(
+                                    *oid,
+                                    Cached {
+                                        device: device.clone(),
+                                        rest: o.rest.clone(),
+                                        plain,
+                                        epoch,
+                                    },
+                                );
                                 (o.rest, plain)
                             }
                             Err(Unopened::NoKey) if identities.is_empty() => {
@@ -343,8 +400,12 @@ impl Sealer {
                             }
                             Err(why) => {
                                 let why = match why {
-                                    Unopened::NoKey => "is sealed to keys this device does not hold".to_string(),
-                                    Unopened::Damaged => "does not open: it was cut short or changed".to_string(),
+                                    Unopened::NoKey => {
+                                        "is sealed to keys this device does not hold".to_string()
+                                    }
+                                    Unopened::Damaged => {
+                                        "does not open: it was cut short or changed".to_string()
+                                    }
                                     Unopened::OtherDevice(other) => format!(
                                         "holds a segment of another device's log ({}), moved into this one",
                                         crate::render::sanitize::sanitize_line(&other)
@@ -366,7 +427,11 @@ impl Sealer {
             }
             logs.insert(device.clone(), log);
         }
-        Ok(Opened { sealed, logs, refused })
+        Ok(Opened {
+            sealed,
+            logs,
+            refused,
+        })
     }
 
     /// The epochs of a sealed tree, opened with this device's key (and
@@ -377,8 +442,19 @@ impl Sealer {
             if let Some(Place::Epoch(number)) = layout::parse(&file.path)
                 && let Ok(blob) = git.find_blob(file.oid)
             {
-                let opened = Epoch::open(blob.content(), self.seal.identity(), &self.identity.journal, number);
-                sealed.epochs.insert(number, RemoteEpoch { blob: file.oid, opened });
+                let opened = Epoch::open(
+                    blob.content(),
+                    self.seal.identity(),
+                    &self.identity.journal,
+                    number,
+                );
+                sealed.epochs.insert(
+                    number,
+                    RemoteEpoch {
+                        blob: file.oid,
+                        opened,
+                    },
+                );
             }
         }
         sealed
@@ -411,12 +487,19 @@ impl Sealer {
         // Epochs: as they are, sealed again, or new.
         let mut usable: BTreeSet<String> = BTreeSet::new();
         for (number, epoch) in &remote.epochs {
-            if let Some(opened) = epoch.opened.as_ref().filter(|e| plan.trusted.contains(&e.number)) {
+            if let Some(opened) = epoch
+                .opened
+                .as_ref()
+                .filter(|e| plan.trusted.contains(&e.number))
+            {
                 usable.insert(opened.recipient().to_string());
             }
             let blob = match plan.resealed.get(number) {
                 Some(members) => {
-                    let opened = epoch.opened.as_ref().expect("only opened epochs are sealed again");
+                    let opened = epoch
+                        .opened
+                        .as_ref()
+                        .expect("only opened epochs are sealed again");
                     let wider = opened.for_members(members.clone(), &self.device);
                     git.blob(&wider.seal(&self.recipients(members))?)
                         .map_err(|e| git_error(git, e))?
@@ -425,9 +508,17 @@ impl Sealer {
             };
             files.push((layout::epoch_path(*number), blob));
         }
-        let mut current = plan.current.and_then(|n| remote.epochs[&n].opened.as_ref()).map(|e| e.recipient());
+        let mut current = plan
+            .current
+            .and_then(|n| remote.epochs[&n].opened.as_ref())
+            .map(|e| e.recipient());
         if let Some((number, members)) = &plan.new_epoch {
-            let epoch = Epoch::new(*number, &self.identity.journal, members.clone(), &self.device);
+            let epoch = Epoch::new(
+                *number,
+                &self.identity.journal,
+                members.clone(),
+                &self.device,
+            );
             let blob = git
                 .blob(&epoch.seal(&self.recipients(members))?)
                 .map_err(|e| git_error(git, e))?;
@@ -456,7 +547,9 @@ impl Sealer {
                         .get(&(device.clone(), rest.clone(), *plain))
                         .and_then(|blobs| {
                             blobs.iter().rev().find(|b| {
-                                self.by_sealed.get(b).is_some_and(|c| usable.contains(&c.epoch))
+                                self.by_sealed
+                                    .get(b)
+                                    .is_some_and(|c| usable.contains(&c.epoch))
                             })
                         })
                         .copied();
@@ -489,7 +582,9 @@ impl Sealer {
             let known = roster.members.contains_key(device) || device == self.me();
             let blob = match remote.statements.get(device) {
                 Some((blob, _)) => *blob,
-                None if known => git.blob(&statement.to_bytes()).map_err(|e| git_error(git, e))?,
+                None if known => git
+                    .blob(&statement.to_bytes())
+                    .map_err(|e| git_error(git, e))?,
                 None => continue,
             };
             if !known {
@@ -580,8 +675,14 @@ impl Sealer {
             plan.new_epoch = Some((newest.unwrap_or(0) + 1, reachable.clone()));
         }
         for number in &trusted {
-            let epoch = remote.epochs[number].opened.as_ref().expect("trusted epochs are opened");
-            let known = epoch.members.iter().all(|m| self.statements.contains_key(m));
+            let epoch = remote.epochs[number]
+                .opened
+                .as_ref()
+                .expect("trusted epochs are opened");
+            let known = epoch
+                .members
+                .iter()
+                .all(|m| self.statements.contains_key(m));
             let wanted: BTreeSet<DeviceId> = epoch.members.union(&reachable).cloned().collect();
             if known && wanted != epoch.members {
                 plan.resealed.insert(*number, wanted);
@@ -592,7 +693,11 @@ impl Sealer {
 
     /// The devices the newest epoch this device uses is sealed to, and
     /// its number; `None` before it seals anything.
-    pub fn status(&self, remote: &SealedTree, roster: &Roster) -> Option<(u64, BTreeSet<DeviceId>)> {
+    pub fn status(
+        &self,
+        remote: &SealedTree,
+        roster: &Roster,
+    ) -> Option<(u64, BTreeSet<DeviceId>)> {
         let plan = self.plan(remote, roster);
         let number = plan.current?;
         let epoch = remote.epochs[&number].opened.as_ref()?;
@@ -630,8 +735,18 @@ struct Plan {
 
 /// The bytes of a plaintext segment: from the file here when it is that
 /// blob, else from `sync.git`.
-fn plain_bytes(git: &Repository, root: &Path, device: &DeviceId, rest: &str, plain: Oid) -> Result<Vec<u8>> {
-    let path = root.join("shared").join("log").join(device.as_str()).join(rest);
+fn plain_bytes(
+    git: &Repository,
+    root: &Path,
+    device: &DeviceId,
+    rest: &str,
+    plain: Oid,
+) -> Result<Vec<u8>> {
+    let path = root
+        .join("shared")
+        .join("log")
+        .join(device.as_str())
+        .join(rest);
     if let Ok(bytes) = std::fs::read(&path)
         && Oid::hash_object(git2::ObjectType::Blob, &bytes).ok() == Some(plain)
     {
@@ -639,8 +754,10 @@ fn plain_bytes(git: &Repository, root: &Path, device: &DeviceId, rest: &str, pla
     }
     match git.find_blob(plain) {
         Ok(blob) => Ok(blob.content().to_vec()),
-        Err(_) => Err(Error::runtime(format!("{} changed while safe was syncing", path.display()))
-            .with_hint("run `safe sync` again")),
+        Err(_) => Err(
+            Error::runtime(format!("{} changed while safe was syncing", path.display()))
+                .with_hint("run `safe sync` again"),
+        ),
     }
 }
 

@@ -106,8 +106,11 @@ fn read(plain: &[u8], device: &DeviceId, key: usize) -> Result<Opened, Unopened>
         return Err(Unopened::OtherDevice(owner));
     }
     let path = format!("shared/log/{device}/{rest}");
-    if parse_segment_path(std::path::Path::new("shared/log"), std::path::Path::new(&path))
-        .map_or(true, |name| name.device != *device)
+    if parse_segment_path(
+        std::path::Path::new("shared/log"),
+        std::path::Path::new(&path),
+    )
+    .map_or(true, |name| name.device != *device)
     {
         return Err(Unopened::Damaged);
     }
@@ -162,11 +165,11 @@ mod tests {
             open(&sealed, &mine, &[&epoch]).unwrap_err(),
             Unopened::OtherDevice(theirs.to_string())
         );
-        assert_eq!(open(&sealed, &theirs, &[&other]).unwrap_err(), Unopened::NoKey);
         assert_eq!(
-            open(&sealed, &theirs, &[&other, &epoch]).unwrap().key,
-            1
+            open(&sealed, &theirs, &[&other]).unwrap_err(),
+            Unopened::NoKey
         );
+        assert_eq!(open(&sealed, &theirs, &[&other, &epoch]).unwrap().key, 1);
         assert_eq!(
             open(&sealed[..sealed.len() - 100], &theirs, &[&epoch]).unwrap_err(),
             Unopened::Damaged
@@ -177,6 +180,9 @@ mod tests {
         );
         // A path that is not a segment's is not one.
         let odd = seal(&epoch.to_public(), &theirs, "../../x", b"").unwrap();
-        assert_eq!(open(&odd, &theirs, &[&epoch]).unwrap_err(), Unopened::Damaged);
+        assert_eq!(
+            open(&odd, &theirs, &[&epoch]).unwrap_err(),
+            Unopened::Damaged
+        );
     }
 }

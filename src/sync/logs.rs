@@ -139,7 +139,15 @@ fn sync_logs_with(
                 blob_id(&bytes).ok()
             })
         };
-        let remote = read_fetched(&repo, theirs, &shown, tracked_before, &mut sealer, journal, &local)?;
+        let remote = read_fetched(
+            &repo,
+            theirs,
+            &shown,
+            tracked_before,
+            &mut sealer,
+            journal,
+            &local,
+        )?;
         sealer.save()?;
         let Taken {
             compared,
@@ -477,7 +485,13 @@ fn read_remote(
 /// Every file below a folder of the sealed layout, with its path; a tree
 /// deeper than the layout, or not fetched, is listed as itself (and is
 /// then refused as not part of it).
-fn walk(repo: &SyncRepo, entry: &git2::TreeEntry<'_>, path: &str, depth: usize, files: &mut Vec<RemoteFile>) {
+fn walk(
+    repo: &SyncRepo,
+    entry: &git2::TreeEntry<'_>,
+    path: &str,
+    depth: usize,
+    files: &mut Vec<RemoteFile>,
+) {
     /// `log/<device>/<h>/<l>.age`: files are three folders down.
     const SEALED_DEPTH: usize = 3;
     let tree = (entry.kind() == Some(ObjectType::Tree) && depth < SEALED_DEPTH)

@@ -13,6 +13,9 @@ use std::process::Stdio;
 use crate::env::{Run, TestEnv};
 use crate::sync::{Remote, couple, device_of, git, history, log, mine, sync};
 
+/// A change made to a checkout of the remote.
+type Edit<'a> = Box<dyn Fn(&Path) + 'a>;
+
 const PAIRING: [&str; 4] = ["--poll", "20ms", "--timeout", "60s"];
 
 /// Pair `new` as another device of `by`'s person, and sync both.
@@ -82,11 +85,29 @@ fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {
         "MARKER-about-reading",
     ])
     .ok();
-    log(&alex, &["appreciation", "--note", "MARKER-alex-note", "--share-note"]);
-    log(&alex, &["read-aloud", "--note", "MARKER-alex-reading", "--share-note"]);
-    log(&sam, &["listen", "--note", "MARKER-sam-note", "--share-note"]);
-    sam.run(&["practice", "add", "slow-walks", "--goal", "daily"]).ok();
-    log(&sam_phone, &["repair", "--note", "MARKER-phone-note", "--share-note"]);
+    log(
+        &alex,
+        &["appreciation", "--note", "MARKER-alex-note", "--share-note"],
+    );
+    log(
+        &alex,
+        &[
+            "read-aloud",
+            "--note",
+            "MARKER-alex-reading",
+            "--share-note",
+        ],
+    );
+    log(
+        &sam,
+        &["listen", "--note", "MARKER-sam-note", "--share-note"],
+    );
+    sam.run(&["practice", "add", "slow-walks", "--goal", "daily"])
+        .ok();
+    log(
+        &sam_phone,
+        &["repair", "--note", "MARKER-phone-note", "--share-note"],
+    );
     for _ in 0..2 {
         for env in [&alex, &sam, &sam_phone] {
             sync(env);
@@ -134,7 +155,10 @@ fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {
     }
     let commits = remote.git(&["log", "--format=%an|%ae|%at|%cn|%ce|%ct|%s", "main"]);
     for commit in commits.lines() {
-        assert_eq!(commit, "safe|safe@safe.invalid|0|safe|safe@safe.invalid|0|safe");
+        assert_eq!(
+            commit,
+            "safe|safe@safe.invalid|0|safe|safe@safe.invalid|0|safe"
+        );
     }
     // Plain git still clones it; what it gets is sealed.
     let work = tempfile::tempdir().unwrap();
@@ -144,7 +168,10 @@ fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {
     // the safety number the partners compare.
     let status = sam.run(&["sync", "--status"]).ok();
     assert!(status.contains("Sealed to 3 devices"), "{status}");
-    assert!(status.contains("this device") && status.contains("Alex's"), "{status}");
+    assert!(
+        status.contains("this device") && status.contains("Alex's"),
+        "{status}"
+    );
     let number = alex.run(&["partner", "show", "--json"]).json()["safety_number"]
         .as_str()
         .unwrap()
@@ -174,7 +201,7 @@ fn a_segment_sealed_to_other_keys_cut_short_or_moved_from_another_log_is_refused
     sync(&sam);
     let (a, s) = (device_of(&alex), device_of(&sam));
     let mine_at = format!("log/{a}/0/0.age");
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
+    let cases: Vec<(&str, Edit)> = vec![
         (
             "sealed to keys this device does not hold",
             Box::new(|c: &Path| {
@@ -236,7 +263,11 @@ fn once_sealed_a_remote_with_anything_in_the_clear_is_refused() {
             plain,
         ),
         // Something else entirely.
-        ("notes.txt".into(), "not part of a sealed journal", b"hi\n".to_vec()),
+        (
+            "notes.txt".into(),
+            "not part of a sealed journal",
+            b"hi\n".to_vec(),
+        ),
         // A journal of safe 0.1.
         ("people.json".into(), "schema 1", b"{}".to_vec()),
     ];
@@ -262,15 +293,26 @@ fn once_sealed_a_remote_with_anything_in_the_clear_is_refused() {
 #[test]
 fn a_fresh_remote_gets_the_whole_journal_sealed_again() {
     let (alex, sam, remote) = couple();
-    log(&alex, &["appreciation", "--note", "MARKER-move", "--share-note"]);
+    log(
+        &alex,
+        &["appreciation", "--note", "MARKER-move", "--share-note"],
+    );
     sync(&alex);
     let fresh = Remote::new();
     alex.run(&["sync", "--remote", &fresh.url()]).ok();
     // Only the fresh remote's own history: one commit, a new epoch.
     assert_eq!(fresh.git(&["rev-list", "--count", "main"]).trim(), "1");
     assert!(!String::from_utf8_lossy(&fresh.all_objects()).contains("MARKER"));
-    let old: Vec<String> = remote.files().into_iter().filter(|f| f.starts_with("log/")).collect();
-    let new: Vec<String> = fresh.files().into_iter().filter(|f| f.starts_with("log/")).collect();
+    let old: Vec<String> = remote
+        .files()
+        .into_iter()
+        .filter(|f| f.starts_with("log/"))
+        .collect();
+    let new: Vec<String> = fresh
+        .files()
+        .into_iter()
+        .filter(|f| f.starts_with("log/"))
+        .collect();
     assert_eq!(old, new);
     // Sam moves too, and reads everything from the fresh remote.
     sam.run(&["sync", "--remote", &fresh.url()]).ok();

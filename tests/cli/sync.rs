@@ -845,7 +845,8 @@ fn what_is_not_part_of_a_sealed_journal_is_refused_and_nothing_changes() {
         let before = alex.snapshot();
         let err = alex.run(&["sync"]).fails(1);
         assert!(
-            err.contains("not part of a sealed journal") && err.contains(rel.split('/').next().unwrap()),
+            err.contains("not part of a sealed journal")
+                && err.contains(rel.split('/').next().unwrap()),
             "{err}"
         );
         assert!(err.contains("safe sync --remote NEW_URL"), "{err}");
@@ -879,11 +880,19 @@ fn a_remote_holding_another_journals_logs_is_not_trusted() {
     let robins = Remote::new();
     stranger.run(&["sync", "--remote", &robins.url()]).ok();
     let _ = stranger.run(&["sync", "--remote", &remote.url()]);
-    assert!(!remote.files().iter().any(|f| f.starts_with(&format!("log/{robin}"))));
+    assert!(
+        !remote
+            .files()
+            .iter()
+            .any(|f| f.starts_with(&format!("log/{robin}")))
+    );
     let from = tempfile::tempdir().unwrap();
     git(from.path(), &["clone", "--quiet", &robins.url(), "r"]);
     remote.tamper(|checkout| {
-        copy_dir(&from.path().join("r/log").join(&robin), &checkout.join("log").join(&robin));
+        copy_dir(
+            &from.path().join("r/log").join(&robin),
+            &checkout.join("log").join(&robin),
+        );
     });
     assert!(remote.files().iter().any(|f| f.contains(&robin)));
 

@@ -332,7 +332,7 @@ fn name(name: &str) -> Record {
 /// their own, both synced once through `remote`.
 fn couple(remote: &Remote) -> (Device, Device) {
     let mut alex = Device::create("Alex");
-    let mut sam = Device::paired(&mut alex, Role::Partner, &remote);
+    let mut sam = Device::paired(&mut alex, Role::Partner, remote);
     alex.write("alex-1", vec![entry(1, "appreciation")], T0 + 2 * MINUTE);
     alex.sync(remote);
     sam.sync(remote);
@@ -444,24 +444,36 @@ fn my_private_notes_and_keys_never_reach_any_object_of_the_remote() {
     ];
     for repo in repos {
         let objects = git(&repo, &["cat-file", "--batch-all-objects", "--batch"]);
-        assert!(objects.contains("age-encryption.org"), "the walk sees the logs");
+        assert!(
+            objects.contains("age-encryption.org"),
+            "the walk sees the logs"
+        );
         assert!(!objects.contains(MARKER), "{}", repo.display());
         for secret in &secrets {
             assert!(!objects.contains(secret.trim()), "{}", repo.display());
         }
     }
     // The remote holds the sealed logs: not a word of them in the clear.
-    let objects = git(&remote.path(), &["cat-file", "--batch-all-objects", "--batch"]);
+    let objects = git(
+        &remote.path(),
+        &["cat-file", "--batch-all-objects", "--batch"],
+    );
     assert!(!objects.contains("appreciation"));
     // It holds the sealed layout and nothing else, and its commits say
     // nothing about who made them or when.
     let paths = remote.paths();
     assert!(
-        paths.iter().all(|p| crate::seal::layout::parse(p).is_some()),
+        paths
+            .iter()
+            .all(|p| crate::seal::layout::parse(p).is_some()),
         "{paths:?}"
     );
     for device in [alex.id(), sam.id()] {
-        assert!(paths.iter().any(|p| p.starts_with(&format!("log/{device}/"))));
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.starts_with(&format!("log/{device}/")))
+        );
         assert!(paths.contains(&format!("keys/{device}")));
     }
     assert!(paths.contains(&"epochs/1.age".to_string()));
@@ -689,7 +701,9 @@ fn paths_outside_the_layout_are_ignored_reported_and_not_sent_back() {
     assert!(!alex.root().join("README.md").exists());
     let paths = remote.paths();
     assert!(
-        paths.iter().all(|p| crate::seal::layout::parse(p).is_some()),
+        paths
+            .iter()
+            .all(|p| crate::seal::layout::parse(p).is_some()),
         "{paths:?}"
     );
 }
@@ -700,8 +714,12 @@ fn anything_in_the_clear_at_a_sealed_remote_is_refused_and_nothing_here_changes(
     let (mut alex, _sam) = couple(&remote);
     let device = alex.id();
     let folder = alex.log_folder();
-    let cases: Vec<(String, Box<dyn Fn(&Path)>)> = vec![
-        ("README.md".into(), Box::new(|c: &Path| std::fs::write(c.join("README.md"), "hi").unwrap())),
+    type Edit<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(String, Edit)> = vec![
+        (
+            "README.md".into(),
+            Box::new(|c: &Path| std::fs::write(c.join("README.md"), "hi").unwrap()),
+        ),
         (
             format!("log/{device}/0/notes.txt"),
             Box::new(move |c: &Path| {
@@ -743,7 +761,10 @@ fn anything_in_the_clear_at_a_sealed_remote_is_refused_and_nothing_here_changes(
         assert!(err.hint().unwrap().contains("--remote NEW_URL"));
         assert_eq!(alex.shared_files(), files);
         // Put the remote back for the next case.
-        git(&remote.path(), &["update-ref", "refs/heads/main", before.trim()]);
+        git(
+            &remote.path(),
+            &["update-ref", "refs/heads/main", before.trim()],
+        );
     }
 }
 
