@@ -247,10 +247,7 @@ impl Scene {
         let root = self.alex.data_dir();
         for file in files_under(&log_dir(&root, &self.alex_dev)) {
             let rel = file.strip_prefix(&root).unwrap().display().to_string();
-            let there = self
-                .remote
-                .git(&["show", &format!("main:{rel}")])
-                .into_bytes();
+            let there = self.remote.opened(&rel);
             assert_eq!(there, std::fs::read(&file).unwrap(), "{rel}");
         }
     }
