@@ -150,6 +150,12 @@ impl Context<'_> {
         Ok(session)
     }
 
+    /// [`session`](Self::session) with a light view ([`View::light`]).
+    pub fn light_session(&self) -> Result<Session> {
+        let (session, ()) = self.open_session(true, |_, _| Ok(()))?;
+        Ok(session)
+    }
+
     /// Like [`session`](Self::session), but run `check` under the lock
     /// first, with the journal as it reads (empty on a new machine): input
     /// that fails the check leaves nothing behind, not even a new journal.

@@ -41,7 +41,7 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
     if args.status {
         return show_status(ctx, args.fetch);
     }
-    let mut session = ctx.session()?;
+    let mut session = ctx.light_session()?;
     let Some(remote) = &args.remote else {
         return sync_now(ctx, &mut session, false).map(|_| ());
     };
@@ -83,14 +83,8 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
              `safe sync --remote <URL>`, e.g. `safe sync --remote git@example.org:us/journal.git`",
         ));
     };
-    // Entries of others as they were, to say how many came or changed.
-    let before: std::collections::HashMap<(String, uuid::Uuid), crate::domain::record::Rev> =
-        session
-            .view
-            .items
-            .iter()
-            .map(|i| ((i.entry.author.clone(), i.entry.id), i.record.rev))
-            .collect();
+    // What changed before the sync (a refresh, my own write) is not news.
+    session.journal.take_changed()?;
     let report = crate::sync::logs::sync_logs(
         ctx.dir.root(),
         &remote,
@@ -99,18 +93,29 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
         &session.lock,
     )?;
     let problems = report.problems;
-    session.reread()?;
+    let me = session.journal.me().unwrap_or_default().to_string();
+    // Entries of others that are new here or have a newer version; when
+    // the index was made again meanwhile, the lines that came instead.
+    let received = match session.journal.take_changed()? {
+        Some(changed) => changed
+            .iter()
+            .filter(|((owner, _), live)| **live && *owner != me)
+            .count(),
+        None => report
+            .received
+            .iter()
+            .filter(|(person, _)| **person != me)
+            .map(|(_, n)| usize::try_from(*n).unwrap_or(usize::MAX))
+            .sum(),
+    };
+    if report.changed {
+        session.reread()?;
+    }
     session.config.last_sync = Some(ctx.now);
     save_settings(ctx, session)?;
     let report = SyncReport {
         remote: report.remote,
-        received: session
-            .view
-            .items
-            .iter()
-            .filter(|i| i.entry.author != session.view.me)
-            .filter(|i| before.get(&(i.entry.author.clone(), i.entry.id)) != Some(&i.record.rev))
-            .count(),
+        received,
         sent: usize::try_from(report.sent).unwrap_or(usize::MAX),
         partners: session
             .view

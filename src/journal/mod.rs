@@ -48,6 +48,9 @@ pub struct Journal {
     indexed: Indexed,
     roster: Roster,
     report: Report,
+    /// The index was made again from every log since the last
+    /// [`Journal::take_changed`]: it counted every entry as changed.
+    rebuilt: bool,
 }
 
 /// One verified line of a person's log, owned (see [`Journal::lines_of`]).
@@ -161,6 +164,7 @@ impl Journal {
             indexed: Indexed::default(),
             roster,
             report: Report::default(),
+            rebuilt: false,
         };
         if let Err(failed) = journal.refresh(wall_ms, lock) {
             // The index is derived: one that fails (torn, damaged) is made
@@ -207,6 +211,17 @@ impl Journal {
         self.refresh(wall_ms, lock).map(drop)
     }
 
+    /// The entries (owner, id) whose winner changed since the last call,
+    /// each with whether it is live now; `None` when the index was made
+    /// again meanwhile (then every entry looked changed).
+    pub fn take_changed(
+        &mut self,
+    ) -> Result<Option<std::collections::BTreeMap<(String, String), bool>>> {
+        let rebuilt = std::mem::take(&mut self.rebuilt);
+        let changed = self.index.as_mut().ok_or_else(index_closed)?.take_changed();
+        Ok((!rebuilt).then_some(changed))
+    }
+
     /// The days of every live entry, by person, from the index.
     pub fn day_index(&self) -> Result<crate::domain::summary::DayIndex> {
         self.index()?.day_index()
@@ -248,6 +263,7 @@ impl Journal {
                 (all.expect("a new index has seen no segment"), true)
             }
         };
+        self.rebuilt |= fresh_index;
         let indexed = Indexed {
             seats,
             logs: reading.notes(&used),

@@ -117,6 +117,9 @@ pub struct Sealer {
     statements: BTreeMap<DeviceId, Statement>,
     by_sealed: BTreeMap<Oid, Cached>,
     by_plain: BTreeMap<(DeviceId, String, Oid), Vec<Oid>>,
+    /// The state file's bytes as read or last written: a sync that learnt
+    /// nothing new does not write it again.
+    stored: Vec<u8>,
 }
 
 impl Sealer {
@@ -138,10 +141,8 @@ impl Sealer {
             None => (SealKey::generate(), true),
         };
         let state_path = git_dir.join(STATE_FILE);
-        let state: State = match std::fs::read(&state_path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-            Err(_) => State::default(),
-        };
+        let stored = std::fs::read(&state_path).unwrap_or_default();
+        let state: State = serde_json::from_slice(&stored).unwrap_or_default();
         let mut sealer = Sealer {
             state_path,
             root: root.to_path_buf(),
@@ -155,6 +156,7 @@ impl Sealer {
             statements: BTreeMap::new(),
             by_sealed: BTreeMap::new(),
             by_plain: BTreeMap::new(),
+            stored,
         };
         for (device, text) in state.statements {
             if let Some(device) = DeviceId::parse(&device)
@@ -223,10 +225,10 @@ impl Sealer {
                 })
                 .collect(),
         };
-        let _ = file::write_atomic(
-            &self.state_path,
-            &serde_json::to_vec(&state).unwrap_or_default(),
-        );
+        let bytes = serde_json::to_vec(&state).unwrap_or_default();
+        if bytes != self.stored && file::write_atomic(&self.state_path, &bytes).is_ok() {
+            self.stored = bytes;
+        }
         Ok(())
     }
 

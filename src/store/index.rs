@@ -67,6 +67,9 @@ CREATE TABLE segments (path TEXT PRIMARY KEY, len INTEGER NOT NULL, last_hash BL
 /// The index file of a data directory.
 pub struct Index {
     db: Connection,
+    /// The entries whose winner changed since this index was opened (or
+    /// since [`Index::take_changed`]), and whether the winner is live.
+    changed: BTreeMap<(String, String), bool>,
 }
 
 /// What the index knows of one segment file: how much of it was read, and
@@ -133,7 +136,10 @@ impl Index {
                 )?;
             }
         }
-        Ok(Index { db })
+        Ok(Index {
+            db,
+            changed: BTreeMap::new(),
+        })
     }
 
     /// What was read of the segment at `path` (its path relative to the
@@ -176,7 +182,7 @@ impl Index {
         for line in lines {
             take(&tx, line, now_ms, &mut delta)?;
         }
-        delta.flush(&tx).map_err(|e| fail_db(&e))?;
+        let touched = delta.flush(&tx).map_err(|e| fail_db(&e))?;
         for (path, mark) in segments {
             tx.execute(
                 "INSERT INTO segments (path, len, last_hash) VALUES (?1, ?2, ?3)
@@ -185,7 +191,15 @@ impl Index {
             )
             .map_err(|e| fail_db(&e))?;
         }
-        tx.commit().map_err(|e| fail_db(&e))
+        tx.commit().map_err(|e| fail_db(&e))?;
+        self.changed.extend(touched);
+        Ok(())
+    }
+
+    /// The entries (owner, id) whose winning version changed since the
+    /// last call, and whether each is live now; the record starts again.
+    pub fn take_changed(&mut self) -> BTreeMap<(String, String), bool> {
+        std::mem::take(&mut self.changed)
     }
 
     /// The days of every live entry, by person: what `journal::view`
@@ -577,6 +591,7 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
         delta
             .replace(tx, owner, old.as_ref(), new)
             .map_err(|e| fail_db(&e))?;
+        delta.touch(owner, &key, new.is_some());
     }
     let change = i64::from(record.is_change());
     let mark = i64::from(matches!(record, Record::Undo(_) | Record::Redo(_)));

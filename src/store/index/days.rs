@@ -42,6 +42,8 @@ type Group = (String, u8, String);
 #[derive(Default)]
 pub struct Delta {
     groups: BTreeMap<Group, (Vec<Pair>, Vec<Pair>)>,
+    /// Each entry whose winner changed, and whether it is live now.
+    touched: BTreeMap<(String, String), bool>,
 }
 
 impl Delta {
@@ -80,8 +82,14 @@ impl Delta {
         Ok(())
     }
 
-    /// Write every changed group.
-    pub fn flush(self, tx: &Transaction<'_>) -> rusqlite::Result<()> {
+    /// Note that `owner`'s entry `id` has a new winner.
+    pub fn touch(&mut self, owner: &str, id: &str, live: bool) {
+        self.touched
+            .insert((owner.to_string(), id.to_string()), live);
+    }
+
+    /// Write every changed group; give back the entries touched.
+    pub fn flush(self, tx: &Transaction<'_>) -> rusqlite::Result<BTreeMap<(String, String), bool>> {
         for ((owner, kind, practice), (add, take)) in self.groups {
             let blob: Option<Vec<u8>> = tx
                 .query_row(
@@ -112,7 +120,7 @@ impl Delta {
                 )?;
             }
         }
-        Ok(())
+        Ok(self.touched)
     }
 }
 
