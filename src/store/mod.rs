@@ -12,6 +12,7 @@ pub mod config;
 pub mod file;
 pub mod index;
 pub mod segment;
+pub mod strip;
 
 use std::fs;
 use std::path::{Path, PathBuf};
