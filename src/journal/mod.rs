@@ -16,6 +16,7 @@ pub mod pair;
 mod reading;
 pub mod report;
 pub mod roster;
+mod strip;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -200,7 +201,7 @@ impl Journal {
     /// only the lines it has not seen. A segment replaced since, a log that
     /// lost lines, or a device that changed person or was cut makes the
     /// index again from every log.
-    pub fn refresh(&mut self, wall_ms: u64, _lock: &Lock) -> Result<&Report> {
+    pub fn refresh(&mut self, wall_ms: u64, lock: &Lock) -> Result<&Report> {
         let before = Indexed::load(&self.root, self.index()?)?;
         let notes = before.as_ref().map(|b| &b.logs);
         let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, notes);
@@ -221,20 +222,31 @@ impl Journal {
                 (all.expect("a new index has seen no segment"), true)
             }
         };
-        let indexed = Indexed {
+        let mut indexed = Indexed {
             seats,
             logs: reading.notes(&used),
         };
         let mut marks = unseen.marks.clone();
+        let mut lines = reading.lines(&used, Some(&unseen));
+        let now = my_clock(&roster, &indexed, &self.identity.device).now_ms(wall_ms);
+        // Notes these lines supersede leave the logs before the index
+        // takes the lines (docs/protocol.md "Stripping superseded notes").
+        let feed = strip::Feed {
+            lines: &mut lines,
+            marks: &mut marks,
+            now_ms: now,
+        };
+        let stripped = strip::before_feed(&self.root, self.index()?, &mut indexed, feed, lock)?;
         if fresh_index || before.as_ref() != Some(&indexed) {
             marks.push((indexed::FILE.to_string(), indexed.save(&self.root)?));
         }
-        let lines = reading.lines(&used, Some(&unseen));
-        let now = my_clock(&roster, &indexed, &self.identity.device).now_ms(wall_ms);
         self.index
             .as_mut()
             .ok_or_else(index_closed)?
             .apply(&lines, &marks, now)?;
+        if stripped {
+            self.index()?.forget_stripped_notes()?;
+        }
         self.report = report(&self.root, &roster, &indexed, &self.identity.device)?;
         self.roster = roster;
         self.indexed = indexed;
@@ -363,7 +375,7 @@ impl Journal {
                 texts: &texts,
                 sidecars: &sidecars,
             };
-            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms))
+            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms), lock)
         } else {
             // The roster may change (or the log was never noted): the index
             // is brought up to date the long way.
@@ -405,6 +417,7 @@ impl Journal {
         own: &OwnBatch<'_>,
         appended: &segment::Appended,
         now_ms: u64,
+        lock: &Lock,
     ) -> Result<()> {
         let OwnBatch {
             kind,
@@ -432,7 +445,7 @@ impl Journal {
                 SegmentMark { len, last_hash },
             ));
         }
-        let lines: Vec<fold::Line> = texts
+        let mut lines: Vec<fold::Line> = texts
             .iter()
             .enumerate()
             .map(|(i, rec)| {
@@ -451,11 +464,21 @@ impl Journal {
             .iter()
             .filter_map(|l| l.rec.as_ref().ok().and_then(Record::rev))
             .fold(note.clock, Rev::max);
+        // What this batch supersedes leaves the logs first.
+        let feed = strip::Feed {
+            lines: &mut lines,
+            marks: &mut marks,
+            now_ms,
+        };
+        let index = self.index.as_ref().ok_or_else(index_closed)?;
+        let stripped = strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;
         marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
-        self.index
-            .as_mut()
-            .ok_or_else(index_closed)?
-            .apply(&lines, &marks, now_ms)
+        let index = self.index.as_mut().ok_or_else(index_closed)?;
+        index.apply(&lines, &marks, now_ms)?;
+        if stripped {
+            index.forget_stripped_notes()?;
+        }
+        Ok(())
     }
 
     fn index(&self) -> Result<&Index> {
