@@ -235,6 +235,8 @@ impl Journal {
             lines: &mut lines,
             marks: &mut marks,
             now_ms: now,
+            fresh: fresh_index,
+            me: roster.person(&self.identity.device),
         };
         let stripped = strip::before_feed(&self.root, self.index()?, &mut indexed, feed, lock)?;
         if fresh_index || before.as_ref() != Some(&indexed) {
@@ -280,16 +282,28 @@ impl Journal {
             .filter(|u| u.person == person)
             .collect();
         reading.read_all(&used)?;
+        // My own shared notes that were cut stay in my stash, for undo.
+        let stash = match roster.person(&self.identity.device) == Some(person) {
+            true => strip::stashed(&self.root)?,
+            false => Default::default(),
+        };
         let mut out = Vec::new();
         for u in &used {
             for line in reading.lines(std::slice::from_ref(u), None) {
                 let Ok(rec) = line.rec else { continue };
+                let note = line.note.or_else(|| match &rec {
+                    Record::Entry(e) => e.h.as_ref().and_then(|h| {
+                        let sidecar = stash.get(&(line.device.to_string(), line.seq))?;
+                        line::NoteSidecar::open(sidecar, &h.0)
+                    }),
+                    _ => None,
+                });
                 out.push(OwnLine {
                     device: line.device.to_string(),
                     seq: line.seq,
                     op: line.op.to_string(),
                     rec,
-                    note: line.note,
+                    note,
                     private: u.kind == LogKind::Private,
                 });
             }
@@ -469,6 +483,8 @@ impl Journal {
             lines: &mut lines,
             marks: &mut marks,
             now_ms,
+            fresh: false,
+            me: Some(person),
         };
         let index = self.index.as_ref().ok_or_else(index_closed)?;
         let stripped = strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;

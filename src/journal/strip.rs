@@ -22,6 +22,7 @@ use std::path::Path;
 
 use super::indexed::Indexed;
 use super::reading::{log_key, log_root};
+use crate::domain::entry::EntryId;
 use crate::domain::fold::{AHEAD_MS, Line};
 use crate::domain::record::{Record, Rev};
 use crate::error::Result;
@@ -78,13 +79,20 @@ impl Version {
 }
 
 /// The (device, seq) of every version that carries a note and is beaten by
-/// another version of its entry, among `fed` and the winners held `before`.
-fn superseded(before: &BTreeMap<Key, EntryWinner>, fed: &[Version]) -> BTreeSet<(String, u64)> {
+/// another version of its entry, among `fed` and the winners held `before`,
+/// with the owner of the entry.
+fn superseded(
+    before: &BTreeMap<Key, EntryWinner>,
+    fed: &[Version],
+) -> BTreeMap<(String, u64), String> {
     let mut by_key: BTreeMap<&Key, Vec<Version>> = BTreeMap::new();
     for version in fed {
-        by_key.entry(&version.key).or_default().push(version.clone());
+        by_key
+            .entry(&version.key)
+            .or_default()
+            .push(version.clone());
     }
-    let mut cut = BTreeSet::new();
+    let mut cut = BTreeMap::new();
     for (key, mut versions) in by_key {
         if let Some(winner) = before.get(key) {
             versions.push(Version::winner(key, winner));
@@ -95,7 +103,7 @@ fn superseded(before: &BTreeMap<Key, EntryWinner>, fed: &[Version]) -> BTreeSet<
             .max()
             .expect("a key has a version");
         for v in versions.into_iter().filter(|v| v.noted && v.stamp < top) {
-            cut.insert((v.stamp.1, v.stamp.2));
+            cut.insert((v.stamp.1, v.stamp.2), v.key.0);
         }
     }
     cut
@@ -108,6 +116,12 @@ pub(super) struct Feed<'f, 'l> {
     /// directory.
     pub marks: &'f mut Vec<(String, SegmentMark)>,
     pub now_ms: u64,
+    /// The index was just made again, empty: it holds no winner, and the
+    /// lines are every line of every log.
+    pub fresh: bool,
+    /// The person this device writes as: their own notes are kept in the
+    /// stash when they are cut, for undo and redo.
+    pub me: Option<&'f str>,
 }
 
 /// Cut the sidecars that `feed` supersedes from the shared logs under
@@ -125,8 +139,13 @@ pub(super) fn before_feed(
         lines,
         marks,
         now_ms,
+        fresh,
+        me,
     } = feed;
-    let due = index.due_waiting(now_ms)?;
+    let due = match fresh {
+        true => Vec::new(),
+        false => index.due_waiting(now_ms)?,
+    };
     let due_lines: Vec<Line<'_>> = due
         .iter()
         .map(|w| {
@@ -136,28 +155,55 @@ pub(super) fn before_feed(
             line
         })
         .collect();
+    // Made again, the index holds no winner: only an entry with a note
+    // among the lines can lose one, and the rest need not be looked at (a
+    // journal of ten years is fed whole here).
+    let noted: Option<BTreeSet<(&str, EntryId)>> = fresh.then(|| {
+        lines
+            .iter()
+            .filter(|l| l.note.is_some())
+            .filter_map(|l| match &l.rec {
+                Ok(Record::Entry(r)) => Some((l.owner, r.id)),
+                _ => None,
+            })
+            .collect()
+    });
+    let counts = |line: &&Line<'_>| {
+        let id = match &line.rec {
+            Ok(Record::Entry(r)) => r.id,
+            Ok(Record::Remove(r)) => r.id,
+            _ => return false,
+        };
+        noted.as_ref().is_none_or(|n| n.contains(&(line.owner, id)))
+    };
     let fed: Vec<Version> = lines
         .iter()
         .chain(&due_lines)
+        .filter(counts)
         .filter_map(|line| Version::of(line, now_ms))
         .collect();
     if fed.is_empty() {
         return Ok(false);
     }
     let keys: BTreeSet<&Key> = fed.iter().map(|v| &v.key).collect();
-    let before = index.entry_winners(keys)?;
+    let before = match fresh {
+        true => BTreeMap::new(),
+        false => index.entry_winners(keys)?,
+    };
     let cut = superseded(&before, &fed);
     if cut.is_empty() {
         return Ok(false);
     }
     for line in lines.iter_mut() {
-        if cut.contains(&(line.device.to_string(), line.seq)) {
+        if cut.contains_key(&(line.device.to_string(), line.seq)) {
             line.note = None;
         }
     }
-    let mut by_device: BTreeMap<&str, BTreeSet<u64>> = BTreeMap::new();
-    for (device, seq) in &cut {
-        by_device.entry(device).or_default().insert(*seq);
+    // By device: each seq to cut, and whether its note is mine to stash.
+    let mut by_device: BTreeMap<&str, BTreeMap<u64, bool>> = BTreeMap::new();
+    for ((device, seq), owner) in &cut {
+        let mine = me == Some(owner.as_str());
+        by_device.entry(device).or_default().insert(*seq, mine);
     }
     for (device, seqs) in by_device {
         let Some(device) = DeviceId::parse(device) else {
@@ -185,7 +231,7 @@ fn strip_log(
     root: &Path,
     indexed: &Indexed,
     device: &DeviceId,
-    seqs: &BTreeSet<u64>,
+    seqs: &BTreeMap<u64, bool>,
     lock: &Lock,
 ) -> Result<Vec<strip::Rewritten>> {
     let log_root = log_root(root, LogKind::Shared);
@@ -204,17 +250,88 @@ fn strip_log(
         if seqs.range(seg.first_seq..end).next().is_none() {
             continue;
         }
-        let keep = |seq: u64, current: Option<&str>| {
-            (!seqs.contains(&seq))
-                .then(|| current.map(str::to_string))
-                .flatten()
+        let mut stashed = Vec::new();
+        let keep = |seq: u64, current: Option<&str>| match (seqs.get(&seq), current) {
+            (None, current) => current.map(str::to_string),
+            (Some(mine), Some(sidecar)) => {
+                if *mine {
+                    stashed.push(Stashed {
+                        device: device.to_string(),
+                        seq,
+                        sidecar: sidecar.to_string(),
+                    });
+                }
+                None
+            }
+            (Some(_), None) => None,
         };
-        if let Some(done) = strip::rewrite_sidecars(&log_root, &seg.path, seg.first_seq, keep, lock)?
-        {
-            out.push(done);
-        }
+        let Some(new) = strip::with_sidecars(&seg.path, seg.first_seq, keep)? else {
+            continue;
+        };
+        // Kept before it is cut: a crash never loses my own note.
+        stash(root, &stashed)?;
+        out.push(new.put(&log_root, lock)?);
     }
     Ok(out)
+}
+
+/// Where a device keeps its person's own shared notes that it cut, so that
+/// undo and redo can bring them back: in `private/`, never synced.
+const STASH: &str = "private/stripped-notes.jsonl";
+
+/// One cut note of my own: the sidecar as it was, and the line it was on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stashed {
+    device: String,
+    seq: u64,
+    sidecar: String,
+}
+
+/// Append `notes` to the stash (0600) and flush it.
+fn stash(root: &Path, notes: &[Stashed]) -> Result<()> {
+    use std::io::Write;
+    if notes.is_empty() {
+        return Ok(());
+    }
+    let path = root.join(STASH);
+    crate::store::file::ensure_dir(path.parent().expect("the stash lives in private/"))?;
+    let mut text = String::new();
+    for note in notes {
+        text.push_str(&serde_json::to_string(note).expect("a note serialises"));
+        text.push('\n');
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(&path)
+        .and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            f.sync_data()
+        })
+        .map_err(|e| crate::error::Error::io("write", &path, e))
+}
+
+/// The sidecars of my own cut notes, by (device, seq). A line of the
+/// stash that does not read (a torn end) is passed over; a sidecar is
+/// used only where it opens under the line's own `h`.
+pub(super) fn stashed(root: &Path) -> Result<BTreeMap<(String, u64), String>> {
+    let path = root.join(STASH);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(crate::error::Error::io("read", &path, e)),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Stashed>(l).ok())
+        .map(|s| ((s.device, s.seq), s.sidecar))
+        .collect())
 }
 
 /// The index's mark of a rewritten segment: every line cut was read, so
@@ -244,7 +361,7 @@ fn follow(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::entry::{EntryId, Kind};
+    use crate::domain::entry::Kind;
     use crate::domain::record::{DeviceRecord, EntryRecord, Hex32, RemoveRecord, Role};
     use crate::journal::Journal;
     use crate::keys::DeviceKey;
@@ -311,7 +428,10 @@ mod tests {
         for device in segment::list_devices(&log_root).unwrap() {
             for seg in segment::segments(&log_root, &device).unwrap() {
                 let name = seg.path.strip_prefix(&j.root).unwrap().to_string_lossy();
-                let mark = index.segment(&name).unwrap().expect("every segment was read");
+                let mark = index
+                    .segment(&name)
+                    .unwrap()
+                    .expect("every segment was read");
                 let len = std::fs::metadata(&seg.path).unwrap().len();
                 assert_eq!(mark.len, len, "{name}");
             }
@@ -357,8 +477,14 @@ mod tests {
             id: entry_id(),
             rev: Rev::default(),
         });
-        j.write("rm", &[(gone, None)], LogKind::Shared, T0 + 4 * MINUTE, &lock)
-            .unwrap();
+        j.write(
+            "rm",
+            &[(gone, None)],
+            LogKind::Shared,
+            T0 + 4 * MINUTE,
+            &lock,
+        )
+        .unwrap();
         assert!(!holds(&shared_bytes(root), "new-marker"));
         let report = j.refresh(T0 + 5 * MINUTE, &lock).unwrap();
         assert!(report.quarantined.is_empty(), "{report:?}");
@@ -382,8 +508,14 @@ mod tests {
             journal: j.identity().journal.clone(),
         });
         let wall = T0 + MINUTE;
-        j.write("pair", &[(pairing, None), noted("laptop-marker", 0)], LogKind::Shared, wall, &lock)
-            .unwrap();
+        j.write(
+            "pair",
+            &[(pairing, None), noted("laptop-marker", 0)],
+            LogKind::Shared,
+            wall,
+            &lock,
+        )
+        .unwrap();
         let phone_dir = tempfile::tempdir().unwrap();
         let phone_root = log_root(phone_dir.path(), LogKind::Shared);
         let (rec, sidecar) = noted("phone-marker", T0 + 2 * MINUTE);
@@ -393,8 +525,16 @@ mod tests {
             sidecar: sidecar.as_deref(),
         }];
         let journal = j.identity().journal.clone();
-        segment::append_batch(&phone_root, &phone, &journal, LogKind::Shared, "p", &batch, &lock)
-            .unwrap();
+        segment::append_batch(
+            &phone_root,
+            &phone,
+            &journal,
+            LogKind::Shared,
+            "p",
+            &batch,
+            &lock,
+        )
+        .unwrap();
         let to = log_root(root, LogKind::Shared).join(phone.id().as_str());
         let from = phone_root.join(phone.id().as_str());
         for seg in segment::segments(&phone_root, &phone.id()).unwrap() {
@@ -443,6 +583,13 @@ mod tests {
         list.iter().map(|(d, s)| (d.to_string(), *s)).collect()
     }
 
+    /// Which lines [`super::superseded`] cuts (every entry here is "me"'s).
+    fn superseded(before: &BTreeMap<Key, EntryWinner>, fed: &[Version]) -> BTreeSet<(String, u64)> {
+        let cut = super::superseded(before, fed);
+        assert!(cut.values().all(|owner| owner == "me"));
+        cut.into_keys().collect()
+    }
+
     #[test]
     fn only_versions_with_a_note_that_another_version_beats_are_cut() {
         let key = ("me".to_string(), "e1".to_string());
@@ -488,8 +635,14 @@ mod tests {
         let line = Line::read(owner, "a", 1, "op", &ok);
         assert!(Version::of(&line, now).is_some());
         let ahead = entry(now + 2 * AHEAD_MS, "listen");
-        assert_eq!(Version::of(&Line::read(owner, "a", 1, "op", &ahead), now), None);
+        assert_eq!(
+            Version::of(&Line::read(owner, "a", 1, "op", &ahead), now),
+            None
+        );
         let broken = entry(now, "a;b");
-        assert_eq!(Version::of(&Line::read(owner, "a", 1, "op", &broken), now), None);
+        assert_eq!(
+            Version::of(&Line::read(owner, "a", 1, "op", &broken), now),
+            None
+        );
     }
 }

@@ -40,9 +40,41 @@ pub fn rewrite_sidecars(
     log_root: &Path,
     path: &Path,
     first_seq: u64,
-    mut sidecar: impl FnMut(u64, Option<&str>) -> Option<String>,
-    _lock: &Lock,
+    sidecar: impl FnMut(u64, Option<&str>) -> Option<String>,
+    lock: &Lock,
 ) -> Result<Option<Rewritten>> {
+    let Some(new) = with_sidecars(path, first_seq, sidecar)? else {
+        return Ok(None);
+    };
+    new.put(log_root, lock).map(Some)
+}
+
+/// A segment's new bytes, not yet in place.
+pub struct NewSegment {
+    path: PathBuf,
+    before: u64,
+    bytes: Vec<u8>,
+}
+
+impl NewSegment {
+    /// Put it in place of the old file, atomically (see [`rewrite_sidecars`]).
+    pub fn put(self, log_root: &Path, _lock: &Lock) -> Result<Rewritten> {
+        replace(log_root, &self.path, &self.bytes)?;
+        Ok(Rewritten {
+            after: self.bytes.len() as u64,
+            before: self.before,
+            path: self.path,
+        })
+    }
+}
+
+/// The bytes [`rewrite_sidecars`] would write, without writing them:
+/// `None` when no sidecar changes.
+pub fn with_sidecars(
+    path: &Path,
+    first_seq: u64,
+    mut sidecar: impl FnMut(u64, Option<&str>) -> Option<String>,
+) -> Result<Option<NewSegment>> {
     let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Ok(None);
@@ -52,7 +84,9 @@ pub fn rewrite_sidecars(
     let mut from = 0;
     for (index, end) in memchr::memchr_iter(b'\n', &bytes).enumerate() {
         let text = &bytes[from..end];
-        let raw = std::str::from_utf8(text).ok().and_then(|t| line::split(t).ok());
+        let raw = std::str::from_utf8(text)
+            .ok()
+            .and_then(|t| line::split(t).ok());
         let Some(raw) = raw else {
             // Not a line: it and everything after it stay as they are.
             break;
@@ -96,11 +130,10 @@ pub fn rewrite_sidecars(
         return Ok(None);
     }
     out.extend_from_slice(&bytes[from..]);
-    replace(log_root, path, &out)?;
-    Ok(Some(Rewritten {
+    Ok(Some(NewSegment {
         path: path.to_path_buf(),
         before: bytes.len() as u64,
-        after: out.len() as u64,
+        bytes: out,
     }))
 }
 
@@ -145,9 +178,10 @@ mod tests {
 
     const JOURNAL: &str = "j-1";
 
-
     fn lock(dir: &Path) -> Lock {
-        crate::store::DataDir::new(dir.to_path_buf()).lock().unwrap()
+        crate::store::DataDir::new(dir.to_path_buf())
+            .lock()
+            .unwrap()
     }
 
     /// A shared log of three entries, the first two with a note.

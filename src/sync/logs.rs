@@ -135,7 +135,9 @@ fn sync_logs_with(
             union,
             problems,
             adopted,
-        } = take(root, &repo, &shown, journal, &incoming, &mut stat, &remote, lock)?;
+        } = take(
+            root, &repo, &shown, journal, &incoming, &mut stat, &remote, lock,
+        )?;
         let forked_mine = compared.iter().any(|c| c.forks_mine);
         let mut union = union;
         if !adopted.is_empty() {

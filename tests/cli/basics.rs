@@ -729,14 +729,13 @@ fn edit_changes_the_note_and_keeps_it_private() {
 /// DESIGN.md §3 "Notes and deletion" (docs/protocol.md "Stripping
 /// superseded notes"): a shared note that is edited, cleared, removed with
 /// its entry, or taken back by undo leaves every file under shared/ and the
-/// index at once; the current notes stay. A stripped note is gone for good:
-/// undoing the removal brings the entry back without it.
+/// index at once; the current notes stay. My own stripped notes wait in my
+/// private stash, so undoing a removal brings the entry back with its note,
+/// shared again.
 #[test]
 fn a_superseded_shared_note_leaves_the_shared_files() {
     let env = TestEnv::new();
-    let share = |practice: &str, note: &str| {
-        log(&env, &[practice, "--note", note, "--share-note"])
-    };
+    let share = |practice: &str, note: &str| log(&env, &[practice, "--note", note, "--share-note"]);
     let edited = share("listen", "edited-marker");
     let cleared = share("date", "cleared-marker");
     let removed = share("check-in", "removed-marker");
@@ -746,10 +745,14 @@ fn a_superseded_shared_note_leaves_the_shared_files() {
     // Moving keeps the note: it is sealed again, and the old copy goes.
     env.run(&["edit", &moved, "--date", "yesterday"]).ok();
     env.run(&["rm", &removed]).ok();
-    env.run(&["undo"]).ok(); // the rm: the check-in is back, its note is not
+    assert!(!contains_bytes(&env.shared_bytes(), "removed-marker"));
+    env.run(&["undo"]).ok(); // the rm: the check-in is back, with its note
     let back = env.entry(&removed);
     assert_eq!(back["practice"], "check-in");
-    assert!(back.get("note").is_none(), "{back}");
+    assert_eq!(back["note"], "removed-marker");
+    assert_eq!(back["note_shared"], true);
+    assert!(contains_bytes(&env.shared_bytes(), "removed-marker"));
+    env.run(&["rm", &removed]).ok();
     share("apology", "undone-marker");
     env.run(&["undo"]).ok(); // the apology goes, and its note
 
@@ -765,17 +768,35 @@ fn a_superseded_shared_note_leaves_the_shared_files() {
         "undone-marker",
     ] {
         assert!(!contains_bytes(&shared, marker), "{marker} is still shared");
-        assert!(!contains_bytes(&index, marker), "{marker} is still in the index");
+        assert!(
+            !contains_bytes(&index, marker),
+            "{marker} is still in the index"
+        );
     }
     for current in ["new words", "moved-marker"] {
         assert_eq!(
-            shared.windows(current.len()).filter(|w| *w == current.as_bytes()).count(),
+            shared
+                .windows(current.len())
+                .filter(|w| *w == current.as_bytes())
+                .count(),
             1,
             "{current} is shared once, in the version that is current"
         );
     }
     assert_eq!(env.entry(&edited)["note"], "new words");
     assert_eq!(env.entry(&moved)["note"], "moved-marker");
+    // My own stripped notes wait only in my private stash, 0600.
+    let stash = env.path("private/stripped-notes.jsonl");
+    assert_eq!(
+        env.files_holding("private", "removed-marker"),
+        std::slice::from_ref(&stash)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&stash).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     // The logs still verify: nothing is reported, and a rebuilt index
     // reads the same journal.
     let before = env.journal();

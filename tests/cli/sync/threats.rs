@@ -728,13 +728,15 @@ fn tip_objects(repo: &Path) -> Vec<u8> {
 /// (logs, index, notes), and in no object of the tip of its `sync.git`,
 /// whose files are compressed. Older commits of `sync.git`, like the
 /// remote's history, still hold what was pushed before (docs/protocol.md
-/// "Stripping superseded notes").
+/// "Stripping superseded notes"). The note's author keeps it in one place:
+/// the private stash that lets undo bring it back, never synced.
 #[track_caller]
-fn gone_from(env: &TestEnv, marker: &str) {
+fn gone_from(env: &TestEnv, marker: &str, author: bool) {
     let root = env.data_dir();
     let git_dir = root.join("sync.git");
+    let stash = root.join("private/stripped-notes.jsonl");
     for file in files_under(&root) {
-        if file.starts_with(&git_dir) {
+        if file.starts_with(&git_dir) || (author && file == stash) {
             continue;
         }
         let bytes = std::fs::read(&file).unwrap();
@@ -771,9 +773,8 @@ fn a_removed_entrys_shared_note_is_stripped_from_my_partners_copy() {
     sync(&s.alex);
     sync(&s.sam);
     sync(&s.alex);
-    for env in [&s.alex, &s.sam] {
-        gone_from(env, "ALEX-NOTE");
-    }
+    gone_from(&s.alex, "ALEX-NOTE", true);
+    gone_from(&s.sam, "ALEX-NOTE", false);
     assert!(!contains_bytes(&tip_objects(&s.remote.path()), "ALEX-NOTE"));
     // What was pushed before stays in the remote's history: safe never
     // rewrites it (a push never forces). The README says so.
@@ -800,8 +801,8 @@ fn an_edited_shared_notes_old_words_leave_both_partners_and_the_remotes_tip() {
     sync(&alex);
     assert_eq!(partner_note(&id), Some("SECOND-WORDS".into()));
     assert_eq!(partner_note(&kept), Some("STILL-SHARED".into()));
-    for env in [&alex, &sam] {
-        gone_from(env, "FIRST-WORDS");
+    for (env, author) in [(&alex, true), (&sam, false)] {
+        gone_from(env, "FIRST-WORDS", author);
         let shared = env.shared_bytes();
         assert!(contains_bytes(&shared, "SECOND-WORDS"));
         assert!(contains_bytes(&shared, "STILL-SHARED"));
@@ -826,14 +827,17 @@ fn an_edited_shared_notes_old_words_leave_both_partners_and_the_remotes_tip() {
 fn a_copy_that_puts_a_stripped_note_back_does_not_restore_it() {
     for longer in [false, true] {
         let s = scene();
-        let id = log(&s.sam, &["apology", "--note", "SAM-OLD-WORDS", "--share-note"]);
+        let id = log(
+            &s.sam,
+            &["apology", "--note", "SAM-OLD-WORDS", "--share-note"],
+        );
         let old_line = line_holding(&s.sam.data_dir(), &s.sam_dev, "SAM-OLD-WORDS");
         sync(&s.sam);
         sync(&s.alex);
         s.sam.run(&["edit", &id, "--note", "SAM-NEW-WORDS"]).ok();
         sync(&s.sam);
         sync(&s.alex);
-        gone_from(&s.alex, "SAM-OLD-WORDS");
+        gone_from(&s.alex, "SAM-OLD-WORDS", false);
         let sam_key = key_of(&s.sam);
         s.remote.tamper(|checkout| {
             let stripped = without_sidecar(&old_line);
@@ -846,9 +850,12 @@ fn a_copy_that_puts_a_stripped_note_back_does_not_restore_it() {
                 append(checkout, &s.sam_dev, &rec, Some(&sam_key));
             }
         });
-        assert!(contains_bytes(&tip_objects(&s.remote.path()), "SAM-OLD-WORDS"));
+        assert!(contains_bytes(
+            &tip_objects(&s.remote.path()),
+            "SAM-OLD-WORDS"
+        ));
         sync(&s.alex);
-        gone_from(&s.alex, "SAM-OLD-WORDS");
+        gone_from(&s.alex, "SAM-OLD-WORDS", false);
         let notes: Vec<Value> = history(&s.alex, "partner")
             .into_iter()
             .filter(|e| e["id"] == id.as_str())
@@ -857,12 +864,19 @@ fn a_copy_that_puts_a_stripped_note_back_does_not_restore_it() {
         assert_eq!(notes, ["SAM-NEW-WORDS"], "longer: {longer}");
         if longer {
             let taken = history(&s.alex, "partner");
-            assert!(taken.iter().any(|e| e["id"] == "01a22999-0000-7000-8000-00000000be11"));
+            assert!(
+                taken
+                    .iter()
+                    .any(|e| e["id"] == "01a22999-0000-7000-8000-00000000be11")
+            );
         }
         // Alex's copy went back over the tampered one, and Sam's stays clean.
-        assert!(!contains_bytes(&tip_objects(&s.remote.path()), "SAM-OLD-WORDS"));
+        assert!(!contains_bytes(
+            &tip_objects(&s.remote.path()),
+            "SAM-OLD-WORDS"
+        ));
         sync(&s.sam);
-        gone_from(&s.sam, "SAM-OLD-WORDS");
+        gone_from(&s.sam, "SAM-OLD-WORDS", true);
     }
 }
 
@@ -890,9 +904,16 @@ fn a_copy_that_strips_my_partners_current_note_does_not_take_it_from_me() {
             }
         });
         sync(&s.alex);
-        assert_eq!(note_of(&s.honest), Some("honest".into()), "longer: {longer}");
+        assert_eq!(
+            note_of(&s.honest),
+            Some("honest".into()),
+            "longer: {longer}"
+        );
         assert!(contains_bytes(&s.alex.shared_bytes(), r#""note":"honest""#));
-        assert!(contains_bytes(&tip_objects(&s.remote.path()), r#""note":"honest""#));
+        assert!(contains_bytes(
+            &tip_objects(&s.remote.path()),
+            r#""note":"honest""#
+        ));
     }
 }
 
