@@ -42,7 +42,7 @@ pub enum Who {
 }
 
 pub fn cmd_calendar(ctx: &mut Context<'_>, args: CalendarArgs) -> Result<()> {
-    let (view, config) = ctx.view()?;
+    let (view, config) = ctx.light_view()?;
     let practice = match &args.practice {
         Some(p) => Some(super::known_practice(&view.practices, &config.id, p)?.id),
         None => None,

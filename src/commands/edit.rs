@@ -4,14 +4,19 @@ use super::session::{NotePlace, stage_entry};
 use super::{Context, auto_sync};
 use crate::error::{Error, Result};
 
-/// Change the note, day or repair time of one of your entries.
+/// Change the note, day or repair time of one of your entries, or share its note.
 ///
-/// A note keeps its sharing: a shared note stays shared, a private one
-/// private. `--note ""` removes the note.
+/// A note keeps its sharing unless you say otherwise: a shared note stays
+/// shared, a kept one stays on this machine. --share-note shares it with
+/// your partner; --unshare-note brings it back to this machine only (what
+/// your partner already synced, they keep). `--note ""` removes the note.
+/// The reply says where the note went.
 ///
 /// Examples:
 ///   safe edit 019ac0de --note "after the walk"
 ///   safe edit 019ac0de --date yesterday --took 40m
+///   safe edit 019ac0de --share-note
+///   safe edit 019ac0de --unshare-note
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct EditArgs {
@@ -29,13 +34,27 @@ pub struct EditArgs {
     /// For a repair: the new time from rupture to repair, e.g. 45m, 2h30m.
     #[arg(long, value_name = "DURATION")]
     pub took: Option<String>,
+    /// Share the note with your partner from now on.
+    #[arg(long, conflicts_with = "unshare_note")]
+    pub share_note: bool,
+    /// Keep the note on this machine from now on (your partner keeps what
+    /// they already synced).
+    #[arg(long)]
+    pub unshare_note: bool,
 }
 
 pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
-    if args.note.is_none() && args.date.is_none() && args.took.is_none() {
-        return Err(Error::input("nothing to change").with_hint("give --note, --date or --took"));
+    if args.note.is_none()
+        && args.date.is_none()
+        && args.took.is_none()
+        && !args.share_note
+        && !args.unshare_note
+    {
+        return Err(Error::input("nothing to change")
+            .with_hint("give --note, --date, --took, --share-note or --unshare-note"));
     }
     let day = args.date.as_deref().map(|d| ctx.parse_day(d)).transpose()?;
+    let other_change = args.note.is_some() || args.date.is_some() || args.took.is_some();
     let new_note = super::read_note(args.note)?;
     let took = args
         .took
@@ -62,12 +81,45 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         Some(text) => Some(text),
         None => old.note.clone(),
     };
-    // A note keeps the place it had; a first note follows the setting.
-    let place = if found.shared_note || (old.note.is_none() && session.config.share_notes) {
+    if (args.share_note || args.unshare_note) && note.is_none() {
+        let flag = if args.share_note {
+            "--share-note"
+        } else {
+            "--unshare-note"
+        };
+        return Err(Error::input(format!(
+            "this {} has no note to share or keep",
+            old.practice
+        ))
+        .with_hint(format!("give one with `--note TEXT {flag}`")));
+    }
+    if args.share_note && found.private {
+        return Err(Error::input(
+            "this entry is private: it and its note never leave this machine",
+        )
+        .with_hint("log it again without --private to share it"));
+    }
+    // A note keeps the place it had unless told; a first note follows the
+    // setting.
+    let place = if args.share_note {
+        NotePlace::Shared
+    } else if args.unshare_note {
+        NotePlace::Kept
+    } else if found.shared_note || (old.note.is_none() && session.config.share_notes) {
         NotePlace::Shared
     } else {
         NotePlace::Kept
     };
+    let partner = super::log::partner_name(&session);
+    let moved_place = (place == NotePlace::Shared) != found.shared_note;
+    if !moved_place && !other_change {
+        let sentence = match found.private {
+            true => "It is private: it stays on this machine.".to_string(),
+            false => super::log::note_sentence(place, partner.as_deref()),
+        };
+        writeln!(ctx.out, "Nothing to change. {sentence}")?;
+        return Ok(());
+    }
     let mut record = found.record.clone();
     if let Some(minutes) = took {
         record.took = Some(minutes);
@@ -85,20 +137,31 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     let staged = stage_entry(record, note.as_deref(), place, had_kept_note)?;
     session.write(ctx, staged)?;
     let id_text = session.view.short_id(&id);
-    if message == "Moved" {
-        writeln!(
-            ctx.out,
-            "{message} {} to {entry_day} (id {id_text}).",
-            old.practice
-        )?;
+    let mut line = if message == "Moved" {
+        format!("{message} {} to {entry_day} (id {id_text}).", old.practice)
     } else {
-        writeln!(
-            ctx.out,
+        format!(
             "{message} {} {} ({id_text}).",
             old.practice,
             super::describe_day(ctx.today, entry_day)
-        )?;
+        )
+    };
+    if found.private {
+        line.push_str(" It is private: it stays on this machine.");
+    } else if note.is_some() {
+        line.push(' ');
+        line.push_str(&super::log::note_sentence(place, partner.as_deref()));
     }
+    if found.shared_note && place == NotePlace::Kept {
+        line.push(' ');
+        line.push_str(&match &partner {
+            Some(name) => {
+                format!("{name} may already have it: a copy {name} synced keeps what it read.")
+            }
+            None => "No partner has synced it: you are not paired.".to_string(),
+        });
+    }
+    writeln!(ctx.out, "{line}")?;
     auto_sync(ctx, &mut session);
     Ok(())
 }

@@ -52,6 +52,8 @@ pub struct Seen {
     pub private: bool,
     /// The note is in the shared journal (my partner can read it).
     pub note_shared: bool,
+    /// The conversation card explored, for a `card` log.
+    pub card: Option<String>,
 }
 
 /// Every live entry with a day in `[from, to]`, as `me` may see it, sorted
@@ -64,6 +66,7 @@ pub fn seen_between(view: &View, from: NaiveDate, to: NaiveDate) -> Vec<Seen> {
             entry: i.entry.clone(),
             private: i.private,
             note_shared: i.shared_note,
+            card: i.record.card.clone(),
         })
         .collect()
 }
@@ -82,6 +85,8 @@ struct JsonEntry<'a> {
     note: Option<&'a str>,
     took_minutes: Option<u32>,
     private: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    card: Option<&'a str>,
 }
 
 pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
@@ -126,6 +131,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
                 note: s.entry.note.as_deref(),
                 took_minutes: s.entry.took_minutes,
                 private: s.private,
+                card: s.card.as_deref(),
             })
             .collect();
         render::json::to_writer_pretty(&mut *ctx.out, &items)?;
@@ -175,7 +181,10 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
             super::name_of(people, &e.author)
         };
         let practice = match e.kind {
-            Kind::Log => sanitize_line(&e.practice).into_owned(),
+            Kind::Log => match &seen.card {
+                Some(card) => format!("{} ({})", sanitize_line(&e.practice), sanitize_line(card)),
+                None => sanitize_line(&e.practice).into_owned(),
+            },
             Kind::Skip => format!("{} (skipped)", sanitize_line(&e.practice)),
             Kind::Pause => {
                 let what = if e.practice == crate::domain::entry::ALL_PRACTICES {

@@ -9,24 +9,34 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::Context;
-use super::session::{NotePlace, new_entry, stage_entry};
+use super::export::{BACKUP_PREFIX, BackupLine};
+use super::session::{NotePlace, Session, Staged, new_entry, stage_entry};
 use crate::domain::entry::{ALL_PRACTICES, Kind, adopted_id};
+use crate::domain::goal::Goal;
 use crate::domain::limits;
+use crate::domain::practice::{BUILTIN, valid_id};
+use crate::domain::record::{GoalRecord, NameRecord, PracticeRecord, Record, Rev};
 use crate::error::{Error, Result};
 use crate::journal::view::View;
+use crate::render::sanitize::sanitize_line;
 use crate::store::config::Config;
+use crate::store::config::valid_name;
 
-/// Import entries from JSON lines (the format of `safe export`).
+/// Import entries from JSON lines (`safe export`), or restore a backup.
 ///
 /// Only `practice` and `day` are required on each line. Every line is checked
 /// first; if any is bad, nothing is written and the error names the line.
-/// Lines whose `id` is already in the journal are skipped, so importing the
-/// same file twice is harmless. Imported entries are yours, but your
-/// partner's lines (a backup holds theirs too) are left out: an entry is
-/// always its author's, and theirs come back with `safe sync`.
+/// Entries already in the journal are skipped (by id, or for a line without
+/// one, by what it says), so importing the same file twice adds nothing.
+/// A backup (`safe export --format backup`) also brings back your custom
+/// practices, goals and name. Imported entries are yours, but your
+/// partner's lines are left out: an entry is always its author's, and
+/// theirs come back with `safe sync`. One `safe undo` takes a whole import
+/// back.
 ///
 /// Examples:
 ///   safe import journal.jsonl
+///   safe import safe-backup.jsonl
 ///   cat old.jsonl | safe import -
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -53,6 +63,23 @@ struct Line {
     #[serde(default)]
     deleted: bool,
     author: Option<String>,
+}
+
+/// What a backup brings besides entries: my name, custom practices and goals.
+#[derive(Default)]
+struct Restore {
+    name: Option<String>,
+    practices: Vec<(String, Goal, String)>,
+    goals: Vec<(String, Goal, bool)>,
+}
+
+/// A checked file: the entries to import, what a backup restores, and how
+/// many removed entries and partner's lines were left out.
+struct Plan {
+    entries: Vec<Checked>,
+    restore: Restore,
+    tombstones: usize,
+    foreign: usize,
 }
 
 struct Checked {
@@ -91,26 +118,36 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     // Every line is checked under the lock before anything is written or a
     // journal made, so a bad file leaves no trace, even on a new machine.
     let today = ctx.today;
-    let (mut session, (checked, tombstones, foreign)) =
+    let (mut session, plan) =
         ctx.session_checked(|view, config| check_lines(view, today, &text, config))?;
     let me = session.me().to_string();
     let mut present: HashSet<Uuid> = session.view.mine().map(|i| i.entry.id).collect();
     let share_default = session.config.share_notes;
     let (mut added, mut skipped) = (0usize, 0usize);
-    let mut staged = Vec::new();
-    for mut c in checked {
+    let (mut staged, restored) = restore(&session, &plan.restore);
+    // The how-many-th line of the same content a line without an id is, so
+    // two such lines stay two entries, and a second import adds neither.
+    let mut repeats: HashMap<[u8; 32], u32> = HashMap::new();
+    for mut c in plan.entries {
         if c.adopt {
             c.id = c.id.map(|original| adopted_id(&original, &me));
         }
-        if let Some(id) = c.id
-            && !present.insert(id)
-        {
+        let at = c.at.unwrap_or_else(|| ctx.at_for(c.day));
+        let id = match c.id {
+            Some(id) => id,
+            None => {
+                let content = content_hash(&me, &c);
+                let nth = repeats.entry(content).or_insert(0);
+                *nth += 1;
+                id_of_content(&at, &content, *nth)
+            }
+        };
+        if !present.insert(id) {
             skipped += 1;
             continue;
         }
-        let at = c.at.unwrap_or_else(|| ctx.at_for(c.day));
         let mut record = new_entry(c.kind, &c.practice, c.day, at);
-        record.id = c.id.unwrap_or_else(|| id_made_at(&at));
+        record.id = id;
         record.until = c.until;
         record.took = c.took_minutes;
         record.private = c.private;
@@ -131,6 +168,10 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     if skipped > 0 {
         line.push_str(&format!("; {skipped} already in the journal"));
     }
+    if !restored.is_empty() {
+        line.push_str(&format!("; restored {}", restored.join(", ")));
+    }
+    let (foreign, tombstones) = (plan.foreign, plan.tombstones);
     if foreign > 0 {
         line.push_str(&format!(
             "; {foreign} of your partner's left out (entries stay their author's; sync brings them)"
@@ -148,28 +189,112 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
 }
 
-/// A new id for an imported entry, made as of the entry's own time rather
-/// than the moment of the import: the journal then reads as if kept all
-/// along, `safe undo` keeps meaning "the entry I made last", and short ids
-/// stay short instead of all starting alike.
-fn id_made_at(at: &DateTime<FixedOffset>) -> Uuid {
-    let secs = u64::try_from(at.timestamp()).unwrap_or(0);
-    Uuid::new_v7(uuid::Timestamp::from_unix(
-        uuid::NoContext,
-        secs,
-        at.timestamp_subsec_nanos(),
-    ))
+/// The id of an imported entry whose line has none: a version 7 id of the
+/// entry's own time (the journal then reads as if kept all along, and
+/// short ids stay short instead of all starting alike), whose other bits
+/// come from what the line says and which of its repeats it is. The same
+/// line imported again gets the same id, so it is found already there.
+fn id_of_content(at: &DateTime<FixedOffset>, content: &[u8; 32], nth: u32) -> Uuid {
+    use sha2::{Digest, Sha256};
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let bits: [u8; 32] = Sha256::new()
+        .chain_update(content)
+        .chain_update(nth.to_be_bytes())
+        .finalize()
+        .into();
+    let mut random = [0u8; 10];
+    random.copy_from_slice(&bits[..10]);
+    uuid::Builder::from_unix_timestamp_millis(ms, &random).into_uuid()
+}
+
+/// What a line without an id says, as a hash: whose it is and every field
+/// an entry keeps.
+fn content_hash(me: &str, c: &Checked) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let fields = serde_json::json!([
+        me,
+        c.kind,
+        c.practice,
+        c.day,
+        c.until,
+        c.at,
+        c.note,
+        c.took_minutes,
+        c.private
+    ]);
+    Sha256::digest(fields.to_string().as_bytes()).into()
+}
+
+/// The records that restore what a backup holds besides entries (my name,
+/// custom practices and goals), where the journal differs; and what they
+/// restored, in words.
+fn restore(session: &Session, restore: &Restore) -> (Vec<Staged>, Vec<String>) {
+    let me = session.me();
+    let state = &session.view.state;
+    let mut staged = Vec::new();
+    let mut said = Vec::new();
+    if let Some(name) = &restore.name
+        && state.names.get(me) != Some(name)
+    {
+        staged.push(Staged::Shared(
+            Record::Name(NameRecord {
+                name: name.clone(),
+                rev: Rev::default(),
+            }),
+            None,
+        ));
+        said.push(format!("your name ({})", sanitize_line(name)));
+    }
+    let mut practices = 0;
+    for (id, goal, about) in &restore.practices {
+        if state.practices.contains_key(&(me.to_string(), id.clone())) {
+            continue;
+        }
+        staged.push(Staged::Shared(
+            Record::Practice(PracticeRecord {
+                id: id.clone(),
+                about: about.clone(),
+                goal: *goal,
+                rev: Rev::default(),
+            }),
+            None,
+        ));
+        practices += 1;
+    }
+    let mut goals = 0;
+    for (practice, goal, retired) in &restore.goals {
+        let held = state.goals.get(&(me.to_string(), practice.clone()));
+        if held.is_some_and(|g| g.goal == *goal && g.retired == *retired) {
+            continue;
+        }
+        staged.push(Staged::Shared(
+            Record::Goal(GoalRecord {
+                practice: practice.clone(),
+                goal: *goal,
+                retired: *retired,
+                rev: Rev::default(),
+            }),
+            None,
+        ));
+        goals += 1;
+    }
+    if practices > 0 {
+        said.push(plural(practices, "custom practice", "custom practices"));
+    }
+    if goals > 0 {
+        said.push(plural(goals, "goal", "goals"));
+    }
+    (staged, said)
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// Check every line; the first bad one is an input error naming it.
 /// Returns the lines to import, and how many removed entries and partner's
 /// lines were left out.
-fn check_lines(
-    view: &View,
-    today: NaiveDate,
-    text: &str,
-    me: &Config,
-) -> Result<(Vec<Checked>, usize, usize)> {
+fn check_lines(view: &View, today: NaiveDate, text: &str, me: &Config) -> Result<Plan> {
     let me = me.id.as_str();
     let partners: HashSet<&str> = view
         .people
@@ -178,7 +303,7 @@ fn check_lines(
         .map(|p| p.id.as_str())
         .filter(|id| *id != me)
         .collect();
-    let known: HashSet<String> = view
+    let mut known: HashSet<String> = view
         .practices
         .catalogue(me)
         .into_iter()
@@ -192,6 +317,8 @@ fn check_lines(
     let mut checked: Vec<Checked> = Vec::new();
     let mut tombstones = 0usize;
     let mut foreign = 0usize;
+    let mut restore = Restore::default();
+    let mut backup = false;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let raw = raw.trim();
@@ -202,11 +329,16 @@ fn check_lines(
             Error::input(format!("line {number}: {why}"))
                 .with_hint("nothing was imported; fix the line and run the import again")
         };
-        if number == 1 && raw.starts_with("id,day,") {
+        if number == 1 && (raw.starts_with("id,day,") || raw.starts_with("id,kind,")) {
             return Err(
                 Error::input("this looks like CSV; safe import reads JSON lines")
                     .with_hint("export with `safe export --format jsonl` (the default) to import"),
             );
+        }
+        if raw.starts_with(BACKUP_PREFIX) {
+            let line: BackupLine = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
+            backup = check_backup_line(line, backup, &mut restore, &mut known).map_err(&bad)?;
+            continue;
         }
         let line: Line = serde_json::from_str(raw).map_err(|e| bad(e.to_string()))?;
         if line.deleted {
@@ -285,5 +417,69 @@ fn check_lines(
         });
     }
 
-    Ok((checked, tombstones, foreign))
+    Ok(Plan {
+        entries: checked,
+        restore,
+        tombstones,
+        foreign,
+    })
+}
+
+/// Check one line of a backup that is not an entry, and take what it
+/// restores; `started` says whether the `journal` line came already.
+fn check_backup_line(
+    line: BackupLine,
+    started: bool,
+    restore: &mut Restore,
+    known: &mut HashSet<String>,
+) -> std::result::Result<bool, String> {
+    match line {
+        BackupLine::Journal { version, name, .. } => {
+            if started {
+                return Err("a backup has one `journal` line, first".to_string());
+            }
+            if version != 1 {
+                return Err(format!(
+                    "this backup is of version {version}; upgrade safe to restore it"
+                ));
+            }
+            if !name.is_empty() {
+                valid_name(&name).map_err(|e| e.message().to_string())?;
+                restore.name = Some(name);
+            }
+        }
+        _ if !started => {
+            return Err("a backup begins with its `journal` line".to_string());
+        }
+        BackupLine::Practice { id, goal, about } => {
+            if !valid_id(&id) || BUILTIN.iter().any(|b| b.0 == id) {
+                return Err(format!(
+                    "`{id}` is not a usable name for a practice of your own"
+                ));
+            }
+            let max = limits::MAX_ABOUT_CHARS;
+            if about.chars().count() > max
+                || about
+                    .chars()
+                    .any(|c| c.is_control() || limits::is_unsafe_beyond_c0(c))
+            {
+                return Err(format!(
+                    "the description of `{id}` is not one line of at most {max} characters"
+                ));
+            }
+            known.insert(id.clone());
+            restore.practices.push((id, goal, about));
+        }
+        BackupLine::Goal {
+            practice,
+            goal,
+            retired,
+        } => {
+            if !known.contains(&practice) {
+                return Err(format!("there is no practice called `{practice}`"));
+            }
+            restore.goals.push((practice, goal, retired));
+        }
+    }
+    Ok(true)
 }

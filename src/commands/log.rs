@@ -1,6 +1,6 @@
 //! `safe log`: record a practice I did.
 
-use super::session::{NotePlace, new_entry, stage_entry};
+use super::session::{NotePlace, Session, new_entry, stage_entry};
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{Entry, Kind};
 use crate::domain::practice::Practice;
@@ -11,12 +11,14 @@ use crate::store::config::Config;
 /// Record a practice you did.
 ///
 /// Logs today unless --date says otherwise. Notes stay on this machine unless
-/// you share them (--share-note, or `safe config set share_notes true`); a
-/// --private entry never leaves this machine at all.
+/// you share them (--share-note, or `safe config set share_notes true`, which
+/// --keep-note overrides for one entry); a --private entry never leaves this
+/// machine at all. The reply says where the note went.
 ///
 /// Examples:
 ///   safe log appreciation --note "thanks for the soup"
 ///   safe log repair --took 2h30m --note "talked it through after dinner"
+///   safe log repair --rupture-at 21:10
 ///   safe log date --date "last friday" --private
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -33,14 +35,24 @@ pub struct LogArgs {
     #[arg(long, short, value_name = "WHEN", default_value = "today")]
     pub date: String,
     /// For a repair: time from the rupture to the repair, e.g. 45m, 2h30m, 1d.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", conflicts_with = "rupture_at")]
     pub took: Option<String>,
+    /// For a repair today: when the rupture happened (HH:MM); safe works
+    /// out --took from it.
+    ///
+    /// A time later than now is taken as yesterday's: 21:10 logged at
+    /// 08:30 means last night.
+    #[arg(long, value_name = "HH:MM")]
+    pub rupture_at: Option<String>,
     /// Keep the whole entry on this machine: it is never synced.
     #[arg(long, conflicts_with = "share_note")]
     pub private: bool,
     /// Share this entry's note with your partner.
     #[arg(long)]
     pub share_note: bool,
+    /// Keep this entry's note on this machine, even with share_notes on.
+    #[arg(long, conflicts_with = "share_note")]
+    pub keep_note: bool,
     /// Log it again on a day it is already logged.
     ///
     /// A practice counts once a day; a repair is always a new moment and
@@ -68,24 +80,28 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         return Ok(());
     }
     let note = super::read_note(args.note)?.filter(|n| !n.trim().is_empty());
-    let took = match &args.took {
-        Some(text) => Some(crate::domain::when::parse_took(text)?),
-        None => None,
+    let took = match (&args.took, &args.rupture_at) {
+        (Some(text), _) => Some(crate::domain::when::parse_took(text)?),
+        (None, Some(time)) => Some(took_since(ctx, day, time)?),
+        (None, None) => None,
     };
-    let (mut session, practice) = ctx.session_checked(|view, config| {
+    let (mut session, practice) = ctx.light_session_checked(|view, config| {
         let practice = known_practice(&view.practices, &config.id, &args.practice)?;
         loggable(&practice)?;
         if took.is_some() && practice.id != crate::domain::summary::REPAIR {
+            let (flag, value) = match (&args.took, &args.rupture_at) {
+                (Some(took), _) => ("--took", took.as_str()),
+                (None, rupture) => ("--rupture-at", rupture.as_deref().unwrap_or_default()),
+            };
             return Err(
-                Error::input("--took is for repair moments").with_hint(format!(
-                    "log the repair with `safe log repair --took {}`",
-                    args.took.as_deref().unwrap_or_default()
+                Error::input(format!("{flag} is for repair moments")).with_hint(format!(
+                    "log the repair with `safe log repair {flag} {value}`"
                 )),
             );
         }
         Ok(practice)
     })?;
-    let share = args.share_note || session.config.share_notes;
+    let share = !args.keep_note && (args.share_note || session.config.share_notes);
     if practice.id != crate::domain::summary::REPAIR
         && !args.again
         && logged_on(&session.view, &practice.id, day)
@@ -116,7 +132,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     };
     let staged = stage_entry(entry, note.as_deref(), place, false)?;
     session.write(ctx, staged)?;
-    let short = session.view.short_id(&id);
+    let short = session.short_id(&id)?;
 
     let when = super::describe_day(ctx.today, day);
     let mut line = format!("Logged {} {when}", practice.id);
@@ -129,8 +145,9 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     line.push_str(&format!(" (id {short})."));
     if args.private {
         line.push_str(" It is private: it stays on this machine.");
-    } else if note.is_some() && !share {
-        line.push_str(" The note stays on this machine.");
+    } else if note.is_some() {
+        line.push(' ');
+        line.push_str(&note_sentence(place, partner_name(&session).as_deref()));
     }
     writeln!(ctx.out, "{line}")?;
     let index = session.view.day_index();
@@ -141,8 +158,67 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     Ok(())
 }
 
+/// The minutes from a rupture at `time` (HH:MM, the latest such moment
+/// before now) to now, for a repair logged today.
+fn took_since(ctx: &Context<'_>, day: chrono::NaiveDate, time: &str) -> Result<u32> {
+    let at = chrono::NaiveTime::parse_from_str(time.trim(), "%H:%M").map_err(|_| {
+        Error::input(format!("`{time}` is not a time of day"))
+            .with_hint("give the time of the rupture as HH:MM, e.g. --rupture-at 21:10")
+    })?;
+    if day != ctx.today {
+        return Err(Error::input(
+            "--rupture-at counts from the rupture to now, so it is for a repair logged today",
+        )
+        .with_hint("for an earlier day, say how long it took: --took 2h30m"));
+    }
+    let now = ctx.now;
+    let mut rupture = now.date_naive().and_time(at);
+    if rupture > now.naive_local() {
+        rupture -= chrono::TimeDelta::days(1);
+    }
+    let minutes = (now.naive_local() - rupture).num_minutes();
+    let minutes = u32::try_from(minutes).unwrap_or(u32::MAX);
+    crate::domain::limits::check_took(minutes).map_err(|why| {
+        Error::input(why).with_hint("a rupture a moment ago: log the repair with --took 1m")
+    })?;
+    Ok(minutes)
+}
+
+/// Where a shared or kept note went, as the last sentence of a
+/// confirmation: nobody should be surprised by who reads a note.
+pub fn note_sentence(place: NotePlace, partner: Option<&str>) -> String {
+    match (place, partner) {
+        (NotePlace::Shared, Some(name)) => format!("The note is shared with {name}."),
+        (NotePlace::Shared, None) => "The note is to be shared; it stays on this machine until \
+             you pair with your partner (`safe invite`)."
+            .to_string(),
+        (NotePlace::Kept, _) => "The note stays on this machine.".to_string(),
+    }
+}
+
+/// My partner's name (sanitised), once we are paired.
+pub fn partner_name(session: &Session) -> Option<String> {
+    let me = session.me();
+    let person = session
+        .journal
+        .roster()
+        .members
+        .values()
+        .filter(|m| m.until.is_none())
+        .map(|m| m.person.as_str())
+        .find(|person| *person != me)?;
+    Some(super::name_of(&session.view.people, person))
+}
+
 /// Whether I logged `practice` on `day`.
 pub fn logged_on(view: &View, practice: &str, day: chrono::NaiveDate) -> bool {
+    if let Some(days) = &view.days {
+        return days
+            .person(&view.me)
+            .logged
+            .get(practice)
+            .is_some_and(|tally| tally.on(day) > 0);
+    }
     view.mine()
         .any(|i| i.entry.kind == Kind::Log && i.entry.practice == practice && i.entry.day == day)
 }

@@ -16,6 +16,8 @@ pub mod pair;
 pub mod pause;
 pub mod period;
 pub mod practice;
+pub mod remind;
+pub mod repair;
 pub mod review;
 pub mod rm;
 pub mod session;

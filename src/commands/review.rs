@@ -255,6 +255,8 @@ fn offer_state_of_us(ctx: &mut Context<'_>) -> Result<()> {
                 took: None,
                 private: false,
                 share_note: false,
+                keep_note: false,
+                rupture_at: None,
                 again: false,
                 once_a_day: true,
                 card: None,

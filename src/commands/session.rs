@@ -101,7 +101,7 @@ impl Session {
         // them as they are, rather than reading the journal again. Each
         // costs a pass over the view, so a large batch (an import) reads
         // the journal once instead.
-        if taken.len() > TAKE_AT_MOST {
+        if taken.len() > TAKE_AT_MOST || self.view.is_light() {
             return self.reread();
         }
         for (record, note) in &taken {
@@ -115,8 +115,16 @@ impl Session {
         // A sync may have brought this device's own pairing line.
         let me = self.journal.me().unwrap_or_default().to_string();
         self.config.id = me.clone();
-        self.view = View::new(self.journal.state()?, &me);
+        self.view = read(&self.journal, &me, self.view.is_light())?;
         Ok(())
+    }
+
+    /// The handle of entry `id`, unique among the journal's live entries.
+    pub fn short_id(&self, id: &EntryId) -> Result<String> {
+        match self.view.is_light() {
+            true => self.journal.handle(id),
+            false => Ok(self.view.short_id(id)),
+        }
     }
 
     /// "your", or "Sam's": whose data something is, for a message.
@@ -149,6 +157,25 @@ impl Context<'_> {
         &self,
         check: impl FnOnce(&View, &Config) -> Result<T>,
     ) -> Result<(Session, T)> {
+        self.open_session(false, check)
+    }
+
+    /// Like [`session_checked`](Self::session_checked), with a light view
+    /// ([`View::light`]): days, names and practices, without the entries,
+    /// for a command that needs no more (`safe log`). A journal that still
+    /// shows a partner's schema-1 snapshot gets the whole view.
+    pub fn light_session_checked<T>(
+        &self,
+        check: impl FnOnce(&View, &Config) -> Result<T>,
+    ) -> Result<(Session, T)> {
+        self.open_session(true, check)
+    }
+
+    fn open_session<T>(
+        &self,
+        light: bool,
+        check: impl FnOnce(&View, &Config) -> Result<T>,
+    ) -> Result<(Session, T)> {
         let lock = self.dir.lock()?;
         let root = self.dir.root();
         let wall_ms = self.wall_ms();
@@ -178,19 +205,35 @@ impl Context<'_> {
                 root.display(),
                 name
             );
-            let session = self.finish_session(lock, journal, config)?;
+            let session = self.finish_session(lock, journal, config, light)?;
             return Ok((session, checked));
         };
-        let session = self.finish_session(lock, journal, config)?;
+        let session = self.finish_session(lock, journal, config, light)?;
         let checked = check(&session.view, &session.config)?;
         Ok((session, checked))
     }
 
-    fn finish_session(&self, lock: Lock, journal: Journal, mut config: Config) -> Result<Session> {
+    fn finish_session(
+        &self,
+        lock: Lock,
+        mut journal: Journal,
+        mut config: Config,
+        light: bool,
+    ) -> Result<Session> {
         let root = self.dir.root();
         let me = journal.me().unwrap_or_default().to_string();
-        let mut view = View::new(journal.state()?, &me);
-        if migrate::Snapshot::path(root).exists() {
+        let snapshot = migrate::Snapshot::path(root).exists();
+        let light = light && !snapshot;
+        // A damaged index may fail only when read: it is made again from
+        // the logs, once, and the answer is the same.
+        let mut view = match read(&journal, &me, light) {
+            Ok(view) => view,
+            Err(_) => {
+                journal.rebuild_index(self.wall_ms(), &lock)?;
+                read(&journal, &me, light)?
+            }
+        };
+        if snapshot {
             // My partner's own migrated batch replaces what I kept of theirs.
             for person in migrate::replaced_people(&view.state, &me) {
                 migrate::Snapshot::drop_person(root, &person, &lock)?;
@@ -215,13 +258,23 @@ impl Context<'_> {
     /// The journal as it reads, for commands that only read: an empty one
     /// if this data directory holds none yet (nothing is made).
     pub fn view(&self) -> Result<(View, Config)> {
+        self.read_view(false)
+    }
+
+    /// [`view`](Self::view), light ([`View::light`]): for commands that
+    /// read only days, names and practices.
+    pub fn light_view(&self) -> Result<(View, Config)> {
+        self.read_view(true)
+    }
+
+    fn read_view(&self, light: bool) -> Result<(View, Config)> {
         let root = self.dir.root();
         if !crate::journal::Identity::path(root).exists() && !migrate::is_schema1(root) {
             let mut config = self.settings()?;
             config.name = super::login_name();
             return Ok((View::default(), config));
         }
-        let session = self.session()?;
+        let (session, ()) = self.open_session(light, |_, _| Ok(()))?;
         // A damaged log is read up to the damage: say so, every time, so
         // an answer that lacks something never looks whole.
         for q in &session.report().quarantined {
@@ -243,6 +296,14 @@ impl Context<'_> {
             .read_config()?
             .unwrap_or_else(|| Config::new(String::new(), String::new())))
     }
+}
+
+/// The journal as `me` reads it from the index: whole, or light.
+fn read(journal: &Journal, me: &str, light: bool) -> Result<View> {
+    Ok(match light {
+        true => View::light(journal.registers()?, me, journal.day_index()?),
+        false => View::new(journal.state()?, me),
+    })
 }
 
 /// A new entry of mine, made now: a fresh id, the given day and moment.

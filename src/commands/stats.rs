@@ -56,7 +56,7 @@ pub struct StatsArgs {
 const TREND_WEEKS: usize = 12;
 
 pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
-    let (view, config) = ctx.view()?;
+    let (view, config) = ctx.light_view()?;
     let catalogue = view.practices.catalogue(&config.id);
     let period = args.period.resolve(ctx, config.week_start)?;
     let index = view.day_index();
@@ -76,7 +76,7 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
         id: config.id.clone(),
         name: config.name.clone(),
     };
-    let stats = summary::stats(
+    let mut stats = summary::stats(
         &index,
         Request {
             me: &me,
@@ -94,6 +94,7 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
             trend_weeks: if args.trend { TREND_WEEKS } else { 0 },
         },
     );
+    stats.us.partner_as_of = partner_as_of(ctx, &view);
     if args.json {
         render::json::to_writer_pretty(&mut *ctx.out, &stats)?;
         writeln!(ctx.out)?;
@@ -247,7 +248,7 @@ fn show(ctx: &mut Context<'_>, stats: &Stats, words: &Words, together_today: boo
     }
     writeln!(ctx.out)?;
     writeln!(ctx.out, "{bold}Us{bold:#}")?;
-    for line in us_lines(&stats.us, words, together_today) {
+    for line in us_lines(&stats.us, words, together_today, stats.today) {
         writeln!(ctx.out, "  {line}")?;
     }
     Ok(())
@@ -332,8 +333,21 @@ fn run_length(n: u32, unit: StreakUnit) -> String {
     format!("{n} {word}")
 }
 
+/// My partner's name and the day of the newest line of theirs here, in
+/// my time zone: how recent the figures about us are.
+fn partner_as_of(
+    ctx: &Context<'_>,
+    view: &crate::journal::view::View,
+) -> Option<(String, chrono::NaiveDate)> {
+    let partner = view.state.history.keys().find(|p| **p != view.me)?;
+    let ms = summary::heard_from(&view.state, partner)?;
+    let at = chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?)?;
+    let day = at.with_timezone(ctx.now.offset()).date_naive();
+    Some((super::name_of(&view.people, partner), day.min(ctx.today)))
+}
+
 /// The "Us" section in words: about the two of you, never one against the other.
-fn us_lines(us: &Us, words: &Words, together_today: bool) -> Vec<String> {
+fn us_lines(us: &Us, words: &Words, together_today: bool, today: chrono::NaiveDate) -> Vec<String> {
     let mut lines = Vec::new();
     if us.with_partner {
         let days = match us.together_days {
@@ -393,5 +407,14 @@ fn us_lines(us: &Us, words: &Words, together_today: bool) -> Vec<String> {
     }
     line.push('.');
     lines.push(line);
+    if let Some((name, day)) = &us.partner_as_of {
+        let when = match super::describe_day(today, *day) {
+            when if when.starts_with("on ") => when[3..].to_string(),
+            when => when,
+        };
+        lines.push(format!(
+            "As of {name}'s newest change here, {when}; `safe sync` brings anything newer."
+        ));
+    }
     lines
 }

@@ -26,7 +26,7 @@ pub struct TodayArgs {
 }
 
 pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
-    let (view, config) = ctx.view()?;
+    let (view, config) = ctx.light_view()?;
     let catalogue = view.practices.catalogue(&config.id);
     let index = view.day_index();
     let view = summary::today(&index, &config.id, &catalogue, config.week_start, ctx.today);

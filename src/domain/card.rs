@@ -5,6 +5,7 @@
 //! the caller supplies the ids already drawn and a seed, and gets back a card that has
 //! not come up yet, or a fresh start of the deck once every card has been seen.
 
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 /// One of the three built-in decks.
@@ -477,6 +478,45 @@ pub fn draw(deck: Option<Deck>, drawn: &[String], seed: u64) -> Draw {
     Draw { card, reshuffled }
 }
 
+/// The couple's card for `day`, the same on both partners' machines: every
+/// card in an order of the couple's own (shuffled by their journal id), one a
+/// day, going round. A card `done` already (by either of them, on an earlier
+/// day) is passed over for the next one in that order, so they meet cards
+/// they have not explored yet; once they have explored them all, the day's
+/// card in the order comes back.
+///
+/// What is `done` comes from each machine's own copy of the journal, so two
+/// machines could differ only if a card due today was explored on a day one
+/// of them has not synced yet; the round is as long as the deck (over two
+/// months), so in practice they agree without syncing.
+pub fn for_day(journal: &str, day: NaiveDate, done: &dyn Fn(&str) -> bool) -> &'static Card {
+    let order = couple_order(journal);
+    let days = usize::try_from(day.num_days_from_ce()).unwrap_or(0);
+    let start = days % order.len();
+    let mut round = order[start..].iter().chain(&order[..start]);
+    let fresh = round.clone().find(|c| !done(c.id));
+    fresh
+        .or_else(|| round.next())
+        .copied()
+        .expect("the deck has cards")
+}
+
+/// Every card, shuffled (Fisher-Yates) by a seed taken from `journal`: an
+/// order that belongs to one couple and is the same on all their devices.
+fn couple_order(journal: &str) -> Vec<&'static Card> {
+    // FNV-1a: stable across versions and platforms, unlike std's hasher.
+    let mut seed = journal.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    let mut order: Vec<&'static Card> = cards(None).collect();
+    for i in (1..order.len()).rev() {
+        seed = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let j = pick(seed, i + 1);
+        order.swap(i, j);
+    }
+    order
+}
+
 /// A near-uniform index in `0..n` from `seed` (`n` > 0): SplitMix64 to spread the
 /// seed's bits, then a multiply-shift to map onto the range without a modulo.
 fn pick(seed: u64, n: usize) -> usize {
@@ -710,6 +750,59 @@ mod tests {
             assert_eq!(back, deck);
             let parsed = <Deck as clap::ValueEnum>::from_str(deck.name(), false).unwrap();
             assert_eq!(parsed, deck);
+        }
+    }
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    const JOURNAL: &str = "0195f3a2-7c4e-7d10-9a3b-2f6c1e8d4b71";
+
+    #[test]
+    fn the_days_card_is_fixed_by_the_journal_and_the_day() {
+        let none = |_: &str| false;
+        let a = for_day(JOURNAL, day("2026-11-27"), &none);
+        assert_eq!(a, for_day(JOURNAL, day("2026-11-27"), &none));
+        // Another couple meets the deck in another order.
+        let other = "0195f3a2-7c4e-7d10-9a3b-2f6c1e8d4b72";
+        let ours: Vec<_> = (0..10)
+            .map(|n| for_day(JOURNAL, day("2026-11-27") + chrono::Days::new(n), &none).id)
+            .collect();
+        let theirs: Vec<_> = (0..10)
+            .map(|n| for_day(other, day("2026-11-27") + chrono::Days::new(n), &none).id)
+            .collect();
+        assert_ne!(ours, theirs);
+    }
+
+    #[test]
+    fn a_round_of_days_meets_every_card_once() {
+        let none = |_: &str| false;
+        let total = cards(None).count();
+        let seen: HashSet<_> = (0..total as u64)
+            .map(|n| for_day(JOURNAL, day("2026-01-01") + chrono::Days::new(n), &none).id)
+            .collect();
+        assert_eq!(seen.len(), total);
+    }
+
+    #[test]
+    fn cards_done_are_passed_over_until_all_are_done() {
+        let today = day("2026-11-27");
+        let due = for_day(JOURNAL, today, &|_| false);
+        let next = for_day(JOURNAL, today, &|id| id == due.id);
+        assert_ne!(next, due);
+        // Tomorrow's card in the order is the one after today's.
+        assert_eq!(
+            next,
+            for_day(JOURNAL, today + chrono::Days::new(1), &|_| false)
+        );
+        // Every card done: the day's own card comes back.
+        assert_eq!(for_day(JOURNAL, today, &|_| true), due);
+        // All done but one: that one, whatever the day.
+        let last = find("create-24").unwrap();
+        for n in 0..5 {
+            let d = today + chrono::Days::new(n);
+            assert_eq!(for_day(JOURNAL, d, &|id| id != last.id), last);
         }
     }
 }

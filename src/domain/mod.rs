@@ -12,6 +12,7 @@ pub mod month;
 pub mod person;
 pub mod practice;
 pub mod record;
+pub mod repair_dialogue;
 pub mod rev;
 pub mod review;
 pub mod streak;

@@ -89,11 +89,7 @@ pub struct Review {
 pub fn review(index: &DayIndex, req: ReviewRequest<'_>) -> Review {
     let mine = &index.person(req.me).active;
     let theirs = index.others_active(req.me);
-    let repairs: Vec<Repair> = index
-        .people
-        .values()
-        .flat_map(|p| p.repairs.iter().copied())
-        .collect();
+    let repairs = index.repair_moments();
     let in_range = |range: DayRange| -> (u32, Option<f64>) {
         let within: Vec<&Repair> = repairs.iter().filter(|r| range.contains(r.day)).collect();
         let took: Vec<u32> = within.iter().filter_map(|r| r.took_minutes).collect();
@@ -177,6 +173,7 @@ mod tests {
                 .iter()
                 .map(|(day, took)| Repair {
                     day: d(day),
+                    at: crate::domain::summary::noon(d(day)),
                     took_minutes: *took,
                 })
                 .collect(),

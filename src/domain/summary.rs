@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use serde::{Serialize, Serializer};
 
 use super::entry::ALL_PRACTICES;
@@ -86,6 +86,9 @@ pub struct Pause {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Repair {
     pub day: NaiveDate,
+    /// When it was logged: both partners' repairs of one day pair up in
+    /// this order.
+    pub at: DateTime<FixedOffset>,
     pub took_minutes: Option<u32>,
 }
 
@@ -116,7 +119,7 @@ impl PersonDays {
             days.dedup();
         }
         self.paused.sort_by_key(|p| (p.from, p.until));
-        self.repairs.sort_by_key(|r| (r.day, r.took_minutes));
+        self.repairs.sort_by_key(|r| (r.day, r.at, r.took_minutes));
         // Merging the sorted lists one by one is linear in the days, far
         // cheaper than sorting them all together.
         self.active = self
@@ -193,6 +196,33 @@ impl DayIndex {
             .iter()
             .filter(move |(id, _)| id.as_str() != me)
             .map(|(_, days)| days)
+    }
+
+    /// The repair moments of us both (DESIGN.md §5). When both of us
+    /// logged repairs on one day, we repaired the same ruptures: the first
+    /// of each of us (in order of time) is one moment, the second of each
+    /// another, and so on; a moment takes the shorter of the times given.
+    /// Ascending by day.
+    pub fn repair_moments(&self) -> Vec<Repair> {
+        let mut by_day: BTreeMap<NaiveDate, Vec<&[Repair]>> = BTreeMap::new();
+        for person in self.people.values() {
+            for run in person.repairs.chunk_by(|a, b| a.day == b.day) {
+                by_day.entry(run[0].day).or_default().push(run);
+            }
+        }
+        let mut moments = Vec::new();
+        for runs in by_day.values() {
+            let most = runs.iter().map(|r| r.len()).max().unwrap_or(0);
+            for k in 0..most {
+                let same: Vec<&Repair> = runs.iter().filter_map(|r| r.get(k)).collect();
+                moments.push(Repair {
+                    day: same[0].day,
+                    at: same.iter().map(|r| r.at).min().unwrap_or(same[0].at),
+                    took_minutes: same.iter().filter_map(|r| r.took_minutes).min(),
+                });
+            }
+        }
+        moments
     }
 
     /// The first day of the journal: the earliest entry of anyone.
@@ -278,6 +308,29 @@ pub struct Us {
     /// Whether there is a partner's data at all (after a first sync).
     #[serde(skip)]
     pub with_partner: bool,
+    /// How recent my partner's data here is: their name and the day of
+    /// the newest line of theirs this journal holds (filled in by the
+    /// caller, who knows the logs).
+    #[serde(skip)]
+    pub partner_as_of: Option<(String, NaiveDate)>,
+}
+
+/// The moment (ms since the epoch) of the newest line of `person` that
+/// `state` holds: their latest operation or `seen` mark. It tells how
+/// recent their data here is.
+pub fn heard_from(state: &super::fold::Journal, person: &str) -> Option<u64> {
+    let ops = state
+        .history
+        .get(person)
+        .into_iter()
+        .flatten()
+        .map(|op| op.rev.ms);
+    let seen = state
+        .seen
+        .values()
+        .filter(|s| s.owner == person)
+        .map(|s| s.rev.ms);
+    ops.chain(seen).max()
 }
 
 /// Repair moments of either of us.
@@ -381,11 +434,7 @@ fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: 
     let mine = &index.person(me).active;
     let theirs = index.others_active(me);
     let with_partner = index.others(me).next().is_some();
-    let repairs: Vec<Repair> = index
-        .people
-        .values()
-        .flat_map(|p| p.repairs.iter().copied())
-        .collect();
+    let repairs = index.repair_moments();
     let took = |range: DayRange| -> Vec<u32> {
         repairs
             .iter()
@@ -402,6 +451,7 @@ fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: 
             previous_median_took_minutes: median(&took(previous)),
         },
         with_partner,
+        partner_as_of: None,
     }
 }
 
@@ -566,6 +616,15 @@ fn minutes<S: Serializer>(value: &Option<f64>, serializer: S) -> Result<S::Ok, S
     }
 }
 
+/// Noon of `day` in UTC: a moment on that day, for tests.
+#[cfg(test)]
+pub fn noon(day: NaiveDate) -> DateTime<FixedOffset> {
+    day.and_hms_opt(12, 0, 0)
+        .expect("noon")
+        .and_utc()
+        .fixed_offset()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -595,6 +654,7 @@ mod tests {
                 if practice == REPAIR {
                     person.repairs.push(Repair {
                         day: *day,
+                        at: noon(*day),
                         took_minutes: None,
                     });
                 }
@@ -610,6 +670,7 @@ mod tests {
                 .add(d(day), 1);
             person.repairs.push(Repair {
                 day: d(day),
+                at: noon(d(day)),
                 took_minutes: Some(took),
             });
             self
@@ -878,6 +939,66 @@ mod tests {
         assert_eq!(repairs.count, 3);
         assert_eq!(repairs.median_took_minutes, Some(45.0));
         assert_eq!(repairs.previous_median_took_minutes, Some(120.0));
+    }
+
+    #[test]
+    fn both_of_us_repairing_one_rupture_is_one_moment() {
+        let at = |day: &str, hour: u32| {
+            d(day)
+                .and_hms_opt(hour, 0, 0)
+                .unwrap()
+                .and_utc()
+                .fixed_offset()
+        };
+        let repair = |day: &str, hour: u32, took: Option<u32>| Repair {
+            day: d(day),
+            at: at(day, hour),
+            took_minutes: took,
+        };
+        let person = |repairs: Vec<Repair>| PersonDays {
+            repairs,
+            ..PersonDays::default()
+        };
+        let mut index = DayIndex::default();
+        // Tuesday: each of us logged the evening's repair; mine said 30m,
+        // yours 50m. Wednesday: two ruptures for me, one logged by you,
+        // paired with my first. Thursday: only you.
+        index.people.insert(
+            "a".into(),
+            person(vec![
+                repair("2026-11-24", 21, Some(30)),
+                repair("2026-11-25", 9, None),
+                repair("2026-11-25", 20, Some(90)),
+            ]),
+        );
+        index.people.insert(
+            "b".into(),
+            person(vec![
+                repair("2026-11-24", 22, Some(50)),
+                repair("2026-11-25", 10, Some(15)),
+                repair("2026-11-26", 8, Some(5)),
+            ]),
+        );
+        for p in index.people.values_mut() {
+            p.finish();
+        }
+        let moments: Vec<(NaiveDate, Option<u32>)> = index
+            .repair_moments()
+            .iter()
+            .map(|r| (r.day, r.took_minutes))
+            .collect();
+        assert_eq!(
+            moments,
+            [
+                (d("2026-11-24"), Some(30)),
+                (d("2026-11-25"), Some(15)),
+                (d("2026-11-25"), Some(90)),
+                (d("2026-11-26"), Some(5)),
+            ]
+        );
+        let repairs = week_stats(&index).us.repairs;
+        assert_eq!(repairs.count, 4);
+        assert_eq!(repairs.median_took_minutes, Some(22.5));
     }
 
     #[test]

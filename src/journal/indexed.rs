@@ -3,7 +3,7 @@
 //!
 //! Who was in the roster, as whom and up to where, when the index was fed;
 //! and for every log the index holds, a note of its segments as they were
-//! read (a digest of their lengths and last lines), and what the roster and
+//! read (a fingerprint of its folders and last segment), and what the roster and
 //! the clock need from it: its `device` and `leave` lines, the highest rev of
 //! its used lines, where it stopped being trusted. Like the index, it is
 //! derived and rebuilt when in doubt. It is bound to the index: the index
@@ -21,9 +21,9 @@ use sha2::{Digest, Sha256};
 use super::roster::{Roster, TrustLine};
 use crate::domain::record::{Hex32, Rev};
 use crate::error::{Error, Result};
+use crate::keys::DeviceId;
 use crate::keys::line::Hash;
 use crate::store::index::{Index, SegmentMark};
-use crate::store::segment::SegmentStat;
 
 /// The file's path relative to the data directory: also the key of its
 /// mark in the index.
@@ -67,7 +67,7 @@ pub fn seats(roster: &Roster) -> BTreeMap<String, Seat> {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogNote {
-    /// The digest of its segments' stats when it was read.
+    /// The [`fingerprint`] of its files when it was read.
     pub digest: Hex32,
     /// How many of its lines were trusted.
     pub held: u64,
@@ -93,22 +93,92 @@ pub struct Damage {
     pub why: String,
 }
 
-/// The digest of a log's segment stats, by path relative to its log root:
-/// it changes when a segment is added, grows, shrinks or gets another last
-/// line.
-pub fn digest(log_root: &Path, stats: &[SegmentStat]) -> Hash {
+/// The fingerprint of a log as it lies on disk, cheap enough to take on
+/// every command: the modification and change times of each of its folders
+/// (a segment added, removed or renamed over changes its folder's), and
+/// the whole content of its last segment (the only one a writer appends
+/// to). A closed segment changed in place by another program, same length
+/// and all, is not seen here; sync verifies every log it takes, and
+/// deleting the index makes the next command read every line again.
+pub fn fingerprint(log_root: &Path, device: &DeviceId) -> Result<Hash> {
     let mut h = Sha256::new();
-    for stat in stats {
-        let path = stat.path.strip_prefix(log_root).unwrap_or(&stat.path);
-        h.update(path.to_string_lossy().as_bytes());
+    let device_dir = log_root.join(device.as_str());
+    let mut last_folder = None;
+    let stamp = |dir: &Path, h: &mut Sha256| -> Result<bool> {
+        let meta = match std::fs::symlink_metadata(dir) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(Error::io("read", dir, e)),
+        };
+        let rel = dir.strip_prefix(log_root).unwrap_or(dir);
+        h.update(rel.to_string_lossy().as_bytes());
         h.update(b"\0");
-        h.update(stat.len.to_be_bytes());
-        match stat.last_payload {
-            Some(hash) => h.update(hash),
-            None => h.update(b"-"),
+        h.update(times(&meta));
+        Ok(meta.is_dir())
+    };
+    if stamp(&device_dir, &mut h)? {
+        for d1 in folders(&device_dir)? {
+            stamp(&d1, &mut h)?;
+            for d2 in folders(&d1)? {
+                stamp(&d2, &mut h)?;
+                last_folder = Some(d2);
+            }
         }
     }
-    h.finalize().into()
+    if let Some(folder) = last_folder {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)
+            .map_err(|e| Error::io("read", &folder, e))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        if let Some(last) = files.pop() {
+            let bytes = std::fs::read(&last).map_err(|e| Error::io("read", &last, e))?;
+            h.update(
+                last.strip_prefix(log_root)
+                    .unwrap_or(&last)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            h.update(b"\0");
+            h.update((bytes.len() as u64).to_be_bytes());
+            h.update(Sha256::digest(&bytes));
+        }
+    }
+    Ok(h.finalize().into())
+}
+
+/// The folders in `dir`, sorted by name.
+fn folders(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io("read", dir, e))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// A folder's modification and change times, to the nanosecond.
+fn times(meta: &std::fs::Metadata) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        out[..8].copy_from_slice(&meta.mtime().to_be_bytes());
+        out[8..16].copy_from_slice(&meta.mtime_nsec().to_be_bytes());
+        out[16..24].copy_from_slice(&meta.ctime().to_be_bytes());
+        out[24..].copy_from_slice(&meta.ctime_nsec().to_be_bytes());
+    }
+    #[cfg(not(unix))]
+    if let Ok(modified) = meta.modified()
+        && let Ok(since) = modified.duration_since(std::time::UNIX_EPOCH)
+    {
+        out[..16].copy_from_slice(&since.as_nanos().to_be_bytes());
+    }
+    out
 }
 
 impl Indexed {

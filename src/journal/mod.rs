@@ -163,7 +163,12 @@ impl Journal {
             roster,
             report: Report::default(),
         };
-        journal.refresh(wall_ms, lock)?;
+        if let Err(failed) = journal.refresh(wall_ms, lock) {
+            // The index is derived: one that fails (torn, damaged) is made
+            // again from the logs, once; a failure of the logs fails again.
+            reset_index(root, &mut journal.index)?;
+            journal.refresh(wall_ms, lock).map_err(|_| failed)?;
+        }
         Ok(journal)
     }
 
@@ -194,6 +199,28 @@ impl Journal {
     /// The journal, as the index holds it.
     pub fn state(&self) -> Result<fold::Journal> {
         self.index()?.journal()
+    }
+
+    /// Make the index again from every log: for a reader whose query
+    /// failed on a damaged index (it is derived, so nothing is lost).
+    pub fn rebuild_index(&mut self, wall_ms: u64, lock: &Lock) -> Result<()> {
+        reset_index(&self.root, &mut self.index)?;
+        self.refresh(wall_ms, lock).map(drop)
+    }
+
+    /// The days of every live entry, by person, from the index.
+    pub fn day_index(&self) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?.day_index()
+    }
+
+    /// The handle of entry `id`, unique among the live entries.
+    pub fn handle(&self, id: &crate::domain::entry::EntryId) -> Result<String> {
+        self.index()?.handle(id)
+    }
+
+    /// Names, goals and custom practices, without the entries.
+    pub fn registers(&self) -> Result<fold::Journal> {
+        self.index()?.registers()
     }
 
     /// Bring the index up to date with the logs: work out the roster, read
@@ -442,21 +469,22 @@ impl Journal {
         } = *own;
         let device = self.identity.device.clone();
         let log_root = log_root(&self.root, kind);
-        let stats = segment::segment_stats(&log_root, &device)?;
         let mut marks = Vec::new();
         for path in &appended.written {
-            let stat = stats.iter().find(|s| s.path == *path);
-            let Some(last_hash) = stat.and_then(|s| s.last_payload) else {
+            let stat = segment::segment_stat(path.clone())?;
+            let Some(last_hash) = stat.last_payload else {
                 return Err(Error::runtime(format!(
                     "{} was just written but holds no complete line",
                     path.display()
                 )));
             };
-            let len = stat.map_or(0, |s| s.len);
             let name = path.strip_prefix(&self.root).unwrap_or(path);
             marks.push((
                 name.to_string_lossy().into_owned(),
-                SegmentMark { len, last_hash },
+                SegmentMark {
+                    len: stat.len,
+                    last_hash,
+                },
             ));
         }
         let mut lines: Vec<fold::Line> = texts
@@ -472,7 +500,7 @@ impl Journal {
                 "the index has no note of this device's own log",
             ));
         };
-        note.digest = Hex32(indexed::digest(&log_root, &stats));
+        note.digest = Hex32(indexed::fingerprint(&log_root, &device)?);
         note.held = appended.head.next_seq - 1;
         note.clock = lines
             .iter()

@@ -71,7 +71,8 @@ impl Fresh {
         journal: &str,
     ) -> Result<Fresh> {
         let log_root = log_root(root, kind);
-        let stats = segment::segment_stats(&log_root, device)?;
+        // Taken before reading: a change while reading shows next time.
+        let digest = indexed::fingerprint(&log_root, device)?;
         let log = segment::read_log(&log_root, device, key, journal, kind)?;
         let segments = segment::segments(&log_root, device)?;
         let recs: Vec<Result<Record, String>> =
@@ -98,7 +99,7 @@ impl Fresh {
             log,
             recs,
             segments,
-            digest: indexed::digest(&log_root, &stats),
+            digest,
             trust,
         })
     }
@@ -197,8 +198,7 @@ impl<'a> Reading<'a> {
         self.kept.remove(&name);
         if !again && let Some(note) = self.before.and_then(|b| b.get(&name)) {
             let log_root = log_root(self.root, kind);
-            let stats = segment::segment_stats(&log_root, device)?;
-            if note.digest.0 == indexed::digest(&log_root, &stats) {
+            if note.digest.0 == indexed::fingerprint(&log_root, device)? {
                 self.kept.insert(name, note.clone());
                 return Ok(());
             }

@@ -46,6 +46,9 @@ pub struct View {
     pub practices: PracticesDoc,
     /// The fold it was made from (undo history, rejected and waiting lines).
     pub state: fold::Journal,
+    /// Set in a light view ([`View::light`]): the days of every entry, read
+    /// from the index, while `items` and the history are left empty.
+    pub days: Option<DayIndex>,
 }
 
 impl View {
@@ -130,7 +133,24 @@ impl View {
             people,
             practices,
             state,
+            days: None,
         }
+    }
+
+    /// A view for commands that read only days, names and practices
+    /// (`today`, `stats`, `calendar`, the streak line of `log`): made from
+    /// the registers of the fold (`state` without entries) and the index's
+    /// days, never from every entry. Its `items` are empty.
+    pub fn light(registers: fold::Journal, me: &str, days: DayIndex) -> View {
+        debug_assert!(registers.entries.is_empty());
+        let mut view = View::new(registers, me);
+        view.days = Some(days);
+        view
+    }
+
+    /// Whether this is a [`View::light`] one, without entries.
+    pub fn is_light(&self) -> bool {
+        self.days.is_some()
     }
 
     /// Add my partner's schema-1 records, kept as a snapshot since the
@@ -315,6 +335,9 @@ impl View {
 
     /// The days of everyone's entries, for statistics.
     pub fn day_index(&self) -> DayIndex {
+        if let Some(days) = &self.days {
+            return days.clone();
+        }
         let mut index = DayIndex::default();
         for item in &self.items {
             let e = &item.entry;
@@ -329,6 +352,7 @@ impl View {
                     if e.practice == REPAIR {
                         person.repairs.push(Repair {
                             day: e.day,
+                            at: e.at,
                             took_minutes: e.took_minutes,
                         });
                     }

@@ -14,16 +14,19 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use crate::domain::entry::EntryId;
+use crate::domain::entry::{EntryId, HANDLE_MIN, id_tail};
 use crate::domain::fold::{
     AHEAD_MS, Journal, Line, Op, OpState, PersonId, Rejected, Seen, Waiting,
 };
 use crate::domain::record::{EntryRecord, GoalRecord, PracticeRecord, Record, Rev, SeenRecord};
+use crate::domain::summary::DayIndex;
 use crate::error::{Error, Result};
+
+mod days;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 2;
+const VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -122,21 +125,13 @@ impl Index {
                     return Err(rusqlite::Error::InvalidQuery);
                 }
                 db.execute_batch(SCHEMA)?;
+                db.execute_batch(days::SCHEMA)?;
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('version', ?1)",
                     [VERSION],
                 )?;
             }
         }
-        // A quick look at the structure: a torn or foreign file fails here.
-        db.query_row("PRAGMA quick_check", [], |r| r.get::<_, String>(0))
-            .and_then(|ok| {
-                if ok == "ok" {
-                    Ok(())
-                } else {
-                    Err(rusqlite::Error::InvalidQuery)
-                }
-            })?;
         Ok(Index { db })
     }
 
@@ -175,10 +170,12 @@ impl Index {
         now_ms: u64,
     ) -> Result<()> {
         let tx = self.db.transaction().map_err(|e| fail_db(&e))?;
-        release_waiting(&tx, now_ms)?;
+        let mut delta = days::Delta::default();
+        release_waiting(&tx, now_ms, &mut delta)?;
         for line in lines {
-            take(&tx, line, now_ms)?;
+            take(&tx, line, now_ms, &mut delta)?;
         }
+        delta.flush(&tx).map_err(|e| fail_db(&e))?;
         for (path, mark) in segments {
             tx.execute(
                 "INSERT INTO segments (path, len, last_hash) VALUES (?1, ?2, ?3)
@@ -188,6 +185,54 @@ impl Index {
             .map_err(|e| fail_db(&e))?;
         }
         tx.commit().map_err(|e| fail_db(&e))
+    }
+
+    /// The days of every live entry, by person: what `journal::view`
+    /// makes of the whole journal, read from a few blobs.
+    pub fn day_index(&self) -> Result<DayIndex> {
+        days::day_index(&self.db).map_err(|e| self.fail(e))
+    }
+
+    /// The handle of the entry `id`: the shortest start of its tail (at
+    /// least `HANDLE_MIN` digits) no other live entry's tail shares.
+    pub fn handle(&self, id: &EntryId) -> Result<String> {
+        let tail = id_tail(id);
+        let shared = days::shared_start(&self.db, &tail).map_err(|e| self.fail(e))?;
+        Ok(tail[..(shared + 1).clamp(HANDLE_MIN, tail.len())].to_string())
+    }
+
+    /// The journal without its entries, notes and history: names, goals,
+    /// custom practices and devices' seen lines, which are few.
+    pub fn registers(&self) -> Result<Journal> {
+        self.read_registers().map_err(|e| self.fail(e))
+    }
+
+    fn read_registers(&self) -> rusqlite::Result<Journal> {
+        let mut journal = Journal::default();
+        let mut marks = BTreeMap::new();
+        let mut rows = self.db.prepare(
+            "SELECT reg, owner, key, ms, c, value, note FROM versions
+             WHERE reg IN ('name', 'goal', 'practice', 'seen') ORDER BY reg, owner, key",
+        )?;
+        let mut query = rows.query([])?;
+        while let Some(row) = query.next()? {
+            let (reg, owner, key, value): (String, String, String, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(5)?);
+            let rev = Rev {
+                ms: row.get::<_, i64>(3)? as u64,
+                c: row.get(4)?,
+            };
+            let version = Version {
+                reg: &reg,
+                owner,
+                key,
+                rev,
+                value: &value,
+                note: row.get(6)?,
+            };
+            decode(&mut journal, &mut marks, version).map_err(|_| rusqlite::Error::InvalidQuery)?;
+        }
+        Ok(journal)
     }
 
     /// The journal the index holds: the same value `fold` gives for every
@@ -474,7 +519,7 @@ fn decode(
 }
 
 /// Fold the lines that were waiting for the clock and whose time has come.
-fn release_waiting(tx: &Transaction<'_>, now_ms: u64) -> Result<()> {
+fn release_waiting(tx: &Transaction<'_>, now_ms: u64, delta: &mut days::Delta) -> Result<()> {
     let due = sql_int(now_ms.saturating_add(AHEAD_MS));
     type Row = (String, String, i64, String, String, Option<String>);
     let lines: Vec<Row> = tx
@@ -498,13 +543,13 @@ fn release_waiting(tx: &Transaction<'_>, now_ms: u64) -> Result<()> {
     for (owner, device, seq, op, rec, note) in lines {
         let mut line = Line::read(&owner, &device, seq as u64, &op, &rec);
         line.note = note;
-        take(tx, &line, now_ms)?;
+        take(tx, &line, now_ms, delta)?;
     }
     Ok(())
 }
 
 /// One line, by the rules of `domain::fold` (`Fold::take`).
-fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
+fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::Delta) -> Result<()> {
     let record = match &line.rec {
         Ok(record) => record,
         Err(why) => return reject(tx, line, why),
@@ -551,8 +596,21 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
         Record::Entry(_) => line.note.as_deref().filter(|n| !n.is_empty()),
         _ => None,
     };
-    tx.execute(
-        "INSERT INTO versions (reg, owner, key, ms, c, device, seq, value, note)
+    // An entry's winner before this line, to keep `days` in step.
+    let before: Option<String> = match reg {
+        "entry" => tx
+            .query_row(
+                "SELECT value FROM versions WHERE reg = 'entry' AND owner = ?1 AND key = ?2",
+                params![owner, key],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| fail_db(&e))?,
+        _ => None,
+    };
+    let changed = tx
+        .execute(
+            "INSERT INTO versions (reg, owner, key, ms, c, device, seq, value, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(reg, owner, key) DO UPDATE SET
            ms = excluded.ms, c = excluded.c, device = excluded.device,
@@ -561,19 +619,32 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64) -> Result<()> {
                 coalesce(excluded.note, ''))
              > (versions.ms, versions.c, versions.device, versions.seq, versions.value,
                 coalesce(versions.note, ''))",
-        params![
-            reg,
-            owner,
-            key,
-            sql_int(rev.ms),
-            rev.c,
-            line.device,
-            sql_int(line.seq),
-            value,
-            note
-        ],
-    )
-    .map_err(|e| fail_db(&e))?;
+            params![
+                reg,
+                owner,
+                key,
+                sql_int(rev.ms),
+                rev.c,
+                line.device,
+                sql_int(line.seq),
+                value,
+                note
+            ],
+        )
+        .map_err(|e| fail_db(&e))?;
+    if reg == "entry" && changed > 0 {
+        let old = before
+            .as_deref()
+            .and_then(|v| serde_json::from_str::<Option<EntryRecord>>(v).ok())
+            .flatten();
+        let new = match record {
+            Record::Entry(r) => Some(r),
+            _ => None,
+        };
+        delta
+            .replace(tx, owner, old.as_ref(), new)
+            .map_err(|e| fail_db(&e))?;
+    }
     let change = i64::from(record.is_change());
     let mark = i64::from(matches!(record, Record::Undo(_) | Record::Redo(_)));
     tx.execute(
@@ -659,10 +730,19 @@ mod tests {
         let rev = format!(r#""rev":{{"ms":{ms},"c":{c}}}"#);
         let id = id(n);
         match k {
-            0 => format!(
-                r#"{{"t":"entry","id":"{id}","practice":"listen","day":"2026-11-2{}","at":"2026-11-27T21:14:03+01:00",{rev}}}"#,
-                n % 7
-            ),
+            // Logs, repairs, pauses and skips, for the days they fill.
+            0 => {
+                let shape = match (c + u32::from(n)) % 4 {
+                    0 => r#""practice":"listen""#,
+                    1 => r#""practice":"repair","took":45"#,
+                    2 => r#""kind":"pause","practice":"*","until":"2026-11-29""#,
+                    _ => r#""kind":"skip","practice":"listen""#,
+                };
+                format!(
+                    r#"{{"t":"entry","id":"{id}",{shape},"day":"2026-11-2{}","at":"2026-11-27T21:14:03+01:00",{rev}}}"#,
+                    n % 7
+                )
+            }
             1 => format!(r#"{{"t":"remove","id":"{id}",{rev}}}"#),
             2 => format!(r#"{{"t":"note","id":"{id}","note":"note {n}",{rev}}}"#),
             3 => format!(r#"{{"t":"name","name":"name {n}",{rev}}}"#),
@@ -753,10 +833,31 @@ mod tests {
                 index.apply(&all[pair[0]..pair[1]], &[], NOON).unwrap();
             }
             prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON));
+            same_days_and_handles(&index)?;
             // Later, what waited is folded too, as the fold of all would.
             index.apply(&[], &[], NOON + 4 * DAY).unwrap();
             prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON + 4 * DAY));
+            same_days_and_handles(&index)?;
         }
+    }
+
+    /// The days and handles the index keeps are those the view makes from
+    /// every entry (rule "Index: days and handles" of docs/protocol.md).
+    fn same_days_and_handles(index: &Index) -> std::result::Result<(), TestCaseError> {
+        let view = crate::journal::view::View::new(index.journal().unwrap(), "me");
+        prop_assert_eq!(index.day_index().unwrap(), view.day_index());
+        for item in &view.items {
+            prop_assert_eq!(
+                index.handle(&item.entry.id).unwrap(),
+                view.short_id(&item.entry.id)
+            );
+        }
+        let light = index.registers().unwrap();
+        let whole = index.journal().unwrap();
+        prop_assert_eq!(&light.names, &whole.names);
+        prop_assert_eq!(&light.goals, &whole.goals);
+        prop_assert_eq!(&light.practices, &whole.practices);
+        Ok(())
     }
 
     #[test]

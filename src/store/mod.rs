@@ -11,6 +11,7 @@
 pub mod config;
 pub mod file;
 pub mod index;
+pub mod rituals;
 pub mod segment;
 pub mod strip;
 

@@ -473,30 +473,32 @@ pub struct SegmentStat {
 pub fn segment_stats(root: &Path, device: &DeviceId) -> Result<Vec<SegmentStat>> {
     segments(root, device)?
         .into_iter()
-        .map(|segment| {
-            let path = segment.path;
-            let mut file = fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
-            let len = file
-                .metadata()
-                .map_err(|e| Error::io("read", &path, e))?
-                .len();
-            let last_payload = if len > MAX_FILE_BYTES {
-                None
-            } else {
-                last_line(&mut file, len)
-                    .map_err(|e| Error::io("read", &path, e))?
-                    .map(|line| {
-                        let payload = line.split(|b| *b == b'\t').next().unwrap_or(&[]);
-                        Sha256::digest(payload).into()
-                    })
-            };
-            Ok(SegmentStat {
-                path,
-                len,
-                last_payload,
-            })
-        })
+        .map(|segment| segment_stat(segment.path))
         .collect()
+}
+
+/// [`SegmentStat`] of the segment file at `path`.
+pub fn segment_stat(path: PathBuf) -> Result<SegmentStat> {
+    let mut file = fs::File::open(&path).map_err(|e| Error::io("read", &path, e))?;
+    let len = file
+        .metadata()
+        .map_err(|e| Error::io("read", &path, e))?
+        .len();
+    let last_payload = if len > MAX_FILE_BYTES {
+        None
+    } else {
+        last_line(&mut file, len)
+            .map_err(|e| Error::io("read", &path, e))?
+            .map(|line| {
+                let payload = line.split(|b| *b == b'\t').next().unwrap_or(&[]);
+                Sha256::digest(payload).into()
+            })
+    };
+    Ok(SegmentStat {
+        path,
+        len,
+        last_payload,
+    })
 }
 
 /// The last complete line of a file `len` long (without its LF), read from

@@ -840,7 +840,7 @@ fn edit_to_another_month_keeps_the_id_and_the_private_note() {
     assert_eq!(history.len(), 1);
     assert_eq!(history[0]["note"], "moving note");
     // Given back by the id it always had.
-    env.run(&["rm", &id[..8]]).ok();
+    env.run(&["rm", "--yes", &id[..8]]).ok();
     assert!(env.journal().is_empty());
 }
 
@@ -1273,11 +1273,11 @@ fn export_csv_quotes_awkward_notes() {
     let mut lines = out.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "id,day,at,person,practice,note,took_minutes,private"
+        "id,kind,practice,day,at,person,note,took_minutes,until,private"
     );
     let at = env.entry(&id)["at"].as_str().unwrap().to_string();
     let expected = format!(
-        "{id},2026-11-27,{at},Alex,repair,\"we said \"\"sorry\"\", then\nwe laughed\",30,false\n"
+        "{id},log,repair,2026-11-27,{at},Alex,\"we said \"\"sorry\"\", then\nwe laughed\",30,,false\n"
     );
     assert!(
         out.ends_with(&expected),
@@ -1761,7 +1761,7 @@ fn the_printed_id_is_unique_across_months_and_sides() {
         .find(|e| e["practice"] == "mirror")
         .unwrap();
     assert_eq!(mirror["note"], "found it");
-    env.run(&["rm", &id]).ok();
+    env.run(&["rm", "--yes", &id]).ok();
     assert!(env.journal().iter().all(|e| e["practice"] != "mirror"));
 }
 

@@ -123,3 +123,149 @@ fn on_a_terminal_the_review_offers_to_log_the_talk() {
     let logged = env.history(&["--practice", "state-of-us"]);
     assert_eq!(logged.len(), 1, "{screen}");
 }
+
+/// The card `safe card --today` shows: its id, from the line "  deck · id · …".
+fn card_of_the_day(env: &TestEnv) -> String {
+    let out = env.run(&["card", "--today"]).ok();
+    let line = out
+        .lines()
+        .find(|l| l.contains("the card of the day for you both"))
+        .unwrap_or_else(|| panic!("{out}"));
+    line.split('·').nth(1).unwrap().trim().to_string()
+}
+
+/// Two partners paired through a real bare repository see the same card of
+/// the day without syncing; `--done` records which card it was, `history`
+/// shows it on both machines, and a card explored is passed over when its
+/// turn comes round again.
+#[test]
+fn the_card_of_the_day_is_the_same_for_both_and_moves_on_once_done() {
+    let (mut alex, mut sam, _remote) = TestEnv::couple();
+    let today = card_of_the_day(&alex);
+    assert_eq!(card_of_the_day(&sam), today);
+    assert!(safe::domain::card::find(&today).is_some(), "{today}");
+    // Asking again the same day gives the same card.
+    assert_eq!(card_of_the_day(&alex), today);
+
+    let out = alex.run(&["card", "--done"]).ok();
+    assert!(out.contains(&format!("The card: {today}")), "{out}");
+    let logged = alex.history(&["--practice", "card"]);
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0]["card"], today.as_str());
+    assert!(
+        alex.run(&["history"])
+            .ok()
+            .contains(&format!("card ({today})"))
+    );
+    // Done today, it stays today's card on both machines.
+    alex.sync();
+    sam.sync();
+    assert_eq!(card_of_the_day(&sam), today);
+    assert_eq!(
+        sam.history(&["--practice", "card"])[0]["card"],
+        today.as_str()
+    );
+
+    // The next day brings another card, the same for both.
+    alex.set_now("2026-11-28T20:00:00+01:00");
+    sam.set_now("2026-11-28T20:00:00+01:00");
+    let tomorrow = card_of_the_day(&alex);
+    assert_ne!(tomorrow, today);
+    assert_eq!(card_of_the_day(&sam), tomorrow);
+
+    // A whole round of the deck later, the order would bring today's card
+    // back; it was explored, so both get the next one instead.
+    let round = safe::domain::card::cards(None).count() as u64;
+    let later = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap() + chrono::Days::new(round);
+    let later = format!("{later}T20:00:00+01:00");
+    alex.set_now(&later);
+    sam.set_now(&later);
+    let again = card_of_the_day(&alex);
+    assert_ne!(again, today);
+    assert_eq!(again, tomorrow, "the next card in the couple's order");
+    assert_eq!(card_of_the_day(&sam), again);
+}
+
+/// `--done` names the card drawn here today; without any card shown today
+/// it names the card of the day.
+#[test]
+fn card_done_names_the_card_shown_today() {
+    let env = TestEnv::new();
+    let out = env.run(&["card", "--deck", "create"]).ok();
+    let drawn = out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split('·')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .to_string();
+    env.run(&["card", "--done"]).ok();
+    assert_eq!(
+        env.history(&["--practice", "card"])[0]["card"],
+        drawn.as_str()
+    );
+
+    let other = TestEnv::new();
+    let of_the_day = card_of_the_day(&other);
+    // A fresh data directory that showed nothing today: the card of the day.
+    std::fs::remove_file(other.path("rituals.json")).unwrap();
+    other.run(&["card", "--done"]).ok();
+    assert_eq!(
+        other.history(&["--practice", "card"])[0]["card"],
+        of_the_day.as_str()
+    );
+}
+
+/// The `review --json` schema in the README is the one the binary prints:
+/// the same fields, at every level, for a couple with something shared.
+#[test]
+fn the_readme_documents_the_review_json_schema() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let after = readme
+        .split("`safe review --json` prints a stable object:")
+        .nth(1)
+        .expect("the README documents review --json");
+    let block = after
+        .split("```json")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .unwrap();
+    let documented: Value = serde_json::from_str(block).expect("the README's example is JSON");
+
+    let (alex, sam, _remote) = TestEnv::couple();
+    sam.run(&[
+        "log",
+        "appreciation",
+        "--note",
+        "you carried the bags",
+        "--share-note",
+    ])
+    .ok();
+    sam.sync();
+    alex.sync();
+    let printed: Value = alex.run(&["review", "--json"]).json();
+    assert_same_fields(&documented, &printed, "review");
+}
+
+/// Objects have the same keys, recursively; in arrays, the first items.
+fn assert_same_fields(documented: &Value, printed: &Value, at: &str) {
+    match (documented, printed) {
+        (Value::Object(d), Value::Object(p)) => {
+            let dk: std::collections::BTreeSet<&String> = d.keys().collect();
+            let pk: std::collections::BTreeSet<&String> = p.keys().collect();
+            assert_eq!(dk, pk, "fields of {at}");
+            for (key, value) in d {
+                assert_same_fields(value, &p[key], &format!("{at}.{key}"));
+            }
+        }
+        (Value::Array(d), Value::Array(p)) => {
+            if let (Some(d), Some(p)) = (d.first(), p.first()) {
+                assert_same_fields(d, p, &format!("{at}[0]"));
+            }
+        }
+        _ => {}
+    }
+}

@@ -454,7 +454,7 @@ fn my_edit_and_my_rm_reach_my_partner() {
     assert_eq!(history(&sam, "partner").len(), 2);
 
     alex.run(&["edit", &edited, "--note", "second"]).ok();
-    alex.run(&["rm", &removed]).ok();
+    alex.run(&["rm", "--yes", &removed]).ok();
     sync(&alex);
     let out = sync(&sam);
     // The edit counts as an entry received; the removal is not counted
@@ -474,7 +474,7 @@ fn undo_of_a_synced_rm_brings_the_entry_back_on_both_sides() {
     let (alex, sam, _remote) = couple();
     let id = log(&alex, &["appreciation", "--note", "kept", "--share-note"]);
     sync(&alex);
-    alex.run(&["rm", &id]).ok();
+    alex.run(&["rm", "--yes", &id]).ok();
     sync(&alex);
     sync(&sam);
     assert!(history(&sam, "partner").is_empty());

@@ -699,7 +699,7 @@ fn a_removed_entrys_shared_note_is_gone_from_my_partners_view() {
             .iter()
             .any(|e| e["id"] == s.alex_entry.as_str() && e["note"] == "ALEX-NOTE")
     );
-    s.alex.run(&["rm", &s.alex_entry]).ok();
+    s.alex.run(&["rm", "--yes", &s.alex_entry]).ok();
     sync(&s.alex);
     sync(&s.sam);
     for env in [&s.alex, &s.sam] {
@@ -934,7 +934,7 @@ fn an_entry_of_my_partner_with_my_entrys_id_never_stops_me_changing_mine() {
     s.unharmed();
     // The id, with or without its dashes, names my entry: the one I may change.
     s.alex.run(&["edit", &id, "--note", "still mine"]).ok();
-    s.alex.run(&["rm", &id.replace('-', "")]).ok();
+    s.alex.run(&["rm", "--yes", &id.replace('-', "")]).ok();
     assert!(
         history(&s.alex, "me")
             .iter()
