@@ -216,8 +216,7 @@ pub(super) fn before_feed(
         if !rewritten.is_empty() {
             let log_root = log_root(root, LogKind::Shared);
             if let Some(note) = indexed.logs.get_mut(&log_key(LogKind::Shared, &device)) {
-                let stats = segment::segment_stats(&log_root, &device)?;
-                note.digest.0 = super::indexed::digest(&log_root, &stats);
+                note.digest.0 = super::indexed::fingerprint(&log_root, &device)?;
             }
         }
     }

@@ -740,7 +740,9 @@ fn a_superseded_shared_note_leaves_the_shared_files() {
     let cleared = share("date", "cleared-marker");
     let removed = share("check-in", "removed-marker");
     let moved = share("appreciation", "moved-marker");
+    let unshared = share("apology", "unshared-marker");
     env.run(&["edit", &edited, "--note", "new words"]).ok();
+    env.run(&["edit", &unshared, "--unshare-note"]).ok();
     env.run(&["edit", &cleared, "--note", ""]).ok();
     // Moving keeps the note: it is sealed again, and the old copy goes.
     env.run(&["edit", &moved, "--date", "yesterday"]).ok();
@@ -763,14 +765,17 @@ fn a_superseded_shared_note_leaves_the_shared_files() {
     }
     for marker in [
         "edited-marker",
+        "unshared-marker",
         "cleared-marker",
         "removed-marker",
         "undone-marker",
     ] {
         assert!(!contains_bytes(&shared, marker), "{marker} is still shared");
-        assert!(
-            !contains_bytes(&index, marker),
-            "{marker} is still in the index"
+        // An unshared note is still my note: the index keeps it as a kept one.
+        assert_eq!(
+            contains_bytes(&index, marker),
+            marker == "unshared-marker",
+            "{marker} in the index"
         );
     }
     for current in ["new words", "moved-marker"] {
@@ -785,6 +790,9 @@ fn a_superseded_shared_note_leaves_the_shared_files() {
     }
     assert_eq!(env.entry(&edited)["note"], "new words");
     assert_eq!(env.entry(&moved)["note"], "moved-marker");
+    // Unshared, the note stays mine, kept in private/.
+    assert_eq!(env.entry(&unshared)["note"], "unshared-marker");
+    assert_eq!(env.entry(&unshared)["note_shared"], false);
     // My own stripped notes wait only in my private stash, 0600.
     let stash = env.path("private/stripped-notes.jsonl");
     assert_eq!(

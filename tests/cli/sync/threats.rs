@@ -769,7 +769,7 @@ fn without_sidecar(line: &str) -> String {
 #[test]
 fn a_removed_entrys_shared_note_is_stripped_from_my_partners_copy() {
     let s = scene();
-    s.alex.run(&["rm", &s.alex_entry]).ok();
+    s.alex.run(&["rm", "--yes", &s.alex_entry]).ok();
     sync(&s.alex);
     sync(&s.sam);
     sync(&s.alex);
