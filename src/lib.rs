@@ -12,6 +12,7 @@ pub mod error;
 pub mod journal;
 pub mod keys;
 pub mod render;
+pub mod seal;
 pub mod store;
 pub mod sync;
 

@@ -215,7 +215,17 @@ pub fn cmd_join(ctx: &mut Context<'_>, args: JoinArgs) -> Result<()> {
     let url = normalize_remote(&args.remote)?;
     let joining = {
         let lock = ctx.dir.lock()?;
-        Joining::prepare(ctx.dir.root(), ctx.wall_ms(), &lock)?
+        let joining = Joining::prepare(ctx.dir.root(), ctx.wall_ms(), &lock)?;
+        // The inviter seals the journal to this device's key once it has
+        // it: put it on the remote before the exchange, so that the
+        // inviter's next sync finds it.
+        if let Err(e) = crate::sync::logs::publish_key(ctx.dir.root(), &url, &lock) {
+            eprintln!(
+                "safe: this device's key is not on the remote yet ({}); `safe sync` puts it there",
+                sanitize_line(e.message())
+            );
+        }
+        joining
     };
     eprintln!("Joining invitation {} at the remote...", code.number);
     let (_scratch, rendezvous) = pair::meeting_place(ctx.dir.root(), &url)?;

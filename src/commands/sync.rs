@@ -4,6 +4,7 @@
 use super::Context;
 use super::session::Session;
 use crate::error::{Error, Result};
+use crate::journal::{Identity, Journal};
 use crate::render::sanitize::sanitize_line;
 use crate::sync::{SyncReport, display_url, normalize_remote};
 
@@ -245,6 +246,51 @@ fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
     match config.last_sync {
         Some(when) => writeln!(out, "Last sync: {}", when.format("%Y-%m-%d %H:%M %:z"))?,
         None => writeln!(out, "Last sync: never")?,
+    }
+    let (Some(remote), Some(_)) = (&config.remote, Identity::read(ctx.dir.root())?) else {
+        return Ok(());
+    };
+    let lock = ctx.dir.lock()?;
+    let journal = Journal::open(ctx.dir.root(), ctx.wall_ms(), &lock)?;
+    let couple = crate::journal::pair::couple(&journal).ok();
+    let out = &mut *ctx.out;
+    match crate::sync::logs::sealed_to(ctx.dir.root(), remote, &journal, &lock)? {
+        Some((epoch, devices)) => {
+            let named: Vec<String> = devices
+                .iter()
+                .map(|d| {
+                    let whose = if *d == journal.identity().device {
+                        "this device".to_string()
+                    } else if journal.roster().person(d) == journal.me() {
+                        "yours".to_string()
+                    } else {
+                        let name = couple.as_ref().and_then(|c| c.partner.name.clone());
+                        format!(
+                            "{}'s",
+                            sanitize_line(name.as_deref().unwrap_or("your partner"))
+                        )
+                    };
+                    format!("{} ({whose})", crate::journal::pair::short(d))
+                })
+                .collect();
+            writeln!(
+                out,
+                "Sealed to {} devices (epoch {epoch}): {}",
+                devices.len(),
+                named.join(", ")
+            )?;
+        }
+        None => writeln!(
+            out,
+            "Sealed to: nothing yet (the next `safe sync` seals the journal for the remote)"
+        )?,
+    }
+    if let Some(couple) = couple {
+        writeln!(
+            out,
+            "Safety number (compare in person, as `safe partner show` says):\n  {}",
+            crate::keys::safety::display(&couple.safety_number).replace('\n', "\n  ")
+        )?;
     }
     Ok(())
 }

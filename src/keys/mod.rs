@@ -80,6 +80,12 @@ impl DeviceKey {
         self.signing.sign(&line_message(payload))
     }
 
+    /// The signature of `message` under another domain than a line's
+    /// (the sealed sync signs its key statements and epochs with it).
+    pub fn sign_for(&self, domain: &[u8], message: &[u8]) -> Signature {
+        self.signing.sign(&[domain, message].concat())
+    }
+
     /// Where this device's secret key lives in a data directory.
     pub fn path(root: &Path) -> PathBuf {
         root.join("keys").join("device.ed25519")
@@ -120,6 +126,12 @@ impl DeviceKey {
 /// verification: no malleable or small-order forms are accepted.
 pub fn verify_line(key: &VerifyingKey, payload: &[u8], sig: &Signature) -> bool {
     key.verify_strict(&line_message(payload), sig).is_ok()
+}
+
+/// Whether `sig` is `key`'s signature of `message` under `domain`
+/// ([`DeviceKey::sign_for`]), checked strictly.
+pub fn verify_for(key: &VerifyingKey, domain: &[u8], message: &[u8], sig: &Signature) -> bool {
+    key.verify_strict(&[domain, message].concat(), sig).is_ok()
 }
 
 fn line_message(payload: &[u8]) -> Vec<u8> {

@@ -33,6 +33,8 @@ use crate::error::{Error, Result};
 use crate::journal::Journal;
 use crate::keys::DeviceId;
 use crate::keys::line::{self, LogKind};
+use crate::seal::layout;
+use crate::seal::remote::{RemoteFile, SealedTree, Sealer};
 use crate::store::{Lock, file, segment, strip};
 
 /// How often a push is tried when someone else pushed in between.
@@ -41,8 +43,6 @@ const MAX_TRIES: usize = 5;
 const STAT_FILE: &str = "safe-log-stat.json";
 /// Where remote copies wait in `sync.git` while they are verified.
 const INCOMING: &str = "incoming";
-/// A segment is five trees down: `shared/log/<device>/<d1>/<d2>/`.
-const LAYOUT_DEPTH: usize = 5;
 /// Remote paths outside the layout named one by one; the rest are counted.
 const MAX_NAMED: usize = 10;
 
@@ -115,6 +115,7 @@ fn sync_logs_with(
     let incoming = Incoming::new(&git_dir);
     let transport = Transport::new(&repo.git, url).for_logs();
     let mut stat = StatCache::load_named(&git_dir, STAT_FILE);
+    let mut sealer = Sealer::load(root, &git_dir, url, journal.identity(), lock)?;
     let mut report = LogSyncReport {
         remote: shown.clone(),
         received: BTreeMap::new(),
@@ -129,7 +130,25 @@ fn sync_logs_with(
             Some(theirs) => theirs,
             None => transport.fetch()?,
         };
-        let remote = read_fetched(&repo, theirs, &shown, tracked_before)?;
+        let local = |device: &DeviceId, rest: &str| {
+            let rel = format!("shared/log/{device}/{rest}");
+            // By the stat record; a file too new for it is hashed.
+            let meta = fs::metadata(root.join(&rel)).ok()?;
+            stat.lookup(&rel, &meta).or_else(|| {
+                let bytes = fs::read(root.join(&rel)).ok()?;
+                blob_id(&bytes).ok()
+            })
+        };
+        let remote = read_fetched(
+            &repo,
+            theirs,
+            &shown,
+            tracked_before,
+            &mut sealer,
+            journal,
+            &local,
+        )?;
+        sealer.save()?;
         let Taken {
             compared,
             union,
@@ -157,9 +176,13 @@ fn sync_logs_with(
             report.problems = problems;
             return Ok(report);
         }
-        let Some(commit) = outgoing(&repo, root, theirs, &remote, &union)? else {
+        let outgoing = outgoing(&repo, root, theirs, &remote, &union, &mut sealer, journal);
+        sealer.save()?;
+        let Some(commit) = outgoing? else {
             if let Some(theirs) = theirs {
                 repo.set_ref(MAIN, theirs)?;
+                sealer.main_is_the_remotes();
+                sealer.save()?;
             }
             report.problems = problems;
             return Ok(report);
@@ -169,6 +192,8 @@ fn sync_logs_with(
             Pushed::Done => {
                 repo.set_ref(ORIGIN_MAIN, commit)?;
                 repo.set_ref(MAIN, commit)?;
+                sealer.main_is_the_remotes();
+                sealer.save()?;
                 report.changed = true;
                 report.sent = sent(&compared, &union);
                 report.problems = problems;
@@ -199,6 +224,90 @@ fn sync_logs_with(
     ))
 }
 
+/// Put this device's signed key statement (`keys/<device>`) on the
+/// remote's `main`, and change nothing else there: what a device that
+/// joins does before the code exchange, so that the inviter's next sync
+/// seals the journal's epochs to it too. Done only onto a sealed tree or
+/// an empty remote; anything else is left for the first sync to judge.
+pub fn publish_key(root: &Path, url: &str, lock: &Lock) -> Result<()> {
+    let repo = SyncRepo::open_or_init(&root.join("sync.git"))?;
+    let transport = Transport::new(&repo.git, url).for_logs();
+    let device = crate::keys::DeviceKey::load_or_create(root, lock)?;
+    let seal = crate::seal::key::SealKey::load_or_create(root, lock)?;
+    let statement = crate::seal::key::Statement::make(&device, &seal).to_bytes();
+    let path = layout::statement_path(&device.id());
+    let blob = repo.write_blob(&statement)?;
+    for _ in 0..MAX_TRIES {
+        let theirs = transport.fetch()?;
+        let mut files = Vec::new();
+        if let Some(theirs) = theirs {
+            let tree = repo
+                .git
+                .find_commit(theirs)
+                .and_then(|c| c.tree())
+                .map_err(|e| git_failed(&repo, e))?;
+            for entry in tree.iter() {
+                let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+                if !layout::TOP.contains(&name.as_str()) {
+                    return Ok(());
+                }
+                walk(&repo, &entry, &name, 0, &mut files);
+            }
+        }
+        if files.iter().any(|f| f.mode != 0o100644) {
+            return Ok(());
+        }
+        if files.iter().any(|f| f.path == path && f.oid == blob) {
+            return Ok(());
+        }
+        let mut paths: Vec<(String, Oid)> = files
+            .into_iter()
+            .filter(|f| f.path != path)
+            .map(|f| (f.path, f.oid))
+            .collect();
+        paths.push((path.clone(), blob));
+        let tree = crate::seal::remote::write_files(&repo.git, &paths)?;
+        let parents: Vec<Oid> = theirs.into_iter().collect();
+        let commit = repo.commit(tree, &parents, &anonymous(), "safe\n")?;
+        if transport.push(commit, theirs)? == Pushed::Done {
+            repo.set_ref(ORIGIN_MAIN, commit)?;
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// The epoch this device seals to at the remote as last fetched, and the
+/// devices it is sealed to; `None` before a sealed sync.
+pub fn sealed_to(
+    root: &Path,
+    url: &str,
+    journal: &Journal,
+    lock: &Lock,
+) -> Result<Option<(u64, BTreeSet<DeviceId>)>> {
+    let git_dir = root.join("sync.git");
+    let Some(repo) = SyncRepo::open_existing(&git_dir)? else {
+        return Ok(None);
+    };
+    let Some(commit) = repo.commit_of(ORIGIN_MAIN)? else {
+        return Ok(None);
+    };
+    let tree = repo
+        .git
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| git_failed(&repo, e))?;
+    let mut files = Vec::new();
+    for entry in tree.iter() {
+        if entry.name() == Some("epochs") {
+            walk(&repo, &entry, "epochs", 0, &mut files);
+        }
+    }
+    let sealer = Sealer::load(root, &git_dir, url, journal.identity(), lock)?;
+    let sealed = sealer.open_epochs(&repo.git, &files);
+    Ok(sealer.status(&sealed, journal.roster()))
+}
+
 /// The logs of the fetched remote `main` (none yet: no logs). A tree of
 /// safe 0.1 is refused, and the tracking ref set back to what it was, so
 /// that nothing here changes.
@@ -207,11 +316,14 @@ fn read_fetched(
     theirs: Option<Oid>,
     shown: &str,
     tracked_before: Option<Oid>,
+    sealer: &mut Sealer,
+    journal: &Journal,
+    local: &dyn Fn(&DeviceId, &str) -> Option<Oid>,
 ) -> Result<RemoteTree> {
     let Some(commit) = theirs else {
         return Ok(RemoteTree::default());
     };
-    read_remote(repo, commit, shown).inspect_err(|_| match tracked_before {
+    read_remote(repo, commit, shown, sealer, journal, local).inspect_err(|_| match tracked_before {
         Some(before) => {
             let _ = repo.set_ref(ORIGIN_MAIN, before);
         }
@@ -268,12 +380,18 @@ fn take(
 // ---------------------------------------------------------------------------
 // The remote's tree
 
-/// The logs a remote commit holds, and what else it holds (ignored).
+/// The logs a remote commit holds, opened, and what else it holds.
 #[derive(Default)]
 struct RemoteTree {
     logs: Logs,
-    /// Each path outside the layout, with why, as shown to a person.
+    /// Each path outside the layout, with why, as shown to a person (only
+    /// at a remote where no sealed tree was ever seen).
     ignored: Vec<String>,
+    /// Segments refused (each named, with whose log it is), whose logs
+    /// were taken not at all.
+    refused: Vec<(String, Option<String>)>,
+    /// The sealed files: statements, epochs, segments.
+    sealed: SealedTree,
 }
 
 impl RemoteTree {
@@ -282,96 +400,167 @@ impl RemoteTree {
     }
 
     fn ignored_problems(&self, shown: &str) -> Vec<Error> {
+        let mut problems: Vec<Error> = self
+            .refused
+            .iter()
+            .map(|(message, hint)| {
+                let error = Error::runtime(message.clone());
+                match hint {
+                    Some(hint) => error.with_hint(hint.clone()),
+                    None => error,
+                }
+            })
+            .collect();
         if self.ignored.is_empty() {
-            return Vec::new();
+            return problems;
         }
         let mut named = self.ignored[..self.ignored.len().min(MAX_NAMED)].join("; ");
         if self.ignored.len() > MAX_NAMED {
             named.push_str(&format!("; and {} more", self.ignored.len() - MAX_NAMED));
         }
-        vec![Error::runtime(format!(
-            "{shown} holds what is not part of a safe journal, so safe ignored it: {named}"
-        ))
-        .with_hint(
-            "a safe remote holds only shared/log/<device>/…/<seq>.jsonl; someone with push access \
-             added the rest, and safe's next push leaves it out",
-        )]
+        problems.push(
+            Error::runtime(format!(
+                "{shown} holds what is not part of a safe journal, so safe ignored it: {named}"
+            ))
+            .with_hint(
+                "a safe remote holds only keys/, epochs/ and log/, all sealed but the signed \
+                 keys; someone with push access (or a safe without sealing) added the rest, and \
+                 safe's next push leaves it out",
+            ),
+        );
+        problems
     }
 }
 
-/// Read a remote commit's tree: the segment files at their places in the
-/// layout, everything else ignored and named. A tree of safe 0.1 is
-/// refused whole.
-fn read_remote(repo: &SyncRepo, commit: Oid, shown: &str) -> Result<RemoteTree> {
+/// Read a remote commit's tree. A tree of safe 0.1 is refused whole. The
+/// sealed layout (`keys/`, `epochs/`, `log/`) is opened by the sealer;
+/// anything else beside it, or at a remote where a sealed tree was seen
+/// before, is refused whole (no downgrade); at a remote never sealed, it
+/// is ignored and named.
+fn read_remote(
+    repo: &SyncRepo,
+    commit: Oid,
+    shown: &str,
+    sealer: &mut Sealer,
+    journal: &Journal,
+    local: &dyn Fn(&DeviceId, &str) -> Option<Oid>,
+) -> Result<RemoteTree> {
     let tree = repo
         .git
         .find_commit(commit)
         .and_then(|c| c.tree())
         .map_err(|e| git_failed(repo, e))?;
+    let sealed_layout = tree
+        .iter()
+        .any(|e| e.name().is_some_and(|n| layout::TOP.contains(&n)));
+    let refuse_clear = sealed_layout || sealer.seen_sealed();
     let mut remote = RemoteTree::default();
-    walk(repo, &tree, "", 0, shown, &mut remote)?;
+    let mut files = Vec::new();
+    for entry in tree.iter() {
+        let name = String::from_utf8_lossy(entry.name_bytes()).into_owned();
+        if let Some(path) = schema1_path(repo, &name, &entry) {
+            return Err(schema1_remote(shown, &path));
+        }
+        let is_tree = entry.kind() == Some(ObjectType::Tree);
+        if is_tree && layout::TOP.contains(&name.as_str()) {
+            walk(repo, &entry, &name, 0, &mut files);
+        } else if refuse_clear {
+            let path = if is_tree { format!("{name}/") } else { name };
+            let why = "is not part of a sealed journal";
+            return Err(crate::seal::remote::downgrade(shown, &path, why));
+        } else if is_tree {
+            remote.ignore(&format!("{name}/"), "is not part of the layout");
+        } else {
+            remote.ignore(&name, "is not part of the layout");
+        }
+    }
+    if !sealed_layout {
+        return Ok(remote);
+    }
+    let whose = |device: &DeviceId| whose_log(journal, device);
+    let opened = sealer.open_tree(&repo.git, &files, shown, &whose, local)?;
+    remote.logs = opened.logs;
+    remote.sealed = opened.sealed;
+    remote.refused = opened
+        .refused
+        .iter()
+        .map(|e| (e.message().to_string(), e.hint().map(str::to_string)))
+        .collect();
     Ok(remote)
 }
 
+/// Every file below a folder of the sealed layout, with its path; a tree
+/// deeper than the layout, or not fetched, is listed as itself (and is
+/// then refused as not part of it).
 fn walk(
     repo: &SyncRepo,
-    tree: &git2::Tree<'_>,
-    dir: &str,
+    entry: &git2::TreeEntry<'_>,
+    path: &str,
     depth: usize,
-    shown: &str,
-    remote: &mut RemoteTree,
-) -> Result<()> {
-    for entry in tree.iter() {
-        let name = String::from_utf8_lossy(entry.name_bytes());
-        let path = format!("{dir}{name}");
-        if is_schema1(repo, dir, &name, &entry) {
-            return Err(schema1_remote(shown, &path));
-        }
-        match entry.kind() {
-            Some(ObjectType::Tree) if depth < LAYOUT_DEPTH => {
-                match repo.git.find_tree(entry.id()) {
-                    Ok(sub) => walk(repo, &sub, &format!("{path}/"), depth + 1, shown, remote)?,
-                    // The copy leaves out what is too deep or too big.
-                    Err(_) => remote.ignore(&format!("{path}/"), "was not fetched"),
-                }
-            }
-            Some(ObjectType::Blob) if depth == LAYOUT_DEPTH => {
-                segment_blob(repo, &path, &entry, remote)
-            }
-            Some(ObjectType::Tree) => {
-                remote.ignore(&format!("{path}/"), "is not part of the layout")
-            }
-            _ => remote.ignore(&path, "is not part of the layout"),
-        }
+    files: &mut Vec<RemoteFile>,
+) {
+    /// `log/<device>/<h>/<l>.age`: files are three folders down.
+    const SEALED_DEPTH: usize = 3;
+    let tree = (entry.kind() == Some(ObjectType::Tree) && depth < SEALED_DEPTH)
+        .then(|| repo.git.find_tree(entry.id()).ok())
+        .flatten();
+    let Some(tree) = tree else {
+        files.push(RemoteFile {
+            path: path.to_string(),
+            oid: entry.id(),
+            mode: entry.filemode(),
+        });
+        return;
+    };
+    for sub in tree.iter() {
+        let name = String::from_utf8_lossy(sub.name_bytes());
+        walk(repo, &sub, &format!("{path}/{name}"), depth + 1, files);
     }
-    Ok(())
 }
 
-fn segment_blob(repo: &SyncRepo, path: &str, entry: &git2::TreeEntry<'_>, remote: &mut RemoteTree) {
-    let regular = matches!(entry.filemode(), 0o100644 | 0o100755);
-    let name = segment::parse_segment_path(Path::new("shared/log"), Path::new(path));
-    let name = match (regular, name) {
-        (true, Ok(name)) => name,
-        _ => return remote.ignore(path, "is not part of the layout"),
-    };
-    let size = repo.git.odb().and_then(|odb| odb.read_header(entry.id()));
-    match size {
-        Ok((size, _)) if size as u64 <= MAX_FILE_BYTES => {
-            let rest = path[format!("shared/log/{}/", name.device).len()..].to_string();
-            remote
-                .logs
-                .entry(name.device)
-                .or_default()
-                .insert(rest, entry.id());
+/// The path of a file of safe 0.1 at the top of a tree or under `shared/`,
+/// if there is one.
+fn schema1_path(repo: &SyncRepo, name: &str, entry: &git2::TreeEntry<'_>) -> Option<String> {
+    if is_schema1(repo, "", name, entry) {
+        return Some(name.to_string());
+    }
+    if name != "shared" {
+        return None;
+    }
+    let shared = repo.git.find_tree(entry.id()).ok()?;
+    for inner in shared.iter() {
+        let inner_name = String::from_utf8_lossy(inner.name_bytes()).into_owned();
+        if is_schema1(repo, "shared/", &inner_name, &inner) {
+            return Some(format!("shared/{inner_name}"));
         }
-        Ok((size, _)) => remote.ignore(
-            path,
-            &format!(
-                "is {size} bytes, over the {} MiB safe reads",
-                MAX_FILE_BYTES >> 20
-            ),
-        ),
-        Err(_) => remote.ignore(path, "was not fetched (over the size limit)"),
+        if inner_name == "log"
+            && let Ok(log) = repo.git.find_tree(inner.id())
+        {
+            for month in log.iter() {
+                let month_name = String::from_utf8_lossy(month.name_bytes()).into_owned();
+                if is_schema1(repo, "shared/log/", &month_name, &month) {
+                    return Some(format!("shared/log/{month_name}"));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whose log a device's is, for messages.
+fn whose_log(journal: &Journal, device: &DeviceId) -> String {
+    let roster = journal.roster();
+    if *device == journal.identity().device {
+        return format!("this device's own log ({device})");
+    }
+    match roster.person(device) {
+        Some(person) if Some(person) == journal.me() => {
+            format!("the log of another of your devices ({device})")
+        }
+        // One couple: anyone else in the journal is my partner.
+        Some(_) if journal.me().is_some() => format!("your partner's log (device {device})"),
+        Some(person) => format!("the log of device {device} (person {person})"),
+        None => format!("the log of device {device}, which no pairing in this journal trusts"),
     }
 }
 
@@ -838,21 +1027,7 @@ impl Round<'_> {
 
     /// Whose log a device's is, for messages.
     fn whose(&self, device: &DeviceId) -> String {
-        let roster = self.journal.roster();
-        if *device == self.journal.identity().device {
-            return format!("this device's own log ({device})");
-        }
-        match roster.person(device) {
-            Some(person) if Some(person) == self.journal.me() => {
-                format!("the log of another of your devices ({device})")
-            }
-            // One couple: anyone else in the journal is my partner.
-            Some(_) if self.journal.me().is_some() => {
-                format!("your partner's log (device {device})")
-            }
-            Some(person) => format!("the log of device {device} (person {person})"),
-            None => format!("the log of device {device}, which no pairing in this journal trusts"),
-        }
+        whose_log(self.journal, device)
     }
 
     fn damaged(&self, device: &DeviceId, staged: &Path, damage: segment::Quarantine) -> Error {
@@ -967,28 +1142,34 @@ fn put_in_place(staged: &Path, target: &Path) -> Result<()> {
 // ---------------------------------------------------------------------------
 // Sending
 
-/// The commit to send: the union on top of local `main` and the fetched
-/// remote `main`; `None` when the remote's tree already is the union.
+/// The commit to send: the union, sealed, on top of local `main` and the
+/// fetched remote `main`; `None` when the remote's tree already is it.
 fn outgoing(
     repo: &SyncRepo,
     root: &Path,
     theirs: Option<Oid>,
     remote: &RemoteTree,
     union: &Logs,
+    sealer: &mut Sealer,
+    journal: &Journal,
 ) -> Result<Option<Oid>> {
-    if remote.logs == *union && remote.ignored.is_empty() && (theirs.is_some() || union.is_empty())
-    {
+    let unchanged = remote.logs == *union
+        && remote.ignored.is_empty()
+        && remote.refused.is_empty()
+        && sealer.changes_nothing(&remote.sealed, journal.roster());
+    if unchanged && (theirs.is_some() || union.is_empty()) {
         return Ok(None);
     }
-    let tree = write_tree(repo, root, union)?;
+    let tree = write_tree(repo, root, union, remote, sealer, journal)?;
     if let Some(theirs) = theirs
         && repo.tree_of(theirs)? == tree
     {
         return Ok(None);
     }
-    // A `main` left by schema 1 is another journal's history: never a parent.
+    // Only this remote's own history is a parent: a `main` left by schema
+    // 1, by a safe without sealing, or by another remote never goes.
     let ours = match repo.commit_of(MAIN)? {
-        Some(ours) if holds_logs_only(repo, ours)? => Some(ours),
+        Some(ours) if sealer.main_may_be_parent() && holds_sealed_only(repo, ours)? => Some(ours),
         _ => None,
     };
     let parents: Vec<Oid> = match (ours, theirs) {
@@ -1008,75 +1189,31 @@ fn outgoing(
         .map(Some)
 }
 
-/// Whether a commit's tree holds nothing but `shared/` (schema 2).
-fn holds_logs_only(repo: &SyncRepo, commit: Oid) -> Result<bool> {
+/// Whether a commit's tree holds nothing but the sealed layout.
+fn holds_sealed_only(repo: &SyncRepo, commit: Oid) -> Result<bool> {
     let tree = repo
         .git
         .find_commit(commit)
         .and_then(|c| c.tree())
         .map_err(|e| git_failed(repo, e))?;
-    Ok(tree.iter().all(|e| e.name_bytes() == b"shared"))
+    Ok(tree
+        .iter()
+        .all(|e| e.name().is_some_and(|n| layout::TOP.contains(&n))))
 }
 
-/// The tree `shared/log/<device>/<d1>/<d2>/<seq>.jsonl` of `logs`, every
-/// blob written from the file here that it was hashed from.
-fn write_tree(repo: &SyncRepo, root: &Path, logs: &Logs) -> Result<Oid> {
-    let odb = repo.git.odb().map_err(|e| git_failed(repo, e))?;
-    let log_root = shared_log(root);
-    let mut paths = Vec::new();
-    for (device, files) in logs {
-        for (rest, oid) in files {
-            if !odb.exists(*oid) {
-                let path = log_root.join(device.as_str()).join(rest);
-                let bytes = read_file(&path)?;
-                if blob_id(&bytes)? != *oid {
-                    return Err(Error::runtime(format!(
-                        "{} changed while safe was syncing",
-                        path.display()
-                    ))
-                    .with_hint("run `safe sync` again"));
-                }
-                repo.write_blob(&bytes)?;
-            }
-            paths.push((format!("shared/log/{device}/{rest}"), *oid));
-        }
-    }
-    let mut top = Folder::default();
-    for (path, oid) in &paths {
-        top.insert(path, *oid);
-    }
-    top.write(repo)
-}
-
-/// A folder of a tree being built: its folders and files by name.
-#[derive(Default)]
-struct Folder<'a> {
-    folders: BTreeMap<&'a str, Folder<'a>>,
-    files: BTreeMap<&'a str, Oid>,
-}
-
-impl<'a> Folder<'a> {
-    fn insert(&mut self, path: &'a str, oid: Oid) {
-        match path.split_once('/') {
-            Some((name, rest)) => self.folders.entry(name).or_default().insert(rest, oid),
-            None => {
-                self.files.insert(path, oid);
-            }
-        }
-    }
-
-    fn write(&self, repo: &SyncRepo) -> Result<Oid> {
-        let fail = |e| git_failed(repo, e);
-        let mut tree = repo.git.treebuilder(None).map_err(fail)?;
-        for (name, folder) in &self.folders {
-            tree.insert(name, folder.write(repo)?, 0o040000)
-                .map_err(fail)?;
-        }
-        for (name, oid) in &self.files {
-            tree.insert(name, *oid, 0o100644).map_err(fail)?;
-        }
-        tree.write().map_err(fail)
-    }
+/// The sealed tree of `logs` (`crate::seal::layout`): each segment sealed
+/// to the current epoch, or the blob it was sealed to before when its
+/// plaintext did not change, with the epochs and the key statements.
+fn write_tree(
+    repo: &SyncRepo,
+    root: &Path,
+    logs: &Logs,
+    remote: &RemoteTree,
+    sealer: &mut Sealer,
+    journal: &Journal,
+) -> Result<Oid> {
+    let (tree, _) = sealer.write_tree(&repo.git, root, logs, &remote.sealed, journal.roster())?;
+    Ok(tree)
 }
 
 /// Every commit's author and committer: no name, no address, no time.

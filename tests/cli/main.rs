@@ -17,5 +17,6 @@ mod pairing;
 mod remind;
 mod repair_pty;
 mod rituals;
+mod sealed;
 mod stats;
 mod sync;

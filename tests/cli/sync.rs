@@ -27,12 +27,16 @@ const PAIRING: [&str; 4] = ["--poll", "20ms", "--timeout", "60s"];
 /// A bare repository that both partners sync through.
 pub(crate) struct Remote {
     dir: TempDir,
+    /// The data directory whose keys open the sealed remote for `tamper`:
+    /// a partner's, who holds the journal's epochs.
+    opener: std::cell::RefCell<Option<PathBuf>>,
 }
 
 impl Remote {
     pub(crate) fn new() -> Self {
         let remote = Remote {
             dir: tempfile::tempdir().unwrap(),
+            opener: Default::default(),
         };
         git(
             remote.dir.path(),
@@ -57,6 +61,22 @@ impl Remote {
 
     pub(crate) fn git(&self, args: &[&str]) -> String {
         git(&self.path(), args)
+    }
+
+    /// Open the sealed remote with the keys of `env` in `tamper`.
+    pub(crate) fn open_with(&self, env: &TestEnv) {
+        *self.opener.borrow_mut() = Some(env.data_dir());
+    }
+
+    /// A plaintext file of `main` as the opener's keys open it: a
+    /// segment's path in `shared/log`.
+    pub(crate) fn opened(&self, rel: &str) -> Vec<u8> {
+        let work = tempfile::tempdir().unwrap();
+        let checkout = work.path().join("w");
+        git(work.path(), &["clone", "--quiet", &self.url(), "w"]);
+        let keys = self.opener.borrow().clone().expect("open_with was called");
+        safe::seal::tools::open_checkout(&checkout, &keys).unwrap();
+        std::fs::read(checkout.join(rel)).unwrap()
     }
 
     /// The commit `main` points at, if any.
@@ -101,11 +121,23 @@ impl Remote {
     /// What someone with push access does with nothing but `git`: clone
     /// `main`, change the work tree with `edit` (add, change or delete
     /// files), commit everything and push, without force.
+    ///
+    /// With an opener's keys (`open_with`), the sealed segments are opened
+    /// into `shared/log/<device>/…` first and sealed back after, as that
+    /// partner could: `edit` changes the plaintext logs.
     pub(crate) fn tamper(&self, edit: impl FnOnce(&Path)) {
         let work = tempfile::tempdir().unwrap();
         let checkout = work.path().join("w");
         git(work.path(), &["clone", "--quiet", &self.url(), "w"]);
+        let opened = self
+            .opener
+            .borrow()
+            .as_ref()
+            .and_then(|keys| safe::seal::tools::open_checkout(&checkout, keys).ok());
         edit(&checkout);
+        if let Some(opened) = opened {
+            opened.seal_again().unwrap();
+        }
         git(&checkout, &["add", "--all"]);
         git(
             &checkout,
@@ -294,6 +326,7 @@ pub(crate) fn couple() -> (TestEnv, TestEnv, Remote) {
     sync(&alex);
     connect(&sam, &remote.url());
     sync(&alex);
+    remote.open_with(&sam);
     (alex, sam, remote)
 }
 
@@ -799,39 +832,33 @@ fn a_schema_1_remote_is_refused_with_the_way_to_a_fresh_one() {
 }
 
 #[test]
-fn what_is_not_part_of_a_journal_is_named_ignored_and_not_sent_back() {
+fn what_is_not_part_of_a_sealed_journal_is_refused_and_nothing_changes() {
     let (alex, sam, remote) = couple();
     log(&sam, &["check-in"]);
     sync(&sam);
-    remote.commit_files(&[
-        ("README.md", b"# our journal\n"),
-        ("shared/log/notes.txt", b"hello\n"),
-    ]);
-    let before = mine(&alex);
+    for (rel, bytes) in [
+        ("README.md", &b"# our journal\n"[..]),
+        ("shared/log/notes.txt", &b"hello\n"[..]),
+    ] {
+        let tip = remote.main();
+        remote.commit_files(&[(rel, bytes)]);
+        let before = alex.snapshot();
+        let err = alex.run(&["sync"]).fails(1);
+        assert!(
+            err.contains("not part of a sealed journal")
+                && err.contains(rel.split('/').next().unwrap()),
+            "{err}"
+        );
+        assert!(err.contains("safe sync --remote NEW_URL"), "{err}");
+        assert!(alex.snapshot() == before, "{rel}: local data changed");
+        // Taken back by hand, the sync goes through.
+        remote.git(&["update-ref", "refs/heads/main", &tip.unwrap()]);
+    }
     let run = alex.run(&["sync"]);
-    let err = run.fails(1);
     assert!(
-        run.stdout().contains("received 1 entry from Sam"),
+        run.ok().contains("received 1 entry from Sam"),
         "{}",
         run.stdout()
-    );
-    assert!(
-        err.contains("not part of a safe journal")
-            && err.contains("`README.md`")
-            && err.contains("`shared/log/notes.txt`"),
-        "{err}"
-    );
-    assert_eq!(mine(&alex), before);
-    // The next push leaves them out.
-    log(&alex, &["appreciation"]);
-    sync(&alex);
-    assert!(
-        remote
-            .files()
-            .iter()
-            .all(|f| f.starts_with("shared/log/") && !f.ends_with("notes.txt")),
-        "{:?}",
-        remote.files()
     );
 }
 
@@ -847,9 +874,26 @@ fn a_remote_holding_another_journals_logs_is_not_trusted() {
         &["appreciation", "--note", "ROBIN-NOTE", "--share-note"],
     );
     let robin = device_of(&stranger);
-    // Robin's safe pushes its log beside Alex's and Sam's (whatever it
-    // says of theirs, which are strangers to it).
+    // Robin's safe cannot put its log into a sealed journal it is not in
+    // (it waits for an epoch sealed to it): Robin copies the sealed log of
+    // its own remote in with git.
+    let robins = Remote::new();
+    stranger.run(&["sync", "--remote", &robins.url()]).ok();
     let _ = stranger.run(&["sync", "--remote", &remote.url()]);
+    assert!(
+        !remote
+            .files()
+            .iter()
+            .any(|f| f.starts_with(&format!("log/{robin}")))
+    );
+    let from = tempfile::tempdir().unwrap();
+    git(from.path(), &["clone", "--quiet", &robins.url(), "r"]);
+    remote.tamper(|checkout| {
+        copy_dir(
+            &from.path().join("r/log").join(&robin),
+            &checkout.join("log").join(&robin),
+        );
+    });
     assert!(remote.files().iter().any(|f| f.contains(&robin)));
 
     let run = alex.run(&["sync"]);
@@ -890,6 +934,8 @@ fn private_entries_and_unshared_notes_never_reach_the_remote() {
     sync(&alex);
     // Objects as a server would keep them too: packed.
     remote.git(&["gc", "--quiet"]);
+    // The remote holds not even the shared note in the clear.
+    assert!(!contains_bytes(&remote.all_objects(), "shared-on-purpose"));
 
     for objects in [
         remote.all_objects(),
@@ -897,8 +943,8 @@ fn private_entries_and_unshared_notes_never_reach_the_remote() {
         all_objects(&sam.path("sync.git")),
     ] {
         assert!(
-            contains_bytes(&objects, "shared-on-purpose"),
-            "the scan sees shared notes"
+            contains_bytes(&objects, "age-encryption.org"),
+            "the scan sees the sealed logs"
         );
         for secret in [
             "MARKER-private-entry",

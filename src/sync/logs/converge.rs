@@ -68,10 +68,12 @@ impl Device {
     }
 
     /// A device that `by` pairs with `role`, by a `device` line in `by`'s
-    /// log: it is in the journal once that line reaches it.
-    fn paired(by: &mut Device, role: Role, wall_ms: u64) -> Device {
+    /// log: it is in the journal once that line reaches it. It puts its
+    /// sealing key on `remote`, as `safe join` does.
+    fn paired(by: &mut Device, role: Role, remote: &Path, wall_ms: u64) -> Device {
         let (dir, lock) = Self::new_dir();
         let key = DeviceKey::load_or_create(dir.path(), &lock).unwrap();
+        super::publish_key(dir.path(), &remote.display().to_string(), &lock).unwrap();
         let of = by.journal.identity().clone();
         Identity {
             device: key.id(),
@@ -341,8 +343,9 @@ impl Couple {
             crossed: 0,
         };
         let mut alex1 = Device::create("Alex", couple.tick());
-        let alex2 = Device::paired(&mut alex1, Role::Mine, couple.tick());
-        let mut sam1 = Device::paired(&mut alex1, Role::Partner, couple.tick());
+        let remote = couple.remote();
+        let alex2 = Device::paired(&mut alex1, Role::Mine, &remote, couple.tick());
+        let mut sam1 = Device::paired(&mut alex1, Role::Partner, &remote, couple.tick());
         alex1.sync(&couple.remote(), couple.tick());
         sam1.sync(&couple.remote(), couple.tick());
         let name = Record::Name(NameRecord {
@@ -350,7 +353,7 @@ impl Couple {
             rev: Rev::default(),
         });
         sam1.write(vec![Staged::Shared(name, None)], couple.tick());
-        let sam2 = Device::paired(&mut sam1, Role::Mine, couple.tick());
+        let sam2 = Device::paired(&mut sam1, Role::Mine, &remote, couple.tick());
         couple.devices = vec![alex1, alex2, sam1, sam2];
         couple.model.names = ["Alex".to_string(), "Sam".to_string()];
         for _ in 0..2 {

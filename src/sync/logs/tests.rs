@@ -44,10 +44,12 @@ impl Device {
     /// A device that `by` pairs with `role`: its own key and `journal.json`,
     /// and the `device` line in `by`'s log. It is in the journal once it
     /// receives that line.
-    fn paired(by: &mut Device, role: Role) -> Device {
+    fn paired(by: &mut Device, role: Role, remote: &Remote) -> Device {
         let dir = tempfile::tempdir().unwrap();
         let lock = Self::lock(&dir);
         let key = DeviceKey::load_or_create(dir.path(), &lock).unwrap();
+        // As `safe join` does: the sealing key goes to the remote first.
+        publish_key(dir.path(), &remote.url(), &lock).unwrap();
         let of = by.journal.identity().clone();
         Identity {
             device: key.id(),
@@ -97,6 +99,7 @@ impl Device {
     }
 
     fn try_sync(&mut self, remote: &Remote) -> Result<LogSyncReport> {
+        remote.keys.borrow_mut().push(self.dir.path().to_path_buf());
         sync_logs(
             self.dir.path(),
             &remote.url(),
@@ -195,13 +198,32 @@ fn git(dir: &Path, args: &[&str]) -> String {
 /// A bare repository both partners sync through.
 struct Remote {
     dir: TempDir,
+    /// The data directories that synced through it: a hostile partner
+    /// holds the keys of one (their own), and opens the sealed remote.
+    keys: std::cell::RefCell<Vec<PathBuf>>,
 }
 
 impl Remote {
     fn new() -> Remote {
         let dir = tempfile::tempdir().unwrap();
         git(dir.path(), &["init", "--bare", "-q", "remote.git"]);
-        Remote { dir }
+        Remote {
+            dir,
+            keys: Default::default(),
+        }
+    }
+
+    /// Open the sealed checkout at `clone` into `shared/log` with the keys
+    /// of the first device that opens any of it.
+    fn open(&self, clone: &Path) -> Option<crate::seal::tools::Checkout> {
+        for root in self.keys.borrow().iter() {
+            if let Ok(checkout) = crate::seal::tools::open_checkout(clone, root)
+                && clone.join("shared").exists()
+            {
+                return Some(checkout);
+            }
+        }
+        None
     }
 
     fn path(&self) -> PathBuf {
@@ -221,7 +243,11 @@ impl Remote {
             &["clone", "-q", "-b", "main", &self.url(), "clone"],
         );
         let clone = work.path().join("clone");
+        let opened = self.open(&clone);
         edit(&clone);
+        if let Some(opened) = opened {
+            opened.seal_again().unwrap();
+        }
         git(&clone, &["add", "-A"]);
         git(&clone, &["commit", "-q", "-m", "hostile"]);
         git(&clone, &["push", "-q", "origin", "main"]);
@@ -240,8 +266,19 @@ impl Remote {
         );
     }
 
-    /// A file of the remote's `main`, if it holds it.
+    /// A file of the remote's `main`, if it holds it; a segment's path in
+    /// `shared/log` names it opened.
     fn show(&self, path: &str) -> Option<Vec<u8>> {
+        if path.starts_with("shared/") {
+            let work = tempfile::tempdir().unwrap();
+            git(
+                work.path(),
+                &["clone", "-q", "-b", "main", &self.url(), "clone"],
+            );
+            let clone = work.path().join("clone");
+            self.open(&clone)?;
+            return std::fs::read(clone.join(path)).ok();
+        }
         let out = Command::new("git")
             .current_dir(self.path())
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -295,7 +332,7 @@ fn name(name: &str) -> Record {
 /// their own, both synced once through `remote`.
 fn couple(remote: &Remote) -> (Device, Device) {
     let mut alex = Device::create("Alex");
-    let mut sam = Device::paired(&mut alex, Role::Partner);
+    let mut sam = Device::paired(&mut alex, Role::Partner, remote);
     alex.write("alex-1", vec![entry(1, "appreciation")], T0 + 2 * MINUTE);
     alex.sync(remote);
     sam.sync(remote);
@@ -321,7 +358,7 @@ fn two_partners_see_each_others_entries_whichever_syncs_first() {
     for alex_first in [true, false] {
         let remote = Remote::new();
         let mut alex = Device::create("Alex");
-        let mut sam = Device::paired(&mut alex, Role::Partner);
+        let mut sam = Device::paired(&mut alex, Role::Partner, &remote);
         alex.write("alex-1", vec![entry(1, "appreciation")], T0 + 2 * MINUTE);
         // Alex's log: the journal's first batch (device, name), the pairing
         // line, and the entry.
@@ -396,7 +433,10 @@ fn my_private_notes_and_keys_never_reach_any_object_of_the_remote() {
     assert_eq!(state.notes[&(alex.person(), id(1))], MARKER);
     assert_eq!(sam.entries_of(&alex.person()), [1, 3]);
 
-    let secret = std::fs::read_to_string(DeviceKey::path(alex.root())).unwrap();
+    let secrets = [
+        std::fs::read_to_string(DeviceKey::path(alex.root())).unwrap(),
+        std::fs::read_to_string(crate::seal::key::SealKey::path(alex.root())).unwrap(),
+    ];
     let repos = [
         remote.path(),
         alex.root().join("sync.git"),
@@ -404,19 +444,39 @@ fn my_private_notes_and_keys_never_reach_any_object_of_the_remote() {
     ];
     for repo in repos {
         let objects = git(&repo, &["cat-file", "--batch-all-objects", "--batch"]);
-        assert!(objects.contains("appreciation"), "the walk sees the logs");
+        assert!(
+            objects.contains("age-encryption.org"),
+            "the walk sees the logs"
+        );
         assert!(!objects.contains(MARKER), "{}", repo.display());
-        assert!(!objects.contains(secret.trim()), "{}", repo.display());
+        for secret in &secrets {
+            assert!(!objects.contains(secret.trim()), "{}", repo.display());
+        }
     }
-    // The remote holds the shared logs and nothing else, and its commits
-    // say nothing about who made them or when.
+    // The remote holds the sealed logs: not a word of them in the clear.
+    let objects = git(
+        &remote.path(),
+        &["cat-file", "--batch-all-objects", "--batch"],
+    );
+    assert!(!objects.contains("appreciation"));
+    // It holds the sealed layout and nothing else, and its commits say
+    // nothing about who made them or when.
     let paths = remote.paths();
     assert!(
-        paths.iter().all(|p| p.starts_with("shared/log/")),
+        paths
+            .iter()
+            .all(|p| crate::seal::layout::parse(p).is_some()),
         "{paths:?}"
     );
-    assert!(paths.iter().any(|p| p.starts_with(&alex.log_folder())));
-    assert!(paths.iter().any(|p| p.starts_with(&sam.log_folder())));
+    for device in [alex.id(), sam.id()] {
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.starts_with(&format!("log/{device}/")))
+        );
+        assert!(paths.contains(&format!("keys/{device}")));
+    }
+    assert!(paths.contains(&"epochs/1.age".to_string()));
     let commits = git(
         &remote.path(),
         &["log", "--format=%an|%ae|%at|%cn|%ce|%ct|%B", "main"],
@@ -618,28 +678,17 @@ fn a_log_of_a_device_nobody_paired_is_not_trusted() {
 
 #[test]
 fn paths_outside_the_layout_are_ignored_reported_and_not_sent_back() {
+    // A remote that never held a sealed tree: what is there is not taken,
+    // is named, and the first push leaves it out.
     let remote = Remote::new();
-    let (mut alex, _sam) = couple(&remote);
-    let folder = alex.log_folder();
-    remote.tamper(|clone| {
-        std::fs::write(clone.join("README.md"), "hello").unwrap();
-        std::fs::write(clone.join(format!("{folder}/00/00/notes.txt")), "x").unwrap();
-        std::fs::write(clone.join("shared/bell\u{7}name"), "x").unwrap();
-        std::fs::create_dir_all(clone.join(format!("{folder}/00/00/0000000009.jsonl"))).unwrap();
-        std::fs::write(
-            clone.join(format!("{folder}/00/00/0000000009.jsonl/x")),
-            "x",
-        )
-        .unwrap();
+    remote.seed(|dir| {
+        std::fs::write(dir.join("README.md"), "hello").unwrap();
+        std::fs::write(dir.join("bell\u{7}name"), "x").unwrap();
     });
+    let mut alex = Device::create("Alex");
     let files = alex.shared_files();
     let report = alex.sync(&remote);
-    for name in [
-        "README.md",
-        "notes.txt",
-        "0000000009.jsonl/",
-        "bell\u{fffd}name",
-    ] {
+    for name in ["README.md", "bell\u{fffd}name"] {
         assert!(mentions(&report, &[name, "ignored"]), "{name}: {report:?}");
     }
     assert!(
@@ -654,9 +703,69 @@ fn paths_outside_the_layout_are_ignored_reported_and_not_sent_back() {
     assert!(
         paths
             .iter()
-            .all(|p| p.starts_with("shared/log/") && p.ends_with("0000000001.jsonl")),
+            .all(|p| crate::seal::layout::parse(p).is_some()),
         "{paths:?}"
     );
+}
+
+#[test]
+fn anything_in_the_clear_at_a_sealed_remote_is_refused_and_nothing_here_changes() {
+    let remote = Remote::new();
+    let (mut alex, _sam) = couple(&remote);
+    let device = alex.id();
+    let folder = alex.log_folder();
+    type Edit<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(String, Edit)> = vec![
+        (
+            "README.md".into(),
+            Box::new(|c: &Path| std::fs::write(c.join("README.md"), "hi").unwrap()),
+        ),
+        (
+            format!("log/{device}/0/notes.txt"),
+            Box::new(move |c: &Path| {
+                std::fs::write(c.join(format!("log/{device}/0/notes.txt")), "x").unwrap()
+            }),
+        ),
+        (
+            // A segment in the clear, where the layout puts a sealed one.
+            format!("log/{}/0/1.age", alex.id()),
+            Box::new({
+                let folder = folder.clone();
+                move |c: &Path| {
+                    let plain = std::fs::read(c.join(format!("{folder}/{FIRST}"))).unwrap();
+                    let at = c.join(folder.replace("shared/log", "log")).join("0/1.age");
+                    std::fs::write(at, plain).unwrap();
+                }
+            }),
+        ),
+        (
+            // A log in the clear beside the sealed ones (the top folder is named).
+            "plain/".to_string(),
+            Box::new({
+                let folder = folder.clone();
+                move |c: &Path| {
+                    let plain = std::fs::read(c.join(format!("{folder}/{FIRST}"))).unwrap();
+                    std::fs::create_dir_all(c.join("plain").join(&folder).join("00/00")).unwrap();
+                    std::fs::write(c.join("plain").join(&folder).join(FIRST), plain).unwrap();
+                }
+            }),
+        ),
+    ];
+    for (name, edit) in cases {
+        let before = git(&remote.path(), &["rev-parse", "main"]);
+        remote.tamper(|clone| edit(clone));
+        let files = alex.shared_files();
+        let err = alex.try_sync(&remote).unwrap_err();
+        assert!(err.message().contains(&name), "{name}: {}", err.message());
+        assert!(err.message().contains("sealed"), "{}", err.message());
+        assert!(err.hint().unwrap().contains("--remote NEW_URL"));
+        assert_eq!(alex.shared_files(), files);
+        // Put the remote back for the next case.
+        git(
+            &remote.path(),
+            &["update-ref", "refs/heads/main", before.trim()],
+        );
+    }
 }
 
 #[test]
@@ -778,7 +887,10 @@ fn an_older_copy_of_my_partners_log_never_shrinks_mine() {
 
     let folder = sam.log_folder();
     remote.tamper(|clone| {
-        git(clone, &["checkout", old.trim(), "--", &folder]);
+        // The opened copy goes, and the sealed copy of the old commit comes.
+        std::fs::remove_dir_all(clone.join(&folder)).unwrap();
+        let sealed = folder.replace("shared/log", "log");
+        git(clone, &["checkout", old.trim(), "--", &sealed]);
     });
     assert_ne!(remote.show(&path).unwrap(), whole);
     let report = alex.sync(&remote);

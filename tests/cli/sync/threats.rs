@@ -15,8 +15,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Remote, all_objects, couple, device_of, git, history, journal_id, log, mine, name_in_history,
-    person_of, shared_files, sync,
+    Remote, couple, device_of, git, history, journal_id, log, mine, name_in_history, person_of,
+    shared_files, sync,
 };
 use crate::env::{TestEnv, contains_bytes, files_under};
 
@@ -248,10 +248,7 @@ impl Scene {
         let root = self.alex.data_dir();
         for file in files_under(&log_dir(&root, &self.alex_dev)) {
             let rel = file.strip_prefix(&root).unwrap().display().to_string();
-            let there = self
-                .remote
-                .git(&["show", &format!("main:{rel}")])
-                .into_bytes();
+            let there = self.remote.opened(&rel);
             assert_eq!(there, std::fs::read(&file).unwrap(), "{rel}");
         }
     }
@@ -713,23 +710,27 @@ fn a_removed_entrys_shared_note_is_gone_from_my_partners_view() {
     }
 }
 
-/// Every object of the tip of `main` in the git repository at `repo`: the
-/// commit, its trees and its blobs, uncompressed (not the commits before it).
-fn tip_objects(repo: &Path) -> Vec<u8> {
-    let listing = git(repo, &["rev-list", "--objects", "--no-walk", "main"]);
+/// Every segment of the remote's `main`, opened with the keys of `keys`:
+/// what a partner, or anyone holding their keys, reads there.
+fn opened_tip(remote: &Remote, keys: &TestEnv) -> Vec<u8> {
+    let work = tempfile::tempdir().unwrap();
+    let checkout = work.path().join("w");
+    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
+    safe::seal::tools::open_checkout(&checkout, &keys.data_dir()).unwrap();
     let mut out = Vec::new();
-    for id in listing.lines().filter_map(|l| l.split(' ').next()) {
-        out.extend(git(repo, &["cat-file", "-p", id]).into_bytes());
+    for file in files_under(&checkout.join("shared/log")) {
+        out.extend(std::fs::read(file).unwrap());
     }
+    assert!(!out.is_empty(), "the remote's segments opened");
     out
 }
 
-/// `marker` is nowhere on `env`'s disk: in no file of its data directory
-/// (logs, index, notes), and in no object of the tip of its `sync.git`,
-/// whose files are compressed. Older commits of `sync.git`, like the
-/// remote's history, still hold what was pushed before (docs/protocol.md
-/// "Stripping superseded notes"). The note's author keeps it in one place:
-/// the private stash that lets undo bring it back, never synced.
+/// `marker` is in no file of `env`'s data directory: not in its logs, its
+/// index or its notes. `sync.git` is left out: it holds the sealed commits,
+/// and plaintext blobs of the segments it opened, older versions included
+/// (docs/protocol.md "Stripping superseded notes" says what stripping
+/// cannot reach). The note's author keeps it in one more place: the
+/// private stash that lets undo bring it back, never synced.
 #[track_caller]
 fn gone_from(env: &TestEnv, marker: &str, author: bool) {
     let root = env.data_dir();
@@ -742,11 +743,6 @@ fn gone_from(env: &TestEnv, marker: &str, author: bool) {
         let bytes = std::fs::read(&file).unwrap();
         assert!(!contains_bytes(&bytes, marker), "{}", file.display());
     }
-    assert!(
-        !contains_bytes(&tip_objects(&git_dir), marker),
-        "{marker} is in the tip of {}",
-        git_dir.display()
-    );
 }
 
 /// The line of `device`'s log in `root` that holds `needle`, whole.
@@ -775,10 +771,9 @@ fn a_removed_entrys_shared_note_is_stripped_from_my_partners_copy() {
     sync(&s.alex);
     gone_from(&s.alex, "ALEX-NOTE", true);
     gone_from(&s.sam, "ALEX-NOTE", false);
-    assert!(!contains_bytes(&tip_objects(&s.remote.path()), "ALEX-NOTE"));
-    // What was pushed before stays in the remote's history: safe never
-    // rewrites it (a push never forces). The README says so.
-    assert!(contains_bytes(&all_objects(&s.remote.path()), "ALEX-NOTE"));
+    assert!(!contains_bytes(&opened_tip(&s.remote, &s.sam), "ALEX-NOTE"));
+    // What was pushed before stays in the remote's history, sealed: safe
+    // never rewrites it (a push never forces). The README says so.
 }
 
 #[test]
@@ -807,7 +802,7 @@ fn an_edited_shared_notes_old_words_leave_both_partners_and_the_remotes_tip() {
         assert!(contains_bytes(&shared, "SECOND-WORDS"));
         assert!(contains_bytes(&shared, "STILL-SHARED"));
     }
-    let tip = tip_objects(&remote.path());
+    let tip = opened_tip(&remote, &sam);
     assert!(!contains_bytes(&tip, "FIRST-WORDS"));
     assert!(contains_bytes(&tip, "SECOND-WORDS") && contains_bytes(&tip, "STILL-SHARED"));
     // Both copies are the same bytes: each sync after this sends nothing.
@@ -851,7 +846,7 @@ fn a_copy_that_puts_a_stripped_note_back_does_not_restore_it() {
             }
         });
         assert!(contains_bytes(
-            &tip_objects(&s.remote.path()),
+            &opened_tip(&s.remote, &s.alex),
             "SAM-OLD-WORDS"
         ));
         sync(&s.alex);
@@ -872,7 +867,7 @@ fn a_copy_that_puts_a_stripped_note_back_does_not_restore_it() {
         }
         // Alex's copy went back over the tampered one, and Sam's stays clean.
         assert!(!contains_bytes(
-            &tip_objects(&s.remote.path()),
+            &opened_tip(&s.remote, &s.alex),
             "SAM-OLD-WORDS"
         ));
         sync(&s.sam);
@@ -911,7 +906,7 @@ fn a_copy_that_strips_my_partners_current_note_does_not_take_it_from_me() {
         );
         assert!(contains_bytes(&s.alex.shared_bytes(), r#""note":"honest""#));
         assert!(contains_bytes(
-            &tip_objects(&s.remote.path()),
+            &opened_tip(&s.remote, &s.alex),
             r#""note":"honest""#
         ));
     }
