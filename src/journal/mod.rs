@@ -16,6 +16,7 @@ pub mod pair;
 mod reading;
 pub mod report;
 pub mod roster;
+mod strip;
 pub mod view;
 
 use std::path::{Path, PathBuf};
@@ -242,7 +243,7 @@ impl Journal {
     /// only the lines it has not seen. A segment replaced since, a log that
     /// lost lines, or a device that changed person or was cut makes the
     /// index again from every log.
-    pub fn refresh(&mut self, wall_ms: u64, _lock: &Lock) -> Result<&Report> {
+    pub fn refresh(&mut self, wall_ms: u64, lock: &Lock) -> Result<&Report> {
         let before = Indexed::load(&self.root, self.index()?)?;
         let notes = before.as_ref().map(|b| &b.logs);
         let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, notes);
@@ -264,20 +265,33 @@ impl Journal {
             }
         };
         self.rebuilt |= fresh_index;
-        let indexed = Indexed {
+        let mut indexed = Indexed {
             seats,
             logs: reading.notes(&used),
         };
         let mut marks = unseen.marks.clone();
+        let mut lines = reading.lines(&used, Some(&unseen));
+        let now = my_clock(&roster, &indexed, &self.identity.device).now_ms(wall_ms);
+        // Notes these lines supersede leave the logs before the index
+        // takes the lines (docs/protocol.md "Stripping superseded notes").
+        let feed = strip::Feed {
+            lines: &mut lines,
+            marks: &mut marks,
+            now_ms: now,
+            fresh: fresh_index,
+            me: roster.person(&self.identity.device),
+        };
+        let stripped = strip::before_feed(&self.root, self.index()?, &mut indexed, feed, lock)?;
         if fresh_index || before.as_ref() != Some(&indexed) {
             marks.push((indexed::FILE.to_string(), indexed.save(&self.root)?));
         }
-        let lines = reading.lines(&used, Some(&unseen));
-        let now = my_clock(&roster, &indexed, &self.identity.device).now_ms(wall_ms);
         self.index
             .as_mut()
             .ok_or_else(index_closed)?
             .apply(&lines, &marks, now)?;
+        if stripped {
+            self.index()?.forget_stripped_notes()?;
+        }
         self.report = report(&self.root, &roster, &indexed, &self.identity.device)?;
         self.roster = roster;
         self.indexed = indexed;
@@ -311,16 +325,28 @@ impl Journal {
             .filter(|u| u.person == person)
             .collect();
         reading.read_all(&used)?;
+        // My own shared notes that were cut stay in my stash, for undo.
+        let stash = match roster.person(&self.identity.device) == Some(person) {
+            true => strip::stashed(&self.root)?,
+            false => Default::default(),
+        };
         let mut out = Vec::new();
         for u in &used {
             for line in reading.lines(std::slice::from_ref(u), None) {
                 let Ok(rec) = line.rec else { continue };
+                let note = line.note.or_else(|| match &rec {
+                    Record::Entry(e) => e.h.as_ref().and_then(|h| {
+                        let sidecar = stash.get(&(line.device.to_string(), line.seq))?;
+                        line::NoteSidecar::open(sidecar, &h.0)
+                    }),
+                    _ => None,
+                });
                 out.push(OwnLine {
                     device: line.device.to_string(),
                     seq: line.seq,
                     op: line.op.to_string(),
                     rec,
-                    note: line.note,
+                    note,
                     private: u.kind == LogKind::Private,
                 });
             }
@@ -406,7 +432,7 @@ impl Journal {
                 texts: &texts,
                 sidecars: &sidecars,
             };
-            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms))
+            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms), lock)
         } else {
             // The roster may change (or the log was never noted): the index
             // is brought up to date the long way.
@@ -448,6 +474,7 @@ impl Journal {
         own: &OwnBatch<'_>,
         appended: &segment::Appended,
         now_ms: u64,
+        lock: &Lock,
     ) -> Result<()> {
         let OwnBatch {
             kind,
@@ -476,7 +503,7 @@ impl Journal {
                 },
             ));
         }
-        let lines: Vec<fold::Line> = texts
+        let mut lines: Vec<fold::Line> = texts
             .iter()
             .enumerate()
             .map(|(i, rec)| {
@@ -495,11 +522,23 @@ impl Journal {
             .iter()
             .filter_map(|l| l.rec.as_ref().ok().and_then(Record::rev))
             .fold(note.clock, Rev::max);
+        // What this batch supersedes leaves the logs first.
+        let feed = strip::Feed {
+            lines: &mut lines,
+            marks: &mut marks,
+            now_ms,
+            fresh: false,
+            me: Some(person),
+        };
+        let index = self.index.as_ref().ok_or_else(index_closed)?;
+        let stripped = strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;
         marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
-        self.index
-            .as_mut()
-            .ok_or_else(index_closed)?
-            .apply(&lines, &marks, now_ms)
+        let index = self.index.as_mut().ok_or_else(index_closed)?;
+        index.apply(&lines, &marks, now_ms)?;
+        if stripped {
+            index.forget_stripped_notes()?;
+        }
+        Ok(())
     }
 
     fn index(&self) -> Result<&Index> {

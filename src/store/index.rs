@@ -393,6 +393,112 @@ impl Index {
             None => fail_db(&e),
         }
     }
+
+    // Stripping superseded shared notes (docs/protocol.md "Stripping
+    // superseded notes"): what `journal::strip` needs to know, and how the
+    // index forgets.
+
+    /// The winning version the index holds for each of these entry keys
+    /// (owner, entry id); a key it has never seen is left out.
+    pub fn entry_winners<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k (String, String)>,
+    ) -> Result<BTreeMap<(String, String), EntryWinner>> {
+        let mut out = BTreeMap::new();
+        let mut query = self
+            .db
+            .prepare_cached(
+                "SELECT ms, c, device, seq, value, note IS NOT NULL FROM versions
+                 WHERE reg = 'entry' AND owner = ?1 AND key = ?2",
+            )
+            .map_err(|e| self.fail(e))?;
+        for key in keys {
+            let found = query
+                .query_row(params![key.0, key.1], |r| {
+                    Ok(EntryWinner {
+                        rev: Rev {
+                            ms: r.get::<_, i64>(0)? as u64,
+                            c: r.get(1)?,
+                        },
+                        device: r.get(2)?,
+                        seq: r.get::<_, i64>(3)? as u64,
+                        live: r.get::<_, String>(4)? != "null",
+                        noted: r.get(5)?,
+                    })
+                })
+                .optional()
+                .map_err(|e| self.fail(e))?;
+            if let Some(winner) = found {
+                out.insert(key.clone(), winner);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The lines waiting for the clock that an `apply` at `now_ms` folds.
+    pub fn due_waiting(&self, now_ms: u64) -> Result<Vec<WaitingLine>> {
+        let due = sql_int(now_ms.saturating_add(AHEAD_MS));
+        self.db
+            .prepare(
+                "SELECT owner, device, seq, op, rec, note IS NOT NULL FROM waiting WHERE ms <= ?1",
+            )
+            .and_then(|mut s| {
+                s.query_map([due], |r| {
+                    Ok(WaitingLine {
+                        owner: r.get(0)?,
+                        device: r.get(1)?,
+                        seq: r.get::<_, i64>(2)? as u64,
+                        op: r.get(3)?,
+                        rec: r.get(4)?,
+                        noted: r.get(5)?,
+                    })
+                })?
+                .collect()
+            })
+            .map_err(|e| self.fail(e))
+    }
+
+    /// Forget what the journal stripped: only a live entry keeps a note,
+    /// and the write-ahead log is checkpointed and emptied, so that no
+    /// older image of a page (which may hold a superseded note) stays in
+    /// `index.sqlite-wal`. `secure_delete` already zeroes what a change
+    /// frees in the database file itself.
+    pub fn forget_stripped_notes(&self) -> Result<()> {
+        self.db
+            .execute(
+                "UPDATE versions SET note = NULL
+                 WHERE note IS NOT NULL AND (reg != 'entry' OR value = 'null')",
+                [],
+            )
+            .map_err(|e| self.fail(e))?;
+        self.db
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(|e| self.fail(e))
+    }
+}
+
+/// The winning version of an entry, as [`Index::entry_winners`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryWinner {
+    pub rev: Rev,
+    pub device: String,
+    pub seq: u64,
+    /// An entry, not a tombstone.
+    pub live: bool,
+    /// It carries a shared note.
+    pub noted: bool,
+}
+
+/// A line kept in the index until the clock reaches it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaitingLine {
+    pub owner: String,
+    pub device: String,
+    pub seq: u64,
+    pub op: String,
+    pub rec: String,
+    /// It carries a shared note.
+    pub noted: bool,
 }
 
 /// One row of `versions`.

@@ -13,6 +13,7 @@ pub mod file;
 pub mod index;
 pub mod rituals;
 pub mod segment;
+pub mod strip;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -35,7 +35,7 @@ use crate::keys::DeviceId;
 use crate::keys::line::{self, LogKind};
 use crate::seal::layout;
 use crate::seal::remote::{RemoteFile, SealedTree, Sealer};
-use crate::store::{Lock, file, segment};
+use crate::store::{Lock, file, segment, strip};
 
 /// How often a push is tried when someone else pushed in between.
 const MAX_TRIES: usize = 5;
@@ -154,11 +154,16 @@ fn sync_logs_with(
             union,
             problems,
             adopted,
-        } = take(root, &repo, &shown, journal, &incoming, &mut stat, &remote)?;
+        } = take(
+            root, &repo, &shown, journal, &incoming, &mut stat, &remote, lock,
+        )?;
         let forked_mine = compared.iter().any(|c| c.forks_mine);
+        let mut union = union;
         if !adopted.is_empty() {
             report.changed = true;
             journal.refresh(wall_ms, lock)?;
+            // The refresh stripped the notes the new lines supersede.
+            union = as_on_disk(root, &mut stat, union)?;
             for (device, lines) in adopted {
                 if let Some(person) = journal.roster().person(&device) {
                     *report.received.entry(person.to_string()).or_default() += lines;
@@ -337,6 +342,7 @@ struct Taken {
 
 /// Compare the remote's logs with the logs here, take the verified longer
 /// copies into `shared/log`, and work out the union to send.
+#[allow(clippy::too_many_arguments)]
 fn take(
     root: &Path,
     repo: &SyncRepo,
@@ -345,6 +351,7 @@ fn take(
     incoming: &Incoming,
     stat: &mut StatCache,
     remote: &RemoteTree,
+    lock: &Lock,
 ) -> Result<Taken> {
     let mut round = Round {
         root,
@@ -358,7 +365,7 @@ fn take(
     };
     let mut local = scan_local(root, stat, &mut round.problems)?;
     let compared = round.compare(&remote.logs, &local)?;
-    let adopted = round.adopt_all(&compared, &remote.logs, &mut local, stat)?;
+    let adopted = round.adopt_all(&compared, &remote.logs, &mut local, stat, lock)?;
     let union = round.union(&compared, &remote.logs, &local);
     stat.save();
     incoming.clear();
@@ -739,6 +746,10 @@ struct Compared {
     send: bool,
     /// The remote holds a fork of this device's own log.
     forks_mine: bool,
+    /// For a copy to adopt: the sidecars of the lines here, by seq. The
+    /// lines both hold keep these, whatever the remote's copy carries
+    /// (docs/protocol.md "Stripping superseded notes").
+    sidecars: BTreeMap<u64, String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -812,6 +823,7 @@ impl Round<'_> {
             verdict: Verdict::NoKey,
             send: member,
             forks_mine: false,
+            sidecars: BTreeMap::new(),
         };
         let Some(key) = self.key_for(device, changed, local)? else {
             if remote.is_some() {
@@ -867,6 +879,11 @@ impl Round<'_> {
         };
         if compared.verdict == Verdict::Adopt {
             compared.send = true;
+            compared.sidecars = here
+                .lines
+                .into_iter()
+                .filter_map(|l| Some((l.seq, l.sidecar?)))
+                .collect();
         }
         Ok(compared)
     }
@@ -916,13 +933,14 @@ impl Round<'_> {
         remote: &Logs,
         local: &mut Logs,
         stat: &mut StatCache,
+        lock: &Lock,
     ) -> Result<Vec<(DeviceId, u64)>> {
         let mut adopted = Vec::new();
         for c in compared.iter().filter(|c| c.verdict == Verdict::Adopt) {
             let there = &remote[&c.device];
             let here = local.get(&c.device).cloned().unwrap_or_default();
-            self.adopt(&c.device, there, &here, stat)?;
-            local.insert(c.device.clone(), there.clone());
+            let taken = self.adopt(c, there, &here, stat, lock)?;
+            local.insert(c.device.clone(), taken);
             adopted.push((c.device.clone(), c.there - c.here));
         }
         Ok(adopted)
@@ -930,28 +948,49 @@ impl Round<'_> {
 
     /// Make the log here the staged copy: each file that differs is
     /// flushed and renamed into place in log order (so every moment leaves
-    /// a verified prefix), then files the copy lacks go.
+    /// a verified prefix), then files the copy lacks go. The lines the
+    /// copy here already held keep its sidecars: a note stripped here is
+    /// never brought back, and one kept here is never lost to a copy that
+    /// lacks it. The files as taken, with their blob ids.
     fn adopt(
         &self,
-        device: &DeviceId,
+        c: &Compared,
         there: &LogFiles,
         here: &LogFiles,
         stat: &mut StatCache,
-    ) -> Result<()> {
+        lock: &Lock,
+    ) -> Result<LogFiles> {
+        let device = &c.device;
         let log_root = shared_log(self.root);
+        let staged_root = self.incoming.log_root();
         let mut dirs = BTreeSet::new();
         let now = SystemTime::now();
+        let mut taken = LogFiles::new();
         for (rest, oid) in there {
             if here.get(rest) == Some(oid) {
+                taken.insert(rest.clone(), *oid);
                 continue;
             }
-            let staged = self.incoming.log_root().join(device.as_str()).join(rest);
+            let staged = staged_root.join(device.as_str()).join(rest);
+            let first_seq = segment::parse_segment_path(&staged_root, &staged)?.first_seq;
+            let mine = |seq: u64, theirs: Option<&str>| match seq <= c.here {
+                true => c.sidecars.get(&seq).cloned(),
+                false => theirs.map(str::to_string),
+            };
+            let oid = match strip::rewrite_sidecars(&staged_root, &staged, first_seq, mine, lock)? {
+                Some(_) => blob_id(&read_file(&staged)?)?,
+                None => *oid,
+            };
+            taken.insert(rest.clone(), oid);
+            if here.get(rest) == Some(&oid) {
+                continue;
+            }
             let target = log_root.join(device.as_str()).join(rest);
             file::ensure_dir(target.parent().expect("a segment lives in a folder"))?;
             put_in_place(&staged, &target)?;
             let rel = format!("shared/log/{device}/{rest}");
             if let Ok(meta) = fs::metadata(&target) {
-                stat.record(&rel, &meta, *oid, now);
+                stat.record(&rel, &meta, oid, now);
             }
             dirs.extend(target.ancestors().skip(1).take(4).map(Path::to_path_buf));
         }
@@ -967,7 +1006,7 @@ impl Round<'_> {
                 let _ = handle.sync_all();
             }
         }
-        Ok(())
+        Ok(taken)
     }
 
     /// The logs to send: every log here that the roster uses or that
@@ -1068,6 +1107,24 @@ fn scan_device_records(folder: &Path, keys: &mut BTreeMap<DeviceId, VerifyingKey
         }
     }
     Ok(())
+}
+
+/// The union with each log's files as they are here now: taking logs
+/// refreshes the journal, which strips the notes the new lines supersede
+/// from the logs here (docs/protocol.md "Stripping superseded notes"), so a
+/// file may have changed since the union was worked out.
+fn as_on_disk(root: &Path, stat: &mut StatCache, union: Logs) -> Result<Logs> {
+    // Files over the size limit were reported when the union was made.
+    let mut reported = Vec::new();
+    let now = scan_local(root, stat, &mut reported)?;
+    stat.save();
+    Ok(union
+        .into_iter()
+        .map(|(device, files)| match now.get(&device) {
+            Some(files) => (device, files.clone()),
+            None => (device, files),
+        })
+        .collect())
 }
 
 /// Flush a staged file and rename it over `target`; copied instead when

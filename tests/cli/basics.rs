@@ -726,36 +726,93 @@ fn edit_changes_the_note_and_keeps_it_private() {
     assert!(!env.run(&["history", "--all"]).ok().contains("better words"));
 }
 
-/// DESIGN.md §3 "Notes and deletion": a shared note that is edited,
-/// unshared or removed is stripped from every copy under shared/.
+/// DESIGN.md §3 "Notes and deletion" (docs/protocol.md "Stripping
+/// superseded notes"): a shared note that is edited, cleared, removed with
+/// its entry, or taken back by undo leaves every file under shared/ and the
+/// index at once; the current notes stay. My own stripped notes wait in my
+/// private stash, so undoing a removal brings the entry back with its note,
+/// shared again.
 #[test]
-#[ignore = "needs the redaction of superseded shared notes (schema 2)"]
 fn a_superseded_shared_note_leaves_the_shared_files() {
     let env = TestEnv::new();
-    let edited = log(&env, &["listen", "--note", "edited-marker", "--share-note"]);
-    let removed = log(
-        &env,
-        &["check-in", "--note", "removed-marker", "--share-note"],
-    );
-    log(
-        &env,
-        &["apology", "--note", "undone-marker", "--share-note"],
-    );
+    let share = |practice: &str, note: &str| log(&env, &[practice, "--note", note, "--share-note"]);
+    let edited = share("listen", "edited-marker");
+    let cleared = share("date", "cleared-marker");
+    let removed = share("check-in", "removed-marker");
+    let moved = share("appreciation", "moved-marker");
+    let unshared = share("apology", "unshared-marker");
     env.run(&["edit", &edited, "--note", "new words"]).ok();
+    env.run(&["edit", &unshared, "--unshare-note"]).ok();
+    env.run(&["edit", &cleared, "--note", ""]).ok();
+    // Moving keeps the note: it is sealed again, and the old copy goes.
+    env.run(&["edit", &moved, "--date", "yesterday"]).ok();
     env.run(&["rm", &removed]).ok();
-    env.run(&["undo"]).ok();
-    env.run(&["undo"]).ok(); // the rm: the check-in is back
+    assert!(!contains_bytes(&env.shared_bytes(), "removed-marker"));
+    env.run(&["undo"]).ok(); // the rm: the check-in is back, with its note
+    let back = env.entry(&removed);
+    assert_eq!(back["practice"], "check-in");
+    assert_eq!(back["note"], "removed-marker");
+    assert_eq!(back["note_shared"], true);
+    assert!(contains_bytes(&env.shared_bytes(), "removed-marker"));
     env.run(&["rm", &removed]).ok();
-    log(
-        &env,
-        &["apology", "--note", "undone-marker", "--share-note"],
-    );
-    env.run(&["undo"]).ok();
+    share("apology", "undone-marker");
+    env.run(&["undo"]).ok(); // the apology goes, and its note
+
     let shared = env.shared_bytes();
-    for marker in ["edited-marker", "removed-marker", "undone-marker"] {
-        assert!(!contains_bytes(&shared, marker), "{marker} is still shared");
+    let mut index = Vec::new();
+    for file in env.files_under("index") {
+        index.extend(std::fs::read(file).unwrap());
     }
-    assert!(contains_bytes(&shared, "new words"));
+    for marker in [
+        "edited-marker",
+        "unshared-marker",
+        "cleared-marker",
+        "removed-marker",
+        "undone-marker",
+    ] {
+        assert!(!contains_bytes(&shared, marker), "{marker} is still shared");
+        // An unshared note is still my note: the index keeps it as a kept one.
+        assert_eq!(
+            contains_bytes(&index, marker),
+            marker == "unshared-marker",
+            "{marker} in the index"
+        );
+    }
+    for current in ["new words", "moved-marker"] {
+        assert_eq!(
+            shared
+                .windows(current.len())
+                .filter(|w| *w == current.as_bytes())
+                .count(),
+            1,
+            "{current} is shared once, in the version that is current"
+        );
+    }
+    assert_eq!(env.entry(&edited)["note"], "new words");
+    assert_eq!(env.entry(&moved)["note"], "moved-marker");
+    // Unshared, the note stays mine, kept in private/.
+    assert_eq!(env.entry(&unshared)["note"], "unshared-marker");
+    assert_eq!(env.entry(&unshared)["note_shared"], false);
+    // My own stripped notes wait only in my private stash, 0600.
+    let stash = env.path("private/stripped-notes.jsonl");
+    assert_eq!(
+        env.files_holding("private", "removed-marker"),
+        std::slice::from_ref(&stash)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&stash).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // The logs still verify: nothing is reported, and a rebuilt index
+    // reads the same journal.
+    let before = env.journal();
+    std::fs::remove_dir_all(env.path("index")).unwrap();
+    assert_eq!(env.journal(), before);
+    let run = env.run(&["history", "--all"]);
+    run.ok();
+    assert_eq!(run.stderr(), "", "no log is reported damaged");
 }
 
 #[test]

@@ -15,7 +15,8 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Remote, couple, device_of, history, journal_id, log, mine, name_in_history, person_of, sync,
+    Remote, couple, device_of, git, history, journal_id, log, mine, name_in_history, person_of,
+    shared_files, sync,
 };
 use crate::env::{TestEnv, contains_bytes, files_under};
 
@@ -709,27 +710,205 @@ fn a_removed_entrys_shared_note_is_gone_from_my_partners_view() {
     }
 }
 
+/// Every segment of the remote's `main`, opened with the keys of `keys`:
+/// what a partner, or anyone holding their keys, reads there.
+fn opened_tip(remote: &Remote, keys: &TestEnv) -> Vec<u8> {
+    let work = tempfile::tempdir().unwrap();
+    let checkout = work.path().join("w");
+    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
+    safe::seal::tools::open_checkout(&checkout, &keys.data_dir()).unwrap();
+    let mut out = Vec::new();
+    for file in files_under(&checkout.join("shared/log")) {
+        out.extend(std::fs::read(file).unwrap());
+    }
+    assert!(!out.is_empty(), "the remote's segments opened");
+    out
+}
+
+/// `marker` is in no file of `env`'s data directory: not in its logs, its
+/// index or its notes. `sync.git` is left out: it holds the sealed commits,
+/// and plaintext blobs of the segments it opened, older versions included
+/// (docs/protocol.md "Stripping superseded notes" says what stripping
+/// cannot reach). The note's author keeps it in one more place: the
+/// private stash that lets undo bring it back, never synced.
+#[track_caller]
+fn gone_from(env: &TestEnv, marker: &str, author: bool) {
+    let root = env.data_dir();
+    let git_dir = root.join("sync.git");
+    let stash = root.join("private/stripped-notes.jsonl");
+    for file in files_under(&root) {
+        if file.starts_with(&git_dir) || (author && file == stash) {
+            continue;
+        }
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!contains_bytes(&bytes, marker), "{}", file.display());
+    }
+}
+
+/// The line of `device`'s log in `root` that holds `needle`, whole.
+fn line_holding(root: &Path, device: &str, needle: &str) -> String {
+    files_under(&log_dir(root, device))
+        .iter()
+        .flat_map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.lines().map(str::to_string).collect::<Vec<_>>()
+        })
+        .find(|l| l.contains(needle))
+        .unwrap_or_else(|| panic!("no line holds {needle}"))
+}
+
+/// A line without its sidecar: `payload TAB sig`.
+fn without_sidecar(line: &str) -> String {
+    line.splitn(3, '\t').take(2).collect::<Vec<_>>().join("\t")
+}
+
 #[test]
-#[ignore = "not built yet: stripping superseded sidecars (DESIGN.md §3, Notes and deletion)"]
 fn a_removed_entrys_shared_note_is_stripped_from_my_partners_copy() {
     let s = scene();
-    s.alex.run(&["rm", &s.alex_entry]).ok();
+    s.alex.run(&["rm", "--yes", &s.alex_entry]).ok();
     sync(&s.alex);
     sync(&s.sam);
     sync(&s.alex);
-    // Today the old line's sidecar is still in every copy of Alex's log
-    // (Sam's and Alex's disks, and the remote); only the views above forget it.
-    for env in [&s.alex, &s.sam] {
-        for file in files_under(&env.data_dir()) {
-            let bytes = std::fs::read(&file).unwrap();
-            assert!(!contains_bytes(&bytes, "ALEX-NOTE"), "{}", file.display());
-        }
+    gone_from(&s.alex, "ALEX-NOTE", true);
+    gone_from(&s.sam, "ALEX-NOTE", false);
+    assert!(!contains_bytes(&opened_tip(&s.remote, &s.sam), "ALEX-NOTE"));
+    // What was pushed before stays in the remote's history, sealed: safe
+    // never rewrites it (a push never forces). The README says so.
+}
+
+#[test]
+fn an_edited_shared_notes_old_words_leave_both_partners_and_the_remotes_tip() {
+    let (alex, sam, remote) = couple();
+    let id = log(&alex, &["listen", "--note", "FIRST-WORDS", "--share-note"]);
+    let kept = log(&alex, &["date", "--note", "STILL-SHARED", "--share-note"]);
+    sync(&alex);
+    sync(&sam);
+    let partner_note = |id: &str| {
+        history(&sam, "partner")
+            .into_iter()
+            .find(|e| e["id"] == id)
+            .map(|e| e["note"].clone())
+    };
+    assert_eq!(partner_note(&id), Some("FIRST-WORDS".into()));
+    alex.run(&["edit", &id, "--note", "SECOND-WORDS"]).ok();
+    sync(&alex);
+    sync(&sam);
+    sync(&alex);
+    assert_eq!(partner_note(&id), Some("SECOND-WORDS".into()));
+    assert_eq!(partner_note(&kept), Some("STILL-SHARED".into()));
+    for (env, author) in [(&alex, true), (&sam, false)] {
+        gone_from(env, "FIRST-WORDS", author);
+        let shared = env.shared_bytes();
+        assert!(contains_bytes(&shared, "SECOND-WORDS"));
+        assert!(contains_bytes(&shared, "STILL-SHARED"));
     }
-    let tip = s.remote.main().unwrap();
-    let tree = s.remote.git(&["ls-tree", "-r", "--name-only", &tip]);
-    for path in tree.lines() {
-        let blob = s.remote.git(&["show", &format!("{tip}:{path}")]);
-        assert!(!blob.contains("ALEX-NOTE"), "{path}");
+    let tip = opened_tip(&remote, &sam);
+    assert!(!contains_bytes(&tip, "FIRST-WORDS"));
+    assert!(contains_bytes(&tip, "SECOND-WORDS") && contains_bytes(&tip, "STILL-SHARED"));
+    // Both copies are the same bytes: each sync after this sends nothing.
+    assert_eq!(shared_files(&alex), shared_files(&sam));
+    let tip_before = remote.main();
+    sync(&sam);
+    sync(&alex);
+    assert_eq!(remote.main(), tip_before);
+}
+
+/// Someone with push access takes an old sidecar from the remote's history
+/// (here from Sam's disk) and puts it back on its line, in a copy of the log
+/// as long as the copy here, or one signed line longer so that it is taken:
+/// the note does not come back to either partner, and their copies go back
+/// over it.
+#[test]
+fn a_copy_that_puts_a_stripped_note_back_does_not_restore_it() {
+    for longer in [false, true] {
+        let s = scene();
+        let id = log(
+            &s.sam,
+            &["apology", "--note", "SAM-OLD-WORDS", "--share-note"],
+        );
+        let old_line = line_holding(&s.sam.data_dir(), &s.sam_dev, "SAM-OLD-WORDS");
+        sync(&s.sam);
+        sync(&s.alex);
+        s.sam.run(&["edit", &id, "--note", "SAM-NEW-WORDS"]).ok();
+        sync(&s.sam);
+        sync(&s.alex);
+        gone_from(&s.alex, "SAM-OLD-WORDS", false);
+        let sam_key = key_of(&s.sam);
+        s.remote.tamper(|checkout| {
+            let stripped = without_sidecar(&old_line);
+            rewrite_line(checkout, &s.sam_dev, &stripped, |l| {
+                assert_eq!(l, stripped);
+                old_line.clone()
+            });
+            if longer {
+                let rec = entry("01a22999-0000-7000-8000-00000000be11", "listen", NOW_MS + 1);
+                append(checkout, &s.sam_dev, &rec, Some(&sam_key));
+            }
+        });
+        assert!(contains_bytes(
+            &opened_tip(&s.remote, &s.alex),
+            "SAM-OLD-WORDS"
+        ));
+        sync(&s.alex);
+        gone_from(&s.alex, "SAM-OLD-WORDS", false);
+        let notes: Vec<Value> = history(&s.alex, "partner")
+            .into_iter()
+            .filter(|e| e["id"] == id.as_str())
+            .map(|e| e["note"].clone())
+            .collect();
+        assert_eq!(notes, ["SAM-NEW-WORDS"], "longer: {longer}");
+        if longer {
+            let taken = history(&s.alex, "partner");
+            assert!(
+                taken
+                    .iter()
+                    .any(|e| e["id"] == "01a22999-0000-7000-8000-00000000be11")
+            );
+        }
+        // Alex's copy went back over the tampered one, and Sam's stays clean.
+        assert!(!contains_bytes(
+            &opened_tip(&s.remote, &s.alex),
+            "SAM-OLD-WORDS"
+        ));
+        sync(&s.sam);
+        gone_from(&s.sam, "SAM-OLD-WORDS", true);
+    }
+}
+
+/// A remote that strips the sidecar of my partner's current note (as long
+/// a copy, or one that is also a line longer) does not take the note from
+/// me: my copy keeps it, and goes back to the remote.
+#[test]
+fn a_copy_that_strips_my_partners_current_note_does_not_take_it_from_me() {
+    for longer in [false, true] {
+        let s = scene();
+        sync(&s.alex);
+        let note_of = |id: &str| {
+            history(&s.alex, "partner")
+                .into_iter()
+                .find(|e| e["id"] == id)
+                .map(|e| e["note"].clone())
+        };
+        assert_eq!(note_of(&s.honest), Some("honest".into()));
+        let sam_key = key_of(&s.sam);
+        s.remote.tamper(|checkout| {
+            rewrite_line(checkout, &s.sam_dev, r#""note":"honest""#, without_sidecar);
+            if longer {
+                let rec = entry("01a22999-0000-7000-8000-00000000be12", "listen", NOW_MS + 1);
+                append(checkout, &s.sam_dev, &rec, Some(&sam_key));
+            }
+        });
+        sync(&s.alex);
+        assert_eq!(
+            note_of(&s.honest),
+            Some("honest".into()),
+            "longer: {longer}"
+        );
+        assert!(contains_bytes(&s.alex.shared_bytes(), r#""note":"honest""#));
+        assert!(contains_bytes(
+            &opened_tip(&s.remote, &s.alex),
+            r#""note":"honest""#
+        ));
     }
 }
 
