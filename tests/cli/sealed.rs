@@ -322,3 +322,152 @@ fn a_fresh_remote_gets_the_whole_journal_sealed_again() {
             .any(|e| e["note"] == "MARKER-move")
     );
 }
+
+/// The plaintext `keys_of`'s keys open from a clone of the remote, as
+/// that device could with its saved keys and plain git: every opened
+/// segment's bytes, and the sealed segments it could not open.
+fn open_as(remote: &Remote, keys_of: &TestEnv) -> (Vec<u8>, Vec<String>) {
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
+    let checkout = work.path().join("w");
+    safe::seal::tools::open_checkout(&checkout, &keys_of.data_dir()).unwrap();
+    let mut plain = Vec::new();
+    let mut sealed = Vec::new();
+    for path in crate::env::files_under(&checkout) {
+        let rel = path.strip_prefix(&checkout).unwrap().to_string_lossy();
+        if rel.starts_with("shared/log/") {
+            plain.extend(std::fs::read(&path).unwrap());
+        } else if rel.starts_with("log/") {
+            sealed.push(rel.into_owned());
+        }
+    }
+    (plain, sealed)
+}
+
+/// The ids of every entry `env` reads, sorted.
+fn all_ids(env: &TestEnv) -> Vec<String> {
+    let mut ids: Vec<String> = history(env, "all")
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn notes(env: &TestEnv) -> Vec<String> {
+    history(env, "all")
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_removed_device_reads_nothing_written_after_and_its_later_lines_are_ignored() {
+    let (alex, sam, remote) = couple();
+    let laptop = TestEnv::named("Alex");
+    pair_device(&alex, &laptop, &remote);
+    log(
+        &alex,
+        &["appreciation", "--note", "MARKER-before", "--share-note"],
+    );
+    for env in [&alex, &sam, &laptop, &alex] {
+        sync(env);
+    }
+    assert!(notes(&laptop).contains(&"MARKER-before".to_string()));
+    let gone = device_of(&laptop);
+
+    // Without a terminal and without --yes, nothing is removed.
+    let err = alex.run(&["device", "remove", &gone[..8]]).fails(2);
+    assert!(err.contains("--yes"), "{err}");
+    // Not this device, nor the partner's, by `device remove`.
+    let err = alex
+        .run(&["device", "remove", &device_of(&alex), "--yes"])
+        .fails(2);
+    assert!(err.contains("this device"), "{err}");
+    let err = alex
+        .run(&["device", "remove", &device_of(&sam), "--yes"])
+        .fails(2);
+    assert!(err.contains("partner remove"), "{err}");
+
+    let run = alex.run(&["device", "remove", &gone[..8], "--yes"]);
+    let out = run.ok();
+    assert!(
+        out.contains(&format!("Removed device {}", &gone[..8])),
+        "{out}"
+    );
+    assert!(out.contains("safe sync --remote NEW_URL"), "{out}");
+    let said = run.stderr();
+    assert!(said.contains("keeps everything synced before"), "{said}");
+    assert!(said.contains("sees nothing you write after this"), "{said}");
+    let listed = alex.run(&["device", "list", "--json"]).ok();
+    let removed = listed
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|d| d["id"] == gone.as_str())
+        .unwrap();
+    assert_eq!(removed["removed"], true);
+
+    // The laptop has not heard yet: it writes and syncs (to the old epoch).
+    log(
+        &laptop,
+        &["listen", "--note", "MARKER-laptop-after", "--share-note"],
+    );
+    sync(&laptop);
+    // The remaining devices write after the removal, and sync.
+    log(
+        &alex,
+        &["repair", "--note", "MARKER-alex-after", "--share-note"],
+    );
+    log(
+        &sam,
+        &["check-in", "--note", "MARKER-sam-after", "--share-note"],
+    );
+    for env in [&alex, &sam, &alex, &sam] {
+        sync(env);
+    }
+
+    // With its saved keys, the laptop opens nothing written after: the
+    // segments holding it are sealed to a new epoch it was not given.
+    let (plain, unopened) = open_as(&remote, &laptop);
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(
+        !plain.contains("MARKER-alex-after"),
+        "the removed device reads it"
+    );
+    assert!(
+        !plain.contains("MARKER-sam-after"),
+        "the removed device reads it"
+    );
+    assert!(!unopened.is_empty());
+    // Sam's keys open them: they are there, sealed.
+    let (plain, _) = open_as(&remote, &sam);
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(plain.contains("MARKER-alex-after") && plain.contains("MARKER-sam-after"));
+    let status = alex.run(&["sync", "--status"]).ok();
+    assert!(status.contains("Sealed to 2 devices"), "{status}");
+
+    // The laptop's sync says what happened; what it had, it keeps.
+    let err = laptop.run(&["sync"]).fails(1);
+    assert!(err.contains("removed from the journal"), "{err}");
+    assert!(notes(&laptop).contains(&"MARKER-before".to_string()));
+    // It never reads the removal (sealed to the new epoch): what it
+    // writes stays on its side.
+
+    // The remaining devices converge, without the laptop's later line.
+    for env in [&alex, &sam] {
+        let seen = notes(env);
+        assert!(
+            !seen.contains(&"MARKER-laptop-after".to_string()),
+            "{seen:?}"
+        );
+        for marker in ["MARKER-before", "MARKER-alex-after", "MARKER-sam-after"] {
+            assert!(seen.contains(&marker.to_string()), "{marker}: {seen:?}");
+        }
+    }
+    assert_eq!(all_ids(&alex), all_ids(&sam));
+    // The device does not come back.
+    let err = alex
+        .run(&["device", "remove", &gone[..8], "--yes"])
+        .fails(2);
+    assert!(err.contains("removed already"), "{err}");
+}
