@@ -471,3 +471,84 @@ fn a_removed_device_reads_nothing_written_after_and_its_later_lines_are_ignored(
         .fails(2);
     assert!(err.contains("removed already"), "{err}");
 }
+
+#[test]
+fn removing_the_partner_ends_the_couple_on_my_side_and_a_partner_cannot_remove_my_devices() {
+    let (alex, sam, remote) = couple();
+    log(
+        &alex,
+        &[
+            "appreciation",
+            "--note",
+            "MARKER-alex-before",
+            "--share-note",
+        ],
+    );
+    log(
+        &sam,
+        &["listen", "--note", "MARKER-sam-before", "--share-note"],
+    );
+    for env in [&alex, &sam, &alex] {
+        sync(env);
+    }
+
+    // A hostile partner writes a removal of Alex's device and seals it to
+    // the epoch Alex holds, so that Alex reads it: Alex refuses it.
+    let run = sam.run(&["partner", "remove", "--yes"]);
+    let out = run.ok();
+    assert!(
+        out.contains(&format!("Removed device {}", &device_of(&alex)[..8])),
+        "{out}"
+    );
+    assert!(run.stderr().contains("Alex (1 device)"), "{}", run.stderr());
+    let sams = device_of(&sam);
+    let sams_log = sam.data_dir().join("shared/log").join(&sams);
+    remote.open_with(&sam);
+    remote.tamper(|checkout| {
+        let into = checkout.join("shared/log").join(&sams);
+        for file in crate::env::files_under(&sams_log) {
+            let to = into.join(file.strip_prefix(&sams_log).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&file, to).unwrap();
+        }
+    });
+    let err = alex.run(&["sync"]).fails(1);
+    assert!(err.contains("removes your device"), "{err}");
+    assert!(err.contains("`safe partner remove`"), "{err}");
+    // Alex's devices stay Alex's: Alex writes and is still sealed to.
+    log(
+        &alex,
+        &["repair", "--note", "MARKER-alex-after", "--share-note"],
+    );
+    let listed = alex.run(&["device", "list", "--json"]).ok();
+    assert!(listed.contains("\"removed\":false"), "{listed}");
+    assert!(!listed.contains("\"removed\":true"), "{listed}");
+    alex.run(&["sync"]).fails(1);
+
+    // On Sam's side the couple has ended: Alex's later lines are ignored,
+    // and what Sam writes now is sealed to a new epoch only Sam holds.
+    log(
+        &sam,
+        &["check-in", "--note", "MARKER-sam-after", "--share-note"],
+    );
+    sync(&sam);
+    sync(&sam);
+    let seen = notes(&sam);
+    assert!(seen.contains(&"MARKER-alex-before".to_string()), "{seen:?}");
+    assert!(!seen.contains(&"MARKER-alex-after".to_string()), "{seen:?}");
+    let status = sam.run(&["sync", "--status"]).ok();
+    assert!(status.contains("Sealed to 1 device"), "{status}");
+    let (plain, _) = open_as(&remote, &alex);
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(
+        !plain.contains("MARKER-sam-after"),
+        "Alex reads what Sam wrote after"
+    );
+    let err = alex.run(&["sync"]).fails(1);
+    assert!(err.contains("removed from the journal"), "{err}");
+    // Alex keeps what was synced before.
+    assert!(notes(&alex).contains(&"MARKER-sam-before".to_string()));
+    // Sam cannot pair a new partner into this journal, nor end it twice.
+    let err = sam.run(&["partner", "remove", "--yes"]).fails(2);
+    assert!(err.contains("removed from this journal already"), "{err}");
+}
