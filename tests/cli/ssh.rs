@@ -379,3 +379,80 @@ fn a_refused_key_is_named_and_each_method_is_tried_once() {
     assert!(alex.snapshot() == before, "local data changed");
     assert_eq!(remote.main(), None);
 }
+
+#[test]
+fn a_first_sync_over_ssh_fetches_only_the_tip() {
+    let Some(sshd) = Sshd::start() else { return };
+    let remote = Remote::new();
+    let url = sshd.url(&remote.path());
+    let (alex, sam) = (TestEnv::named("Alex"), TestEnv::named("Sam"));
+    sshd.trust(&alex);
+    sshd.trust(&sam);
+    couple_over(&url, &alex, &sam);
+    // History at the remote: each sync of a change is a commit, and the
+    // last segment of Alex's log is sealed again each time.
+    for practice in ["listen", "check-in", "mirror"] {
+        log(&alex, &[practice, "--note", "MARKER-old", "--share-note"]);
+        sync(&alex);
+    }
+    let commits = remote.git(&["rev-list", "--count", "main"]);
+    assert!(commits.trim().parse::<u32>().unwrap() >= 4, "{commits}");
+
+    // A new device of Sam's: its first sync takes the tip commit only.
+    let laptop = TestEnv::named("Sam");
+    sshd.trust(&laptop);
+    let mut args = vec!["invite", "--device"];
+    args.extend_from_slice(&PAIRING);
+    let mut inviter = sam
+        .std_cmd()
+        .args(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut code = String::new();
+    BufReader::new(inviter.stdout.as_mut().unwrap())
+        .read_line(&mut code)
+        .unwrap();
+    let mut args = vec!["join", url.as_str(), code.trim()];
+    args.extend_from_slice(&PAIRING);
+    laptop.run(&args).ok();
+    Run {
+        output: inviter.wait_with_output().unwrap(),
+    }
+    .ok();
+    sync(&sam);
+    connect(&laptop, &url);
+    let git_dir = laptop.path("sync.git");
+    assert_eq!(
+        git(&git_dir, &["rev-parse", "--is-shallow-repository"]).trim(),
+        "true"
+    );
+    let fetched = git(
+        &git_dir,
+        &["rev-list", "--count", "refs/remotes/origin/main"],
+    );
+    assert_eq!(fetched.trim(), "1", "more than the tip was fetched");
+    assert!(
+        history(&laptop, "partner")
+            .iter()
+            .any(|e| e["note"] == "MARKER-old")
+    );
+    // It writes, pushes from its shallow copy, and everyone converges.
+    log(
+        &laptop,
+        &["date", "--note", "MARKER-laptop", "--share-note"],
+    );
+    sync(&laptop);
+    for env in [&alex, &sam, &laptop] {
+        sync(env);
+    }
+    assert!(
+        history(&alex, "partner")
+            .iter()
+            .any(|e| e["note"] == "MARKER-laptop")
+    );
+    assert_eq!(ids(&alex), ids(&laptop));
+    assert_eq!(shared_files(&alex), shared_files(&laptop));
+}
