@@ -12,6 +12,7 @@ use super::{Context, login_name};
 use crate::domain::record::Role;
 use crate::error::{Error, Result};
 use crate::journal::pair::{self, Invitation, Joining, Origin};
+use crate::journal::removal;
 use crate::journal::{Identity, Journal};
 use crate::keys::pairing::InviteCode;
 use crate::keys::safety;
@@ -88,11 +89,13 @@ pub struct Waiting {
     pub poll: Duration,
 }
 
-/// Your partner: the couple's safety number, to compare in person.
+/// Your partner: the couple's safety number, to compare in person; or
+/// the end of sharing with them.
 ///
 /// Examples:
 ///   safe partner show
 ///   safe partner show --json
+///   safe partner remove
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct PartnerArgs {
@@ -112,12 +115,28 @@ pub enum PartnerCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Stop sharing with your partner: remove all of their devices.
+    ///
+    /// They keep what they already received (everything synced before).
+    /// From your next sync on, what you write is sealed to a new key only
+    /// your devices hold, so they read nothing after it, and what their
+    /// devices write later is ignored here. Until their access to the
+    /// remote is revoked they still see when and how much you sync: move
+    /// to a fresh remote with `safe sync --remote NEW_URL`. This cannot be
+    /// undone: the journal stays a journal of one couple.
+    #[command(verbatim_doc_comment)]
+    Remove {
+        /// Remove without asking (needed where there is no terminal).
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// Your devices in this journal.
 ///
 /// Examples:
 ///   safe device list
+///   safe device remove 3f2a9c1b
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct DeviceArgs {
@@ -132,6 +151,22 @@ pub enum DeviceCommand {
         /// Print JSON lines instead.
         #[arg(long)]
         json: bool,
+    },
+    /// Remove one of your devices (a lost or sold computer).
+    ///
+    /// DEVICE is its id, or the start of it, as `safe device list` prints
+    /// it. The device keeps what it already received; from your next sync
+    /// on, the journal is sealed to a new key it does not hold, and what
+    /// it writes later is ignored by every device. Run it on another of
+    /// your devices; it cannot be undone (pair the computer again as a new
+    /// device to bring it back).
+    #[command(verbatim_doc_comment)]
+    Remove {
+        /// The device's id, or the start of it.
+        device: String,
+        /// Remove without asking (needed where there is no terminal).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -292,7 +327,10 @@ fn name_or_id(name: Option<&str>, id: &str) -> String {
 }
 
 pub fn cmd_partner(ctx: &mut Context<'_>, args: PartnerArgs) -> Result<()> {
-    let PartnerCommand::Show { json } = args.command;
+    let json = match args.command {
+        PartnerCommand::Show { json } => json,
+        PartnerCommand::Remove { yes } => return remove(ctx, None, yes),
+    };
     let (_lock, journal) = open_paired(ctx)?;
     let couple = pair::couple(&journal)?;
     let me = name_or_id(couple.me.name.as_deref(), &couple.me.id);
@@ -329,7 +367,10 @@ pub fn cmd_partner(ctx: &mut Context<'_>, args: PartnerArgs) -> Result<()> {
 }
 
 pub fn cmd_device(ctx: &mut Context<'_>, args: DeviceArgs) -> Result<()> {
-    let DeviceCommand::List { json } = args.command;
+    let json = match args.command {
+        DeviceCommand::List { json } => json,
+        DeviceCommand::Remove { device, yes } => return remove(ctx, Some(&device), yes),
+    };
     let (_lock, journal) = open_paired(ctx)?;
     for device in pair::my_devices(&journal)? {
         let (how, by) = match &device.origin {
@@ -364,4 +405,84 @@ pub fn cmd_device(ctx: &mut Context<'_>, args: DeviceArgs) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// `safe device remove DEVICE` (`device` given) or `safe partner remove`:
+/// say what the removed side keeps and sees, ask, write the removal.
+fn remove(ctx: &mut Context<'_>, device: Option<&str>, yes: bool) -> Result<()> {
+    let (lock, mut journal) = open_paired(ctx)?;
+    let removal = match device {
+        Some(prefix) => removal::my_device(&journal, prefix)?,
+        None => removal::partner(&journal)?,
+    };
+    let names = journal.state()?.names;
+    let whom = match device {
+        Some(_) => format!("your device {}", pair::short(&removal.devices[0].0)),
+        None => {
+            let name = name_or_id(
+                names.get(&removal.person).map(String::as_str),
+                &removal.person,
+            );
+            let count = match removal.devices.len() {
+                1 => "1 device".to_string(),
+                n => format!("{n} devices"),
+            };
+            format!("{name} ({count})")
+        }
+    };
+    let (they, their) = match device {
+        Some(_) => ("it", "its"),
+        None => ("they", "their"),
+    };
+    eprintln!(
+        "Removing {whom} from this journal.\n\
+         - {they_cap} keep{s} everything synced before now: what {they} already received \
+         stays on {their} side.\n\
+         - {they_cap} see{s} nothing you write after this: your next sync seals the journal to a \
+         new key that only the remaining devices hold.\n\
+         - Until {their} access to the remote is revoked, {they} can still see when and how much \
+         you sync; a fresh remote ends that too.\n\
+         - What {they} write{s} from now on is ignored. This cannot be undone.",
+        they_cap = capitalize(they),
+        s = if device.is_some() { "s" } else { "" },
+    );
+    if !yes && !confirmed(&format!("Remove {whom}?"))? {
+        writeln!(ctx.out, "Nothing removed.")?;
+        return Ok(());
+    }
+    let done = removal::write(&mut journal, ctx.dir.root(), &removal, ctx.wall_ms(), &lock)?;
+    for (device, last) in &done.devices {
+        writeln!(
+            ctx.out,
+            "Removed device {} (its lines after line {last} are ignored).",
+            pair::short(device)
+        )?;
+    }
+    writeln!(
+        ctx.out,
+        "Next: run `safe sync` on each remaining device, so the journal is sealed to a new key \
+         without {whom}. To stop {them} from seeing even when you sync, move to a fresh remote \
+         that only the remaining devices reach: `safe sync --remote NEW_URL`.",
+        them = if device.is_some() { "it" } else { "them" },
+    )?;
+    Ok(())
+}
+
+fn capitalize(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+/// A yes from the person at the terminal; without one, a removal is
+/// refused (exit 2) with what to add.
+fn confirmed(question: &str) -> Result<bool> {
+    use std::io::IsTerminal;
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(Error::input("not removing without a yes")
+            .with_hint("a removal asks first on a terminal; add --yes to remove here"));
+    }
+    super::confirm(question)
 }

@@ -14,6 +14,7 @@ mod indexed;
 pub mod migrate;
 pub mod pair;
 mod reading;
+pub mod removal;
 pub mod report;
 pub mod roster;
 mod strip;
@@ -154,6 +155,7 @@ impl Journal {
             journal: identity.journal.clone(),
             root: identity.root.clone(),
             root_key: identity.root_key,
+            viewer: identity.device.clone(),
         };
         let roster = roster::decide(&anchor, &roster::TrustLogs::new(), |_, _| None);
         let mut journal = Journal {

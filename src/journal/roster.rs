@@ -20,12 +20,15 @@ use crate::keys::DeviceId;
 use crate::keys::line::Hash;
 
 /// What the roster starts from: the journal and its root device, as this
-/// data directory's `journal.json` names them.
+/// data directory's `journal.json` names them, and the device reading it
+/// (a partner's removal of *my* devices is never followed here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Anchor {
     pub journal: String,
     pub root: DeviceId,
     pub root_key: VerifyingKey,
+    /// The device whose roster this is.
+    pub viewer: DeviceId,
 }
 
 /// A `device` or `leave` line of a shared log (other records are no
@@ -91,8 +94,11 @@ pub enum Refused {
     PartnerNotByRoot { device: DeviceId },
     /// The journal has its partner already: one couple.
     SecondPartner { device: DeviceId },
-    /// A removal of a device that is not the remover's person's.
+    /// A removal of a device that is not in the journal.
     NotTheirs { device: String },
+    /// The partner removed a device of the reader's own person: that ends
+    /// the couple on the partner's side only, and changes nothing here.
+    PartnerRemovedMine { device: DeviceId },
     /// The removed device's log holds another line at `seq` than the one
     /// the removal accepted: it forked, and none of its lines are used.
     Forked { device: DeviceId, seq: u64 },
@@ -123,7 +129,14 @@ impl fmt::Display for Refusal {
             ),
             Refused::NotTheirs { device } => write!(
                 f,
-                "removes device {device}, which is not a device of the same person"
+                "removes device {device}, which is not a device of this journal"
+            ),
+            Refused::PartnerRemovedMine { device } => write!(
+                f,
+                "removes your device {device}: your partner ended the couple on their side \
+                 (they no longer read what you write, nor send you what they write); your \
+                 devices stay yours and keep writing here. `safe partner remove` stops sending \
+                 them what you write"
             ),
             Refused::Forked { device, seq } => write!(
                 f,
@@ -266,7 +279,8 @@ fn grow(
             seq,
             why,
         };
-        match judge_leave(&grown.members, &writer, leave, hash_at) {
+        let viewer = grown.members.get(&anchor.viewer).map(|m| m.person.clone());
+        match judge_leave(&grown.members, &writer, viewer.as_deref(), leave, hash_at) {
             Leave::Cut(device, until) => grown.cuts.push((device, until)),
             Leave::Forked(device) => {
                 grown.cuts.push((device.clone(), 0));
@@ -350,28 +364,33 @@ enum Leave {
     Refused(Refused),
 }
 
-/// Judge a `leave` line in `writer`'s log: only a device of the writer's
-/// own person can be removed. A removed device whose log holds another
-/// line where the removal says it stopped has forked.
+/// Judge a `leave` line in `writer`'s log. A device of the writer's own
+/// person is removed for everyone. A device of the other person is
+/// removed for every reader but that person's own devices: the partner
+/// ends the couple on their side, and never removes my devices here (the
+/// reader is `viewer`, its person if it is in the journal). A removed
+/// device whose log holds another line where the removal says it stopped
+/// has forked.
 fn judge_leave(
     members: &BTreeMap<DeviceId, Member>,
     writer: &DeviceId,
+    viewer: Option<&str>,
     r: &LeaveRecord,
     hash_at: &impl Fn(&DeviceId, u64) -> Option<Hash>,
 ) -> Leave {
     if let Err(why) = Record::Leave(r.clone()).check() {
         return Leave::Refused(Refused::Invalid(why));
     }
-    let device = DeviceId::parse(&r.device);
-    let same_person = device
-        .as_ref()
-        .and_then(|d| members.get(d))
-        .is_some_and(|m| m.person == members[writer].person);
-    let (Some(device), true) = (device, same_person) else {
+    let target = DeviceId::parse(&r.device).and_then(|d| members.get(&d).map(|m| (d, m)));
+    let Some((device, member)) = target else {
         return Leave::Refused(Refused::NotTheirs {
             device: r.device.clone(),
         });
     };
+    let partners = member.person != members[writer].person;
+    if partners && viewer == Some(member.person.as_str()) {
+        return Leave::Refused(Refused::PartnerRemovedMine { device });
+    }
     let forked =
         r.last_seq >= 1 && hash_at(&device, r.last_seq).is_some_and(|held| held != r.last_hash.0);
     if forked {
@@ -454,7 +473,13 @@ mod tests {
         }
     }
 
+    /// The roster as the root device reads it.
     fn run(lines: &[(u8, u64, Say)]) -> Roster {
+        run_as(0, lines)
+    }
+
+    /// The roster as device `viewer` reads it.
+    fn run_as(viewer: u8, lines: &[(u8, u64, Say)]) -> Roster {
         let mut logs = TrustLogs::new();
         for &(writer, seq, say) in lines {
             logs.entry(id(writer))
@@ -465,6 +490,7 @@ mod tests {
             journal: JOURNAL.to_string(),
             root: id(0),
             root_key: key(0),
+            viewer: id(viewer),
         };
         // Every device holds 10 lines, each hashing as `line_hash` says.
         let hash_at = |device: &DeviceId, seq: u64| {
@@ -500,6 +526,7 @@ mod tests {
                     Refused::PartnerNotByRoot { .. } => "partner not by root",
                     Refused::SecondPartner { .. } => "second partner",
                     Refused::NotTheirs { .. } => "not theirs",
+                    Refused::PartnerRemovedMine { .. } => "partner removed mine",
                     Refused::Forked { .. } => "forked",
                 };
                 (n_of(&r.by), r.seq, kind)
@@ -511,6 +538,8 @@ mod tests {
 
     struct Case {
         name: &'static str,
+        /// The device reading the roster (0, the root, unless said).
+        viewer: u8,
         lines: Vec<(u8, u64, Say)>,
         members: Vec<(u8, u8, Option<u64>)>,
         refused: Vec<(u8, u64, &'static str)>,
@@ -518,7 +547,7 @@ mod tests {
 
     fn check(cases: Vec<Case>) {
         for case in cases {
-            let roster = run(&case.lines);
+            let roster = run_as(case.viewer, &case.lines);
             assert_eq!(members(&roster), case.members, "{}: members", case.name);
             assert_eq!(refusals(&roster), case.refused, "{}: refused", case.name);
         }
@@ -527,6 +556,7 @@ mod tests {
     #[test]
     fn the_root_is_trusted_and_is_its_own_person() {
         check(vec![Case {
+            viewer: 0,
             name: "a journal of one device",
             lines: vec![(0, 1, Say::Mine(0))],
             members: vec![(0, 0, None)],
@@ -541,30 +571,35 @@ mod tests {
     fn a_device_line_in_a_trusted_log_trusts_the_device() {
         check(vec![
             Case {
+                viewer: 0,
                 name: "mine: same person as the writer",
                 lines: vec![(0, 2, Say::Mine(1))],
                 members: vec![(0, 0, None), (1, 0, None)],
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "partner: a new person named after the device",
                 lines: vec![(0, 2, Say::Partner(2))],
                 members: vec![(0, 0, None), (2, 2, None)],
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "the partner's own devices are the partner's",
                 lines: vec![(0, 2, Say::Partner(2)), (2, 1, Say::Mine(3))],
                 members: vec![(0, 0, None), (2, 2, None), (3, 2, None)],
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "another device of the root's person may pair the partner",
                 lines: vec![(0, 2, Say::Mine(1)), (1, 1, Say::Partner(2))],
                 members: vec![(0, 0, None), (1, 0, None), (2, 2, None)],
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "a record that breaks its own rules trusts nothing",
                 lines: vec![(0, 2, Say::Mismatched(1)), (0, 3, Say::Elsewhere(3))],
                 members: vec![(0, 0, None)],
@@ -577,12 +612,14 @@ mod tests {
     fn only_trusted_logs_add_devices_and_trust_reaches_a_fixed_point() {
         check(vec![
             Case {
+                viewer: 0,
                 name: "a log no one trusts is not read",
                 lines: vec![(9, 1, Say::Mine(8)), (9, 2, Say::Partner(7))],
                 members: vec![(0, 0, None)],
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "a chain of devices, each trusted by the one before",
                 lines: vec![
                     (3, 1, Say::Partner(4)),
@@ -599,18 +636,21 @@ mod tests {
     fn one_couple_and_the_partner_is_paired_by_the_first_person() {
         check(vec![
             Case {
+                viewer: 0,
                 name: "a partner's device cannot pair another partner",
                 lines: vec![(0, 2, Say::Partner(2)), (2, 1, Say::Partner(5))],
                 members: vec![(0, 0, None), (2, 2, None)],
                 refused: vec![(2, 1, "partner not by root")],
             },
             Case {
+                viewer: 0,
                 name: "a second partner is refused",
                 lines: vec![(0, 2, Say::Partner(2)), (0, 3, Say::Partner(5))],
                 members: vec![(0, 0, None), (2, 2, None)],
                 refused: vec![(0, 3, "second partner")],
             },
             Case {
+                viewer: 0,
                 name: "the first partner in round order wins, whatever the seqs",
                 lines: vec![
                     (0, 1, Say::Mine(1)),
@@ -621,6 +661,7 @@ mod tests {
                 refused: vec![(1, 1, "second partner")],
             },
             Case {
+                viewer: 0,
                 name: "no one claims another person's device",
                 lines: vec![
                     (0, 1, Say::Mine(1)),
@@ -638,6 +679,7 @@ mod tests {
     fn a_leave_cuts_a_device_of_the_same_person_for_good() {
         check(vec![
             Case {
+                viewer: 0,
                 name: "lines after the removal are not read",
                 lines: vec![
                     (0, 1, Say::Mine(1)),
@@ -648,6 +690,7 @@ mod tests {
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "a removed device never comes back",
                 lines: vec![
                     (0, 1, Say::Mine(1)),
@@ -658,28 +701,21 @@ mod tests {
                 refused: vec![],
             },
             Case {
-                name: "one person cannot remove the other's devices",
-                lines: vec![
-                    (0, 1, Say::Mine(1)),
-                    (0, 2, Say::Partner(2)),
-                    (2, 1, Say::Leave(1, 0)),
-                    (2, 2, Say::Leave(0, 0)),
-                    (0, 3, Say::Leave(2, 0)),
-                ],
-                members: vec![(0, 0, None), (1, 0, None), (2, 2, None)],
-                refused: vec![
-                    (0, 3, "not theirs"),
-                    (2, 1, "not theirs"),
-                    (2, 2, "not theirs"),
-                ],
+                viewer: 0,
+                name: "a removal of a device not in the journal is refused",
+                lines: vec![(0, 1, Say::Mine(1)), (0, 2, Say::Leave(9, 0))],
+                members: vec![(0, 0, None), (1, 0, None)],
+                refused: vec![(0, 2, "not theirs")],
             },
             Case {
+                viewer: 0,
                 name: "the root can be removed by another device of its person",
                 lines: vec![(0, 1, Say::Mine(1)), (1, 1, Say::Leave(0, 4))],
                 members: vec![(0, 0, Some(4)), (1, 0, None)],
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "what a removed device trusted after its cut is untrusted",
                 lines: vec![
                     (0, 1, Say::Mine(1)),
@@ -691,6 +727,7 @@ mod tests {
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "removals only add up: two devices that remove each other are both cut",
                 lines: vec![
                     (0, 1, Say::Mine(1)),
@@ -702,18 +739,102 @@ mod tests {
                 refused: vec![],
             },
             Case {
+                viewer: 0,
                 name: "a removed device whose log forked is cut to nothing",
                 lines: vec![(0, 1, Say::Mine(1)), (0, 2, Say::LeaveForked(1, 3))],
                 members: vec![(0, 0, None), (1, 0, Some(0))],
                 refused: vec![(0, 2, "forked")],
             },
             Case {
+                viewer: 0,
                 name: "a removal past what is held cuts there",
                 lines: vec![(0, 1, Say::Mine(1)), (0, 2, Say::LeaveForked(1, 30))],
                 members: vec![(0, 0, None), (1, 0, Some(30))],
                 refused: vec![],
             },
         ]);
+    }
+
+    #[test]
+    fn a_partner_removal_ends_the_couple_on_the_removers_side_and_never_removes_my_devices() {
+        // Person 0 (devices 0 and 1) and partner 2 (devices 2 and 3).
+        let couple = [
+            (0, 1, Say::Mine(1)),
+            (0, 2, Say::Partner(2)),
+            (2, 1, Say::Mine(3)),
+        ];
+        let with = |more: &[(u8, u64, Say)]| [couple.as_slice(), more].concat();
+        // 0 removes the partner: for 0's person the partner's devices are
+        // cut; what they write after never counts, nor pairs anyone.
+        let removed = with(&[
+            (0, 3, Say::Leave(2, 4)),
+            (0, 4, Say::Leave(3, 2)),
+            (2, 6, Say::Mine(5)),
+        ]);
+        let hostile = with(&[(2, 2, Say::Leave(0, 5)), (2, 3, Say::Leave(1, 3))]);
+        check(vec![
+            Case {
+                name: "my removal of the partner, as my devices read it",
+                viewer: 1,
+                lines: removed.clone(),
+                members: vec![(0, 0, None), (1, 0, None), (2, 2, Some(4)), (3, 2, Some(2))],
+                refused: vec![],
+            },
+            Case {
+                name: "the partner's own devices refuse it: I cannot remove their devices there",
+                viewer: 3,
+                lines: removed,
+                members: vec![
+                    (0, 0, None),
+                    (1, 0, None),
+                    (2, 2, None),
+                    (3, 2, None),
+                    (5, 2, None),
+                ],
+                refused: vec![
+                    (0, 3, "partner removed mine"),
+                    (0, 4, "partner removed mine"),
+                ],
+            },
+            Case {
+                name: "a hostile partner's removal of my devices changes nothing for me",
+                viewer: 0,
+                lines: hostile.clone(),
+                members: vec![(0, 0, None), (1, 0, None), (2, 2, None), (3, 2, None)],
+                refused: vec![
+                    (2, 2, "partner removed mine"),
+                    (2, 3, "partner removed mine"),
+                ],
+            },
+            Case {
+                name: "nor for my other device",
+                viewer: 1,
+                lines: hostile.clone(),
+                members: vec![(0, 0, None), (1, 0, None), (2, 2, None), (3, 2, None)],
+                refused: vec![
+                    (2, 2, "partner removed mine"),
+                    (2, 3, "partner removed mine"),
+                ],
+            },
+            Case {
+                name: "on the partner's side, they stop reading me",
+                viewer: 3,
+                lines: hostile,
+                members: vec![(0, 0, Some(5)), (1, 0, Some(3)), (2, 2, None), (3, 2, None)],
+                refused: vec![],
+            },
+        ]);
+        // Ending the couple does not free the journal for a second partner.
+        let again = run(&with(&[(0, 3, Say::Leave(2, 4)), (0, 4, Say::Partner(5))]));
+        assert_eq!(refusals(&again), vec![(0, 4, "second partner")]);
+        // The partner cannot become the journal's first person by cutting
+        // it: a partner they pair after is still refused on their side.
+        let takeover = run_as(
+            2,
+            &with(&[(2, 2, Say::Leave(0, 5)), (2, 3, Say::Partner(5))]),
+        );
+        assert_eq!(refusals(&takeover), vec![(2, 3, "partner not by root")]);
+        assert_eq!(takeover.person(&id(2)), Some(id(2).as_str()));
     }
 
     #[test]

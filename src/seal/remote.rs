@@ -359,6 +359,17 @@ impl Sealer {
             .map(|e| (e.recipient().to_string(), &e.secret))
             .collect();
         let identities: Vec<&x25519::Identity> = keys.iter().map(|(_, k)| *k).collect();
+        let newest_opened = sealed
+            .epochs
+            .iter()
+            .filter(|(_, e)| e.opened.is_some())
+            .map(|(n, _)| *n)
+            .max();
+        let newer_epoch_not_mine = sealed
+            .epochs
+            .keys()
+            .max()
+            .is_some_and(|newest| newest_opened.is_some_and(|mine| *newest > mine));
         let mut logs = PlainLogs::new();
         let mut refused = Vec::new();
         let segments = sealed.segments.clone();
@@ -402,6 +413,12 @@ impl Sealer {
                             }
                             Err(why) => {
                                 let why = match why {
+                                    Unopened::NoKey if newer_epoch_not_mine => {
+                                        "is sealed to a newer epoch that was not sealed to this \
+                                         device: this device, or you, may have been removed from \
+                                         the journal"
+                                            .to_string()
+                                    }
                                     Unopened::NoKey => {
                                         "is sealed to keys this device does not hold".to_string()
                                     }
@@ -671,9 +688,23 @@ impl Sealer {
         // device trusts but it is sealed to a removed device. An epoch
         // newer than any this device trusts is someone else's to seal to
         // it: until then, this device waits.
+        // An epoch made by a device the roster has since removed is never
+        // used again, and waits for no one.
+        let by_removed = |e: &RemoteEpoch| {
+            e.opened.as_ref().is_some_and(|o| {
+                roster
+                    .members
+                    .get(&o.by)
+                    .is_some_and(|m| m.until.is_some() && o.signed_by(&m.key))
+            })
+        };
         let newest = remote.epochs.keys().max().copied();
-        let newest_trusted = newest.is_some_and(|n| trusted.contains(&n));
-        if plan.current.is_none() && (newest.is_none() || newest_trusted) {
+        let newest_trusted = trusted.iter().max().copied().unwrap_or(0);
+        let waiting = remote
+            .epochs
+            .range(newest_trusted + 1..)
+            .any(|(_, e)| !by_removed(e));
+        if plan.current.is_none() && !waiting {
             plan.new_epoch = Some((newest.unwrap_or(0) + 1, reachable.clone()));
         }
         for number in &trusted {

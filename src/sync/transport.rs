@@ -164,6 +164,11 @@ impl<'r> Transport<'r> {
             .remote_callbacks(auth_callbacks(&auth))
             .download_tags(AutotagOption::None)
             .update_fetchhead(false);
+        // Only the tip: a sync reads the remote's tree and never its
+        // history, so a first sync of a years-old journal does not fetch
+        // every sealed version each segment ever had. Later fetches send
+        // what is here as common ground, as before.
+        options.depth(1);
         let fetched = self
             .repo
             .remote_anonymous(&self.url)

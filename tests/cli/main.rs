@@ -18,5 +18,6 @@ mod remind;
 mod repair_pty;
 mod rituals;
 mod sealed;
+mod ssh;
 mod stats;
 mod sync;

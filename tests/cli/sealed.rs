@@ -322,3 +322,233 @@ fn a_fresh_remote_gets_the_whole_journal_sealed_again() {
             .any(|e| e["note"] == "MARKER-move")
     );
 }
+
+/// The plaintext `keys_of`'s keys open from a clone of the remote, as
+/// that device could with its saved keys and plain git: every opened
+/// segment's bytes, and the sealed segments it could not open.
+fn open_as(remote: &Remote, keys_of: &TestEnv) -> (Vec<u8>, Vec<String>) {
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
+    let checkout = work.path().join("w");
+    safe::seal::tools::open_checkout(&checkout, &keys_of.data_dir()).unwrap();
+    let mut plain = Vec::new();
+    let mut sealed = Vec::new();
+    for path in crate::env::files_under(&checkout) {
+        let rel = path.strip_prefix(&checkout).unwrap().to_string_lossy();
+        if rel.starts_with("shared/log/") {
+            plain.extend(std::fs::read(&path).unwrap());
+        } else if rel.starts_with("log/") {
+            sealed.push(rel.into_owned());
+        }
+    }
+    (plain, sealed)
+}
+
+/// The ids of every entry `env` reads, sorted.
+fn all_ids(env: &TestEnv) -> Vec<String> {
+    let mut ids: Vec<String> = history(env, "all")
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn notes(env: &TestEnv) -> Vec<String> {
+    history(env, "all")
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_removed_device_reads_nothing_written_after_and_its_later_lines_are_ignored() {
+    let (alex, sam, remote) = couple();
+    let laptop = TestEnv::named("Alex");
+    pair_device(&alex, &laptop, &remote);
+    log(
+        &alex,
+        &["appreciation", "--note", "MARKER-before", "--share-note"],
+    );
+    for env in [&alex, &sam, &laptop, &alex] {
+        sync(env);
+    }
+    assert!(notes(&laptop).contains(&"MARKER-before".to_string()));
+    let gone = device_of(&laptop);
+
+    // Without a terminal and without --yes, nothing is removed.
+    let err = alex.run(&["device", "remove", &gone[..8]]).fails(2);
+    assert!(err.contains("--yes"), "{err}");
+    // Not this device, nor the partner's, by `device remove`.
+    let err = alex
+        .run(&["device", "remove", &device_of(&alex), "--yes"])
+        .fails(2);
+    assert!(err.contains("this device"), "{err}");
+    let err = alex
+        .run(&["device", "remove", &device_of(&sam), "--yes"])
+        .fails(2);
+    assert!(err.contains("partner remove"), "{err}");
+
+    let run = alex.run(&["device", "remove", &gone[..8], "--yes"]);
+    let out = run.ok();
+    assert!(
+        out.contains(&format!("Removed device {}", &gone[..8])),
+        "{out}"
+    );
+    assert!(out.contains("safe sync --remote NEW_URL"), "{out}");
+    let said = run.stderr();
+    assert!(said.contains("keeps everything synced before"), "{said}");
+    assert!(said.contains("sees nothing you write after this"), "{said}");
+    let listed = alex.run(&["device", "list", "--json"]).ok();
+    let removed = listed
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|d| d["id"] == gone.as_str())
+        .unwrap();
+    assert_eq!(removed["removed"], true);
+
+    // The laptop has not heard yet: it writes and syncs (to the old epoch).
+    log(
+        &laptop,
+        &["listen", "--note", "MARKER-laptop-after", "--share-note"],
+    );
+    sync(&laptop);
+    // The remaining devices write after the removal, and sync.
+    log(
+        &alex,
+        &["repair", "--note", "MARKER-alex-after", "--share-note"],
+    );
+    log(
+        &sam,
+        &["check-in", "--note", "MARKER-sam-after", "--share-note"],
+    );
+    for env in [&alex, &sam, &alex, &sam] {
+        sync(env);
+    }
+
+    // With its saved keys, the laptop opens nothing written after: the
+    // segments holding it are sealed to a new epoch it was not given.
+    let (plain, unopened) = open_as(&remote, &laptop);
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(
+        !plain.contains("MARKER-alex-after"),
+        "the removed device reads it"
+    );
+    assert!(
+        !plain.contains("MARKER-sam-after"),
+        "the removed device reads it"
+    );
+    assert!(!unopened.is_empty());
+    // Sam's keys open them: they are there, sealed.
+    let (plain, _) = open_as(&remote, &sam);
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(plain.contains("MARKER-alex-after") && plain.contains("MARKER-sam-after"));
+    let status = alex.run(&["sync", "--status"]).ok();
+    assert!(status.contains("Sealed to 2 devices"), "{status}");
+
+    // The laptop's sync says what happened; what it had, it keeps.
+    let err = laptop.run(&["sync"]).fails(1);
+    assert!(err.contains("removed from the journal"), "{err}");
+    assert!(notes(&laptop).contains(&"MARKER-before".to_string()));
+    // It never reads the removal (sealed to the new epoch): what it
+    // writes stays on its side.
+
+    // The remaining devices converge, without the laptop's later line.
+    for env in [&alex, &sam] {
+        let seen = notes(env);
+        assert!(
+            !seen.contains(&"MARKER-laptop-after".to_string()),
+            "{seen:?}"
+        );
+        for marker in ["MARKER-before", "MARKER-alex-after", "MARKER-sam-after"] {
+            assert!(seen.contains(&marker.to_string()), "{marker}: {seen:?}");
+        }
+    }
+    assert_eq!(all_ids(&alex), all_ids(&sam));
+    // The device does not come back.
+    let err = alex
+        .run(&["device", "remove", &gone[..8], "--yes"])
+        .fails(2);
+    assert!(err.contains("removed already"), "{err}");
+}
+
+#[test]
+fn removing_the_partner_ends_the_couple_on_my_side_and_a_partner_cannot_remove_my_devices() {
+    let (alex, sam, remote) = couple();
+    log(
+        &alex,
+        &[
+            "appreciation",
+            "--note",
+            "MARKER-alex-before",
+            "--share-note",
+        ],
+    );
+    log(
+        &sam,
+        &["listen", "--note", "MARKER-sam-before", "--share-note"],
+    );
+    for env in [&alex, &sam, &alex] {
+        sync(env);
+    }
+
+    // A hostile partner writes a removal of Alex's device and seals it to
+    // the epoch Alex holds, so that Alex reads it: Alex refuses it.
+    let run = sam.run(&["partner", "remove", "--yes"]);
+    let out = run.ok();
+    assert!(
+        out.contains(&format!("Removed device {}", &device_of(&alex)[..8])),
+        "{out}"
+    );
+    assert!(run.stderr().contains("Alex (1 device)"), "{}", run.stderr());
+    let sams = device_of(&sam);
+    let sams_log = sam.data_dir().join("shared/log").join(&sams);
+    remote.open_with(&sam);
+    remote.tamper(|checkout| {
+        let into = checkout.join("shared/log").join(&sams);
+        for file in crate::env::files_under(&sams_log) {
+            let to = into.join(file.strip_prefix(&sams_log).unwrap());
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::fs::copy(&file, to).unwrap();
+        }
+    });
+    let err = alex.run(&["sync"]).fails(1);
+    assert!(err.contains("removes your device"), "{err}");
+    assert!(err.contains("`safe partner remove`"), "{err}");
+    // Alex's devices stay Alex's: Alex writes and is still sealed to.
+    log(
+        &alex,
+        &["repair", "--note", "MARKER-alex-after", "--share-note"],
+    );
+    let listed = alex.run(&["device", "list", "--json"]).ok();
+    assert!(listed.contains("\"removed\":false"), "{listed}");
+    assert!(!listed.contains("\"removed\":true"), "{listed}");
+    alex.run(&["sync"]).fails(1);
+
+    // On Sam's side the couple has ended: Alex's later lines are ignored,
+    // and what Sam writes now is sealed to a new epoch only Sam holds.
+    log(
+        &sam,
+        &["check-in", "--note", "MARKER-sam-after", "--share-note"],
+    );
+    sync(&sam);
+    sync(&sam);
+    let seen = notes(&sam);
+    assert!(seen.contains(&"MARKER-alex-before".to_string()), "{seen:?}");
+    assert!(!seen.contains(&"MARKER-alex-after".to_string()), "{seen:?}");
+    let status = sam.run(&["sync", "--status"]).ok();
+    assert!(status.contains("Sealed to 1 device"), "{status}");
+    let (plain, _) = open_as(&remote, &alex);
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(
+        !plain.contains("MARKER-sam-after"),
+        "Alex reads what Sam wrote after"
+    );
+    let err = alex.run(&["sync"]).fails(1);
+    assert!(err.contains("removed from the journal"), "{err}");
+    // Alex keeps what was synced before.
+    assert!(notes(&alex).contains(&"MARKER-sam-before".to_string()));
+    // Sam cannot pair a new partner into this journal, nor end it twice.
+    let err = sam.run(&["partner", "remove", "--yes"]).fails(2);
+    assert!(err.contains("removed from this journal already"), "{err}");
+}
