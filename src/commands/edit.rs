@@ -61,11 +61,8 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
         .as_deref()
         .map(crate::domain::when::parse_took)
         .transpose()?;
-    let mut session = ctx.session()?;
-    let found = session
-        .view
-        .find_mine(&args.id, &session.config.id)?
-        .clone();
+    let mut session = ctx.light_session()?;
+    let found = session.find_mine(&args.id)?;
     super::log::check_author(&found.entry, &session.config, &session.view.people)?;
     let old = found.entry;
     if took.is_some() && old.practice != crate::domain::summary::REPAIR {
@@ -136,7 +133,7 @@ pub fn cmd_edit(ctx: &mut Context<'_>, args: EditArgs) -> Result<()> {
     let entry_day = record.day;
     let staged = stage_entry(record, note.as_deref(), place, had_kept_note)?;
     session.write(ctx, staged)?;
-    let id_text = session.view.short_id(&id);
+    let id_text = session.short_id(&id)?;
     let mut line = if message == "Moved" {
         format!("{message} {} to {entry_day} (id {id_text}).", old.practice)
     } else {

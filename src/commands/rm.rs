@@ -34,27 +34,25 @@ pub struct RmArgs {
 }
 
 pub fn cmd_rm(ctx: &mut Context<'_>, args: RmArgs) -> Result<()> {
-    let mut session = ctx.session()?;
+    let mut session = ctx.light_session()?;
     let mut found: Vec<Item> = Vec::new();
     for id in &args.ids {
-        let item = session.view.find_mine(id, &session.config.id)?.clone();
+        let item = session.find_mine(id)?;
         super::log::check_author(&item.entry, &session.config, &session.view.people)?;
         if !found.iter().any(|f| f.entry.id == item.entry.id) {
             found.push(item);
         }
     }
-    let lines: Vec<(String, Option<&str>)> = found
-        .iter()
-        .map(|item| {
-            let short = session.view.short_id(&item.entry.id);
-            let line = format!(
-                "{} {} ({short})",
-                describe(&item.entry),
-                super::describe_day(ctx.today, item.entry.day)
-            );
-            (line, reaches_back(item, ctx.today, &session.config))
-        })
-        .collect();
+    let mut lines: Vec<(String, Option<&str>)> = Vec::new();
+    for item in &found {
+        let short = session.short_id(&item.entry.id)?;
+        let line = format!(
+            "{} {} ({short})",
+            describe(&item.entry),
+            super::describe_day(ctx.today, item.entry.day)
+        );
+        lines.push((line, reaches_back(item, ctx.today, &session.config)));
+    }
     if !args.yes && !confirmed(&lines)? {
         writeln!(ctx.out, "Nothing removed.")?;
         return Ok(());

@@ -119,6 +119,25 @@ impl Session {
         Ok(())
     }
 
+    /// The one live entry `prefix` names, preferring mine (see
+    /// [`View::find_mine`]). A light session looks the handle up in the
+    /// index; anything but one plain match (an id, several, none) reads
+    /// the whole journal, which then stays read.
+    pub fn find_mine(&mut self, prefix: &str) -> Result<crate::journal::view::Item> {
+        let me = self.config.id.clone();
+        if self.view.is_light() {
+            let start: String = prefix.chars().filter(|c| *c != '-').collect();
+            let start = start.to_ascii_lowercase();
+            let plain = start.len() >= crate::domain::entry::HANDLE_MIN
+                && start.chars().all(|c| c.is_ascii_hexdigit());
+            if plain && let Some(item) = self.journal.only_entry_by_handle(&start, &me)? {
+                return Ok(item);
+            }
+            self.view = View::new(self.journal.state()?, &me);
+        }
+        self.view.find_mine(prefix, &me).cloned()
+    }
+
     /// The handle of entry `id`, unique among the journal's live entries.
     pub fn short_id(&self, id: &EntryId) -> Result<String> {
         match self.view.is_light() {

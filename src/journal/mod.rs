@@ -235,6 +235,21 @@ impl Journal {
         self.index()?.handle(id)
     }
 
+    /// The one live entry whose handle starts with `start` (lowercase hex),
+    /// as `me` sees it; `None` when none or several do.
+    pub fn only_entry_by_handle(&self, start: &str, me: &str) -> Result<Option<view::Item>> {
+        let index = self.index()?;
+        let found = index.entries_by_tail(start, 2)?;
+        let [(owner, id)] = found.as_slice() else {
+            return Ok(None);
+        };
+        Ok(index
+            .live_entry(owner, id)?
+            .map(|(record, shared, unshared)| {
+                view::item_of(&record, owner, me, shared.as_ref(), unshared.as_ref())
+            }))
+    }
+
     /// Names, goals and custom practices, without the entries.
     pub fn registers(&self) -> Result<fold::Journal> {
         self.index()?.registers()

@@ -63,13 +63,7 @@ impl View {
                 let key = (owner.clone(), *id);
                 let shared = state.shared_notes.get(&key);
                 let unshared = (owner == me).then(|| state.notes.get(&key)).flatten();
-                let note = shared.or(unshared).cloned();
-                Item {
-                    entry: entry_of(record, owner, note),
-                    private: owner == me && record.private,
-                    shared_note: shared.is_some(),
-                    record: record.clone(),
-                }
+                item_of(record, owner, me, shared, unshared)
             })
             .collect();
         items.sort_by(|a, b| {
@@ -500,6 +494,24 @@ impl View {
     /// The entry `id` of mine, if it is live.
     pub fn my_entry(&self, id: &EntryId) -> Option<&Item> {
         self.mine().find(|i| i.entry.id == *id)
+    }
+}
+
+/// `owner`'s live entry `record` as `me` sees it, with its shared note
+/// and, for my own entries, my unshared note.
+pub fn item_of(
+    record: &EntryRecord,
+    owner: &str,
+    me: &str,
+    shared: Option<&String>,
+    unshared: Option<&String>,
+) -> Item {
+    let unshared = unshared.filter(|_| owner == me);
+    Item {
+        entry: entry_of(record, owner, shared.or(unshared).cloned()),
+        private: owner == me && record.private,
+        shared_note: shared.is_some(),
+        record: record.clone(),
     }
 }
 

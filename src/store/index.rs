@@ -64,6 +64,9 @@ CREATE TABLE waiting (
 CREATE TABLE segments (path TEXT PRIMARY KEY, len INTEGER NOT NULL, last_hash BLOB NOT NULL);
 ";
 
+/// A live entry's record, its shared note, and my unshared note of it.
+pub type LiveEntry = (EntryRecord, Option<String>, Option<String>);
+
 /// The index file of a data directory.
 pub struct Index {
     db: Connection,
@@ -184,7 +187,7 @@ impl Index {
         }
         let touched = delta.flush(&tx).map_err(|e| fail_db(&e))?;
         for (path, mark) in segments {
-            tx.execute(
+            cached(&tx,
                 "INSERT INTO segments (path, len, last_hash) VALUES (?1, ?2, ?3)
                  ON CONFLICT(path) DO UPDATE SET len = excluded.len, last_hash = excluded.last_hash",
                 params![path, sql_int(mark.len), &mark.last_hash[..]],
@@ -214,6 +217,63 @@ impl Index {
         let tail = id_tail(id);
         let shared = days::shared_start(&self.db, &tail).map_err(|e| self.fail(e))?;
         Ok(tail[..(shared + 1).clamp(HANDLE_MIN, tail.len())].to_string())
+    }
+
+    /// The live entries (owner, id) whose id's tail starts with `start`
+    /// (lowercase hex), at most `limit` of them.
+    pub fn entries_by_tail(&self, start: &str, limit: usize) -> Result<Vec<(String, EntryId)>> {
+        let upper = format!("{start}g");
+        let rows: Vec<(String, String)> = self
+            .db
+            .prepare_cached(
+                "SELECT owner, id FROM tails WHERE tail >= ?1 AND tail < ?2 ORDER BY tail LIMIT ?3",
+            )
+            .and_then(|mut st| {
+                st.query_map(params![start, upper, limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?
+                .collect()
+            })
+            .map_err(|e| self.fail(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(owner, id)| Some((owner, id.parse().ok()?)))
+            .collect())
+    }
+
+    /// `owner`'s live entry `id`: its record, its shared note, and its
+    /// unshared note (from `owner`'s private log, when that is mine).
+    pub fn live_entry(
+        &self,
+        owner: &str,
+        id: &EntryId,
+    ) -> Result<Option<LiveEntry>> {
+        let key = id.to_string();
+        let read = || -> rusqlite::Result<_> {
+            let found: Option<(String, Option<String>)> = self
+                .db
+                .prepare_cached(
+                    "SELECT value, note FROM versions WHERE reg = 'entry' AND owner = ?1 AND key = ?2",
+                )?
+                .query_row(params![owner, key], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((value, shared)) = found else {
+                return Ok(None);
+            };
+            let Ok(Some(record)) = serde_json::from_str::<Option<EntryRecord>>(&value) else {
+                return Ok(None);
+            };
+            let unshared: Option<String> = self
+                .db
+                .prepare_cached(
+                    "SELECT value FROM versions WHERE reg = 'note' AND owner = ?1 AND key = ?2",
+                )?
+                .query_row(params![owner, key], |r| r.get::<_, String>(0))
+                .optional()?
+                .and_then(|v| serde_json::from_str::<Option<String>>(&v).ok().flatten());
+            Ok(Some((record, shared.filter(|n| !n.is_empty()), unshared)))
+        };
+        read().map_err(|e| self.fail(e))
     }
 
     /// The journal without its entries and notes: names, goals, custom
@@ -591,8 +651,7 @@ fn release_waiting(tx: &Transaction<'_>, now_ms: u64, delta: &mut days::Delta) -
             .collect()
         })
         .map_err(|e| fail_db(&e))?;
-    tx.execute("DELETE FROM waiting WHERE ms <= ?1", [due])
-        .map_err(|e| fail_db(&e))?;
+    cached(tx, "DELETE FROM waiting WHERE ms <= ?1", [due]).map_err(|e| fail_db(&e))?;
     for (owner, device, seq, op, rec, note) in lines {
         let mut line = Line::read(&owner, &device, seq as u64, &op, &rec);
         line.note = note;
@@ -614,7 +673,8 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
         return Ok(());
     };
     if rev.ms > now_ms.saturating_add(AHEAD_MS) {
-        tx.execute(
+        cached(
+            tx,
             "INSERT OR IGNORE INTO waiting (owner, device, seq, op, rec, ms, c, note)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
@@ -652,18 +712,16 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
     // An entry's winner before this line, to keep `days` in step.
     let before: Option<String> = match reg {
         "entry" => tx
-            .query_row(
+            .prepare_cached(
                 "SELECT value FROM versions WHERE reg = 'entry' AND owner = ?1 AND key = ?2",
-                params![owner, key],
-                |r| r.get(0),
             )
-            .optional()
+            .and_then(|mut s| s.query_row(params![owner, key], |r| r.get(0)).optional())
             .map_err(|e| fail_db(&e))?,
         _ => None,
     };
-    let changed = tx
-        .execute(
-            "INSERT INTO versions (reg, owner, key, ms, c, device, seq, value, note)
+    let changed = cached(
+        tx,
+        "INSERT INTO versions (reg, owner, key, ms, c, device, seq, value, note)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT(reg, owner, key) DO UPDATE SET
            ms = excluded.ms, c = excluded.c, device = excluded.device,
@@ -672,19 +730,19 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
                 coalesce(excluded.note, ''))
              > (versions.ms, versions.c, versions.device, versions.seq, versions.value,
                 coalesce(versions.note, ''))",
-            params![
-                reg,
-                owner,
-                key,
-                sql_int(rev.ms),
-                rev.c,
-                line.device,
-                sql_int(line.seq),
-                value,
-                note
-            ],
-        )
-        .map_err(|e| fail_db(&e))?;
+        params![
+            reg,
+            owner,
+            key,
+            sql_int(rev.ms),
+            rev.c,
+            line.device,
+            sql_int(line.seq),
+            value,
+            note
+        ],
+    )
+    .map_err(|e| fail_db(&e))?;
     if reg == "entry" && changed > 0 {
         let old = before
             .as_deref()
@@ -701,7 +759,7 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
     }
     let change = i64::from(record.is_change());
     let mark = i64::from(matches!(record, Record::Undo(_) | Record::Redo(_)));
-    tx.execute(
+    cached(tx,
         "INSERT INTO ops (owner, op, ms, c, device, seq, changes, marks)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT(owner, op) DO UPDATE SET
@@ -731,7 +789,8 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
 }
 
 fn reject(tx: &Transaction<'_>, line: &Line<'_>, why: &str) -> Result<()> {
-    tx.execute(
+    cached(
+        tx,
         "INSERT OR IGNORE INTO rejected (owner, device, seq, op, why) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![line.owner, line.device, sql_int(line.seq), line.op, why],
     )
@@ -758,6 +817,16 @@ fn fail(path: &Path, e: rusqlite::Error) -> Error {
 fn fail_db(e: &rusqlite::Error) -> Error {
     Error::runtime(format!("the index failed: {e}"))
         .with_hint("the index is derived: delete it and safe rebuilds it from the logs")
+}
+
+/// Run `sql` through the connection's cache of prepared statements: the
+/// index runs the same few statements for every line it takes.
+fn cached(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
 }
 
 #[cfg(test)]
@@ -901,10 +970,23 @@ mod tests {
         let view = crate::journal::view::View::new(index.journal().unwrap(), "me");
         prop_assert_eq!(index.day_index().unwrap(), view.day_index());
         for item in &view.items {
-            prop_assert_eq!(
-                index.handle(&item.entry.id).unwrap(),
-                view.short_id(&item.entry.id)
+            let handle = index.handle(&item.entry.id).unwrap();
+            prop_assert_eq!(&handle, &view.short_id(&item.entry.id));
+            // The handle finds the entry, as the view reads it.
+            let found = index.entries_by_tail(&handle, 10).unwrap();
+            let key = (item.entry.author.clone(), item.entry.id);
+            prop_assert!(found.contains(&key));
+            let (record, shared, unshared) =
+                index.live_entry(&key.0, &key.1).unwrap().expect("live");
+            let again = crate::journal::view::item_of(
+                &record,
+                &key.0,
+                "me",
+                shared.as_ref(),
+                unshared.as_ref(),
             );
+            prop_assert_eq!(again.entry.note, item.entry.note.clone());
+            prop_assert_eq!(again.record, item.record.clone());
         }
         let light = index.registers().unwrap();
         let whole = index.journal().unwrap();

@@ -66,13 +66,15 @@ impl Delta {
         }
         match (old, new) {
             (Some(old), None) => {
-                tx.execute(
+                cached(
+                    tx,
                     "DELETE FROM tails WHERE tail = ?1 AND owner = ?2",
                     params![tail(old), owner],
                 )?;
             }
             (None, Some(new)) => {
-                tx.execute(
+                cached(
+                    tx,
                     "INSERT OR REPLACE INTO tails (tail, owner, id) VALUES (?1, ?2, ?3)",
                     params![tail(new), owner, new.id.to_string()],
                 )?;
@@ -92,11 +94,10 @@ impl Delta {
     pub fn flush(self, tx: &Transaction<'_>) -> rusqlite::Result<BTreeMap<(String, String), bool>> {
         for ((owner, kind, practice), (add, take)) in self.groups {
             let blob: Option<Vec<u8>> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT blob FROM days WHERE owner = ?1 AND kind = ?2 AND practice = ?3",
-                    params![owner, kind, practice],
-                    |r| r.get(0),
-                )
+                )?
+                .query_row(params![owner, kind, practice], |r| r.get(0))
                 .optional()?;
             // Added first: a version may come and go in one transaction.
             let wide = is_wide(kind, &practice);
@@ -109,12 +110,14 @@ impl Delta {
             }
             pairs.sort_unstable();
             if pairs.is_empty() {
-                tx.execute(
+                cached(
+                    tx,
                     "DELETE FROM days WHERE owner = ?1 AND kind = ?2 AND practice = ?3",
                     params![owner, kind, practice],
                 )?;
             } else {
-                tx.execute(
+                cached(
+                    tx,
                     "INSERT OR REPLACE INTO days (owner, kind, practice, blob) VALUES (?1, ?2, ?3, ?4)",
                     params![owner, kind, practice, encode(&pairs, wide)],
                 )?;
@@ -274,4 +277,14 @@ fn decode(blob: &[u8], wide: bool) -> Vec<Pair> {
             .map(|c| (i32_at(c, 0), i32_at(c, 4), 0, 0))
             .collect(),
     }
+}
+
+/// Run `sql` through the connection's cache of prepared statements: the
+/// index runs the same few statements for every line it takes.
+fn cached(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
 }
