@@ -20,3 +20,4 @@ mod rituals;
 mod sealed;
 mod stats;
 mod sync;
+mod table;

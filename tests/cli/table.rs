@@ -1,0 +1,214 @@
+//! Tables and calendars that read: the stats table's count, progress, rate
+//! and "building" strength, faded rows in colour; the calendar's rest days,
+//! today, its first week and its width; nothing spilling on a narrow
+//! terminal. "Now" is Friday 2026-11-27 (`env::NOW`).
+
+use serde_json::json;
+
+use crate::env::{Run, TestEnv};
+
+/// Import my entries of `practice` on the given days of November 2026.
+fn import(env: &TestEnv, practice: &str, days: &[u32]) {
+    let lines: Vec<String> = days
+        .iter()
+        .map(|d| json!({"practice": practice, "day": format!("2026-11-{d:02}")}).to_string())
+        .collect();
+    env.run_stdin(&["import", "-"], &lines.join("\n")).ok();
+}
+
+/// `safe` with `COLUMNS` set, as in a terminal of that width.
+fn in_columns(env: &TestEnv, columns: &str, args: &[&str]) -> Run {
+    Run {
+        output: env
+            .cmd()
+            .env("COLUMNS", columns)
+            .args(args)
+            .output()
+            .unwrap(),
+    }
+}
+
+/// The cells of a table row: columns are at least two spaces apart.
+fn cells(row: &str) -> Vec<&str> {
+    row.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+fn row<'a>(out: &'a str, id: &str) -> &'a str {
+    out.lines()
+        .find(|l| l.trim_start().starts_with(id))
+        .unwrap_or_else(|| panic!("{id}:\n{out}"))
+}
+
+/// Appreciation (daily) on nine days from the 3rd, with the 10th and 11th
+/// skipped; stress-talk (3/week) first this Tuesday; a date (1/week) in
+/// three of the four weeks; gentle-touch (daily) only in October.
+fn journal() -> TestEnv {
+    let env = TestEnv::new();
+    env.run(&["init", "--name", "Alex"]).ok();
+    import(&env, "appreciation", &[3, 4, 5, 6, 9, 12, 16, 23, 25]);
+    for day in ["2026-11-10", "2026-11-11"] {
+        env.run(&["skip", "appreciation", "--date", day]).ok();
+    }
+    import(&env, "stress-talk", &[24, 25]);
+    import(&env, "date", &[7, 14, 24]);
+    env.run_stdin(
+        &["import", "-"],
+        &json!({"practice": "gentle-touch", "day": "2026-10-20"}).to_string(),
+    )
+    .ok();
+    env
+}
+
+#[test]
+fn the_week_view_shows_the_count_alone_and_the_weeks_progress_beside_it() {
+    let env = journal();
+    let out = env.run(&["stats"]).ok();
+    let header = cells(out.lines().nth(2).unwrap());
+    assert_eq!(
+        header,
+        ["practice", "goal", "count", "this week", "streak", "best", "strength"],
+        "{out}"
+    );
+    // This week: Mon 23 and Wed 25 of the four days up to yesterday.
+    assert_eq!(
+        cells(row(&out, "appreciation"))[..4],
+        ["appreciation", "daily", "2", "2 of 4 days"],
+        "{out}"
+    );
+    assert_eq!(
+        cells(row(&out, "stress-talk"))[..4],
+        ["stress-talk", "3/week", "2", "2 of 3"],
+        "{out}"
+    );
+    assert_eq!(cells(row(&out, "date"))[..4], ["date", "1/week", "1", "1 of 1"]);
+    assert!(!out.contains("this week ·"), "{out}");
+}
+
+#[test]
+fn longer_periods_show_how_often_the_goal_was_met() {
+    let env = journal();
+    let out = env.run(&["stats", "--month"]).ok();
+    assert_eq!(cells(out.lines().nth(2).unwrap())[3], "goal met", "{out}");
+    // The 3rd to the 26th (today is not logged yet), less two skipped days.
+    assert_eq!(
+        cells(row(&out, "appreciation"))[2..4],
+        ["9", "9 of 22 days"],
+        "{out}"
+    );
+    // The weeks of Nov 2, 9 and 23 had a date; that of Nov 16 did not.
+    assert_eq!(cells(row(&out, "date"))[2..4], ["3", "3 of 4 weeks"], "{out}");
+    // This week is not over and not met yet: nothing to rate.
+    assert_eq!(cells(row(&out, "stress-talk"))[3], "–", "{out}");
+}
+
+#[test]
+fn strength_is_building_for_the_first_two_weeks() {
+    let env = journal();
+    let out = env.run(&["stats"]).ok();
+    assert!(row(&out, "stress-talk").ends_with("building"), "{out}");
+    assert!(row(&out, "date").ends_with('%'), "{out}");
+    assert!(row(&out, "appreciation").ends_with('%'), "{out}");
+    // The JSON keeps the number.
+    let json = env.run(&["stats", "--json"]).json();
+    let stress = json["practices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "stress-talk")
+        .unwrap();
+    assert!(stress["strength"].is_f64(), "{stress}");
+}
+
+#[test]
+fn rows_with_nothing_in_the_period_fade_in_colour_only() {
+    let env = journal();
+    let coloured = env
+        .cmd()
+        .env_remove("NO_COLOR")
+        .env("CLICOLOR_FORCE", "1")
+        .arg("stats")
+        .output()
+        .unwrap();
+    let coloured = String::from_utf8(coloured.stdout).unwrap();
+    const DIM: &str = "\u{1b}[2m";
+    let faded: Vec<&str> = coloured.lines().filter(|l| l.contains(DIM)).collect();
+    assert_eq!(faded.len(), 1, "only gentle-touch fades:\n{coloured}");
+    assert!(faded[0].contains("gentle-touch"), "{coloured}");
+    assert!(
+        coloured.lines().all(|l| !l.ends_with(' ')),
+        "no padding at the end, styled or not:\n{coloured:?}"
+    );
+    let plain = env.run(&["stats"]).ok();
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    assert!(row(&plain, "gentle-touch").contains(" 0 "), "{plain}");
+}
+
+/// The calendar's seven weekday rows.
+fn grid(out: &str) -> Vec<&str> {
+    out.lines()
+        .skip_while(|l| !l.starts_with("Mon"))
+        .take(7)
+        .collect()
+}
+
+#[test]
+fn the_calendar_tells_rest_from_a_miss_marks_today_and_starts_with_the_journal() {
+    let env = TestEnv::new();
+    env.run(&["init", "--name", "Alex"]).ok();
+    import(&env, "appreciation", &[18, 24]);
+    env.run(&["skip", "appreciation", "--date", "2026-11-19"]).ok();
+    env.run(&["pause", "--from", "2026-11-20", "--to", "2026-11-21"])
+        .ok();
+    let out = env.run(&["calendar"]).ok();
+    // The journal began in the week of Mon 16 November: two weeks, not 26.
+    assert!(out.starts_with("every practice, the last 2 weeks"), "{out}");
+    assert_eq!(
+        grid(&out),
+        [
+            "Mon · ·",
+            "Tue · ░",
+            "Wed ░ ·",
+            "Thu - ·",
+            "Fri ‖[·]",
+            "Sat ‖",
+            "Sun ·",
+        ],
+        "{out}"
+    );
+    assert!(out.contains("- skipped  ‖ paused  [ ] today"), "{out}");
+    // A skip of another practice is not a rest of this one; the pause was
+    // of everything.
+    let one = env.run(&["calendar", "stress-talk"]).ok();
+    assert_eq!(grid(&one)[3], "Thu · ·", "{one}");
+    assert_eq!(grid(&one)[4], "Fri ‖[·]", "{one}");
+    // Asked for, the weeks before the journal are there.
+    let asked = env.run(&["calendar", "--weeks", "4"]).ok();
+    assert_eq!(grid(&asked)[2], "Wed · · ░ ·", "{asked}");
+}
+
+#[test]
+fn the_calendar_fits_the_terminal() {
+    let env = TestEnv::new();
+    env.run_stdin(
+        &["import", "-"],
+        &json!({"practice": "appreciation", "day": "2026-01-05"}).to_string(),
+    )
+    .ok();
+    let wide = env.run(&["calendar"]).ok();
+    assert!(wide.starts_with("every practice, the last 26 weeks"), "{wide}");
+    for (columns, weeks) in [("60", 27), ("40", 17)] {
+        let out = in_columns(&env, columns, &["calendar", "--weeks", "52"]).ok();
+        assert!(
+            out.starts_with(&format!("every practice, the last {weeks} weeks")),
+            "COLUMNS={columns}:\n{out}"
+        );
+        let width: usize = columns.parse().unwrap();
+        for line in out.lines().skip(2).take(8) {
+            assert!(line.chars().count() <= width, "{line:?} in\n{out}");
+        }
+        assert_eq!(grid(&out)[0].chars().count(), 3 + 2 * weeks, "{out}");
+    }
+}
