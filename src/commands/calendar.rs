@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate};
 
 use super::Context;
-use crate::domain::summary::{self, DayRange, Whose};
-use crate::error::Result;
 use crate::domain::entry::ALL_PRACTICES;
 use crate::domain::summary::PersonDays;
+use crate::domain::summary::{self, DayRange, Whose};
+use crate::error::Result;
 use crate::render;
 use crate::render::heatmap::{Heatmap, Rest};
 use crate::render::sanitize::sanitize_line;

@@ -1,6 +1,6 @@
 //! `safe practice`: the catalogue, custom practices and my goals.
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, Table, Width, presets};
 
 use super::session::Staged;
 use super::{Context, auto_sync, known_practice};
@@ -72,9 +72,8 @@ fn list(ctx: &mut Context<'_>, all: bool) -> Result<()> {
     let (view, config) = ctx.view()?;
     let practices = view.practices;
     let mut table = Table::new();
-    table
-        .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_preset(presets::NOTHING);
+    crate::render::fit(&mut table);
     table.set_header(vec!["practice", "goal", "group", "what it means"]);
     for p in practices
         .catalogue(&config.id)
@@ -93,7 +92,15 @@ fn list(ctx: &mut Context<'_>, all: bool) -> Result<()> {
             sanitize_line(&p.about).into_owned(),
         ]);
     }
-    writeln!(ctx.out, "{table}")?;
+    // On a narrow terminal the meaning wraps at words; the rest stays whole.
+    for (index, column) in table.column_iter_mut().enumerate() {
+        column.set_constraint(if index == 3 {
+            ColumnConstraint::LowerBoundary(Width::Fixed(12))
+        } else {
+            ColumnConstraint::ContentWidth
+        });
+    }
+    writeln!(ctx.out, "{}", crate::render::table_text(&table))?;
     Ok(())
 }
 

@@ -256,8 +256,13 @@ fn show(ctx: &mut Context<'_>, stats: &Stats, words: &Words, together_today: boo
     }
     writeln!(ctx.out)?;
     writeln!(ctx.out, "{bold}Us{bold:#}")?;
+    // Sentences wrap at words on a narrow terminal, under themselves.
+    let room = render::width().map_or(usize::MAX, |w| usize::from(w).saturating_sub(4).max(20));
     for line in us_lines(&stats.us, words, together_today, stats.today) {
-        writeln!(ctx.out, "  {line}")?;
+        for (i, part) in render::wrap(&line, room).iter().enumerate() {
+            let indent = if i == 0 { "  " } else { "    " };
+            writeln!(ctx.out, "{indent}{part}")?;
+        }
     }
     Ok(())
 }
@@ -297,16 +302,18 @@ const SETTLING_DAYS: u64 = 14;
 /// between columns shrinks to one space, then the rate's unit wraps;
 /// names, goals and numbers stay whole.
 fn table(practices: &[PracticeStats], week_view: bool, today: NaiveDate, color: bool) -> String {
-    let build = |padding, fit| {
-        render::table_text(&build_table(practices, week_view, today, color, padding, fit))
+    let build = |padding, fit: Option<u16>| {
+        render::table_text(&build_table(
+            practices, week_view, today, color, padding, fit,
+        ))
     };
-    let Some(width) = render::width().map(usize::from) else {
-        return build(1, false);
+    let Some(width) = render::width() else {
+        return build(1, None);
     };
-    [build(1, false), build(0, false)]
+    [build(1, None), build(0, None)]
         .into_iter()
-        .find(|text| render::widest_line(text) <= width)
-        .unwrap_or_else(|| build(0, true))
+        .find(|text| render::widest_line(text) <= usize::from(width))
+        .unwrap_or_else(|| build(0, Some(width)))
 }
 
 fn build_table(
@@ -315,15 +322,16 @@ fn build_table(
     today: NaiveDate,
     color: bool,
     padding: u16,
-    fit: bool,
+    fit: Option<u16>,
 ) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
-    if fit {
-        render::fit(&mut table);
-    } else {
-        table.set_content_arrangement(ContentArrangement::Disabled);
-    }
+    match fit {
+        Some(width) => table
+            .set_width(width)
+            .set_content_arrangement(ContentArrangement::Dynamic),
+        None => table.set_content_arrangement(ContentArrangement::Disabled),
+    };
     if color {
         table.enforce_styling();
     } else {
@@ -367,21 +375,45 @@ fn build_table(
     // its numbers.
     let numbers = table
         .column_cells_iter(3)
+        .flatten()
         .map(|c| {
-            c.map_or(0, |c| {
-                let text = c.content();
-                text.rsplit_once(' ')
-                    .map_or(text.chars().count(), |(n, _)| n.chars().count())
-            })
+            let text = c.content();
+            ["days", "day", "weeks", "week"]
+                .iter()
+                .find_map(|unit| text.strip_suffix(unit))
+                .unwrap_or(&text)
+                .trim_end()
+                .chars()
+                .count()
         })
         .max()
         .unwrap_or(0)
         .max(4);
     let numbers = u16::try_from(numbers).unwrap_or(u16::MAX);
+    // Fitting a narrow terminal: the rate keeps only its numbers on a line,
+    // and the practice names get what is left (a long custom name wraps).
+    let gap = 1 + 2 * padding;
+    let contents = table.column_max_content_widths();
+    let others: u16 = contents
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 0 && *i != 3)
+        .map(|(_, w)| w + gap)
+        .sum();
+    let names = fit.map(|width| {
+        width
+            .saturating_sub(others + numbers + gap)
+            .max(contents[0].min(12) + gap)
+    });
     for (index, column) in table.column_iter_mut().enumerate() {
         column.set_padding((if index == 0 { padding } else { 0 }, 1 + padding));
-        match index {
-            3 => column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(numbers))),
+        match (index, names) {
+            (0, Some(names)) => {
+                column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(names)))
+            }
+            (3, Some(_)) => {
+                column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(numbers + gap)))
+            }
             _ => column.set_constraint(ColumnConstraint::ContentWidth),
         };
         if index == 6 {

@@ -989,7 +989,14 @@ mod tests {
         // not logged yet, so the 4th to the 24th, less two: 19 days.
         let logged = vec![d("2026-11-04"), d("2026-11-05"), d("2026-11-20")];
         let bridged = vec![d("2026-11-10"), d("2026-11-11")];
-        let daily = rate(Goal::Daily, &logged, &bridged, WeekStart::Monday, month, today);
+        let daily = rate(
+            Goal::Daily,
+            &logged,
+            &bridged,
+            WeekStart::Monday,
+            month,
+            today,
+        );
         assert_eq!(
             daily,
             Some(Rate {
@@ -1001,14 +1008,34 @@ mod tests {
         // Logged today: today counts.
         let mut with_today = logged.clone();
         with_today.push(today);
-        let daily = rate(Goal::Daily, &with_today, &bridged, WeekStart::Monday, month, today);
+        let daily = rate(
+            Goal::Daily,
+            &with_today,
+            &bridged,
+            WeekStart::Monday,
+            month,
+            today,
+        );
         assert_eq!(daily.map(|r| (r.met, r.of)), Some((4, 20)));
         // 2/week: the weeks of Nov 2 (met), Nov 9 (short, paused two days:
         // bridged), Nov 16 (missed); this week is open and not met yet.
         let weekly = vec![d("2026-11-03"), d("2026-11-05"), d("2026-11-20")];
-        let r = rate(Goal::PerWeek(2), &weekly, &bridged, WeekStart::Monday, month, today);
-        assert_eq!(r.map(|r| (r.met, r.of, r.unit)), Some((1, 2, StreakUnit::Week)));
-        assert_eq!(rate(Goal::None, &logged, &[], WeekStart::Monday, month, today), None);
+        let r = rate(
+            Goal::PerWeek(2),
+            &weekly,
+            &bridged,
+            WeekStart::Monday,
+            month,
+            today,
+        );
+        assert_eq!(
+            r.map(|r| (r.met, r.of, r.unit)),
+            Some((1, 2, StreakUnit::Week))
+        );
+        assert_eq!(
+            rate(Goal::None, &logged, &[], WeekStart::Monday, month, today),
+            None
+        );
     }
 
     #[test]

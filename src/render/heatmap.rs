@@ -299,7 +299,10 @@ Sun ▓ ·
             for line in out.lines().skip(1).take(7) {
                 // Today's closing bracket runs one past its column.
                 let today = usize::from(line.ends_with(']'));
-                assert_eq!(line.chars().count(), LABEL_WIDTH + 2 * weeks as usize + today);
+                assert_eq!(
+                    line.chars().count(),
+                    LABEL_WIDTH + 2 * weeks as usize + today
+                );
                 assert_eq!(
                     line.chars().skip(LABEL_WIDTH).filter(|&c| c == '·').count(),
                     weeks as usize

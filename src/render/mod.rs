@@ -37,6 +37,27 @@ pub fn widest_line(text: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// `text` broken at spaces into lines of at most `columns` of display
+/// width; a word wider than that gets a line of its own.
+pub fn wrap(text: &str, columns: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.width() + 1 + word.width() > columns {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// At most `columns` of display width of `text`, ending in `…` when cut.
 /// Tables truncate their cells with this before laying them out, so a huge
 /// note cannot make the layout slow (the full text is in `--json`).
@@ -132,13 +153,26 @@ mod tests {
     }
 
     #[test]
+    fn text_wraps_at_spaces() {
+        assert_eq!(
+            super::wrap("a kind, non-sexual touch", 10),
+            ["a kind,", "non-sexual", "touch"]
+        );
+        assert_eq!(super::wrap("short", 10), ["short"]);
+        assert!(super::wrap("   ", 10).is_empty());
+    }
+
+    #[test]
     fn styled_padding_is_trimmed_too() {
         assert_eq!(super::trim_styled_end("a  "), "a");
         assert_eq!(
             super::trim_styled_end("\x1b[2ma \x1b[0m\x1b[2m2%  \x1b[0m"),
             "\x1b[2ma \x1b[0m\x1b[2m2%\x1b[0m"
         );
-        assert_eq!(super::trim_styled_end("x\x1b[2m  \x1b[0m"), "x\x1b[2m");
+        assert_eq!(
+            super::trim_styled_end("x\x1b[2m  \x1b[0m"),
+            "x\x1b[2m\x1b[0m"
+        );
     }
 
     #[test]

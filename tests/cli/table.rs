@@ -69,7 +69,15 @@ fn the_week_view_shows_the_count_alone_and_the_weeks_progress_beside_it() {
     let header = cells(out.lines().nth(2).unwrap());
     assert_eq!(
         header,
-        ["practice", "goal", "count", "this week", "streak", "best", "strength"],
+        [
+            "practice",
+            "goal",
+            "count",
+            "this week",
+            "streak",
+            "best",
+            "strength"
+        ],
         "{out}"
     );
     // This week: Mon 23 and Wed 25 of the four days up to yesterday.
@@ -83,7 +91,10 @@ fn the_week_view_shows_the_count_alone_and_the_weeks_progress_beside_it() {
         ["stress-talk", "3/week", "2", "2 of 3"],
         "{out}"
     );
-    assert_eq!(cells(row(&out, "date"))[..4], ["date", "1/week", "1", "1 of 1"]);
+    assert_eq!(
+        cells(row(&out, "date"))[..4],
+        ["date", "1/week", "1", "1 of 1"]
+    );
     assert!(!out.contains("this week ·"), "{out}");
 }
 
@@ -99,7 +110,11 @@ fn longer_periods_show_how_often_the_goal_was_met() {
         "{out}"
     );
     // The weeks of Nov 2, 9 and 23 had a date; that of Nov 16 did not.
-    assert_eq!(cells(row(&out, "date"))[2..4], ["3", "3 of 4 weeks"], "{out}");
+    assert_eq!(
+        cells(row(&out, "date"))[2..4],
+        ["3", "3 of 4 weeks"],
+        "{out}"
+    );
     // This week is not over and not met yet: nothing to rate.
     assert_eq!(cells(row(&out, "stress-talk"))[3], "–", "{out}");
 }
@@ -159,7 +174,8 @@ fn the_calendar_tells_rest_from_a_miss_marks_today_and_starts_with_the_journal()
     let env = TestEnv::new();
     env.run(&["init", "--name", "Alex"]).ok();
     import(&env, "appreciation", &[18, 24]);
-    env.run(&["skip", "appreciation", "--date", "2026-11-19"]).ok();
+    env.run(&["skip", "appreciation", "--date", "2026-11-19"])
+        .ok();
     env.run(&["pause", "--from", "2026-11-20", "--to", "2026-11-21"])
         .ok();
     let out = env.run(&["calendar"]).ok();
@@ -198,7 +214,10 @@ fn the_calendar_fits_the_terminal() {
     )
     .ok();
     let wide = env.run(&["calendar"]).ok();
-    assert!(wide.starts_with("every practice, the last 26 weeks"), "{wide}");
+    assert!(
+        wide.starts_with("every practice, the last 26 weeks"),
+        "{wide}"
+    );
     for (columns, weeks) in [("60", 27), ("40", 17)] {
         let out = in_columns(&env, columns, &["calendar", "--weeks", "52"]).ok();
         assert!(
@@ -211,4 +230,92 @@ fn the_calendar_fits_the_terminal() {
         }
         assert_eq!(grid(&out)[0].chars().count(), 3 + 2 * weeks, "{out}");
     }
+}
+
+#[test]
+fn nothing_spills_or_strands_a_character_at_sixty_columns() {
+    let env = journal();
+    env.run(&[
+        "log",
+        "appreciation",
+        "--note",
+        "you listened to the whole story about my sister without once looking at your phone",
+    ])
+    .ok();
+    env.run(&["practice", "add", "read-aloud-together", "--goal", "2/week"])
+        .ok();
+    import(&env, "read-aloud-together", &[26]);
+    for args in [
+        &["stats"][..],
+        &["stats", "--month"],
+        &["stats", "--all"],
+        &["history", "--month"],
+        &["calendar", "--weeks", "52"],
+        &["practice", "list"],
+        &["today"],
+    ] {
+        let out = in_columns(&env, "60", args).ok();
+        for line in out.lines() {
+            let shown = line.chars().count();
+            assert!(shown <= 60, "{args:?}: {shown} wide: {line:?}\n{out}");
+            assert_eq!(line, line.trim_end(), "{args:?}: trailing blanks\n{out}");
+            assert_ne!(
+                line.trim().chars().count(),
+                1,
+                "{args:?}: a lone character: {line:?}\n{out}"
+            );
+        }
+    }
+    // Piped, `practice list` has no padding at the ends of its rows either.
+    let list = env.run(&["practice", "list"]).ok();
+    assert!(list.lines().all(|l| l == l.trim_end()), "{list:?}");
+    assert!(list.contains("a kind, non-sexual touch, especially after tension"));
+}
+
+/// `safe repair` on a pseudo-terminal, answered up to a time-out at 21:40.
+fn call_a_time_out(env: &TestEnv) {
+    use expectrl::Expect;
+    let mut cmd = env.std_cmd();
+    cmd.arg("repair");
+    let mut session = expectrl::Session::spawn(cmd).expect("a pseudo-terminal");
+    session.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+    session
+        .expect("Is now a good time for both of you?")
+        .unwrap();
+    session.send_line("n").unwrap();
+    session.expect("Come back [30m]:").unwrap();
+    session.send_line("21:40").unwrap();
+    session.expect("Come back at 21:40").unwrap();
+    let _ = session.expect(expectrl::Eof);
+}
+
+#[test]
+fn today_mentions_a_repair_waiting_after_a_time_out() {
+    let mut env = TestEnv::new().at("2026-11-27T21:10:00+01:00");
+    env.run(&["init", "--name", "Alex"]).ok();
+    env.run(&["log", "appreciation"]).ok();
+    let before = env.run(&["today", "--short"]).ok();
+    assert_eq!(before, "safe: 1 done · 3 open\n");
+    call_a_time_out(&env);
+    let today = env.run(&["today"]).ok();
+    assert!(
+        today.contains(
+            "Repair: you agreed to come back at 21:40 (in 30 minutes); `safe repair` when you are both ready."
+        ),
+        "{today}"
+    );
+    let short = env.run(&["today", "--short"]).ok();
+    assert_eq!(short, "safe: 1 done · 3 open · repair at 21:40\n");
+    // Past the time it still waits, said as it is.
+    env.set_now("2026-11-27T21:50:00+01:00");
+    let late = env.run(&["today"]).ok();
+    assert!(
+        late.contains("come back at 21:40 (10 minutes ago)"),
+        "{late}"
+    );
+    // A day on, it is forgotten.
+    env.set_now("2026-11-28T22:00:00+01:00");
+    let next = env.run(&["today", "--short"]).ok();
+    assert_eq!(next.lines().count(), 1, "{next}");
+    assert!(!next.contains("repair"), "{next}");
 }
