@@ -18,13 +18,10 @@ use crate::render::sanitize::sanitize_line;
 /// Shading shows how many entries you logged each day (of one practice, or of all of them). With --who us it shows how many of you practised that day: one or both. Without colour (NO_COLOR, or piped) it uses plain characters: · none, ░ one, ▒ two, ▓ three or more.
 ///
 /// A day you skipped (-) or paused (‖) is rest, not a miss, and today is in brackets. A new journal's calendar starts at its first week, and the calendar never grows wider than the terminal.
-///
-/// Examples:
-///   safe calendar
-///   safe calendar appreciation --weeks 52
-///   safe calendar --who us
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe calendar\n  safe calendar appreciation --weeks 52\n  safe calendar --who us"
+)]
 pub struct CalendarArgs {
     /// Only this practice (default: every practice).
     #[arg(value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]

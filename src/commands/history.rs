@@ -17,13 +17,10 @@ use crate::render::sanitize::sanitize_line;
 ///
 /// Lists your entries and, once you sync, your partner's shared ones. Your
 /// private entries and unshared notes are shown only to you.
-///
-/// Examples:
-///   safe history --month
-///   safe history --all --practice repair
-///   safe history --since 2026-11-01 --who partner --json
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe history --month\n  safe history --all --practice repair\n  safe history --since 2026-11-01 --who partner --json"
+)]
 pub struct HistoryArgs {
     #[command(flatten)]
     pub period: PeriodArgs,

@@ -9,13 +9,10 @@ use crate::cli::Cli;
 use crate::error::Result;
 
 /// Print the manual page (roff).
-///
-/// Examples: install it with
-///   safe man > ~/.local/share/man/man1/safe.1
-/// or read it now with:
-///   safe man | man -l -
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe man > ~/.local/share/man/man1/safe.1    # install it\n  safe man | man -l -                          # read it now"
+)]
 pub struct ManArgs {}
 
 pub fn cmd_man(ctx: &mut Context<'_>, _args: ManArgs) -> Result<()> {

@@ -35,14 +35,10 @@ use crate::store::config::Config;
 ///
 /// --json prints a stable object for scripts; its fields are described in
 /// the README.
-///
-/// Examples:
-///   safe stats
-///   safe stats --month
-///   safe stats --since 2026-09-01 --until 2026-09-30
-///   safe stats --all --json | jq '.practices[] | {id, strength}'
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe stats\n  safe stats --month\n  safe stats --since 2026-09-01 --until 2026-09-30\n  safe stats --all --json | jq '.practices[] | {id, strength}'"
+)]
 pub struct StatsArgs {
     #[command(flatten)]
     pub period: PeriodArgs,

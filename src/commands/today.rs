@@ -15,12 +15,10 @@ use crate::store::rituals::TimeOut;
 /// and paused ones rest), how far along your weekly goals are, and the time
 /// you agreed to come back to a repair after a time-out. --short prints one
 /// line, for a shell prompt.
-///
-/// Examples:
-///   safe today
-///   safe today --short        # safe: 2 done · 2 open
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe today\n  safe today --short        # safe: 2 done · 2 open"
+)]
 pub struct TodayArgs {
     /// One short line, for a shell prompt.
     #[arg(long)]

@@ -319,3 +319,146 @@ fn today_mentions_a_repair_waiting_after_a_time_out() {
     assert_eq!(next.lines().count(), 1, "{next}");
     assert!(!next.contains("repair"), "{next}");
 }
+
+// ------------------------------------------------------------------- help
+
+/// Every command path: `[]`, `["log"]`, `["practice", "goal"]`, ...
+fn command_paths(env: &TestEnv) -> Vec<Vec<String>> {
+    let mut paths = vec![Vec::new()];
+    let mut at = 0;
+    while at < paths.len() {
+        let path = paths[at].clone();
+        at += 1;
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = env.run(&args).ok();
+        let commands = help
+            .split("\nCommands:\n")
+            .nth(1)
+            .map(|rest| rest.split("\n\n").next().unwrap_or(""))
+            .unwrap_or("");
+        for line in commands.lines() {
+            let name = line.split_whitespace().next().unwrap_or("");
+            if !name.is_empty()
+                && name != "help"
+                && line.starts_with("  ")
+                && !line.starts_with("   ")
+            {
+                let mut next = path.clone();
+                next.push(name.to_string());
+                paths.push(next);
+            }
+        }
+    }
+    paths
+}
+
+#[test]
+fn every_commands_help_describes_each_argument_shows_an_example_and_is_not_hand_wrapped() {
+    let env = TestEnv::new();
+    let paths = command_paths(&env);
+    for expected in [
+        &["practice", "goal"][..],
+        &["config", "get"],
+        &["config", "set"],
+        &["export"],
+    ] {
+        assert!(
+            paths.iter().any(|p| p == expected),
+            "{expected:?} not in {paths:?}"
+        );
+    }
+    // clap wraps help at 100 columns at most; COLUMNS=200 lets it.
+    const WIDTH: usize = 100;
+    // Every problem at once, not only the first.
+    let mut problems: Vec<String> = Vec::new();
+    macro_rules! check {
+        ($ok:expr, $($why:tt)+) => {
+            if !$ok {
+                problems.push(format!($($why)+));
+            }
+        };
+    }
+    for path in &paths {
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = String::from_utf8(
+            env.cmd()
+                .env("COLUMNS", "200")
+                .args(&args)
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        let name = format!("safe {}", path.join(" "));
+        for line in help.lines() {
+            check!(line == line.trim_end(), "{name}: trailing blanks: {line:?}");
+        }
+        // Each argument and option has words beside or under it.
+        let lines: Vec<&str> = help.lines().collect();
+        let mut section = "";
+        for (i, line) in lines.iter().enumerate() {
+            if !line.starts_with(' ') && line.ends_with(':') {
+                section = line;
+                continue;
+            }
+            if !matches!(section, "Arguments:" | "Options:") {
+                continue;
+            }
+            let entry = line.trim_start();
+            let is_entry = line.starts_with("  ")
+                && !line.starts_with("       ")
+                && (entry.starts_with('-') || entry.starts_with('<') || entry.starts_with('['));
+            if !is_entry {
+                continue;
+            }
+            let beside = entry
+                .split_once("  ")
+                .is_some_and(|(_, d)| !d.trim().is_empty());
+            let under = lines
+                .get(i + 1)
+                .is_some_and(|n| n.starts_with("          ") && !n.trim().is_empty());
+            check!(beside || under, "{name}: {entry:?} has no description");
+        }
+        // An example of this very command.
+        let examples = help.split("Examples:\n").nth(1).unwrap_or("");
+        check!(
+            examples.lines().any(|l| l.trim_start().starts_with(&name)),
+            "{name}: no example starts with `{name}`"
+        );
+        // Prose: a line that ends where the next line's first word would
+        // still have fitted was wrapped by hand.
+        // Prose is what is not indented and not a heading.
+        let is_prose = |l: &str| !l.trim().is_empty() && !l.starts_with(' ') && !l.ends_with(':');
+        for pair in lines.windows(2) {
+            let (a, b) = (pair[0], pair[1]);
+            if !is_prose(a) || !is_prose(b) || b.starts_with("Usage:") {
+                continue;
+            }
+            let next = b.split_whitespace().next().unwrap();
+            check!(
+                a.chars().count() + 1 + next.chars().count() > WIDTH,
+                "{name}: hand-wrapped after {a:?}"
+            );
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_usage_error_with_safe_data_dir_set_does_not_show_data_dir() {
+    let env = TestEnv::new();
+    for args in [
+        &["log"][..],
+        &["stats", "--week", "--month"],
+        &["practice", "goal", "x"],
+    ] {
+        let err = env.run(args).fails(2);
+        let usage = err
+            .lines()
+            .find(|l| l.starts_with("Usage:"))
+            .unwrap_or_else(|| panic!("{args:?}: {err}"));
+        assert!(!usage.contains("--data-dir"), "{args:?}: {err}");
+    }
+}
