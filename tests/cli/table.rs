@@ -462,3 +462,126 @@ fn a_usage_error_with_safe_data_dir_set_does_not_show_data_dir() {
         assert!(!usage.contains("--data-dir"), "{args:?}: {err}");
     }
 }
+
+// --------------------------------------------------------------- man page
+
+/// The page's text as a reader sees it: roff's escapes for `-`, quotes and
+/// code points undone.
+fn unroff(line: &str) -> String {
+    let mut text = line
+        .replace("\\-", "-")
+        .replace("\\&", "")
+        .replace("\\\\", "\\");
+    while let Some(at) = text.find("\\[u") {
+        let end = at + text[at..].find(']').unwrap();
+        let c = char::from_u32(u32::from_str_radix(&text[at + 3..end], 16).unwrap()).unwrap();
+        text.replace_range(at..=end, &c.to_string());
+    }
+    text
+}
+
+#[test]
+fn the_man_page_documents_every_command_whole_from_the_help_text() {
+    let env = TestEnv::new();
+    let page = env.run(&["man"]).ok();
+    let lines: Vec<&str> = page.lines().collect();
+    // No references to pages that do not exist (such as safe-log(1)).
+    for line in &lines {
+        let text = unroff(line);
+        let bytes = text.as_bytes();
+        for (at, _) in text.match_indices(')') {
+            let reference = at >= 2 && bytes[at - 1].is_ascii_digit() && bytes[at - 2] == b'(';
+            assert!(!reference, "a reference to another page: {text:?}");
+        }
+    }
+    // Every command has its section, with its summary as `--help` gives it.
+    let sections: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix(".SS "))
+        .map(|l| unroff(l.trim_matches('"')))
+        .collect();
+    let text = unroff(&page);
+    for path in command_paths(&env).into_iter().filter(|p| !p.is_empty()) {
+        let name = format!("safe {}", path.join(" "));
+        assert!(
+            sections
+                .iter()
+                .any(|s| s == &name || s.starts_with(&format!("{name} "))),
+            "{name} has no section in {sections:?}"
+        );
+        let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
+        args.push("--help");
+        let help = env
+            .cmd()
+            .env("COLUMNS", "1000")
+            .args(&args)
+            .output()
+            .unwrap();
+        let summary = String::from_utf8(help.stdout).unwrap();
+        let summary = summary.lines().next().unwrap().trim_end_matches('.');
+        assert!(
+            text.contains(summary),
+            "{name}: {summary:?} is not in the page"
+        );
+    }
+    // Sentences end where they should: every paragraph and description.
+    for (i, line) in lines.iter().enumerate() {
+        let next_is_text = |j: usize| lines.get(j).is_some_and(|l| !l.starts_with('.'));
+        let body = match *line {
+            ".PP" | ".IP" if next_is_text(i + 1) => lines[i + 1],
+            ".TP" if next_is_text(i + 2) => lines[i + 2],
+            _ => continue,
+        };
+        let body = unroff(body);
+        if body.ends_with(':') {
+            continue; // introduces an example block
+        }
+        assert!(
+            body.ends_with(['.', '!', '?']) || body.ends_with(".)") || body.ends_with(".\""),
+            "not a whole sentence: {body:?}"
+        );
+    }
+    // The reference sections.
+    for (section, words) in [
+        (
+            "DATES",
+            &[
+                "yesterday",
+                "last friday",
+                "in 3 days",
+                "--since WHEN",
+                "2h30m",
+            ][..],
+        ),
+        (
+            "STATISTICS",
+            &[
+                "strength",
+                "building",
+                "9 of 22 days",
+                "repair moment",
+                "skipped",
+            ],
+        ),
+        (
+            "FILES",
+            &["config.json", "shared/log/", "rituals.json", "index/"],
+        ),
+        (
+            "ENVIRONMENT",
+            &["SAFE_DATA_DIR", "SAFE_NOW", "NO_COLOR", "COLUMNS"],
+        ),
+    ] {
+        let body = text
+            .split(&format!(".SH \"{section}\"\n"))
+            .nth(1)
+            .unwrap_or_else(|| panic!("no {section} section"));
+        let body = body.split("\n.SH ").next().unwrap();
+        for word in words {
+            assert!(
+                body.contains(word),
+                "{section} does not say {word:?}:\n{body}"
+            );
+        }
+    }
+}
