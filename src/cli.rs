@@ -7,11 +7,8 @@ use clap::{Parser, Subcommand};
 use crate::commands;
 
 /// Shown under the top-level help: what safe is not, and where to get help.
-pub const NOT_THERAPY: &str = "\
-safe is a journal for practice, not therapy. If you feel afraid of your partner,
-please reach out: in the US, the National Domestic Violence Hotline is
-1-800-799-7233 (or text START to 88788); elsewhere, call your local emergency
-services.";
+/// One line: clap wraps it to the terminal.
+pub const NOT_THERAPY: &str = "safe is a journal for practice, not therapy. If you feel afraid of your partner, please reach out: in the US, the National Domestic Violence Hotline is 1-800-799-7233 (or text START to 88788); elsewhere, call your local emergency services.";
 
 const EXAMPLES: &str = "\
 Examples:

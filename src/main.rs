@@ -50,7 +50,17 @@ fn usage_error(err: &clap::Error) -> ExitCode {
             | ErrorKind::DisplayVersion
             | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
     ) {
-        let _ = err.print();
+        // As clap prints it, without the blanks it leaves at line ends.
+        let text = err.render().ansi().to_string();
+        let text: String = text
+            .lines()
+            .map(|l| format!("{}\n", l.trim_end()))
+            .collect();
+        let _ = if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            write!(anstream::stderr(), "{text}")
+        } else {
+            write!(anstream::stdout(), "{text}")
+        };
         let code = if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
             2
         } else {

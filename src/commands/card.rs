@@ -16,14 +16,10 @@ use crate::store::rituals::CardShown;
 ///
 /// --today shows the card of the day for the two of you: the same on both
 /// your machines without syncing, and one you have not explored yet.
-///
-/// Examples:
-///   safe card
-///   safe card --deck create
-///   safe card --today       # the card of the day, the same for you both
-///   safe card --done        # log that you explored the card shown today
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe card\n  safe card --deck create\n  safe card --today       # the card of the day, the same for you both\n  safe card --done        # log that you explored the card shown today"
+)]
 pub struct CardArgs {
     /// Draw from one deck only.
     #[arg(long, short, value_enum)]

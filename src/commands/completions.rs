@@ -26,15 +26,10 @@ use crate::render::sanitize::sanitize_line;
 const DESCRIPTION_MAX: usize = 100;
 
 /// Print a completion script for your shell.
-///
-/// Examples, to install (one line each):
-///   bash:        echo 'source <(safe completions bash)' >> ~/.bashrc
-///   zsh:         echo 'source <(safe completions zsh)' >> ~/.zshrc
-///   fish:        safe completions fish > ~/.config/fish/completions/safe.fish
-///   elvish:      echo 'eval (safe completions elvish | slurp)' >> ~/.config/elvish/rc.elv
-///   powershell:  safe completions powershell | Out-String | Invoke-Expression
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe completions bash >> ~/.bash_completion\n  echo 'source <(safe completions zsh)' >> ~/.zshrc\n  safe completions fish > ~/.config/fish/completions/safe.fish\n  echo 'eval (safe completions elvish | slurp)' >> ~/.config/elvish/rc.elv\n  safe completions powershell | Out-String | Invoke-Expression"
+)]
 pub struct CompletionsArgs {
     /// The shell to print a script for.
     #[arg(value_enum)]

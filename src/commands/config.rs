@@ -8,13 +8,10 @@ use crate::store::config::KEYS;
 ///
 /// Settings: name, week_start (monday|sunday), share_notes (true|false),
 /// auto_sync (true|false), remote (a git URL).
-///
-/// Examples:
-///   safe config get name
-///   safe config set week_start sunday
-///   safe config set share_notes true
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe config get name\n  safe config set week_start sunday\n  safe config set share_notes true"
+)]
 pub struct ConfigArgs {
     #[command(subcommand)]
     pub command: ConfigCommand,
@@ -23,10 +20,23 @@ pub struct ConfigArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCommand {
     /// Print a setting's value.
-    Get { key: String },
+    #[command(after_help = "Examples:\n  safe config get week_start\n  safe config get name")]
+    Get {
+        /// The setting: see `safe config list` for them all.
+        key: String,
+    },
     /// Change a setting.
-    Set { key: String, value: String },
-    /// Print every setting.
+    #[command(
+        after_help = "Examples:\n  safe config set week_start sunday\n  safe config set share_notes true\n  safe config set name Sam"
+    )]
+    Set {
+        /// The setting: see `safe config list` for them all.
+        key: String,
+        /// Its new value.
+        value: String,
+    },
+    /// Print every setting, with what it does.
+    #[command(after_help = "Examples:\n  safe config list")]
     List,
 }
 

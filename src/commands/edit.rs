@@ -11,14 +11,10 @@ use crate::error::{Error, Result};
 /// your partner; --unshare-note brings it back to this machine only (what
 /// your partner already synced, they keep). `--note ""` removes the note.
 /// The reply says where the note went.
-///
-/// Examples:
-///   safe edit 019ac0de --note "after the walk"
-///   safe edit 019ac0de --date yesterday --took 40m
-///   safe edit 019ac0de --share-note
-///   safe edit 019ac0de --unshare-note
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe edit 019ac0de --note \"after the walk\"\n  safe edit 019ac0de --date yesterday --took 40m\n  safe edit 019ac0de --share-note\n  safe edit 019ac0de --unshare-note"
+)]
 pub struct EditArgs {
     /// The entry's id, or any unique prefix of at least 4 characters.
     #[arg(value_name = "ID", add = clap_complete::ArgValueCandidates::new(super::completions::entry_candidates))]

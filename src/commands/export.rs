@@ -17,18 +17,17 @@ use crate::render::sanitize::sanitize;
 ///
 /// jsonl: one entry a line (the format `safe import` reads), with your
 /// private entries and notes and your partner's shared entries.
+///
 /// csv: the same, with columns
 /// id,kind,practice,day,at,person,note,took_minutes,until,private.
+///
 /// backup: your own journal, complete: your entries with their private
 /// notes, your custom practices, your goals and your name (never your
 /// keys); `safe import` restores it, on a new machine too.
-///
-/// Examples:
-///   safe export -o journal.jsonl
-///   safe export --format csv -o journal.csv
-///   safe export --format backup -o safe-backup.jsonl
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe export -o journal.jsonl\n  safe export --format csv -o journal.csv\n  safe export --format backup -o safe-backup.jsonl"
+)]
 pub struct ExportArgs {
     /// What to write: jsonl, csv, or backup (everything of yours, to restore with `safe import`).
     #[arg(long, short, value_enum, default_value_t = Format::Jsonl)]

@@ -17,13 +17,10 @@ use crate::render::sanitize::sanitize_line;
 ///
 /// Lists your entries and, once you sync, your partner's shared ones. Your
 /// private entries and unshared notes are shown only to you.
-///
-/// Examples:
-///   safe history --month
-///   safe history --all --practice repair
-///   safe history --since 2026-11-01 --who partner --json
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe history --month\n  safe history --all --practice repair\n  safe history --since 2026-11-01 --who partner --json"
+)]
 pub struct HistoryArgs {
     #[command(flatten)]
     pub period: PeriodArgs,
@@ -173,6 +170,8 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     render::fit(&mut table);
     // The note comes last, so no row is padded to the longest note.
     table.set_header(vec!["date", "who", "practice", "id", "note"]);
+    // The widest practice id: the words after it ("(skipped)") may wrap.
+    let mut practice_width = "practice".len();
     for (seen, prefix) in shown.iter().zip(prefixes) {
         let e = &seen.entry;
         let who = if e.author == config.id {
@@ -195,6 +194,12 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
                 format!("{what} (paused to {})", e.until.unwrap_or(e.day))
             }
         };
+        practice_width = practice_width.max(
+            practice
+                .split(" (")
+                .next()
+                .map_or(0, |id| id.chars().count()),
+        );
         let mut note = e
             .note
             .as_deref()
@@ -225,15 +230,16 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
             note,
         ]);
     }
-    // On a narrow terminal only the note wraps: dates, names, practices and
-    // ids stay whole, so an id can be copied.
-    // Below 20 columns for the note, the row may overflow the terminal
-    // rather than stack the note one word a line.
+    // On a narrow terminal the note wraps, and a practice's "(skipped)"
+    // or card goes under it: dates, names, practice ids and handles stay
+    // whole, so an id can be copied. Below 10 columns for the note, the row
+    // may overflow the terminal rather than stack the note one word a line.
+    let practice_width = u16::try_from(practice_width + 2).unwrap_or(u16::MAX);
     for (index, column) in table.column_iter_mut().enumerate() {
-        column.set_constraint(if index < 4 {
-            ColumnConstraint::ContentWidth
-        } else {
-            ColumnConstraint::LowerBoundary(Width::Fixed(20))
+        column.set_constraint(match index {
+            2 => ColumnConstraint::LowerBoundary(Width::Fixed(practice_width)),
+            4 => ColumnConstraint::LowerBoundary(Width::Fixed(12)),
+            _ => ColumnConstraint::ContentWidth,
         });
     }
     writeln!(ctx.out, "{}", render::table_text(&table))?;

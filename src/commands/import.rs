@@ -33,13 +33,10 @@ use crate::store::config::valid_name;
 /// partner's lines are left out: an entry is always its author's, and
 /// theirs come back with `safe sync`. One `safe undo` takes a whole import
 /// back.
-///
-/// Examples:
-///   safe import journal.jsonl
-///   safe import safe-backup.jsonl
-///   cat old.jsonl | safe import -
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe import journal.jsonl\n  safe import safe-backup.jsonl\n  cat old.jsonl | safe import -"
+)]
 pub struct ImportArgs {
     /// A file of JSON lines, or - for standard input.
     #[arg(value_name = "FILE")]

@@ -10,11 +10,8 @@ use crate::store::config::valid_name;
 ///
 /// Not required: the first `safe log` sets up an identity named after your
 /// login. Run it again to change your name.
-///
-/// Example:
-///   safe init --name Alex
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:\n  safe init --name Alex")]
 pub struct InitArgs {
     /// The name your partner sees.
     #[arg(long)]

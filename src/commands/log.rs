@@ -14,14 +14,10 @@ use crate::store::config::Config;
 /// you share them (--share-note, or `safe config set share_notes true`, which
 /// --keep-note overrides for one entry); a --private entry never leaves this
 /// machine at all. The reply says where the note went.
-///
-/// Examples:
-///   safe log appreciation --note "thanks for the soup"
-///   safe log repair --took 2h30m --note "talked it through after dinner"
-///   safe log repair --rupture-at 21:10
-///   safe log date --date "last friday" --private
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe log appreciation --note \"thanks for the soup\"\n  safe log repair --took 2h30m --note \"talked it through after dinner\"\n  safe log repair --rupture-at 21:10\n  safe log date --date \"last friday\" --private"
+)]
 pub struct LogArgs {
     /// The practice, e.g. appreciation, repair, gentle-touch (see `safe practice list`).
     #[arg(value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]

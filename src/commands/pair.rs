@@ -30,16 +30,13 @@ use crate::sync::{display_url, normalize_remote};
 /// The code works once: a wrong code burns it on both sides, and it is
 /// void after 24 hours. Ctrl-C stops waiting (the code is then spent).
 ///
-/// What each side sees:
-///   here:   the code, then "Paired: device 3f2a9c1b joined as your partner."
-///   there:  `safe join <REMOTE> <CODE>` prints "Joined the journal as …"
-/// Then both of you sync, and compare `safe partner show` in person.
-///
-/// Examples:
-///   safe invite --remote git@example.org:us/journal.git
-///   safe invite --device          # your laptop, pairing your phone
+/// Here you see the code, then "Paired: device 3f2a9c1b joined as your
+/// partner."; there, `safe join <REMOTE> <CODE>` prints "Joined the journal
+/// as …". Then both of you sync, and compare `safe partner show` in person.
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe invite --remote git@example.org:us/journal.git\n  safe invite --device          # your laptop, pairing your phone"
+)]
 pub struct InviteArgs {
     /// Pair another device of yours instead of your partner.
     #[arg(long)]
@@ -63,12 +60,10 @@ pub struct InviteArgs {
 /// their ids and notes), name, goals and practices are written again into
 /// the journal you join. safe can write here once the inviter's computer
 /// has synced and you run `safe sync`.
-///
-/// Examples:
-///   safe join git@example.org:us/journal.git 7-tulip-orbit-maple-river
-///   safe join /mnt/shared/journal.git "7 tulip orbit maple river"
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe join git@example.org:us/journal.git 7-tulip-orbit-maple-river\n  safe join /mnt/shared/journal.git \"7 tulip orbit maple river\""
+)]
 pub struct JoinArgs {
     /// The git remote the inviter uses.
     pub remote: String,
@@ -91,13 +86,10 @@ pub struct Waiting {
 
 /// Your partner: the couple's safety number, to compare in person; or
 /// the end of sharing with them.
-///
-/// Examples:
-///   safe partner show
-///   safe partner show --json
-///   safe partner remove
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe partner show\n  safe partner show --json\n  safe partner remove"
+)]
 pub struct PartnerArgs {
     #[command(subcommand)]
     pub command: PartnerCommand,
@@ -110,6 +102,7 @@ pub enum PartnerCommand {
     /// Both of you see the same number when each holds the other's real
     /// keys. Compare it in person or on a call where you hear each other;
     /// a different number means a key was slipped in outside pairing.
+    #[command(after_help = "Examples:\n  safe partner show\n  safe partner show --json")]
     Show {
         /// Print a JSON object instead.
         #[arg(long)]
@@ -124,7 +117,7 @@ pub enum PartnerCommand {
     /// remote is revoked they still see when and how much you sync: move
     /// to a fresh remote with `safe sync --remote NEW_URL`. This cannot be
     /// undone: the journal stays a journal of one couple.
-    #[command(verbatim_doc_comment)]
+    #[command(after_help = "Examples:\n  safe partner remove\n  safe partner remove --yes")]
     Remove {
         /// Remove without asking (needed where there is no terminal).
         #[arg(long)]
@@ -133,12 +126,8 @@ pub enum PartnerCommand {
 }
 
 /// Your devices in this journal.
-///
-/// Examples:
-///   safe device list
-///   safe device remove 3f2a9c1b
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:\n  safe device list\n  safe device remove 3f2a9c1b")]
 pub struct DeviceArgs {
     #[command(subcommand)]
     pub command: DeviceCommand,
@@ -147,6 +136,7 @@ pub struct DeviceArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum DeviceCommand {
     /// List your devices: this one first, and how each was paired.
+    #[command(after_help = "Examples:\n  safe device list\n  safe device list --json")]
     List {
         /// Print JSON lines instead.
         #[arg(long)]
@@ -160,7 +150,9 @@ pub enum DeviceCommand {
     /// it writes later is ignored by every device. Run it on another of
     /// your devices; it cannot be undone (pair the computer again as a new
     /// device to bring it back).
-    #[command(verbatim_doc_comment)]
+    #[command(
+        after_help = "Examples:\n  safe device remove 3f2a9c1b\n  safe device remove 3f2a --yes"
+    )]
     Remove {
         /// The device's id, or the start of it.
         device: String,

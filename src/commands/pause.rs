@@ -15,14 +15,10 @@ use crate::journal::view::View;
 /// A pause plans ahead, up to a year: a weekday or MM-DD means the next
 /// one, and `next friday`, `tomorrow`, `in 3 days` work too.
 /// Remove a pause like any entry, with `safe rm <ID>` or `safe undo`.
-///
-/// Examples:
-///   safe pause --from wednesday --to saturday
-///   safe pause --from 12-20 --to 01-02
-///   safe pause --from "next friday" --days 4
-///   safe pause --from "3 days ago" --to today --practice date
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe pause --from wednesday --to saturday\n  safe pause --from 12-20 --to 01-02\n  safe pause --from \"next friday\" --days 4\n  safe pause --from \"3 days ago\" --to today --practice date"
+)]
 pub struct PauseArgs {
     /// First paused day.
     #[arg(long, value_name = "WHEN")]

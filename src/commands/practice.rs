@@ -1,6 +1,6 @@
 //! `safe practice`: the catalogue, custom practices and my goals.
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{ColumnConstraint, Table, Width, presets};
 
 use super::session::Staged;
 use super::{Context, auto_sync, known_practice};
@@ -14,14 +14,10 @@ use crate::render::sanitize::sanitize_line;
 ///
 /// Goals are personal: `daily`, `N/week` (e.g. `3/week`) or `none` (tracked,
 /// without a streak). Changing yours never changes your partner's.
-///
-/// Examples:
-///   safe practice list
-///   safe practice add read-aloud --goal 2/week --about "read to each other"
-///   safe practice goal appreciation 5/week
-///   safe practice retire long-kiss
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe practice list\n  safe practice add read-aloud --goal 2/week --about \"read to each other\"\n  safe practice goal appreciation 5/week\n  safe practice retire long-kiss"
+)]
 pub struct PracticeArgs {
     #[command(subcommand)]
     pub command: PracticeCommand,
@@ -30,12 +26,16 @@ pub struct PracticeArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum PracticeCommand {
     /// Show every practice with your goal for it.
+    #[command(after_help = "Examples:\n  safe practice list\n  safe practice list --all")]
     List {
         /// Include practices you retired.
         #[arg(long)]
         all: bool,
     },
     /// Add a practice both of you can log.
+    #[command(
+        after_help = "Examples:\n  safe practice add read-aloud --goal 2/week --about \"read to each other\"\n  safe practice add walk"
+    )]
     Add {
         /// A short id: lowercase words joined by dashes, e.g. read-aloud.
         id: String,
@@ -47,13 +47,20 @@ pub enum PracticeCommand {
         about: String,
     },
     /// Set your goal for a practice: daily, N/week or none.
+    #[command(
+        after_help = "Examples:\n  safe practice goal appreciation 5/week\n  safe practice goal long-kiss daily\n  safe practice goal date none"
+    )]
     Goal {
+        /// The practice, e.g. appreciation (`safe practice list` shows them).
         #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
         id: String,
+        /// daily, N/week (e.g. 3/week), or none (tracked, without a streak).
         goal: Goal,
     },
     /// Stop tracking a practice; its history stays. `safe practice goal` brings it back.
+    #[command(after_help = "Examples:\n  safe practice retire long-kiss")]
     Retire {
+        /// The practice to retire.
         #[arg(add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]
         id: String,
     },
@@ -72,9 +79,8 @@ fn list(ctx: &mut Context<'_>, all: bool) -> Result<()> {
     let (view, config) = ctx.view()?;
     let practices = view.practices;
     let mut table = Table::new();
-    table
-        .load_preset(presets::NOTHING)
-        .set_content_arrangement(ContentArrangement::Dynamic);
+    table.load_preset(presets::NOTHING);
+    crate::render::fit(&mut table);
     table.set_header(vec!["practice", "goal", "group", "what it means"]);
     for p in practices
         .catalogue(&config.id)
@@ -93,7 +99,15 @@ fn list(ctx: &mut Context<'_>, all: bool) -> Result<()> {
             sanitize_line(&p.about).into_owned(),
         ]);
     }
-    writeln!(ctx.out, "{table}")?;
+    // On a narrow terminal the meaning wraps at words; the rest stays whole.
+    for (index, column) in table.column_iter_mut().enumerate() {
+        column.set_constraint(if index == 3 {
+            ColumnConstraint::LowerBoundary(Width::Fixed(12))
+        } else {
+            ColumnConstraint::ContentWidth
+        });
+    }
+    writeln!(ctx.out, "{}", crate::render::table_text(&table))?;
     Ok(())
 }
 

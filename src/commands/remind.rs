@@ -23,13 +23,10 @@ use crate::render::sanitize::sanitize_line;
 /// practices is still open today. It never mentions your partner. Without
 /// desktop notifications, put `safe today --short` in your shell prompt
 /// (see the README).
-///
-/// Examples:
-///   safe remind install --at 20:30
-///   safe remind status
-///   safe remind remove
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe remind install --at 20:30\n  safe remind status\n  safe remind remove"
+)]
 pub struct RemindArgs {
     #[command(subcommand)]
     pub command: RemindCommand,
@@ -38,6 +35,9 @@ pub struct RemindArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum RemindCommand {
     /// Install the nudge (a systemd user timer, or a crontab line).
+    #[command(
+        after_help = "Examples:\n  safe remind install\n  safe remind install --at 21:15\n  safe remind install --via cron --yes"
+    )]
     Install {
         /// The time of day, 24-hour.
         #[arg(long, value_name = "HH:MM", default_value = "20:30")]
@@ -50,10 +50,13 @@ pub enum RemindCommand {
         yes: bool,
     },
     /// Take the nudge away again, whichever way it was installed.
+    #[command(after_help = "Examples:\n  safe remind remove")]
     Remove,
     /// Say what is installed.
+    #[command(after_help = "Examples:\n  safe remind status")]
     Status,
     /// What the timer runs: a nudge now if a daily practice is still open today.
+    #[command(after_help = "Examples:\n  safe remind run    # try the nudge by hand")]
     Run,
 }
 

@@ -34,12 +34,8 @@ use crate::store::rituals::TimeOut;
 ///
 /// What you type during the steps is only shown back to you; it is never
 /// saved.
-///
-/// Examples:
-///   safe repair
-///   safe repair --rupture-at 21:10
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:\n  safe repair\n  safe repair --rupture-at 21:10")]
 pub struct RepairArgs {
     /// When the rupture happened: a time like 21:10 (the last one before
     /// now) or how long ago, like 45m; otherwise you are asked.

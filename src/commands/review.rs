@@ -23,13 +23,8 @@ use crate::render::sanitize::sanitize_line;
 /// a trend over the last 12 weeks, and one conversation card for the talk
 /// (the same card on both your machines). It never compares one of you
 /// with the other. On a terminal it offers to log `state-of-us` at the end.
-///
-/// Examples:
-///   safe review
-///   safe review --month
-///   safe review --json
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:\n  safe review\n  safe review --month\n  safe review --json")]
 pub struct ReviewArgs {
     /// This calendar week (the default).
     #[arg(long, conflicts_with = "month")]

@@ -17,13 +17,8 @@ use chrono::NaiveDate;
 /// operation: one `safe undo` brings them all back. Removing an entry from
 /// an earlier day, or one already synced, asks first on a terminal; --yes
 /// removes without asking (and is needed where there is no terminal).
-///
-/// Examples:
-///   safe rm 3f2a
-///   safe rm 3f2a 91c0 d4e1
-///   safe rm --yes 3f2a
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:\n  safe rm 3f2a\n  safe rm 3f2a 91c0 d4e1\n  safe rm --yes 3f2a")]
 pub struct RmArgs {
     /// The entries' ids, or any unique prefixes of at least 4 characters.
     #[arg(value_name = "ID", required = true, add = clap_complete::ArgValueCandidates::new(super::completions::entry_candidates))]

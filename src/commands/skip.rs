@@ -9,12 +9,8 @@ use crate::error::{Error, Result};
 ///
 /// For illness, travel or a hard day: the day bridges your streak without
 /// adding to it and leaves your strength unchanged. Remove a skip like any entry, with `safe rm <ID>` or `safe undo`.
-///
-/// Examples:
-///   safe skip date
-///   safe skip check-in --date yesterday
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:\n  safe skip date\n  safe skip check-in --date yesterday")]
 pub struct SkipArgs {
     /// The practice to skip.
     #[arg(value_name = "PRACTICE", add = clap_complete::ArgValueCandidates::new(super::completions::practice_candidates))]

@@ -3,7 +3,10 @@
 //! line `safe log` ends with.
 
 use anstyle::Style;
-use comfy_table::{CellAlignment, ColumnConstraint, Table, Width, presets};
+use chrono::{Days, NaiveDate};
+use comfy_table::{
+    Attribute, Cell, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width, presets,
+};
 
 use super::Context;
 use super::period::{Period, PeriodArgs};
@@ -32,14 +35,10 @@ use crate::store::config::Config;
 ///
 /// --json prints a stable object for scripts; its fields are described in
 /// the README.
-///
-/// Examples:
-///   safe stats
-///   safe stats --month
-///   safe stats --since 2026-09-01 --until 2026-09-30
-///   safe stats --all --json | jq '.practices[] | {id, strength}'
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe stats\n  safe stats --month\n  safe stats --since 2026-09-01 --until 2026-09-30\n  safe stats --all --json | jq '.practices[] | {id, strength}'"
+)]
 pub struct StatsArgs {
     #[command(flatten)]
     pub period: PeriodArgs,
@@ -170,6 +169,9 @@ struct Words {
     now: String,
     /// Whether the period is the whole journal (`--all`).
     all: bool,
+    /// Whether the period is this week: the table then shows the week's
+    /// progress rather than rates.
+    week_view: bool,
     /// "last week", or `None` when there is nothing before to compare with.
     before: Option<String>,
 }
@@ -225,6 +227,7 @@ impl Words {
             now,
             before,
             all: args.all,
+            week_view: !(args.all || args.since.is_some() || args.month || args.year),
         }
     }
 }
@@ -243,13 +246,19 @@ fn show(ctx: &mut Context<'_>, stats: &Stats, words: &Words, together_today: boo
             "Nothing logged yet. `safe log appreciation` records your first practice."
         )?;
     } else {
-        writeln!(ctx.out, "{}", render::table_text(&table(&stats.practices)))?;
+        let table = table(&stats.practices, words.week_view, stats.today, ctx.color);
+        writeln!(ctx.out, "{table}")?;
         trend_lines(ctx, &stats.practices, bold)?;
     }
     writeln!(ctx.out)?;
     writeln!(ctx.out, "{bold}Us{bold:#}")?;
+    // Sentences wrap at words on a narrow terminal, under themselves.
+    let room = render::width().map_or(usize::MAX, |w| usize::from(w).saturating_sub(4).max(20));
     for line in us_lines(&stats.us, words, together_today, stats.today) {
-        writeln!(ctx.out, "  {line}")?;
+        for (i, part) in render::wrap(&line, room).iter().enumerate() {
+            let indent = if i == 0 { "  " } else { "    " };
+            writeln!(ctx.out, "{indent}{part}")?;
+        }
     }
     Ok(())
 }
@@ -281,45 +290,160 @@ fn trend_lines(ctx: &mut Context<'_>, practices: &[PracticeStats], bold: Style) 
     Ok(())
 }
 
-fn table(practices: &[PracticeStats]) -> Table {
+/// Strength says little before this much history: until then it reads
+/// "building".
+const SETTLING_DAYS: u64 = 14;
+
+/// The stats table, fitted to the terminal: on a narrow one the gap
+/// between columns shrinks to one space, then the rate's unit wraps;
+/// names, goals and numbers stay whole.
+fn table(practices: &[PracticeStats], week_view: bool, today: NaiveDate, color: bool) -> String {
+    let build = |padding, fit: Option<u16>| {
+        render::table_text(&build_table(
+            practices, week_view, today, color, padding, fit,
+        ))
+    };
+    let Some(width) = render::width() else {
+        return build(1, None);
+    };
+    [build(1, None), build(0, None)]
+        .into_iter()
+        .find(|text| render::widest_line(text) <= usize::from(width))
+        .unwrap_or_else(|| build(0, Some(width)))
+}
+
+fn build_table(
+    practices: &[PracticeStats],
+    week_view: bool,
+    today: NaiveDate,
+    color: bool,
+    padding: u16,
+    fit: Option<u16>,
+) -> Table {
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
-    render::fit(&mut table);
+    match fit {
+        Some(width) => table
+            .set_width(width)
+            .set_content_arrangement(ContentArrangement::Dynamic),
+        None => table.set_content_arrangement(ContentArrangement::Disabled),
+    };
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    let progress = if week_view { "this week" } else { "goal met" };
     table.set_header(vec![
-        "practice", "goal", "count", "streak", "best", "strength",
+        "practice", "goal", "count", progress, "streak", "best", "strength",
     ]);
     for p in practices {
-        let mut count = p.count.to_string();
-        if let Goal::PerWeek(n) = p.goal {
-            count.push_str(&format!(" · {}", week_progress(p.days_this_week, n)));
-        }
         let unit = p.streak_unit.unwrap_or(StreakUnit::Day);
         let streak = |n: Option<u32>| n.map_or_else(|| "–".to_string(), |n| run_length(n, unit));
-        let strength = p
-            .strength
-            .map_or_else(|| "–".to_string(), |s| format!("{:.0}%", s * 100.0));
-        table.add_row(vec![
+        let building = p
+            .first_day
+            .is_some_and(|first| first + Days::new(SETTLING_DAYS) > today);
+        let strength = match p.strength {
+            None => "–".to_string(),
+            Some(_) if building => "building".to_string(),
+            Some(s) => format!("{:.0}%", s * 100.0),
+        };
+        let cells = [
             sanitize_line(&p.id).into_owned(),
             p.goal.to_string(),
-            count,
+            p.count.to_string(),
+            progress_cell(p, week_view),
             streak(p.current_streak),
             streak(p.best_streak),
             strength,
-        ]);
+        ];
+        // A practice with nothing in the period fades, in colour only.
+        table.add_row(cells.map(|text| {
+            let cell = Cell::new(text);
+            if color && p.count == 0 {
+                cell.add_attribute(Attribute::Dim)
+            } else {
+                cell
+            }
+        }));
     }
-    // On a narrow terminal only the count column wraps: names, goals and
-    // numbers stay whole.
+    // The longest "9 of 22" of the rate column: its unit may wrap, never
+    // its numbers.
+    let numbers = table
+        .column_cells_iter(3)
+        .flatten()
+        .map(|c| {
+            let text = c.content();
+            ["days", "day", "weeks", "week"]
+                .iter()
+                .find_map(|unit| text.strip_suffix(unit))
+                .unwrap_or(&text)
+                .trim_end()
+                .chars()
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let numbers = u16::try_from(numbers).unwrap_or(u16::MAX);
+    // Fitting a narrow terminal: the rate keeps only its numbers on a line,
+    // and the practice names get what is left (a long custom name wraps).
+    let gap = 1 + 2 * padding;
+    let contents = table.column_max_content_widths();
+    let others: u16 = contents
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != 0 && *i != 3)
+        .map(|(_, w)| w + gap)
+        .sum();
+    let names = fit.map(|width| {
+        width
+            .saturating_sub(others + numbers + gap)
+            .max(contents[0].min(12) + gap)
+    });
     for (index, column) in table.column_iter_mut().enumerate() {
-        if index == 2 {
-            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(12)));
-        } else {
-            column.set_constraint(ColumnConstraint::ContentWidth);
-        }
-        if index == 5 {
+        column.set_padding((if index == 0 { padding } else { 0 }, 1 + padding));
+        match (index, names) {
+            (0, Some(names)) => {
+                column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(names)))
+            }
+            (3, Some(_)) => {
+                column.set_constraint(ColumnConstraint::Absolute(Width::Fixed(numbers + gap)))
+            }
+            _ => column.set_constraint(ColumnConstraint::ContentWidth),
+        };
+        if index == 6 {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
     table
+}
+
+/// The goal column's companion: in the week view how far along this
+/// week is ("1 of 3"), else how often the goal was met ("9 of 22 days").
+fn progress_cell(p: &PracticeStats, week_view: bool) -> String {
+    match (p.goal, week_view) {
+        (Goal::PerWeek(n), true) => {
+            let days = p.days_this_week;
+            if days > u32::from(n) {
+                format!("{days} (goal {n})")
+            } else {
+                format!("{days} of {n}")
+            }
+        }
+        _ => match p.rate {
+            Some(rate) if rate.of > 0 => {
+                let unit = match (rate.unit, rate.of) {
+                    (StreakUnit::Day, 1) => "day",
+                    (StreakUnit::Day, _) => "days",
+                    (StreakUnit::Week, 1) => "week",
+                    (StreakUnit::Week, _) => "weeks",
+                };
+                format!("{} of {} {unit}", rate.met, rate.of)
+            }
+            _ => "–".to_string(),
+        },
+    }
 }
 
 /// "1 day", "6 days", "4 weeks".

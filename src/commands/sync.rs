@@ -18,13 +18,10 @@ use crate::sync::{SyncReport, display_url, normalize_remote};
 /// What is shared: your entries (their notes only if you shared them), your
 /// name, the practices you added and your goals. What never is: entries
 /// logged with --private, notes you did not share, your settings.
-///
-/// Examples:
-///   safe sync --remote git@example.org:us/journal.git    # once, on each machine
-///   safe sync
-///   safe sync --status
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe sync --remote git@example.org:us/journal.git    # once, on each machine\n  safe sync\n  safe sync --status"
+)]
 pub struct SyncArgs {
     /// Set or replace the remote (ssh, https, file:// or a path), then sync.
     #[arg(long, value_name = "URL", conflicts_with = "status")]

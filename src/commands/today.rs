@@ -7,18 +7,18 @@ use super::Context;
 use crate::domain::summary::{self, TodayView};
 use crate::error::Result;
 use crate::render::sanitize::sanitize_line;
+use crate::store::rituals::TimeOut;
 
 /// What you did today and what is still open.
 ///
 /// Lists what you logged today, the daily practices not yet done (skipped
-/// and paused ones rest), and how far along your weekly goals are. --short
-/// prints one line, for a shell prompt.
-///
-/// Examples:
-///   safe today
-///   safe today --short        # safe: 2 done · 2 open
+/// and paused ones rest), how far along your weekly goals are, and the time
+/// you agreed to come back to a repair after a time-out. --short prints one
+/// line, for a shell prompt.
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe today\n  safe today --short        # safe: 2 done · 2 open"
+)]
 pub struct TodayArgs {
     /// One short line, for a shell prompt.
     #[arg(long)]
@@ -30,8 +30,10 @@ pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
     let catalogue = view.practices.catalogue(&config.id);
     let index = view.day_index();
     let view = summary::today(&index, &config.id, &catalogue, config.week_start, ctx.today);
+    // A repair paused with a time-out (`safe repair`) waits for you both.
+    let time_out = super::repair::pending_time_out(ctx)?;
     if args.short {
-        return short(ctx, &view);
+        return short(ctx, &view, time_out.as_ref());
     }
     let about = |id: &str| {
         catalogue
@@ -46,6 +48,14 @@ pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
         "{bold}Today, {}{bold:#}",
         ctx.today.format("%A %-d %B")
     )?;
+    if let Some(time_out) = &time_out {
+        writeln!(
+            ctx.out,
+            "  Repair: you agreed to come back at {} ({}); `safe repair` when you are both ready.",
+            time_out.back_at.format("%H:%M"),
+            crate::domain::repair_dialogue::from_now(time_out.back_at, ctx.now)
+        )?;
+    }
     if view.done.is_empty() {
         writeln!(
             ctx.out,
@@ -70,10 +80,26 @@ pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
             .map(|id| id.chars().count())
             .max()
             .unwrap_or(0);
+        // The meaning wraps under itself on a narrow terminal.
+        let indent = 4 + width + 2;
+        let room =
+            crate::render::width().map_or(usize::MAX, |w| usize::from(w).saturating_sub(indent));
         for id in &view.open {
             let id_text = sanitize_line(id);
-            match about(id) {
-                Some(about) => writeln!(ctx.out, "  ○ {id_text:<width$}  {dim}{about}{dim:#}")?,
+            let lines = about(id).map_or_else(Vec::new, |about| {
+                if room < MIN_ABOUT_WIDTH {
+                    Vec::new()
+                } else {
+                    crate::render::wrap(&about, room)
+                }
+            });
+            match lines.split_first() {
+                Some((first, rest)) => {
+                    writeln!(ctx.out, "  ○ {id_text:<width$}  {dim}{first}{dim:#}")?;
+                    for line in rest {
+                        writeln!(ctx.out, "{:indent$}{dim}{line}{dim:#}", "")?;
+                    }
+                }
                 None => writeln!(ctx.out, "  ○ {id_text}")?,
             }
         }
@@ -117,12 +143,20 @@ pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
     Ok(())
 }
 
-/// One line for a prompt: "safe: 2 done · 2 open".
-fn short(ctx: &mut Context<'_>, view: &TodayView) -> Result<()> {
+/// Narrower than this, a practice's meaning is left out rather than
+/// broken into scraps.
+const MIN_ABOUT_WIDTH: usize = 16;
+
+/// One line for a prompt: "safe: 2 done · 2 open", and a repair's time
+/// to come back while one waits: "· repair at 21:40".
+fn short(ctx: &mut Context<'_>, view: &TodayView, time_out: Option<&TimeOut>) -> Result<()> {
     let (_, done, _) = styles(ctx.color);
+    let repair = time_out.map_or_else(String::new, |t| {
+        format!(" · repair at {}", t.back_at.format("%H:%M"))
+    });
     writeln!(
         ctx.out,
-        "safe: {done}{} done{done:#} · {} open",
+        "safe: {done}{} done{done:#} · {} open{repair}",
         view.done.len(),
         view.open.len()
     )?;

@@ -22,13 +22,10 @@ use crate::keys::line::NoteSidecar;
 /// which syncs like any other (undoing something already synced is fine).
 /// Run it again to reverse the operation before; `safe redo` applies the
 /// last one you undid again.
-///
-/// Examples:
-///   safe log apology --date yesterday   # oops, that was today
-///   safe undo
-///   safe redo                           # no, it was right after all
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(
+    after_help = "Examples:\n  safe log apology --date yesterday   # oops, that was today\n  safe undo\n  safe redo                           # no, it was right after all"
+)]
 pub struct UndoArgs {}
 
 /// Apply again the operation you undid last.
@@ -36,7 +33,7 @@ pub struct UndoArgs {}
 /// Only right after `safe undo`: once you change something else, what you
 /// undid stays undone.
 #[derive(Debug, clap::Args)]
-#[command(verbatim_doc_comment)]
+#[command(after_help = "Examples:\n  safe undo\n  safe redo    # it was right after all")]
 pub struct RedoArgs {}
 
 pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {

@@ -295,6 +295,101 @@ pub struct PracticeStats {
     /// asked for (`stats --trend`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trend: Option<Vec<Option<f64>>>,
+    /// The first day the practice was logged: strength says little before
+    /// two weeks of history.
+    #[serde(skip)]
+    pub first_day: Option<NaiveDate>,
+    /// How often the goal was met in the period: days for a daily goal,
+    /// weeks for N/week; `None` without a goal.
+    #[serde(skip)]
+    pub rate: Option<Rate>,
+}
+
+/// Days (or weeks) that met a goal, of the days (or weeks) that could
+/// have: "9 of 22 days".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub met: u32,
+    pub of: u32,
+    pub unit: StreakUnit,
+}
+
+/// The days of `days` (ascending) in `from..=to`.
+fn between(days: &[NaiveDate], from: NaiveDate, to: NaiveDate) -> &[NaiveDate] {
+    let start = days.partition_point(|d| *d < from);
+    let end = days.partition_point(|d| *d <= to).max(start);
+    &days[start..end]
+}
+
+/// How often `goal` was met in `period`, counted from the practice's first
+/// logged day and up to today. Skipped and paused days (a paused week) are
+/// not counted against it, today only once it is logged, and this week only
+/// once it meets the goal: neither is over yet. Weeks are judged whole,
+/// also where the period cuts one.
+pub fn rate(
+    goal: Goal,
+    logged: &[NaiveDate],
+    bridged: &[NaiveDate],
+    week_start: WeekStart,
+    period: DayRange,
+    today: NaiveDate,
+) -> Option<Rate> {
+    let first = *logged.first()?;
+    let from = period.from.max(first);
+    let logged_on = |d: NaiveDate| logged.binary_search(&d).is_ok();
+    match goal {
+        Goal::None => None,
+        Goal::Daily => {
+            let mut to = period.to.min(today);
+            if to == today && !logged_on(today) {
+                to = today.pred_opt().unwrap_or(today);
+            }
+            let (mut met, mut of) = (0, 0);
+            let mut day = from;
+            while day <= to {
+                let done = logged_on(day);
+                if done || bridged.binary_search(&day).is_err() {
+                    of += 1;
+                }
+                met += u32::from(done);
+                let Some(next) = day.succ_opt() else { break };
+                day = next;
+            }
+            Some(Rate {
+                met,
+                of,
+                unit: StreakUnit::Day,
+            })
+        }
+        Goal::PerWeek(n) => {
+            let n = u32::from(n.max(1));
+            let this_week = week_start.week_of(today);
+            let last = period.to.min(today);
+            let (mut met, mut of) = (0, 0);
+            let mut week = week_start.week_of(from);
+            while week <= last {
+                let end = (week + chrono::Days::new(6)).min(today);
+                let days = between(logged, week, end).len() as u32;
+                let rest = between(bridged, week, end)
+                    .iter()
+                    .filter(|d| !logged_on(**d))
+                    .count() as u32;
+                let done = days >= n;
+                let open = week == this_week && !done;
+                let paused = !done && days + rest >= n;
+                if !open && !paused {
+                    of += 1;
+                    met += u32::from(done);
+                }
+                week = week + chrono::Days::new(7);
+            }
+            Some(Rate {
+                met,
+                of,
+                unit: StreakUnit::Week,
+            })
+        }
+    }
 }
 
 /// The two of us together.
@@ -419,6 +514,15 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
                     req.trend_weeks,
                 )
             }),
+            first_day: tally.days.first().copied(),
+            rate: rate(
+                goal,
+                &tally.days,
+                &bridged,
+                req.week_start,
+                req.period,
+                today,
+            ),
         });
     }
     Stats {
@@ -872,6 +976,66 @@ mod tests {
         );
         assert_eq!(p.days_this_week, 2);
         assert_eq!(p.count, 2);
+    }
+
+    #[test]
+    fn rates_count_from_the_first_log_and_spare_rest_and_today() {
+        let month = DayRange {
+            from: d("2026-11-01"),
+            to: d("2026-11-30"),
+        };
+        let today = d("2026-11-25"); // a Wednesday
+        // Daily: first logged on the 4th; the 10th and 11th skipped; today
+        // not logged yet, so the 4th to the 24th, less two: 19 days.
+        let logged = vec![d("2026-11-04"), d("2026-11-05"), d("2026-11-20")];
+        let bridged = vec![d("2026-11-10"), d("2026-11-11")];
+        let daily = rate(
+            Goal::Daily,
+            &logged,
+            &bridged,
+            WeekStart::Monday,
+            month,
+            today,
+        );
+        assert_eq!(
+            daily,
+            Some(Rate {
+                met: 3,
+                of: 19,
+                unit: StreakUnit::Day
+            })
+        );
+        // Logged today: today counts.
+        let mut with_today = logged.clone();
+        with_today.push(today);
+        let daily = rate(
+            Goal::Daily,
+            &with_today,
+            &bridged,
+            WeekStart::Monday,
+            month,
+            today,
+        );
+        assert_eq!(daily.map(|r| (r.met, r.of)), Some((4, 20)));
+        // 2/week: the weeks of Nov 2 (met), Nov 9 (short, paused two days:
+        // bridged), Nov 16 (missed); this week is open and not met yet.
+        let weekly = vec![d("2026-11-03"), d("2026-11-05"), d("2026-11-20")];
+        let r = rate(
+            Goal::PerWeek(2),
+            &weekly,
+            &bridged,
+            WeekStart::Monday,
+            month,
+            today,
+        );
+        assert_eq!(
+            r.map(|r| (r.met, r.of, r.unit)),
+            Some((1, 2, StreakUnit::Week))
+        );
+        assert_eq!(
+            rate(Goal::None, &logged, &[], WeekStart::Monday, month, today),
+            None
+        );
     }
 
     #[test]

@@ -4,10 +4,14 @@
 //! ```text
 //!     Oct     Nov
 //! Mon · ░ · ▒ ▓ ·
-//! Tue ░ · · ░ ·
+//! Tue ░ - ‖ ░[·]
 //! ...
 //!     less · ░ ▒ ▓ more
+//!     - skipped  ‖ paused  [ ] today
 //! ```
+//!
+//! A day with nothing logged reads differently when it was skipped or
+//! paused on purpose: rest is not a miss. Today sits in brackets.
 //!
 //! Shades are fixed steps (none, 1, 2, 3 or more), not quartiles of the
 //! maximum, so that a shade means the same thing from one week to the next and
@@ -31,6 +35,20 @@ const GLYPHS: [char; 4] = ['·', '░', '▒', '▓'];
 /// With colour every cell is a square; the shade carries the level.
 const SQUARE: char = '■';
 
+/// Days of rest, with and without colour.
+const SKIPPED: char = '-';
+const PAUSED: char = '‖';
+
+/// Rest glyphs' colour: a calm blue, apart from the greens of practice.
+const REST_SHADE: u8 = 67;
+
+/// Why a day with nothing logged is not a miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rest {
+    Skipped,
+    Paused,
+}
+
 /// 256-colour shades by level: grey for none, then GitHub-like greens
 /// that get lighter, which also reads on terminals with dark backgrounds.
 const SHADES: [u8; 4] = [238, 22, 28, 40];
@@ -44,6 +62,8 @@ const MONTHS: [&str; 12] = [
 pub struct Heatmap<'a> {
     /// How many times something was done on each day; missing days are 0.
     pub counts: &'a BTreeMap<NaiveDate, u32>,
+    /// Days skipped or paused; shown only where nothing was logged.
+    pub rest: &'a BTreeMap<NaiveDate, Rest>,
     /// The last day shown; days after it in its week are left blank.
     pub today: NaiveDate,
     /// How many weeks (columns) to show, ending with the week of `today`.
@@ -79,8 +99,18 @@ impl Heatmap<'_> {
                 line.push(' ');
                 match week.and_then(|w| w.checked_add_days(Days::new(row))) {
                     Some(day) if day <= self.today => {
+                        if day == self.today {
+                            line.pop();
+                            line.push('[');
+                        }
                         let count = self.counts.get(&day).copied().unwrap_or(0);
-                        self.push_cell(&mut line, level(count));
+                        match self.rest.get(&day) {
+                            Some(rest) if count == 0 => self.push_rest(&mut line, *rest),
+                            _ => self.push_cell(&mut line, level(count)),
+                        }
+                        if day == self.today {
+                            line.push(']');
+                        }
                     }
                     _ => line.push(' '),
                 }
@@ -90,7 +120,15 @@ impl Heatmap<'_> {
         }
         out.push_str(&self.legend());
         out.push('\n');
+        out.push_str(&self.rest_legend());
+        out.push('\n');
         out
+    }
+
+    /// The widest a heatmap of `weeks` columns is, month labels included.
+    pub fn width(weeks: u32) -> usize {
+        // A label may start at the last column and run two past it.
+        LABEL_WIDTH + 2 * weeks as usize + 2
     }
 
     /// Month names over the first column whose week holds the 1st, so each
@@ -137,6 +175,28 @@ impl Heatmap<'_> {
         }
     }
 
+    fn push_rest(&self, line: &mut String, rest: Rest) {
+        let glyph = match rest {
+            Rest::Skipped => SKIPPED,
+            Rest::Paused => PAUSED,
+        };
+        if self.color {
+            let style = Style::new().fg_color(Some(Ansi256Color(REST_SHADE).into()));
+            let _ = write!(line, "{style}{glyph}{style:#}");
+        } else {
+            line.push(glyph);
+        }
+    }
+
+    fn rest_legend(&self) -> String {
+        let mut line = " ".repeat(LABEL_WIDTH + 1);
+        self.push_rest(&mut line, Rest::Skipped);
+        line.push_str(" skipped  ");
+        self.push_rest(&mut line, Rest::Paused);
+        line.push_str(" paused  [ ] today");
+        line
+    }
+
     fn legend(&self) -> String {
         let mut line = " ".repeat(LABEL_WIDTH + 1);
         line.push_str("less");
@@ -162,9 +222,12 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
+    static NO_REST: BTreeMap<NaiveDate, Rest> = BTreeMap::new();
+
     fn map(counts: &BTreeMap<NaiveDate, u32>, today: NaiveDate, weeks: u32) -> Heatmap<'_> {
         Heatmap {
             counts,
+            rest: &NO_REST,
             today,
             weeks,
             week_start: WeekStart::Monday,
@@ -193,14 +256,38 @@ mod tests {
         let expected = "    Nov Dec
 Mon ░ · ·
 Tue · · ░
-Wed ▒ ▓ ▒
+Wed ▒ ▓[▒]
 Thu · ·
 Fri · ·
 Sat · ·
 Sun ▓ ·
     less · ░ ▒ ▓ more
+    - skipped  ‖ paused  [ ] today
 ";
         assert_eq!(map(&counts, today, 3).render(), expected);
+    }
+
+    #[test]
+    fn rest_reads_apart_from_a_miss_and_today_is_bracketed() {
+        let today = date(2026, 11, 25); // a Wednesday
+        let counts = BTreeMap::from([(date(2026, 11, 17), 1)]);
+        let rest = BTreeMap::from([
+            (date(2026, 11, 16), Rest::Skipped),
+            (date(2026, 11, 17), Rest::Skipped), // logged after all: logged
+            (date(2026, 11, 23), Rest::Paused),
+            (date(2026, 11, 24), Rest::Paused),
+        ]);
+        let mut heatmap = map(&counts, today, 2);
+        heatmap.rest = &rest;
+        let out = heatmap.render();
+        let rows: Vec<&str> = out.lines().skip(1).take(7).collect();
+        assert_eq!(rows[0], "Mon - ‖");
+        assert_eq!(rows[1], "Tue ░ ‖");
+        assert_eq!(rows[2], "Wed ·[·]");
+        assert!(out.contains("- skipped  ‖ paused  [ ] today"));
+        heatmap.color = true;
+        let coloured = heatmap.render();
+        assert!(coloured.contains("\x1b[38;5;67m‖"), "{coloured}");
     }
 
     #[test]
@@ -210,7 +297,12 @@ Sun ▓ ·
             let out = map(&counts, date(2026, 3, 15), weeks).render();
             // Today is a Sunday, so every row is full.
             for line in out.lines().skip(1).take(7) {
-                assert_eq!(line.chars().count(), LABEL_WIDTH + 2 * weeks as usize);
+                // Today's closing bracket runs one past its column.
+                let today = usize::from(line.ends_with(']'));
+                assert_eq!(
+                    line.chars().count(),
+                    LABEL_WIDTH + 2 * weeks as usize + today
+                );
                 assert_eq!(
                     line.chars().skip(LABEL_WIDTH).filter(|&c| c == '·').count(),
                     weeks as usize

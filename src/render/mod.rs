@@ -22,6 +22,42 @@ fn terminal_width(table: &Table) -> Option<u16> {
         .filter(|w| *w >= MIN_WIDTH)
 }
 
+/// The terminal's width (`COLUMNS` when set), or `None` when unknown or
+/// implausibly narrow: then output is left whole.
+pub fn width() -> Option<u16> {
+    terminal_width(&Table::new())
+}
+
+/// The display width of the widest line of `text`, escapes aside.
+pub fn widest_line(text: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    text.lines()
+        .map(|l| sanitize::sanitize(l).width())
+        .max()
+        .unwrap_or(0)
+}
+
+/// `text` broken at spaces into lines of at most `columns` of display
+/// width; a word wider than that gets a line of its own.
+pub fn wrap(text: &str, columns: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthStr;
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && line.width() + 1 + word.width() > columns {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// At most `columns` of display width of `text`, ending in `…` when cut.
 /// Tables truncate their cells with this before laying them out, so a huge
 /// note cannot make the layout slow (the full text is in `--json`).
@@ -83,9 +119,27 @@ pub fn fit(table: &mut Table) {
 pub fn table_text(table: &Table) -> String {
     table
         .lines()
-        .map(|line| line.trim_end().to_string())
+        .map(|line| trim_styled_end(&line).to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `line` without trailing blanks, also those inside a styled cell's
+/// final reset (`   \x1b[0m` becomes `\x1b[0m`).
+fn trim_styled_end(line: &str) -> std::borrow::Cow<'_, str> {
+    const RESET: &str = "\x1b[0m";
+    let trimmed = line.trim_end();
+    match trimmed.strip_suffix(RESET) {
+        Some(before) if before.ends_with(char::is_whitespace) || before.ends_with(RESET) => {
+            let inner = trim_styled_end(before);
+            if inner.ends_with(RESET) || inner.is_empty() {
+                std::borrow::Cow::Owned(inner.into_owned())
+            } else {
+                std::borrow::Cow::Owned(format!("{inner}{RESET}"))
+            }
+        }
+        _ => std::borrow::Cow::Borrowed(trimmed),
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +150,29 @@ mod tests {
     fn sparklines_show_zero_to_one_in_eight_steps() {
         let values = [None, Some(0.0), Some(0.5), Some(1.0), Some(1.7)];
         assert_eq!(super::sparkline(&values), "·▁▅██");
+    }
+
+    #[test]
+    fn text_wraps_at_spaces() {
+        assert_eq!(
+            super::wrap("a kind, non-sexual touch", 10),
+            ["a kind,", "non-sexual", "touch"]
+        );
+        assert_eq!(super::wrap("short", 10), ["short"]);
+        assert!(super::wrap("   ", 10).is_empty());
+    }
+
+    #[test]
+    fn styled_padding_is_trimmed_too() {
+        assert_eq!(super::trim_styled_end("a  "), "a");
+        assert_eq!(
+            super::trim_styled_end("\x1b[2ma \x1b[0m\x1b[2m2%  \x1b[0m"),
+            "\x1b[2ma \x1b[0m\x1b[2m2%\x1b[0m"
+        );
+        assert_eq!(
+            super::trim_styled_end("x\x1b[2m  \x1b[0m"),
+            "x\x1b[2m\x1b[0m"
+        );
     }
 
     #[test]

@@ -243,11 +243,7 @@ impl Index {
 
     /// `owner`'s live entry `id`: its record, its shared note, and its
     /// unshared note (from `owner`'s private log, when that is mine).
-    pub fn live_entry(
-        &self,
-        owner: &str,
-        id: &EntryId,
-    ) -> Result<Option<LiveEntry>> {
+    pub fn live_entry(&self, owner: &str, id: &EntryId) -> Result<Option<LiveEntry>> {
         let key = id.to_string();
         let read = || -> rusqlite::Result<_> {
             let found: Option<(String, Option<String>)> = self

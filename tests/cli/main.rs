@@ -21,3 +21,4 @@ mod sealed;
 mod ssh;
 mod stats;
 mod sync;
+mod table;
