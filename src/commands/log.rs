@@ -4,8 +4,8 @@ use super::session::{NotePlace, Session, new_entry, stage_entry};
 use super::{Context, auto_sync, known_practice};
 use crate::domain::entry::{Entry, Kind};
 use crate::domain::practice::Practice;
+use crate::domain::summary::DayIndex;
 use crate::error::{Error, Result};
-use crate::journal::view::View;
 use crate::store::config::Config;
 
 /// Record a practice you did.
@@ -100,7 +100,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     let share = !args.keep_note && (args.share_note || session.config.share_notes);
     if practice.id != crate::domain::summary::REPAIR
         && !args.again
-        && logged_on(&session.view, &practice.id, day)
+        && logged_on(&session.my_days()?, &session.config.id, &practice.id, day)
     {
         let when = super::describe_day(ctx.today, day);
         if args.once_a_day {
@@ -146,7 +146,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         line.push_str(&note_sentence(place, partner_name(&session).as_deref()));
     }
     writeln!(ctx.out, "{line}")?;
-    let index = session.view.day_index();
+    let index = session.my_days()?;
     if let Some(streak) = super::stats::streak_line(ctx, &session.config, &practice, &index)? {
         writeln!(ctx.out, "{streak}")?;
     }
@@ -206,17 +206,12 @@ pub fn partner_name(session: &Session) -> Option<String> {
     Some(super::name_of(&session.view.people, person))
 }
 
-/// Whether I logged `practice` on `day`.
-pub fn logged_on(view: &View, practice: &str, day: chrono::NaiveDate) -> bool {
-    if let Some(days) = &view.days {
-        return days
-            .person(&view.me)
-            .logged
-            .get(practice)
-            .is_some_and(|tally| tally.on(day) > 0);
-    }
-    view.mine()
-        .any(|i| i.entry.kind == Kind::Log && i.entry.practice == practice && i.entry.day == day)
+/// Whether `me` logged `practice` on `day`, by the days of the journal.
+pub fn logged_on(days: &DayIndex, me: &str, practice: &str, day: chrono::NaiveDate) -> bool {
+    days.person(me)
+        .logged
+        .get(practice)
+        .is_some_and(|tally| tally.on(day) > 0)
 }
 
 /// A retired practice is not offered for logging; say how to bring it back.

@@ -115,8 +115,17 @@ impl Session {
         // A sync may have brought this device's own pairing line.
         let me = self.journal.me().unwrap_or_default().to_string();
         self.config.id = me.clone();
-        self.view = read(&self.journal, &me, self.view.is_light())?;
+        self.view = read(&self.journal, &me, self.view.is_light(), false)?;
         Ok(())
+    }
+
+    /// My own days, as the index holds them: what the streak line of
+    /// `log` and its once-a-day rule read.
+    pub fn my_days(&self) -> Result<crate::domain::summary::DayIndex> {
+        match self.view.is_light() {
+            true => self.journal.day_index_of(&self.config.id),
+            false => Ok(self.view.day_index()),
+        }
     }
 
     /// The one live entry `prefix` names, preferring mine (see
@@ -171,7 +180,7 @@ impl Context<'_> {
 
     /// [`session`](Self::session) with a light view ([`View::light`]).
     pub fn light_session(&self) -> Result<Session> {
-        let (session, ()) = self.open_session(true, |_, _| Ok(()))?;
+        let (session, ()) = self.open_session(true, false, |_, _| Ok(()))?;
         Ok(session)
     }
 
@@ -182,7 +191,7 @@ impl Context<'_> {
         &self,
         check: impl FnOnce(&View, &Config) -> Result<T>,
     ) -> Result<(Session, T)> {
-        self.open_session(false, check)
+        self.open_session(false, false, check)
     }
 
     /// Like [`session_checked`](Self::session_checked), with a light view
@@ -193,12 +202,15 @@ impl Context<'_> {
         &self,
         check: impl FnOnce(&View, &Config) -> Result<T>,
     ) -> Result<(Session, T)> {
-        self.open_session(true, check)
+        self.open_session(true, false, check)
     }
 
+    /// `light`: without the entries; `days`: a light view with everyone's
+    /// days (for reading commands).
     fn open_session<T>(
         &self,
         light: bool,
+        days: bool,
         check: impl FnOnce(&View, &Config) -> Result<T>,
     ) -> Result<(Session, T)> {
         let lock = self.dir.lock()?;
@@ -230,10 +242,10 @@ impl Context<'_> {
                 root.display(),
                 name
             );
-            let session = self.finish_session(lock, journal, config, light)?;
+            let session = self.finish_session(lock, journal, config, light, days)?;
             return Ok((session, checked));
         };
-        let session = self.finish_session(lock, journal, config, light)?;
+        let session = self.finish_session(lock, journal, config, light, days)?;
         let checked = check(&session.view, &session.config)?;
         Ok((session, checked))
     }
@@ -244,6 +256,7 @@ impl Context<'_> {
         mut journal: Journal,
         mut config: Config,
         light: bool,
+        days: bool,
     ) -> Result<Session> {
         let root = self.dir.root();
         let me = journal.me().unwrap_or_default().to_string();
@@ -251,11 +264,11 @@ impl Context<'_> {
         let light = light && !snapshot;
         // A damaged index may fail only when read: it is made again from
         // the logs, once, and the answer is the same.
-        let mut view = match read(&journal, &me, light) {
+        let mut view = match read(&journal, &me, light, days) {
             Ok(view) => view,
             Err(_) => {
                 journal.rebuild_index(self.wall_ms(), &lock)?;
-                read(&journal, &me, light)?
+                read(&journal, &me, light, days)?
             }
         };
         if snapshot {
@@ -299,7 +312,7 @@ impl Context<'_> {
             config.name = super::login_name();
             return Ok((View::default(), config));
         }
-        let (session, ()) = self.open_session(light, |_, _| Ok(()))?;
+        let (session, ()) = self.open_session(light, light, |_, _| Ok(()))?;
         // A damaged log is read up to the damage: say so, every time, so
         // an answer that lacks something never looks whole.
         for q in &session.report().quarantined {
@@ -323,10 +336,14 @@ impl Context<'_> {
     }
 }
 
-/// The journal as `me` reads it from the index: whole, or light.
-fn read(journal: &Journal, me: &str, light: bool) -> Result<View> {
+/// The journal as `me` reads it from the index: whole, or light (with
+/// everyone's days when `days`).
+fn read(journal: &Journal, me: &str, light: bool, days: bool) -> Result<View> {
     Ok(match light {
-        true => View::light(journal.registers()?, me, journal.day_index()?),
+        true => {
+            let days = days.then(|| journal.day_index()).transpose()?;
+            View::light(journal.registers()?, me, days)
+        }
         false => View::new(journal.state()?, me),
     })
 }

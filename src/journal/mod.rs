@@ -225,6 +225,11 @@ impl Journal {
         Ok((!rebuilt).then_some(changed))
     }
 
+    /// The days of `person`'s live entries alone, from the index.
+    pub fn day_index_of(&self, person: &str) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?.day_index_of(person)
+    }
+
     /// The days of every live entry, by person, from the index.
     pub fn day_index(&self) -> Result<crate::domain::summary::DayIndex> {
         self.index()?.day_index()

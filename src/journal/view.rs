@@ -46,8 +46,10 @@ pub struct View {
     pub practices: PracticesDoc,
     /// The fold it was made from (undo history, rejected and waiting lines).
     pub state: fold::Journal,
-    /// Set in a light view ([`View::light`]): the days of every entry, read
-    /// from the index, while `items` and the history are left empty.
+    /// A light view ([`View::light`]): `items` and the history are empty.
+    pub light: bool,
+    /// In a light view, the days of every entry as the index holds them,
+    /// when the command asked for them.
     pub days: Option<DayIndex>,
 }
 
@@ -127,6 +129,7 @@ impl View {
             people,
             practices,
             state,
+            light: false,
             days: None,
         }
     }
@@ -135,16 +138,17 @@ impl View {
     /// (`today`, `stats`, `calendar`, the streak line of `log`): made from
     /// the registers of the fold (`state` without entries) and the index's
     /// days, never from every entry. Its `items` are empty.
-    pub fn light(registers: fold::Journal, me: &str, days: DayIndex) -> View {
+    pub fn light(registers: fold::Journal, me: &str, days: Option<DayIndex>) -> View {
         debug_assert!(registers.entries.is_empty());
         let mut view = View::new(registers, me);
-        view.days = Some(days);
+        view.light = true;
+        view.days = days;
         view
     }
 
     /// Whether this is a [`View::light`] one, without entries.
     pub fn is_light(&self) -> bool {
-        self.days.is_some()
+        self.light
     }
 
     /// Add my partner's schema-1 records, kept as a snapshot since the
@@ -329,8 +333,9 @@ impl View {
 
     /// The days of everyone's entries, for statistics.
     pub fn day_index(&self) -> DayIndex {
-        if let Some(days) = &self.days {
-            return days.clone();
+        if self.light {
+            debug_assert!(self.days.is_some(), "a light view read without its days");
+            return self.days.clone().unwrap_or_default();
         }
         let mut index = DayIndex::default();
         for item in &self.items {

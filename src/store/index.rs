@@ -208,7 +208,12 @@ impl Index {
     /// The days of every live entry, by person: what `journal::view`
     /// makes of the whole journal, read from a few blobs.
     pub fn day_index(&self) -> Result<DayIndex> {
-        days::day_index(&self.db).map_err(|e| self.fail(e))
+        days::day_index(&self.db, None).map_err(|e| self.fail(e))
+    }
+
+    /// The days of `owner`'s live entries alone.
+    pub fn day_index_of(&self, owner: &str) -> Result<DayIndex> {
+        days::day_index(&self.db, Some(owner)).map_err(|e| self.fail(e))
     }
 
     /// The handle of the entry `id`: the shortest start of its tail (at

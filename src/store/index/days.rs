@@ -127,12 +127,13 @@ impl Delta {
     }
 }
 
-/// The days of everyone's live entries, as `journal::view` makes them from
-/// every entry.
-pub fn day_index(db: &rusqlite::Connection) -> rusqlite::Result<DayIndex> {
+/// The days of everyone's live entries (or `owner`'s alone), as
+/// `journal::view` makes them from every entry.
+pub fn day_index(db: &rusqlite::Connection, owner: Option<&str>) -> rusqlite::Result<DayIndex> {
     let mut index = DayIndex::default();
-    let mut rows = db.prepare("SELECT owner, kind, practice, blob FROM days")?;
-    let mut query = rows.query([])?;
+    let mut rows =
+        db.prepare("SELECT owner, kind, practice, blob FROM days WHERE ?1 IS NULL OR owner = ?1")?;
+    let mut query = rows.query([owner])?;
     while let Some(r) = query.next()? {
         let owner: String = r.get(0)?;
         let kind: u8 = r.get(1)?;
