@@ -135,11 +135,9 @@ impl Session {
     pub fn find_mine(&mut self, prefix: &str) -> Result<crate::journal::view::Item> {
         let me = self.config.id.clone();
         if self.view.is_light() {
-            let start: String = prefix.chars().filter(|c| *c != '-').collect();
-            let start = start.to_ascii_lowercase();
-            let plain = start.len() >= crate::domain::entry::HANDLE_MIN
-                && start.chars().all(|c| c.is_ascii_hexdigit());
-            if plain && let Some(item) = self.journal.only_entry_by_handle(&start, &me)? {
+            if let Some(start) = crate::journal::view::id_start(prefix)
+                && let Some(item) = self.journal.only_entry_by_handle(&start, &me)?
+            {
                 return Ok(item);
             }
             self.view = View::new(self.journal.state()?, &me);

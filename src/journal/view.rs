@@ -393,12 +393,10 @@ impl View {
     }
 
     fn find_preferring(&self, prefix: &str, me: Option<&str>) -> Result<&Item> {
-        let cleaned: String = prefix.chars().filter(|c| *c != '-').collect();
-        let cleaned = cleaned.to_ascii_lowercase();
-        if cleaned.len() < HANDLE_MIN || !cleaned.chars().all(|c| c.is_ascii_hexdigit()) {
+        let Some(cleaned) = id_start(prefix) else {
             return Err(Error::input(format!("`{prefix}` is not an entry id"))
                 .with_hint("use the id `safe history` shows (at least 4 hex digits)"));
-        }
+        };
         let by_handle: Vec<&Item> = self
             .items
             .iter()
@@ -500,6 +498,15 @@ impl View {
     pub fn my_entry(&self, id: &EntryId) -> Option<&Item> {
         self.mine().find(|i| i.entry.id == *id)
     }
+}
+
+/// What a typed id or handle can name: its hex digits, lowercase, dashes
+/// left out; `None` unless that is at least [`HANDLE_MIN`] hex digits.
+pub fn id_start(prefix: &str) -> Option<String> {
+    let cleaned: String = prefix.chars().filter(|c| *c != '-').collect();
+    let cleaned = cleaned.to_ascii_lowercase();
+    (cleaned.len() >= HANDLE_MIN && cleaned.chars().all(|c| c.is_ascii_hexdigit()))
+        .then_some(cleaned)
 }
 
 /// `owner`'s live entry `record` as `me` sees it, with its shared note

@@ -285,13 +285,18 @@ impl Index {
         self.read_registers().map_err(|e| self.fail(e))
     }
 
-    fn read_registers(&self) -> rusqlite::Result<Journal> {
-        let mut journal = Journal::default();
-        let mut marks = BTreeMap::new();
-        let mut rows = self.db.prepare(
-            "SELECT reg, owner, key, ms, c, value, note FROM versions
-             WHERE reg IN ('name', 'goal', 'practice', 'seen') ORDER BY reg, owner, key",
-        )?;
+    /// Decode the winning versions (those `filter`, a `WHERE` clause or
+    /// nothing, keeps) into `journal`; undo marks go to `marks`.
+    fn read_versions(
+        &self,
+        filter: &str,
+        journal: &mut Journal,
+        marks: &mut BTreeMap<(String, String), String>,
+    ) -> rusqlite::Result<()> {
+        let mut rows = self.db.prepare(&format!(
+            "SELECT reg, owner, key, ms, c, value, note FROM versions {filter}
+             ORDER BY reg, owner, key"
+        ))?;
         let mut query = rows.query([])?;
         while let Some(row) = query.next()? {
             let (reg, owner, key, value): (String, String, String, String) =
@@ -308,8 +313,19 @@ impl Index {
                 value: &value,
                 note: row.get(6)?,
             };
-            decode(&mut journal, &mut marks, version).map_err(|_| rusqlite::Error::InvalidQuery)?;
+            decode(journal, marks, version).map_err(|_| rusqlite::Error::InvalidQuery)?;
         }
+        Ok(())
+    }
+
+    fn read_registers(&self) -> rusqlite::Result<Journal> {
+        let mut journal = Journal::default();
+        let mut marks = BTreeMap::new();
+        self.read_versions(
+            "WHERE reg IN ('name', 'goal', 'practice', 'seen')",
+            &mut journal,
+            &mut marks,
+        )?;
         let owners: Vec<String> = self
             .db
             // Each owner once, by a hop through the key (no scan of every op).
@@ -358,28 +374,7 @@ impl Index {
     fn read_journal(&self) -> rusqlite::Result<Journal> {
         let mut journal = Journal::default();
         let mut marks: BTreeMap<(String, String), String> = BTreeMap::new();
-        let mut rows = self.db.prepare(
-            "SELECT reg, owner, key, ms, c, value, note FROM versions ORDER BY reg, owner, key",
-        )?;
-        let mut query = rows.query([])?;
-        while let Some(row) = query.next()? {
-            let (reg, owner, key, value): (String, String, String, String) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(5)?);
-            let rev = Rev {
-                ms: row.get::<_, i64>(3)? as u64,
-                c: row.get(4)?,
-            };
-            let note: Option<String> = row.get(6)?;
-            let version = Version {
-                reg: &reg,
-                owner,
-                key,
-                rev,
-                value: &value,
-                note,
-            };
-            decode(&mut journal, &mut marks, version).map_err(|_| rusqlite::Error::InvalidQuery)?;
-        }
+        self.read_versions("", &mut journal, &mut marks)?;
         // Notes belong to live entries only.
         journal
             .notes

@@ -96,6 +96,26 @@ impl TestEnv {
         Command::from_std(self.std_cmd())
     }
 
+    /// Start `safe` with `args` (an `invite`) in the background and read
+    /// the first line it prints (the code): the inviter keeps waiting for
+    /// the joiner while the test goes on.
+    pub fn spawn_invite(&self, args: &[&str]) -> (std::process::Child, String) {
+        use std::io::BufRead;
+        let mut child = self
+            .std_cmd()
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        (child, line.trim().to_string())
+    }
+
     /// The same as a std `Command`, which can be spawned and killed (for
     /// the concurrency and crash tests).
     pub fn std_cmd(&self) -> std::process::Command {

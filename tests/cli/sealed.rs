@@ -6,9 +6,7 @@
 //! another device's log) are refused, naming the file, with nothing
 //! changed here.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::Stdio;
 
 use crate::env::{Run, TestEnv};
 use crate::sync::{Remote, couple, device_of, git, history, log, mine, sync};
@@ -22,18 +20,7 @@ const PAIRING: [&str; 4] = ["--poll", "20ms", "--timeout", "60s"];
 fn pair_device(by: &TestEnv, new: &TestEnv, remote: &Remote) {
     let mut args = vec!["invite", "--device"];
     args.extend_from_slice(&PAIRING);
-    let mut inviter = by
-        .std_cmd()
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut code = String::new();
-    BufReader::new(inviter.stdout.as_mut().unwrap())
-        .read_line(&mut code)
-        .unwrap();
+    let (inviter, code) = by.spawn_invite(&args);
     let url = remote.url();
     let mut args = vec!["join", url.as_str(), code.trim()];
     args.extend_from_slice(&PAIRING);

@@ -12,7 +12,6 @@
 //! `.ci/run` installs `openssh-server` where it is missing; a test skips,
 //! saying why, only when no `sshd` can be found.
 
-use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -195,18 +194,7 @@ fn couple_over(url: &str, alex: &TestEnv, sam: &TestEnv) {
     connect(alex, url);
     let mut args = vec!["invite"];
     args.extend_from_slice(&PAIRING);
-    let mut inviter = alex
-        .std_cmd()
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut code = String::new();
-    BufReader::new(inviter.stdout.as_mut().unwrap())
-        .read_line(&mut code)
-        .unwrap();
+    let (inviter, code) = alex.spawn_invite(&args);
     let mut args = vec!["join", url, code.trim()];
     args.extend_from_slice(&PAIRING);
     let joined = sam.run(&args);
@@ -403,18 +391,7 @@ fn a_first_sync_over_ssh_fetches_only_the_tip() {
     sshd.trust(&laptop);
     let mut args = vec!["invite", "--device"];
     args.extend_from_slice(&PAIRING);
-    let mut inviter = sam
-        .std_cmd()
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut code = String::new();
-    BufReader::new(inviter.stdout.as_mut().unwrap())
-        .read_line(&mut code)
-        .unwrap();
+    let (inviter, code) = sam.spawn_invite(&args);
     let mut args = vec!["join", url.as_str(), code.trim()];
     args.extend_from_slice(&PAIRING);
     laptop.run(&args).ok();

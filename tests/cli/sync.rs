@@ -10,7 +10,7 @@
 
 mod threats;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -302,18 +302,7 @@ pub(crate) fn couple() -> (TestEnv, TestEnv, Remote) {
     connect(&alex, &remote.url());
     let mut args = vec!["invite"];
     args.extend_from_slice(&PAIRING);
-    let mut inviter = alex
-        .std_cmd()
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut code = String::new();
-    BufReader::new(inviter.stdout.as_mut().unwrap())
-        .read_line(&mut code)
-        .unwrap();
+    let (inviter, code) = alex.spawn_invite(&args);
     let url = remote.url();
     let mut args = vec!["join", url.as_str(), code.trim()];
     args.extend_from_slice(&PAIRING);
