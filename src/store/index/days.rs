@@ -140,10 +140,14 @@ pub fn day_index(db: &rusqlite::Connection, owner: Option<&str>) -> rusqlite::Re
         let practice: String = r.get(2)?;
         let blob: Vec<u8> = r.get(3)?;
         let person = index.people.entry(owner).or_default();
-        let pairs = decode(&blob, is_wide(kind, &practice));
-        let dates = pairs
-            .iter()
-            .filter_map(|(d, x, ms, off)| Some((date(*d)?, *x, moment(*ms, *off))));
+        let wide = is_wide(kind, &practice);
+        let pairs = decode(&blob, wide);
+        let mut days = Dates::default();
+        // Only repairs keep the moment they were logged.
+        let dates = pairs.iter().filter_map(|(d, x, ms, off)| {
+            let at = if wide { moment(*ms, *off) } else { None };
+            Some((days.date(*d)?, *x, at))
+        });
         match kind_of(kind) {
             Kind::Log => {
                 let repair = practice == REPAIR;
@@ -250,6 +254,29 @@ fn date(days: i32) -> Option<NaiveDate> {
     NaiveDate::from_num_days_from_ce_opt(days)
 }
 
+/// Turns the sorted day numbers of one blob into dates. Ten years of
+/// entries are a hundred thousand numbers but a few thousand days, so each
+/// date is made from the one before (within a year, a cheap step) rather
+/// than from the common era.
+#[derive(Default)]
+struct Dates {
+    last: Option<(i32, NaiveDate)>,
+}
+
+impl Dates {
+    fn date(&mut self, days: i32) -> Option<NaiveDate> {
+        let day = match self.last {
+            Some((n, d)) if n == days => return Some(d),
+            Some((n, d)) if n < days => d
+                .checked_add_days(chrono::Days::new(u64::from(days.abs_diff(n))))
+                .or_else(|| date(days))?,
+            _ => date(days)?,
+        };
+        self.last = Some((days, day));
+        Some(day)
+    }
+}
+
 fn encode(pairs: &[Pair], wide: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(pairs.len() * if wide { 20 } else { 8 });
     for (day, extra, ms, off) in pairs {
@@ -288,4 +315,23 @@ fn cached(
     params: impl rusqlite::Params,
 ) -> rusqlite::Result<usize> {
     tx.prepare_cached(sql)?.execute(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_made_step_by_step_are_the_dates_of_their_numbers() {
+        let start = date(738_000).unwrap().num_days_from_ce();
+        // Repeats, steps within a year, across new year and leap days, and
+        // long jumps, in ascending order as a blob holds them.
+        let mut numbers = vec![start, start, start + 1, start + 400, start + 400];
+        numbers.extend((start + 401..start + 1_200).step_by(7));
+        numbers.push(start + 5_000);
+        let mut dates = Dates::default();
+        for n in numbers {
+            assert_eq!(dates.date(n), date(n), "day number {n}");
+        }
+    }
 }
