@@ -119,11 +119,11 @@ impl Session {
         Ok(())
     }
 
-    /// My own days, as the index holds them: what the streak line of
-    /// `log` and its once-a-day rule read.
-    pub fn my_days(&self) -> Result<crate::domain::summary::DayIndex> {
+    /// What the streak of my `practice` needs (its days, skips and
+    /// pauses); a light session reads only those from the index.
+    pub fn my_practice_days(&self, practice: &str) -> Result<crate::domain::summary::DayIndex> {
         match self.view.is_light() {
-            true => self.journal.day_index_of(&self.config.id),
+            true => self.journal.practice_days_of(&self.config.id, practice),
             false => Ok(self.view.day_index()),
         }
     }

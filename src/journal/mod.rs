@@ -225,9 +225,13 @@ impl Journal {
         Ok((!rebuilt).then_some(changed))
     }
 
-    /// The days of `person`'s live entries alone, from the index.
-    pub fn day_index_of(&self, person: &str) -> Result<crate::domain::summary::DayIndex> {
-        self.index()?.day_index_of(person)
+    /// What the streak of `person`'s `practice` needs, from the index.
+    pub fn practice_days_of(
+        &self,
+        person: &str,
+        practice: &str,
+    ) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?.practice_days_of(person, practice)
     }
 
     /// The days of every live entry, by person, from the index.
