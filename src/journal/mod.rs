@@ -53,6 +53,13 @@ pub struct Journal {
     /// The index was made again from every log since the last
     /// [`Journal::take_changed`]: it counted every entry as changed.
     rebuilt: bool,
+    /// The logs are as the last refresh (and this journal's own writes
+    /// since) left them. The data directory's lock keeps other processes
+    /// out; in this one, whatever changes the logs behind the journal's
+    /// back (sync taking a remote's copies) says so with
+    /// [`Journal::logs_changed`] or refreshes. A write refreshes first
+    /// only when they are not current.
+    current: bool,
 }
 
 /// One verified line of a person's log, owned (see [`Journal::lines_of`]).
@@ -168,6 +175,7 @@ impl Journal {
             roster,
             report: Report::default(),
             rebuilt: false,
+            current: false,
         };
         if let Err(failed) = journal.refresh(wall_ms, lock) {
             // The index is derived: one that fails (torn, damaged) is made
@@ -270,6 +278,7 @@ impl Journal {
     /// lost lines, or a device that changed person or was cut makes the
     /// index again from every log.
     pub fn refresh(&mut self, wall_ms: u64, lock: &Lock) -> Result<&Report> {
+        self.current = false;
         let before = Indexed::load(&self.root, self.index()?)?;
         let notes = before.as_ref().map(|b| &b.logs);
         let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, notes);
@@ -321,7 +330,14 @@ impl Journal {
         self.report = report(&self.root, &roster, &indexed, &self.identity.device)?;
         self.roster = roster;
         self.indexed = indexed;
+        self.current = true;
         Ok(&self.report)
+    }
+
+    /// Something other than this journal changed the logs: the next write
+    /// reads them again first.
+    pub fn logs_changed(&mut self) {
+        self.current = false;
     }
 
     /// Fold every line of every used log, without the index (nor its
@@ -393,7 +409,9 @@ impl Journal {
         wall_ms: u64,
         lock: &Lock,
     ) -> Result<Written> {
-        self.refresh(wall_ms, lock)?;
+        if !self.current {
+            self.refresh(wall_ms, lock)?;
+        }
         let person = self.writer()?;
         let name = log_key(kind, &self.identity.device);
         let damage = self.indexed.logs.get(&name).and_then(|n| n.damage.as_ref());
@@ -401,8 +419,7 @@ impl Journal {
         // line, a batch cut before its signed end): the append cuts it
         // away, and refuses anything else it finds there. Damage further
         // back cannot be cut without losing what follows it.
-        let last = segment::segments(&log_root(&self.root, kind), &self.identity.device)?
-            .pop()
+        let last = segment::last_segment(&log_root(&self.root, kind), &self.identity.device)?
             .map(|s| s.path);
         let in_tail = |damage: &indexed::Damage| {
             let tail = last.as_deref().is_some_and(|last| {
@@ -433,6 +450,8 @@ impl Journal {
             })
             .collect();
         let log_root = log_root(&self.root, kind);
+        // Current again once the index has taken the batch.
+        self.current = false;
         let appended = segment::append_batch(
             &log_root,
             &self.key,
@@ -458,7 +477,9 @@ impl Journal {
                 texts: &texts,
                 sidecars: &sidecars,
             };
-            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms), lock)
+            let indexed = self.index_own_batch(&own, &appended, clock.now_ms(wall_ms), lock);
+            self.current = indexed.is_ok();
+            indexed
         } else {
             // The roster may change (or the log was never noted): the index
             // is brought up to date the long way.
