@@ -242,6 +242,16 @@ impl Journal {
         self.index()?.practice_days_of(person, practice)
     }
 
+    /// The days of `person`'s live entries from `since_year` on, and all
+    /// their pauses, from the index.
+    pub fn recent_days_of(
+        &self,
+        person: &str,
+        since_year: i32,
+    ) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?.recent_days_of(person, since_year)
+    }
+
     /// The days of every live entry, by person, from the index.
     pub fn day_index(&self) -> Result<crate::domain::summary::DayIndex> {
         self.index()?.day_index()

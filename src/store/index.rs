@@ -208,13 +208,29 @@ impl Index {
     /// The days of every live entry, by person: what `journal::view`
     /// makes of the whole journal, read from a few blobs.
     pub fn day_index(&self) -> Result<DayIndex> {
-        days::day_index(&self.db, None, None).map_err(|e| self.fail(e))
+        days::day_index(&self.db, days::Wanted::default()).map_err(|e| self.fail(e))
+    }
+
+    /// The days of `owner`'s live entries from `since_year` on, and all
+    /// of their pauses: what `today` reads.
+    pub fn recent_days_of(&self, owner: &str, since_year: i32) -> Result<DayIndex> {
+        let wanted = days::Wanted {
+            owner: Some(owner),
+            since_year: Some(since_year),
+            ..Default::default()
+        };
+        days::day_index(&self.db, wanted).map_err(|e| self.fail(e))
     }
 
     /// What the streak of `owner`'s `practice` needs: its entries, and
     /// pauses of every practice. Nothing else is in it.
     pub fn practice_days_of(&self, owner: &str, practice: &str) -> Result<DayIndex> {
-        days::day_index(&self.db, Some(owner), Some(practice)).map_err(|e| self.fail(e))
+        let wanted = days::Wanted {
+            owner: Some(owner),
+            practice: Some(practice),
+            ..Default::default()
+        };
+        days::day_index(&self.db, wanted).map_err(|e| self.fail(e))
     }
 
     /// The handle of the entry `id`: the shortest start of its tail (at
@@ -975,6 +991,23 @@ mod tests {
                 let theirs = some.person(owner);
                 prop_assert_eq!(theirs.logged_days(practice), person.logged_days(practice));
                 prop_assert_eq!(theirs.bridged(practice, far), person.bridged(practice, far));
+            }
+            // From a year on: the same days from that year, and every pause.
+            for year in [2026, 2027] {
+                let from = chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+                let since = |days: &[chrono::NaiveDate]| -> Vec<chrono::NaiveDate> {
+                    days.iter().copied().filter(|d| *d >= from).collect()
+                };
+                let recent = index.recent_days_of(owner, year).unwrap();
+                let theirs = recent.person(owner);
+                prop_assert_eq!(&theirs.paused, &person.paused);
+                for (practice, tally) in &person.logged {
+                    prop_assert_eq!(since(theirs.logged_days(practice)), since(&tally.days));
+                    prop_assert_eq!(
+                        since(&theirs.bridged(practice, far)),
+                        since(&person.bridged(practice, far))
+                    );
+                }
             }
         }
         for item in &view.items {

@@ -131,23 +131,38 @@ impl Delta {
     }
 }
 
-/// The days of everyone's live entries (or `owner`'s alone; or only what
-/// one practice's streak needs: its own entries and pauses of everything),
-/// as `journal::view` makes them from every entry.
-pub fn day_index(
-    db: &rusqlite::Connection,
-    owner: Option<&str>,
-    practice: Option<&str>,
-) -> rusqlite::Result<DayIndex> {
+/// Which days [`day_index`] reads; `Wanted::default()` is everyone's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    /// One person's alone.
+    pub owner: Option<&'a str>,
+    /// What one practice's streak needs: its own entries, and pauses of
+    /// everything.
+    pub practice: Option<&'a str>,
+    /// Entries from this year on, and every pause (a pause may begin
+    /// years before the days it still covers).
+    pub since_year: Option<i32>,
+}
+
+/// The days of the live entries `wanted`, as `journal::view` makes them
+/// from every entry.
+pub fn day_index(db: &rusqlite::Connection, wanted: Wanted<'_>) -> rusqlite::Result<DayIndex> {
     let mut index = DayIndex::default();
     // In key order, so that a group's years come one after another and
     // its days stay sorted.
     let mut rows = db.prepare_cached(
         "SELECT owner, kind, practice, blob FROM days
          WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR practice = ?2 OR practice = ?3)
+           AND (?4 IS NULL OR year >= ?4 OR kind = ?5)
          ORDER BY owner, kind, practice, year",
     )?;
-    let mut query = rows.query(params![owner, practice, ALL_PRACTICES])?;
+    let mut query = rows.query(params![
+        wanted.owner,
+        wanted.practice,
+        ALL_PRACTICES,
+        wanted.since_year,
+        kind_code(Kind::Pause)
+    ])?;
     while let Some(r) = query.next()? {
         let owner: String = r.get(0)?;
         let kind: u8 = r.get(1)?;
