@@ -23,6 +23,7 @@ use crate::domain::summary::DayIndex;
 use crate::error::{Error, Result};
 
 mod days;
+pub mod ops;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
@@ -133,6 +134,7 @@ impl Index {
                 }
                 db.execute_batch(SCHEMA)?;
                 db.execute_batch(days::SCHEMA)?;
+                db.execute_batch(ops::SCHEMA)?;
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('version', ?1)",
                     [VERSION],
@@ -740,6 +742,7 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
         ],
     )
     .map_err(|e| fail_db(&e))?;
+    ops::keep(tx, line, record, reg, &key, rev)?;
     if reg == "entry" && changed > 0 {
         let old = before
             .as_deref()
