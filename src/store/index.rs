@@ -957,10 +957,12 @@ mod tests {
             }
             prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON));
             same_days_and_handles(&index)?;
+            ops::check::same_as_the_lines(&index, &all, NOON)?;
             // Later, what waited is folded too, as the fold of all would.
             index.apply(&[], &[], NOON + 4 * DAY).unwrap();
             prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON + 4 * DAY));
             same_days_and_handles(&index)?;
+            ops::check::same_as_the_lines(&index, &all, NOON + 4 * DAY)?;
         }
     }
 

@@ -217,3 +217,112 @@ fn kept(r: &rusqlite::Row<'_>) -> rusqlite::Result<Kept> {
         op: r.get(6)?,
     })
 }
+
+/// The checks the property test of the index makes of `history`: what
+/// undo and redo ask of it is what the lines say, as the fold takes them.
+#[cfg(test)]
+pub(super) mod check {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::fold::{AHEAD_MS, fold};
+
+    /// The register and key of a version the fold at `now_ms` takes from
+    /// `line`, with its stamp.
+    fn version(line: &Line<'_>, now_ms: u64) -> Option<(&'static str, String, Stamp)> {
+        let record = line.rec.as_ref().ok()?;
+        record.check().ok()?;
+        let rev = record.rev()?;
+        if rev.ms > now_ms.saturating_add(AHEAD_MS) {
+            return None;
+        }
+        let (reg, key) = match record {
+            Record::Entry(r) => ("entry", r.id.to_string()),
+            Record::Remove(r) => ("entry", r.id.to_string()),
+            Record::Note(r) => ("note", r.id.to_string()),
+            Record::Name(_) => ("name", String::new()),
+            Record::Goal(r) => ("goal", r.practice.clone()),
+            Record::Practice(r) => ("practice", r.id.clone()),
+            _ => return None,
+        };
+        let stamp = Stamp {
+            rev,
+            device: line.device.to_string(),
+            seq: line.seq,
+        };
+        Some((reg, key, stamp))
+    }
+
+    /// For every owner: the undo and redo targets are those of the fold's
+    /// history; each operation's versions are its lines' versions; and the
+    /// version of each key before each operation is the newest line of
+    /// that key below the operation's first stamp.
+    pub fn same_as_the_lines(
+        index: &Index,
+        lines: &[Line<'_>],
+        now_ms: u64,
+    ) -> std::result::Result<(), TestCaseError> {
+        let journal = fold(lines, now_ms);
+        let versions: Vec<(&Line<'_>, (&str, String, Stamp))> = lines
+            .iter()
+            .filter_map(|l| Some((l, version(l, now_ms)?)))
+            .collect();
+        for owner in ["me", "sam"] {
+            let history = journal.history.get(owner).cloned().unwrap_or_default();
+            let undo = history.iter().rev().find(|op| op.state != OpState::Undone);
+            let trailing: Vec<_> = history
+                .iter()
+                .rev()
+                .take_while(|op| op.state == OpState::Undone)
+                .collect();
+            let redo = trailing.last();
+            let found = index.undo_target(owner).unwrap();
+            prop_assert_eq!(
+                found.as_ref().map(|o| (&o.op, o.first.rev)),
+                undo.map(|o| (&o.op, o.rev))
+            );
+            let found = index.redo_target(owner).unwrap();
+            prop_assert_eq!(
+                found.as_ref().map(|o| (&o.op, o.first.rev)),
+                redo.map(|o| (&o.op, o.rev))
+            );
+            for op in &history {
+                let mut expected: Vec<(String, String, Stamp)> = versions
+                    .iter()
+                    .filter(|(l, _)| l.owner == owner && l.op == op.op)
+                    .map(|(_, (reg, key, stamp))| (reg.to_string(), key.clone(), stamp.clone()))
+                    .collect();
+                expected.sort_by(|a, b| a.2.cmp(&b.2));
+                expected.dedup();
+                let kept: Vec<(String, String, Stamp)> = index
+                    .versions_of_op(owner, &op.op)
+                    .unwrap()
+                    .into_iter()
+                    .map(|k| (k.reg, k.key, k.stamp))
+                    .collect();
+                prop_assert_eq!(&kept, &expected);
+                let first = versions
+                    .iter()
+                    .filter(|(l, _)| l.owner == owner && l.op == op.op)
+                    .map(|(_, (_, _, stamp))| stamp.clone())
+                    .min();
+                let Some(first) = first else { continue };
+                for (reg, key, _) in &expected {
+                    let before = versions
+                        .iter()
+                        .filter(|(l, (r, k, s))| {
+                            l.owner == owner && r == reg && k == key && *s < first
+                        })
+                        .map(|(l, (_, _, s))| (s.clone(), l.op.to_string()))
+                        .max();
+                    let found = index
+                        .version_before(owner, reg, key, &first)
+                        .unwrap()
+                        .map(|k| (k.stamp, k.op));
+                    prop_assert_eq!(found, before);
+                }
+            }
+        }
+        Ok(())
+    }
+}
