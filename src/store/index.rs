@@ -27,7 +27,7 @@ pub mod ops;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 6;
+const VERSION: i64 = 7;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
