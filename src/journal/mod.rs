@@ -11,6 +11,7 @@
 
 pub mod identity;
 mod indexed;
+mod lines_at;
 pub mod migrate;
 pub mod pair;
 mod reading;

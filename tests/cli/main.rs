@@ -22,3 +22,4 @@ mod ssh;
 mod stats;
 mod sync;
 mod table;
+mod undo_index;
