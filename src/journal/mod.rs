@@ -338,6 +338,10 @@ impl Journal {
         if stripped {
             self.index()?.forget_stripped_notes()?;
         }
+        if fresh_index {
+            let built = self.index.take().ok_or_else(index_closed)?;
+            self.index = Some(built.into_place()?);
+        }
         self.report = report(&self.root, &roster, &indexed, &self.identity.device)?;
         self.roster = roster;
         self.indexed = indexed;
@@ -740,9 +744,20 @@ fn report(root: &Path, roster: &Roster, indexed: &Indexed, me: &DeviceId) -> Res
 /// its side files the mode of the database file, so that file is made
 /// private before SQLite first opens it.
 fn open_index(root: &Path) -> Result<Index> {
+    let path = index_file(root, "index.sqlite")?;
+    // What a rebuild cut short by a crash left behind.
+    let building = root.join("index").join("index.sqlite.new");
+    if building.exists() {
+        crate::store::index::remove_files(&building)?;
+    }
+    Index::open(&path)
+}
+
+/// `index/<name>`, made (empty, readable only by me) if it is missing.
+fn index_file(root: &Path, name: &str) -> Result<PathBuf> {
     let dir = root.join("index");
     file::ensure_dir(&dir)?;
-    let path = dir.join("index.sqlite");
+    let path = dir.join(name);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -753,24 +768,20 @@ fn open_index(root: &Path) -> Result<Index> {
     options
         .open(&path)
         .map_err(|e| Error::io("create", &path, e))?;
-    Index::open(&path)
+    Ok(path)
 }
 
-/// Delete the index and make it again, empty: it is fed every log next.
+/// Delete the index and start it again, empty, in a file of its own: it
+/// is fed every log next, then put in place ([`Index::into_place`]).
 fn reset_index(root: &Path, index: &mut Option<Index>) -> Result<()> {
     // Closed before its files go.
     *index = None;
     let path = root.join("index").join("index.sqlite");
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.clone().into_os_string();
-        name.push(suffix);
-        match std::fs::remove_file(&name) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("remove the index", &path, e)),
-        }
-    }
-    *index = Some(open_index(root)?);
+    crate::store::index::remove_files(&path)?;
+    let building = root.join("index").join("index.sqlite.new");
+    crate::store::index::remove_files(&building)?;
+    let building = index_file(root, "index.sqlite.new")?;
+    *index = Some(Index::build(&building, &path)?);
     Ok(())
 }
 
