@@ -310,7 +310,17 @@ impl Context<'_> {
             config.name = super::login_name();
             return Ok((View::default(), config));
         }
-        let (session, ()) = self.open_session(light, light, |_, _| Ok(()))?;
+        let (mut session, ()) = self.open_session(light, light, |_, _| Ok(()))?;
+        if let Some(fault) = session.journal.take_index_fault() {
+            use crate::render::sanitize::sanitize_line;
+            eprintln!(
+                "safe: warning: the index could not be updated: {}",
+                sanitize_line(fault.message())
+            );
+            if let Some(hint) = fault.hint() {
+                eprintln!("hint: {}", sanitize_line(hint));
+            }
+        }
         // A damaged log is read up to the damage: say so, every time, so
         // an answer that lacks something never looks whole.
         for q in &session.report().quarantined {
