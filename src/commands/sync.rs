@@ -235,8 +235,35 @@ pub fn describe(report: &SyncReport) -> String {
     format!("Synced with {}: {what}.", sanitize_line(&report.remote))
 }
 
-fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
+fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
     let (_, config) = ctx.view()?;
+    let has_journal = Identity::read(ctx.dir.root())?.is_some();
+    if fetch && (config.remote.is_none() || !has_journal) {
+        return Err(
+            Error::input("--fetch needs a journal and a sync remote to look at").with_hint(
+                "set the remote with `safe sync --remote <URL>` (or pair with `safe join`), \
+                 then `safe sync --status --fetch`",
+            ),
+        );
+    }
+    // Fetched first: an unreachable remote fails before anything is said.
+    let lock = ctx.dir.lock()?;
+    let opened = match (&config.remote, has_journal) {
+        (Some(remote), true) => {
+            let journal = Journal::open(ctx.dir.root(), ctx.wall_ms(), &lock)?;
+            let waiting = match fetch {
+                true => Some(crate::sync::logs::waiting(
+                    ctx.dir.root(),
+                    remote,
+                    &journal,
+                    &lock,
+                )?),
+                false => None,
+            };
+            Some((remote.clone(), journal, waiting))
+        }
+        _ => None,
+    };
     let out = &mut *ctx.out;
     match &config.remote {
         Some(remote) => writeln!(out, "Remote: {}", sanitize_line(&display_url(remote)))?,
@@ -249,11 +276,10 @@ fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
         Some(when) => writeln!(out, "Last sync: {}", when.format("%Y-%m-%d %H:%M %:z"))?,
         None => writeln!(out, "Last sync: never")?,
     }
-    let (Some(remote), Some(_)) = (&config.remote, Identity::read(ctx.dir.root())?) else {
+    let Some((remote, journal, waiting)) = opened else {
         return Ok(());
     };
-    let lock = ctx.dir.lock()?;
-    let journal = Journal::open(ctx.dir.root(), ctx.wall_ms(), &lock)?;
+    let remote = &remote;
     let couple = crate::journal::pair::couple(&journal).ok();
     let out = &mut *ctx.out;
     match crate::sync::logs::sealed_to(ctx.dir.root(), remote, &journal, &lock)? {
@@ -294,7 +320,76 @@ fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
             crate::keys::safety::display(&couple.safety_number).replace('\n', "\n  ")
         )?;
     }
+    if let Some(waiting) = waiting {
+        write_waiting(ctx, &journal, &waiting)?;
+    }
     Ok(())
+}
+
+/// What `--fetch` found: what waits at the remote for this device, what
+/// waits here for the remote, and what a sync would refuse.
+fn write_waiting(
+    ctx: &mut Context<'_>,
+    journal: &Journal,
+    waiting: &crate::sync::logs::Waiting,
+) -> Result<()> {
+    let out = &mut *ctx.out;
+    let remote = sanitize_line(&waiting.remote);
+    let from: Vec<String> = waiting
+        .from
+        .iter()
+        .map(|(person, lines)| {
+            let whose = match journal.me() == Some(person.as_str()) {
+                true => "your other devices".to_string(),
+                false => name_of(journal, person),
+            };
+            let what = match (lines.entries, lines.other) {
+                (0, 1) => "1 other change".to_string(),
+                (0, n) => format!("{n} other changes"),
+                (1, _) => "1 entry".to_string(),
+                (n, _) => format!("{n} entries"),
+            };
+            format!("{what} from {whose}")
+        })
+        .collect();
+    let one = from.len() == 1
+        && waiting
+            .from
+            .values()
+            .all(|l| l.entries == 1 || (l.entries == 0 && l.other == 1));
+    match (from.is_empty(), one) {
+        (true, _) => writeln!(out, "Fetched {remote}: nothing new waits for you there.")?,
+        (false, true) => writeln!(
+            out,
+            "Fetched {remote}: {} waits there; `safe sync` takes it.",
+            from[0]
+        )?,
+        (false, false) => writeln!(
+            out,
+            "Fetched {remote}: {} wait there; `safe sync` takes them.",
+            from.join(" and ")
+        )?,
+    }
+    match waiting.to_send {
+        0 => {}
+        1 => writeln!(out, "1 change of yours is not at the remote yet.")?,
+        n => writeln!(out, "{n} changes of yours are not at the remote yet.")?,
+    }
+    let _ = out.flush();
+    for problem in &waiting.problems {
+        eprintln!("safe: warning: {}", sanitize_line(problem.message()));
+    }
+    Ok(())
+}
+
+/// A person's name as the journal holds it (untrusted: sanitised).
+fn name_of(journal: &Journal, person: &str) -> String {
+    journal
+        .registers()
+        .ok()
+        .and_then(|r| r.names.get(person).cloned())
+        .map(|n| sanitize_line(&n).into_owned())
+        .unwrap_or_else(|| "your partner".to_string())
 }
 
 #[cfg(test)]

@@ -196,7 +196,8 @@ fn a_read_only_index_is_a_warning_after_the_confirmation() {
 #[test]
 fn an_index_that_is_not_a_folder_is_a_warning_after_the_confirmation() {
     let env = TestEnv::new();
-    env.run(&["log", "appreciation", "--date", "yesterday"]).ok();
+    env.run(&["log", "appreciation", "--date", "yesterday"])
+        .ok();
     let index = env.path("index");
     std::fs::remove_dir_all(&index).unwrap();
     std::fs::write(&index, "not a folder").unwrap();

@@ -996,7 +996,6 @@ fn status_needs_no_network() {
 }
 
 #[test]
-#[ignore = "bug: `safe sync --status --fetch` ignores --fetch: it never looks at the remote nor says what waits"]
 fn status_with_fetch_looks_at_the_remote() {
     let (alex, sam, _remote) = couple();
     log(&sam, &["check-in"]);
@@ -1009,6 +1008,39 @@ fn status_with_fetch_looks_at_the_remote() {
     set_remote(&alex, &offline);
     let err = alex.run(&["sync", "--status", "--fetch"]).fails(1);
     assert!(err.contains("could not reach"), "{err}");
+}
+
+/// `--fetch` moves only what sync.git knows of the remote: no log, no
+/// entry, nothing pushed; and it says what waits on either side.
+#[test]
+fn status_with_fetch_changes_nothing_but_what_it_knows() {
+    let (alex, sam, remote) = couple();
+    let out = alex.run(&["sync", "--status", "--fetch"]).ok();
+    assert!(out.contains("nothing new waits for you"), "{out}");
+
+    log(&sam, &["check-in"]);
+    log(&sam, &["listen"]);
+    sync(&sam);
+    log(&alex, &["appreciation"]);
+    let before = alex.snapshot();
+    let at_remote = remote.main();
+    let run = alex.run(&["sync", "--status", "--fetch"]);
+    let out = run.ok();
+    assert!(out.contains("2 entries from Sam wait there"), "{out}");
+    assert!(
+        out.contains("1 change of yours is not at the remote yet"),
+        "{out}"
+    );
+    assert_eq!(run.stderr(), "");
+    assert_eq!(alex.snapshot(), before, "no file of the journal changed");
+    assert_eq!(remote.main(), at_remote, "nothing was pushed");
+    assert!(history(&alex, "partner").is_empty());
+
+    // The sync then takes what the status said.
+    assert!(sync(&alex).contains("received 2 entries from Sam"));
+    let out = alex.run(&["sync", "--status", "--fetch"]).ok();
+    assert!(out.contains("nothing new waits for you"), "{out}");
+    assert!(!out.contains("not at the remote"), "{out}");
 }
 
 #[test]
