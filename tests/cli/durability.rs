@@ -614,8 +614,11 @@ fn fill_and_retry(
         );
         assert!(junk(env).is_empty(), "{args:?}: {:?}", junk(env));
         if done {
+            // With no page free, a line may still fit in the last page of
+            // its log file; then the index, which found no room, must have
+            // said so (a warning after the confirmation).
             assert!(
-                pages > 0,
+                pages > 0 || run.stderr().contains("the index"),
                 "{args:?} needs no space: the test proves nothing"
             );
             eprintln!("{:?} saved with {pages} pages free", &args[..2]);
@@ -643,7 +646,10 @@ fn a_full_disk_leaves_each_change_whole_or_absent() {
     env.run(&["import", file.to_str().unwrap()]).ok();
     env.run(&["log", "listen"]).ok();
 
-    let note = "said over breakfast, ".repeat(15);
+    // Near the note limit: its line is longer than a page, so it never
+    // fits in the room left in the last page of a log file, and needs
+    // space even when the index (which then is only a warning) gets none.
+    let note = "said over breakfast, ".repeat(190);
     let note_kept = note.clone();
     fill_and_retry(
         &env,
