@@ -82,13 +82,7 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
     };
     // What changed before the sync (a refresh, my own write) is not news.
     session.journal.take_changed()?;
-    let report = crate::sync::logs::sync_logs(
-        ctx.dir.root(),
-        &remote,
-        &mut session.journal,
-        ctx.wall_ms(),
-        &session.lock,
-    )?;
+    let report = sync_and_mark_seen(ctx, session, &remote, quiet)?;
     let problems = report.problems;
     let me = session.journal.me().unwrap_or_default().to_string();
     // Entries of others that are new here or have a newer version; when
@@ -157,6 +151,48 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
     Ok(report)
 }
 
+/// Sync the logs; then, after the first sync of the day that worked, write
+/// this device's `seen` line (what it holds now) and sync once more to send
+/// it (docs/protocol.md "Seen marks"). A failed sync writes no line, so it
+/// changes nothing here. The line alone is no news: it is not counted as
+/// sent, and a failure to send it is only a warning (the next sync does).
+fn sync_and_mark_seen(
+    ctx: &mut Context<'_>,
+    session: &mut Session,
+    remote: &str,
+    quiet: bool,
+) -> Result<crate::sync::logs::LogSyncReport> {
+    let root = ctx.dir.root();
+    let journal = &mut session.journal;
+    let mut report =
+        crate::sync::logs::sync_logs(root, remote, journal, ctx.wall_ms(), &session.lock)?;
+    // A sync that refused something (a fork of this very log among them)
+    // marks nothing: the mark says what this device holds, verified.
+    let offset = *ctx.now.offset();
+    if !report.problems.is_empty()
+        || !journal.mark_seen(ctx.wall_ms(), ctx.today, offset, &session.lock)?
+    {
+        return Ok(report);
+    }
+    match crate::sync::logs::sync_logs(root, remote, journal, ctx.wall_ms(), &session.lock) {
+        Ok(more) => {
+            let sent = more.sent.saturating_sub(1);
+            report.changed |= sent > 0 || more.received_total() > 0;
+            report.sent += sent;
+            for (person, lines) in more.received {
+                *report.received.entry(person).or_default() += lines;
+            }
+            report.problems.extend(more.problems);
+        }
+        Err(err) if !quiet => eprintln!(
+            "safe: warning: today's seen mark was not sent, the next sync sends it: {}",
+            sanitize_line(err.message())
+        ),
+        Err(_) => {}
+    }
+    Ok(report)
+}
+
 /// The journal's own report after a sync (damaged logs, devices nobody
 /// paired, pairing lines not followed), naming whose each is.
 fn said_by_journal(session: &Session) -> Vec<String> {
@@ -180,6 +216,7 @@ fn said_by_journal(session: &Session) -> Vec<String> {
             s.path.display()
         ));
     }
+    out.extend(withheld(session));
     for r in &report.refused {
         // Say whose log holds the line, as for the rest.
         match session.journal.roster().person(&r.by) {
@@ -188,6 +225,31 @@ fn said_by_journal(session: &Session) -> Vec<String> {
         }
     }
     out
+}
+
+/// Logs my partner's (or my other device's) daily `seen` line proves they
+/// held further than the remote gave them to me.
+fn withheld(session: &Session) -> Vec<String> {
+    let whose = |person: &str| session.whose(person);
+    let found = session.journal.withheld().unwrap_or_default();
+    found
+        .iter()
+        .map(|w| {
+            let day = chrono::DateTime::from_timestamp_millis(w.at_ms as i64)
+                .map(|at| at.date_naive().to_string())
+                .unwrap_or_default();
+            format!(
+                "the remote withholds part of {} log (device {}): {} device {} held it up to \
+                 line {} on {day}, but this device got it only up to line {} from the remote",
+                whose(&w.owner),
+                short_device(w.log.as_str()),
+                whose(&w.by),
+                short_device(w.by_device.as_str()),
+                w.seq,
+                w.held
+            )
+        })
+        .collect()
 }
 
 fn short_device(device: &str) -> &str {

@@ -17,6 +17,7 @@ mod reading;
 pub mod removal;
 pub mod report;
 pub mod roster;
+pub mod seen;
 mod strip;
 pub mod view;
 
