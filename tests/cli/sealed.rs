@@ -9,34 +9,10 @@
 use std::path::Path;
 
 use crate::env::TestEnv;
-use crate::sync::{Remote, couple, device_of, git, history, log, mine, pair_device, sync};
+use crate::sync::{Remote, couple, craft, device_of, git, history, log, mine, pair_device, sync};
 
 /// A change made to a checkout of the remote.
 type Edit<'a> = Box<dyn Fn(&Path) + 'a>;
-
-/// Clone the remote with plain git, change the sealed files with `edit`,
-/// commit and push: what anyone with push access can do without keys.
-fn craft(remote: &Remote, edit: impl FnOnce(&Path)) {
-    let work = tempfile::tempdir().unwrap();
-    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
-    let checkout = work.path().join("w");
-    edit(&checkout);
-    git(&checkout, &["add", "--all"]);
-    git(
-        &checkout,
-        &[
-            "-c",
-            "user.name=x",
-            "-c",
-            "user.email=x@example.invalid",
-            "commit",
-            "--quiet",
-            "-m",
-            "crafted",
-        ],
-    );
-    git(&checkout, &["push", "--quiet", "origin", "HEAD:main"]);
-}
 
 #[test]
 fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {

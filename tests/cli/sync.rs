@@ -313,6 +313,30 @@ pub(crate) fn pair_device(by: &TestEnv, new: &TestEnv, remote: &Remote) {
     new.run(&["sync", "--remote", &url]).ok();
 }
 
+/// Clone the remote with plain git, change the sealed files with `edit`,
+/// commit and push: what anyone with push access can do without keys.
+pub(crate) fn craft(remote: &Remote, edit: impl FnOnce(&Path)) {
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
+    let checkout = work.path().join("w");
+    edit(&checkout);
+    git(&checkout, &["add", "--all"]);
+    git(
+        &checkout,
+        &[
+            "-c",
+            "user.name=x",
+            "-c",
+            "user.email=x@example.invalid",
+            "commit",
+            "--quiet",
+            "-m",
+            "crafted",
+        ],
+    );
+    git(&checkout, &["push", "--quiet", "origin", "HEAD:main"]);
+}
+
 /// What `env` holds of its own person: its entries as `safe export` writes
 /// them, its history, its goals and practices, and its name. A sync that
 /// refuses an attack must leave all of it as it was.
@@ -1116,26 +1140,11 @@ fn a_remote_that_withholds_what_a_seen_line_proves_is_reported() {
 
     // The remote gives back an older copy of the phone's log, and keeps
     // the laptop's: valid, signed, and shorter.
-    let work = tempfile::tempdir().unwrap();
-    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
-    let checkout = work.path().join("w");
     let folder = format!("log/{phone_id}");
-    git(&checkout, &["rm", "-r", "--quiet", &folder]);
-    git(&checkout, &["checkout", &before, "--", &folder]);
-    git(
-        &checkout,
-        &[
-            "-c",
-            "user.name=x",
-            "-c",
-            "user.email=x@example.invalid",
-            "commit",
-            "--quiet",
-            "-m",
-            "withheld",
-        ],
-    );
-    git(&checkout, &["push", "--quiet", "origin", "HEAD:main"]);
+    craft(&remote, |checkout| {
+        git(checkout, &["rm", "-r", "--quiet", &folder]);
+        git(checkout, &["checkout", &before, "--", &folder]);
+    });
 
     let run = sam.run(&["sync"]);
     let err = run.fails(1);
