@@ -318,7 +318,17 @@ impl Context<'_> {
             return Ok((View::default(), config));
         }
         let days = if light { days } else { Days::None };
-        let (session, ()) = self.open_session(light, days, |_, _| Ok(()))?;
+        let (mut session, ()) = self.open_session(light, days, |_, _| Ok(()))?;
+        if let Some(fault) = session.journal.take_index_fault() {
+            use crate::render::sanitize::sanitize_line;
+            eprintln!(
+                "safe: warning: the index could not be updated: {}",
+                sanitize_line(fault.message())
+            );
+            if let Some(hint) = fault.hint() {
+                eprintln!("hint: {}", sanitize_line(hint));
+            }
+        }
         // A damaged log is read up to the damage: say so, every time, so
         // an answer that lacks something never looks whole.
         for q in &session.report().quarantined {

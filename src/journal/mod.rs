@@ -18,6 +18,7 @@ mod reading;
 pub mod removal;
 pub mod report;
 pub mod roster;
+pub mod seen;
 mod strip;
 pub mod view;
 
@@ -61,6 +62,11 @@ pub struct Journal {
     /// [`Journal::logs_changed`] or refreshes. A write refreshes first
     /// only when they are not current.
     current: bool,
+    /// Why `index/` could not be written, when it could not: the index is
+    /// then kept in memory, fed from the logs (the truth), for this command.
+    index_fault: Option<Error>,
+    /// The fault was handed out (see [`Journal::take_index_fault`]).
+    index_fault_told: bool,
 }
 
 /// One verified line of a person's log, owned (see [`Journal::lines_of`]).
@@ -166,8 +172,12 @@ impl Journal {
             viewer: identity.device.clone(),
         };
         let roster = roster::decide(&anchor, &roster::TrustLogs::new(), |_, _| None);
+        let (index, index_fault) = match open_index(root) {
+            Ok(index) => (index, None),
+            Err(fault) => (memory_index()?, Some(fault)),
+        };
         let mut journal = Journal {
-            index: Some(open_index(root)?),
+            index: Some(index),
             root: root.to_path_buf(),
             key,
             identity,
@@ -177,14 +187,47 @@ impl Journal {
             report: Report::default(),
             rebuilt: false,
             current: false,
+            index_fault,
+            index_fault_told: false,
         };
         if let Err(failed) = journal.refresh(wall_ms, lock) {
             // The index is derived: one that fails (torn, damaged) is made
-            // again from the logs, once; a failure of the logs fails again.
-            reset_index(root, &mut journal.index)?;
-            journal.refresh(wall_ms, lock).map_err(|_| failed)?;
+            // again from the logs, once; one that cannot be written is kept
+            // in memory instead; a failure of the logs fails again.
+            let again = journal
+                .reset_index()
+                .and_then(|()| journal.refresh(wall_ms, lock).map(drop));
+            if let Err(fault) = again {
+                if journal.index_fault.is_some() {
+                    return Err(failed);
+                }
+                journal.index_fault = Some(fault);
+                journal.reset_index()?;
+                journal.refresh(wall_ms, lock).map_err(|_| failed)?;
+            }
         }
         Ok(journal)
+    }
+
+    /// Why the index in `index/` could not be written, the first time it
+    /// is asked (so a command warns once): the journal then reads from an
+    /// index in memory, fed from the logs, and no answer changes.
+    pub fn take_index_fault(&mut self) -> Option<Error> {
+        if self.index_fault_told {
+            return None;
+        }
+        let fault = self.index_fault.as_ref()?;
+        self.index_fault_told = true;
+        Some(
+            Error::runtime(format!(
+                "{} (this command read the journal from the logs instead)",
+                fault.message()
+            ))
+            .with_hint(
+                "the index is derived: make the index folder writable, or delete it, \
+                 and safe makes it again from the logs",
+            ),
+        )
     }
 
     /// A new operation id: a UUIDv7 of `wall_ms`.
@@ -219,7 +262,7 @@ impl Journal {
     /// Make the index again from every log: for a reader whose query
     /// failed on a damaged index (it is derived, so nothing is lost).
     pub fn rebuild_index(&mut self, wall_ms: u64, lock: &Lock) -> Result<()> {
-        reset_index(&self.root, &mut self.index)?;
+        self.reset_index()?;
         self.refresh(wall_ms, lock).map(drop)
     }
 
@@ -290,7 +333,12 @@ impl Journal {
     /// index again from every log.
     pub fn refresh(&mut self, wall_ms: u64, lock: &Lock) -> Result<&Report> {
         self.current = false;
-        let before = Indexed::load(&self.root, self.index()?)?;
+        // An index in memory has no `indexed.json`: what it was fed is in
+        // `self.indexed`, once it was fed at all.
+        let before = match self.index_fault {
+            None => Indexed::load(&self.root, self.index()?)?,
+            Some(_) => Some(self.indexed.clone()).filter(|i| !i.logs.is_empty()),
+        };
         let notes = before.as_ref().map(|b| &b.logs);
         let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, notes);
         let roster = reading.settle()?;
@@ -304,7 +352,10 @@ impl Journal {
         let (unseen, fresh_index) = match unseen {
             Some(unseen) => (unseen, false),
             None => {
-                reset_index(&self.root, &mut self.index)?;
+                match self.index_fault {
+                    None => reset_index(&self.root, &mut self.index)?,
+                    Some(_) => self.index = Some(memory_index()?),
+                }
                 reading.read_all(&used)?;
                 let all = reading.unseen(&used, None)?;
                 (all.expect("a new index has seen no segment"), true)
@@ -328,7 +379,8 @@ impl Journal {
             me: roster.person(&self.identity.device),
         };
         let stripped = strip::before_feed(&self.root, self.index()?, &mut indexed, feed, lock)?;
-        if fresh_index || before.as_ref() != Some(&indexed) {
+        let on_disk = self.index_fault.is_none();
+        if on_disk && (fresh_index || before.as_ref() != Some(&indexed)) {
             marks.push((indexed::FILE.to_string(), indexed.save(&self.root)?));
         }
         self.index
@@ -503,7 +555,7 @@ impl Journal {
         Ok(Written {
             first_seq: appended.first_seq,
             records: stamped,
-            index_warning: indexed.err(),
+            index_warning: indexed.err().or_else(|| self.take_index_fault()),
         })
     }
 
@@ -594,7 +646,9 @@ impl Journal {
         };
         let index = self.index.as_ref().ok_or_else(index_closed)?;
         let stripped = strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;
-        marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
+        if self.index_fault.is_none() {
+            marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
+        }
         let index = self.index.as_mut().ok_or_else(index_closed)?;
         index.apply(&lines, &marks, now_ms)?;
         if stripped {
@@ -605,6 +659,18 @@ impl Journal {
 
     fn index(&self) -> Result<&Index> {
         self.index.as_ref().ok_or_else(index_closed)
+    }
+
+    /// Delete the index and make it again, empty, where it is kept (in
+    /// `index/`, or in memory): it is fed every log next.
+    fn reset_index(&mut self) -> Result<()> {
+        match self.index_fault {
+            None => reset_index(&self.root, &mut self.index),
+            Some(_) => {
+                self.index = Some(memory_index()?);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -769,6 +835,12 @@ fn index_file(root: &Path, name: &str) -> Result<PathBuf> {
         .open(&path)
         .map_err(|e| Error::io("create", &path, e))?;
     Ok(path)
+}
+
+/// An empty index in memory, for a command whose `index/` cannot be
+/// written: fed every log, it answers as the file would.
+fn memory_index() -> Result<Index> {
+    Index::open(Path::new(":memory:"))
 }
 
 /// Delete the index and start it again, empty, in a file of its own: it

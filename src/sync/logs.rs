@@ -1251,6 +1251,9 @@ fn git_failed(repo: &SyncRepo, err: git2::Error) -> Error {
     )
 }
 
+mod waiting;
+pub use waiting::{Lines, Waiting, waiting};
+
 #[cfg(test)]
 mod converge;
 #[cfg(test)]
