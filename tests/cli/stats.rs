@@ -537,6 +537,17 @@ fn a_deleted_or_damaged_index_never_changes_an_answer() {
     assert_eq!(answers(&env), after);
     std::fs::remove_dir_all(env.path("index")).unwrap();
     assert_eq!(answers(&env), after);
+
+    // A rebuild cut short (it builds beside the index, then renames): the
+    // half-made file is never read, and goes.
+    let building = env.path("index/index.sqlite.new");
+    std::fs::write(&building, &built[..built.len() / 2]).unwrap();
+    assert_eq!(answers(&env), after);
+    assert!(!building.exists(), "the half-made index is left behind");
+    std::fs::remove_file(&index).unwrap();
+    std::fs::write(&building, &stale).unwrap();
+    assert_eq!(answers(&env), after);
+    assert!(!building.exists() && index.exists());
 }
 
 /// `safe log` feeds the index only the lines it has not seen: the answers
