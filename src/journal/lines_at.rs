@@ -150,9 +150,7 @@ impl Journal {
 
 /// The segment of `device`'s log under `root` that holds `seq`, if any.
 fn segment_of(root: &Path, device: &DeviceId, seq: u64) -> Result<Option<PathBuf>> {
-    let segments = segment::segments(root, device)?;
-    let at = segments.partition_point(|s| s.first_seq <= seq);
-    Ok(at.checked_sub(1).map(|i| segments[i].path.clone()))
+    segment::segment_holding(root, device, seq)
 }
 
 /// The lines of the segment at `path` that verify in it: chained from its

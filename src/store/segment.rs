@@ -973,6 +973,29 @@ pub fn last_segment(root: &Path, device: &DeviceId) -> Result<Option<Segment>> {
     Ok(None)
 }
 
+/// The segment of `device`'s log that holds `seq` (the last one whose
+/// first line is at or before it), found from the newest folders back:
+/// an undo looks for recent lines, which lie in the last few segments.
+pub fn segment_holding(root: &Path, device: &DeviceId, seq: u64) -> Result<Option<PathBuf>> {
+    let device_dir = root.join(device.as_str());
+    for (_, d1_path) in list_checked(&device_dir, Entry::Folder, folder_number)?
+        .into_iter()
+        .rev()
+    {
+        for (_, d2_path) in list_checked(&d1_path, Entry::Folder, folder_number)?
+            .into_iter()
+            .rev()
+        {
+            let files = list_checked(&d2_path, Entry::File, seq_of_file_name)?;
+            let at = files.partition_point(|(first, _)| *first <= seq);
+            if let Some(i) = at.checked_sub(1) {
+                return Ok(Some(files[i].1.clone()));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// The segment with ordinal `ordinal`, which must be there.
 fn segment_at(root: &Path, device: &DeviceId, ordinal: u64) -> Result<Segment> {
     let path = segment_path(root, device, ordinal, 1);
@@ -1231,6 +1254,32 @@ mod tests {
             assert_eq!(name.folders, [ordinal / 4096, (ordinal / 64) % 64]);
             assert_eq!(name.first_seq, seq);
         }
+    }
+
+    #[test]
+    fn the_segment_holding_a_seq_is_found_from_the_newest_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let device = DeviceId::parse(&"ab".repeat(16)).unwrap();
+        // 130 segments of ten lines: three folders, the last one short.
+        for ordinal in 0..130u64 {
+            let path = segment_path(root, &device, ordinal, 1 + 10 * ordinal);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, b"").unwrap();
+        }
+        let all = segments(root, &device).unwrap();
+        for seq in [1, 9, 10, 11, 640, 641, 650, 1280, 1290, 1291, 1300, 5000] {
+            let at = all.partition_point(|s| s.first_seq <= seq);
+            let expected = at.checked_sub(1).map(|i| all[i].path.clone());
+            assert_eq!(
+                segment_holding(root, &device, seq).unwrap(),
+                expected,
+                "seq {seq}"
+            );
+        }
+        assert_eq!(segment_holding(root, &device, 0).unwrap(), None);
+        let other = DeviceId::parse(&"cd".repeat(16)).unwrap();
+        assert_eq!(segment_holding(root, &other, 5).unwrap(), None);
     }
 
     #[test]
