@@ -303,14 +303,31 @@ impl Context<'_> {
         self.read_view(true)
     }
 
+    /// The open session of a reading command that asks the index for
+    /// entries itself (`history`): a light view, without days, unless a
+    /// partner's schema-1 snapshot makes it whole. `None` when this data
+    /// directory holds no journal yet (nothing is made).
+    pub fn reading_session(&self) -> Result<Option<Session>> {
+        self.open_reading(true, false)
+    }
+
     fn read_view(&self, light: bool) -> Result<(View, Config)> {
+        match self.open_reading(light, light)? {
+            Some(session) => Ok((session.view, session.config)),
+            None => {
+                let mut config = self.settings()?;
+                config.name = super::login_name();
+                Ok((View::default(), config))
+            }
+        }
+    }
+
+    fn open_reading(&self, light: bool, days: bool) -> Result<Option<Session>> {
         let root = self.dir.root();
         if !crate::journal::Identity::path(root).exists() && !migrate::is_schema1(root) {
-            let mut config = self.settings()?;
-            config.name = super::login_name();
-            return Ok((View::default(), config));
+            return Ok(None);
         }
-        let (session, ()) = self.open_session(light, light, |_, _| Ok(()))?;
+        let (session, ()) = self.open_session(light, days, |_, _| Ok(()))?;
         // A damaged log is read up to the damage: say so, every time, so
         // an answer that lacks something never looks whole.
         for q in &session.report().quarantined {
@@ -322,7 +339,7 @@ impl Context<'_> {
                 crate::render::sanitize::sanitize_line(&q.why)
             );
         }
-        Ok((session.view, session.config))
+        Ok(Some(session))
     }
 
     /// My settings from `config.json`, or the defaults.

@@ -23,10 +23,11 @@ use crate::domain::summary::DayIndex;
 use crate::error::{Error, Result};
 
 mod days;
+pub mod entries;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 5;
+const VERSION: i64 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -133,6 +134,7 @@ impl Index {
                 }
                 db.execute_batch(SCHEMA)?;
                 db.execute_batch(days::SCHEMA)?;
+                db.execute_batch(entries::SCHEMA)?;
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('version', ?1)",
                     [VERSION],
