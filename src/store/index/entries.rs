@@ -222,6 +222,7 @@ impl Snapshot<'_> {
 }
 
 /// What a shown id's handle depends on besides the other shown ids.
+#[derive(Debug, PartialEq, Eq)]
 struct Near {
     /// Hex digits its tail shares with the nearest other tails, below and
     /// above it, of live entries.
@@ -262,7 +263,156 @@ fn key(day: NaiveDate) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::domain::fold::{Line, fold};
+    use crate::journal::view::{View, item_of};
+
+    const NOON: u64 = 1_795_780_800_000; // 2026-11-27T12:00:00Z
+    const OWNERS: [(&str, &str); 2] = [
+        ("me", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
+        ("sam", "cccccccccccccccccccccccccccccccc"),
+    ];
+
+    /// Ids whose tails share starts of every length, so that handles of
+    /// many lengths come up; both people may use one id.
+    fn id(n: u8) -> EntryId {
+        let tail = 0x9b2e_5d4f_3a2b_1c0_u128 ^ (u128::from(n % 8 + 1) << (4 * (2 * n % 15)));
+        EntryId::from_u128((0x019a_c0de_7f3a_7c41_9_u128 << 60) | tail)
+    }
+
+    /// One line: an entry (on one of four days, at one of a few moments,
+    /// some with a shared note, some private), a removal, or an unshared
+    /// note.
+    fn line(
+        owner: usize,
+        seq: u64,
+        (k, n, day, at, ms): (u8, u8, u8, u8, u64),
+    ) -> (usize, u64, String, Option<String>) {
+        let rev = format!(r#""rev":{{"ms":{},"c":0}}"#, NOON + ms);
+        let id = id(n);
+        let text = match k {
+            0..=3 => {
+                // Equal moments in two offsets tie, then the id decides.
+                let at = match at % 3 {
+                    0 => format!("2026-11-2{day}T10:00:00+01:00"),
+                    1 => format!("2026-11-2{day}T09:00:00+00:00"),
+                    _ => format!("2026-11-2{day}T21:30:00-05:00"),
+                };
+                let private = if k == 3 { r#","private":true"# } else { "" };
+                format!(
+                    r#"{{"t":"entry","id":"{id}","practice":"listen","day":"2026-11-2{day}","at":"{at}"{private},{rev}}}"#
+                )
+            }
+            4 => format!(r#"{{"t":"remove","id":"{id}",{rev}}}"#),
+            _ => format!(r#"{{"t":"note","id":"{id}","note":"kept {n}",{rev}}}"#),
+        };
+        let shared = (k == 1).then(|| format!("shared {n}"));
+        (owner, seq, text, shared)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The entries of a period, in order and with their notes, and the
+        /// handles of any of them, are those the view of the fold gives.
+        #[test]
+        fn a_period_read_from_the_index_is_the_views(
+            spec in proptest::collection::vec(
+                (0usize..2, (0u8..6, 0u8..12, 0u8..4, 0u8..3, 0u64..50)),
+                0..50,
+            ),
+            from in 0u8..4,
+            days in 0u8..4,
+            mine_only in proptest::bool::ANY,
+        ) {
+            let mut seqs = [0u64; 2];
+            let owned: Vec<_> = spec
+                .into_iter()
+                .map(|(o, l)| {
+                    seqs[o] += 1;
+                    line(o, seqs[o], l)
+                })
+                .collect();
+            let lines: Vec<Line<'_>> = owned
+                .iter()
+                .map(|(o, seq, text, shared)| {
+                    let (owner, device) = OWNERS[*o];
+                    let mut line = Line::read(owner, device, *seq, "op", text);
+                    line.note = shared.clone();
+                    line
+                })
+                .collect();
+            let dir = tempfile::tempdir().unwrap();
+            let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+            index.apply(&lines, &[], NOON).unwrap();
+            let view = View::new(fold(&lines, NOON), "me");
+
+            let day = |d: u8| NaiveDate::from_ymd_opt(2026, 11, 20 + u32::from(d)).unwrap();
+            let (from, to) = (day(from), day(from + days));
+            let want: Vec<_> = view
+                .items
+                .iter()
+                .filter(|i| i.entry.day >= from && i.entry.day <= to)
+                .map(|i| (i.entry.clone(), i.private, i.shared_note, i.record.clone()))
+                .collect();
+            let snapshot = index.snapshot().unwrap();
+            let mut got = Vec::new();
+            snapshot
+                .entries(from, Some(to), Some("me"), |l| {
+                    let i = item_of(&l.record, &l.owner, "me", l.shared.as_ref(), l.unshared.as_ref());
+                    got.push((i.entry, i.private, i.shared_note, i.record));
+                    Ok(())
+                })
+                .unwrap();
+            prop_assert_eq!(&got, &want);
+            // Without notes: the same entries, in the same order.
+            let mut bare = Vec::new();
+            snapshot
+                .entries(from, Some(to), None, |l| {
+                    bare.push((l.owner, l.record));
+                    Ok(())
+                })
+                .unwrap();
+            let keys: Vec<_> = want.iter().map(|w| (w.0.author.clone(), w.3.clone())).collect();
+            prop_assert_eq!(bare, keys);
+
+            // Handles of what a table shows: all of the period, or mine.
+            let shown: Vec<EntryId> = want
+                .iter()
+                .filter(|w| !mine_only || w.0.author == "me")
+                .map(|w| w.0.id)
+                .collect();
+            let handles: Vec<usize> = view.handles_of(&shown).iter().map(String::len).collect();
+            prop_assert_eq!(&snapshot.handle_lengths(&shown).unwrap(), &handles);
+            // Looked up one by one or in one pass, the same.
+            let lookup = snapshot.near_by_lookup(&shown).unwrap();
+            let scan = snapshot.near_by_scan(&shown).unwrap();
+            prop_assert_eq!(lookup, scan);
+        }
+    }
+
+    #[test]
+    fn a_period_with_no_end_reaches_the_last_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+        let owned = [line(0, 1, (0, 1, 3, 0, 0)), line(0, 2, (0, 2, 0, 0, 1))];
+        let lines: Vec<Line<'_>> = owned
+            .iter()
+            .map(|(_, seq, text, _)| Line::read("me", OWNERS[0].1, *seq, "op", text))
+            .collect();
+        index.apply(&lines, &[], NOON).unwrap();
+        let snapshot = index.snapshot().unwrap();
+        let mut days = Vec::new();
+        snapshot
+            .entries(NaiveDate::MIN, None, None, |l| {
+                days.push(l.record.day.to_string());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(days, ["2026-11-20", "2026-11-23"]);
+    }
 
     #[test]
     fn common_digits_count_hex_digits_from_the_left() {
