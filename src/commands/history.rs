@@ -163,12 +163,14 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     // A cell is never wider than the terminal: a huge note (from an older
     // safe, or edited by hand) cannot make the layout slow.
     let limit = render::cell_limit();
+    let mut dates = Dates::default();
     listing.each(true, |seen| {
         let Some((id, handle)) = next.next().filter(|(id, _)| **id == seen.entry.id) else {
             return Err(changed_while_read());
         };
         let handle = &crate::domain::entry::id_tail(id)[..handle];
-        let row = Row::of(&seen, handle, &config.id, &view.people, limit);
+        let mut row = Row::of(&seen, handle, &config.id, &view.people, limit);
+        row.date = dates.of(seen.entry.day).to_string();
         writer.push(&mut *ctx.out, row)
     })?;
     writer.finish(&mut *ctx.out)
@@ -456,7 +458,22 @@ impl Columns {
     }
 }
 
-/// The cells of one row.
+/// The date cells of rows in day order, each made once for its day.
+#[derive(Default)]
+struct Dates {
+    last: Option<(NaiveDate, String)>,
+}
+
+impl Dates {
+    fn of(&mut self, day: NaiveDate) -> &str {
+        if self.last.as_ref().is_none_or(|(d, _)| *d != day) {
+            self.last = Some((day, day.format("%a %Y-%m-%d").to_string()));
+        }
+        self.last.as_ref().map_or("", |(_, text)| text.as_str())
+    }
+}
+
+/// The cells of one row (the date is left to [`Dates`]).
 struct Row {
     date: String,
     who: String,
@@ -511,7 +528,7 @@ impl Row {
             note.push_str(" (note not shared)");
         }
         Row {
-            date: e.day.format("%a %Y-%m-%d").to_string(),
+            date: String::new(),
             who,
             practice,
             id: handle.to_string(),
