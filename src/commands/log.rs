@@ -100,7 +100,12 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     let share = !args.keep_note && (args.share_note || session.config.share_notes);
     if practice.id != crate::domain::summary::REPAIR
         && !args.again
-        && logged_on(&session.my_days()?, &session.config.id, &practice.id, day)
+        && logged_on(
+            &session.my_practice_days(&practice.id)?,
+            &session.config.id,
+            &practice.id,
+            day,
+        )
     {
         let when = super::describe_day(ctx.today, day);
         if args.once_a_day {
@@ -146,7 +151,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         line.push_str(&note_sentence(place, partner_name(&session).as_deref()));
     }
     writeln!(ctx.out, "{line}")?;
-    let index = session.my_days()?;
+    let index = session.my_practice_days(&practice.id)?;
     if let Some(streak) = super::stats::streak_line(ctx, &session.config, &practice, &index)? {
         writeln!(ctx.out, "{streak}")?;
     }

@@ -4,7 +4,9 @@
 //! takes the lock only around each local step (never while waiting for
 //! the other person), and prints.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -28,7 +30,9 @@ use crate::sync::{display_url, normalize_remote};
 /// but the remote cannot read it or slip in a key of its own.
 ///
 /// The code works once: a wrong code burns it on both sides, and it is
-/// void after 24 hours. Ctrl-C stops waiting (the code is then spent).
+/// void after 24 hours. Ctrl-C stops waiting and takes the invitation back
+/// from the remote (the code is then spent); `safe invite` again makes a
+/// new one.
 ///
 /// Here you see the code, then "Paired: device 3f2a9c1b joined as your
 /// partner."; there, `safe join <REMOTE> <CODE>` prints "Joined the journal
@@ -169,9 +173,54 @@ fn role_phrase(role: Role) -> &'static str {
     }
 }
 
-fn sleep(d: Duration) -> bool {
-    std::thread::sleep(d);
-    true
+/// Ctrl-C while a pairing waits for the other side: a flag, so that the
+/// wait ends at its next pause and the pairing takes back what it posted on
+/// the remote (burning the code once keys were exchanged), rather than
+/// dying with its invitation left there and its scratch folder here.
+fn stop_on_ctrl_c() -> Result<Arc<AtomicBool>> {
+    let stopped = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stopped);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))
+        .map_err(|e| Error::runtime(format!("could not listen for Ctrl-C: {e}")))?;
+    Ok(stopped)
+}
+
+/// Sleep for `d` in short steps; `false` (stop waiting) once Ctrl-C came.
+fn pause(stopped: &AtomicBool, d: Duration) -> bool {
+    let until = Instant::now() + d;
+    loop {
+        if stopped.load(Ordering::SeqCst) {
+            return false;
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return true;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}
+
+/// What an invite stopped by Ctrl-C says, whatever step it was at: its
+/// messages are gone from the remote, so its code leads nowhere.
+fn invite_stopped() -> Error {
+    Error::runtime(
+        "stopped waiting (Ctrl-C): the invitation was taken back from the remote and nothing \
+         was paired; its code cannot be used any more",
+    )
+    .with_hint("run `safe invite` again for a new code when you are both ready")
+}
+
+/// What a join stopped by Ctrl-C says: what it posted is gone from the
+/// remote (and the code burned, if keys were already exchanged).
+fn join_stopped() -> Error {
+    Error::runtime(
+        "stopped waiting (Ctrl-C): what this side had posted was taken back from the remote \
+         and nothing was paired",
+    )
+    .with_hint(
+        "run `safe join` again while `safe invite` still waits; if it says the code was used, \
+         ask for a new one",
+    )
 }
 
 pub fn cmd_invite(ctx: &mut Context<'_>, args: InviteArgs) -> Result<()> {
@@ -205,6 +254,8 @@ pub fn cmd_invite(ctx: &mut Context<'_>, args: InviteArgs) -> Result<()> {
         }
         Invitation::new(&journal, role)?
     };
+    // Listening before the code is out: Ctrl-C from then on withdraws it.
+    let stopped = stop_on_ctrl_c()?;
     // The code goes to stdout alone, flushed, so a script can read it.
     writeln!(ctx.out, "{}", invitation.code())?;
     ctx.out.flush()?;
@@ -220,7 +271,12 @@ pub fn cmd_invite(ctx: &mut Context<'_>, args: InviteArgs) -> Result<()> {
     );
     let (_scratch, rendezvous) = pair::meeting_place(ctx.dir.root(), &url)?;
     let rendezvous = rendezvous.polling(args.waiting.poll, args.waiting.timeout);
-    let joiner = invitation.await_joiner(&rendezvous, &sleep)?;
+    let joiner = invitation
+        .await_joiner(&rendezvous, &|d| pause(&stopped, d))
+        .map_err(|err| match stopped.load(Ordering::SeqCst) {
+            true => invite_stopped(),
+            false => err,
+        })?;
     let lock = ctx.dir.lock()?;
     let mut journal = Journal::open(ctx.dir.root(), ctx.wall_ms(), &lock)?;
     let accepted = invitation.accept(&mut journal, &joiner, ctx.wall_ms(), &lock)?;
@@ -257,7 +313,13 @@ pub fn cmd_join(ctx: &mut Context<'_>, args: JoinArgs) -> Result<()> {
     eprintln!("Joining invitation {} at the remote...", code.number);
     let (_scratch, rendezvous) = pair::meeting_place(ctx.dir.root(), &url)?;
     let rendezvous = rendezvous.polling(args.waiting.poll, args.waiting.timeout);
-    let inviter = joining.await_inviter(&rendezvous, &code, &sleep)?;
+    let stopped = stop_on_ctrl_c()?;
+    let inviter = joining
+        .await_inviter(&rendezvous, &code, &|d| pause(&stopped, d))
+        .map_err(|err| match stopped.load(Ordering::SeqCst) {
+            true => join_stopped(),
+            false => err,
+        })?;
     let lock = ctx.dir.lock()?;
     let joined = joining.adopt(
         ctx.dir.root(),

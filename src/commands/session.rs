@@ -3,7 +3,7 @@
 //! settings, and the journal as it reads now. Everything one command writes
 //! is one operation (one operation id), so `safe undo` takes it back whole.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 
 use super::Context;
 use crate::domain::entry::{EntryId, Kind};
@@ -115,15 +115,15 @@ impl Session {
         // A sync may have brought this device's own pairing line.
         let me = self.journal.me().unwrap_or_default().to_string();
         self.config.id = me.clone();
-        self.view = read(&self.journal, &me, self.view.is_light(), false)?;
+        self.view = read(&self.journal, &me, self.view.is_light(), Days::None)?;
         Ok(())
     }
 
-    /// My own days, as the index holds them: what the streak line of
-    /// `log` and its once-a-day rule read.
-    pub fn my_days(&self) -> Result<crate::domain::summary::DayIndex> {
+    /// What the streak of my `practice` needs (its days, skips and
+    /// pauses); a light session reads only those from the index.
+    pub fn my_practice_days(&self, practice: &str) -> Result<crate::domain::summary::DayIndex> {
         match self.view.is_light() {
-            true => self.journal.day_index_of(&self.config.id),
+            true => self.journal.practice_days_of(&self.config.id, practice),
             false => Ok(self.view.day_index()),
         }
     }
@@ -178,7 +178,7 @@ impl Context<'_> {
 
     /// [`session`](Self::session) with a light view ([`View::light`]).
     pub fn light_session(&self) -> Result<Session> {
-        let (session, ()) = self.open_session(true, false, |_, _| Ok(()))?;
+        let (session, ()) = self.open_session(true, Days::None, |_, _| Ok(()))?;
         Ok(session)
     }
 
@@ -189,7 +189,7 @@ impl Context<'_> {
         &self,
         check: impl FnOnce(&View, &Config) -> Result<T>,
     ) -> Result<(Session, T)> {
-        self.open_session(false, false, check)
+        self.open_session(false, Days::None, check)
     }
 
     /// Like [`session_checked`](Self::session_checked), with a light view
@@ -200,15 +200,15 @@ impl Context<'_> {
         &self,
         check: impl FnOnce(&View, &Config) -> Result<T>,
     ) -> Result<(Session, T)> {
-        self.open_session(true, false, check)
+        self.open_session(true, Days::None, check)
     }
 
-    /// `light`: without the entries; `days`: a light view with everyone's
-    /// days (for reading commands).
+    /// `light`: without the entries; `days`: which days a light view
+    /// holds (for reading commands).
     fn open_session<T>(
         &self,
         light: bool,
-        days: bool,
+        days: Days,
         check: impl FnOnce(&View, &Config) -> Result<T>,
     ) -> Result<(Session, T)> {
         let lock = self.dir.lock()?;
@@ -254,7 +254,7 @@ impl Context<'_> {
         mut journal: Journal,
         mut config: Config,
         light: bool,
-        days: bool,
+        days: Days,
     ) -> Result<Session> {
         let root = self.dir.root();
         let me = journal.me().unwrap_or_default().to_string();
@@ -294,13 +294,20 @@ impl Context<'_> {
     /// The journal as it reads, for commands that only read: an empty one
     /// if this data directory holds none yet (nothing is made).
     pub fn view(&self) -> Result<(View, Config)> {
-        self.read_view(false)
+        self.read_view(false, Days::None)
     }
 
     /// [`view`](Self::view), light ([`View::light`]): for commands that
     /// read only days, names and practices.
     pub fn light_view(&self) -> Result<(View, Config)> {
-        self.read_view(true)
+        self.read_view(true, Days::Everyone)
+    }
+
+    /// [`light_view`](Self::light_view) whose days are only mine from
+    /// `since` on (from the start of its year), with all my pauses: for
+    /// `today`, which looks at this week alone.
+    pub fn light_view_since(&self, since: NaiveDate) -> Result<(View, Config)> {
+        self.read_view(true, Days::MineSince(since))
     }
 
     /// The open session of a reading command that asks the index for
@@ -308,11 +315,11 @@ impl Context<'_> {
     /// partner's schema-1 snapshot makes it whole. `None` when this data
     /// directory holds no journal yet (nothing is made).
     pub fn reading_session(&self) -> Result<Option<Session>> {
-        self.open_reading(true, false)
+        self.open_reading(true, Days::None)
     }
 
-    fn read_view(&self, light: bool) -> Result<(View, Config)> {
-        match self.open_reading(light, light)? {
+    fn read_view(&self, light: bool, days: Days) -> Result<(View, Config)> {
+        match self.open_reading(light, days)? {
             Some(session) => Ok((session.view, session.config)),
             None => {
                 let mut config = self.settings()?;
@@ -322,12 +329,23 @@ impl Context<'_> {
         }
     }
 
-    fn open_reading(&self, light: bool, days: bool) -> Result<Option<Session>> {
+    fn open_reading(&self, light: bool, days: Days) -> Result<Option<Session>> {
         let root = self.dir.root();
         if !crate::journal::Identity::path(root).exists() && !migrate::is_schema1(root) {
             return Ok(None);
         }
-        let (session, ()) = self.open_session(light, days, |_, _| Ok(()))?;
+        let days = if light { days } else { Days::None };
+        let (mut session, ()) = self.open_session(light, days, |_, _| Ok(()))?;
+        if let Some(fault) = session.journal.take_index_fault() {
+            use crate::render::sanitize::sanitize_line;
+            eprintln!(
+                "safe: warning: the index could not be updated: {}",
+                sanitize_line(fault.message())
+            );
+            if let Some(hint) = fault.hint() {
+                eprintln!("hint: {}", sanitize_line(hint));
+            }
+        }
         // A damaged log is read up to the damage: say so, every time, so
         // an answer that lacks something never looks whole.
         for q in &session.report().quarantined {
@@ -351,12 +369,25 @@ impl Context<'_> {
     }
 }
 
+/// Which days a light view holds.
+#[derive(Debug, Clone, Copy)]
+enum Days {
+    None,
+    Everyone,
+    /// Mine from this day on (whole years), and all my pauses.
+    MineSince(NaiveDate),
+}
+
 /// The journal as `me` reads it from the index: whole, or light (with
-/// everyone's days when `days`).
-fn read(journal: &Journal, me: &str, light: bool, days: bool) -> Result<View> {
+/// the `days` asked for).
+fn read(journal: &Journal, me: &str, light: bool, days: Days) -> Result<View> {
     Ok(match light {
         true => {
-            let days = days.then(|| journal.day_index()).transpose()?;
+            let days = match days {
+                Days::None => None,
+                Days::Everyone => Some(journal.day_index()?),
+                Days::MineSince(since) => Some(journal.recent_days_of(me, since.year())?),
+            };
             View::light(journal.registers()?, me, days)
         }
         false => View::new(journal.state()?, me),

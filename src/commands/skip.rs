@@ -35,7 +35,12 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
             practice.id
         )));
     }
-    if super::log::logged_on(&session.my_days()?, &session.config.id, &practice.id, day) {
+    if super::log::logged_on(
+        &session.my_practice_days(&practice.id)?,
+        &session.config.id,
+        &practice.id,
+        day,
+    ) {
         return Err(Error::input(format!(
             "you logged {} {}: a skip is for a day you did not",
             practice.id,

@@ -82,13 +82,7 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
     };
     // What changed before the sync (a refresh, my own write) is not news.
     session.journal.take_changed()?;
-    let report = crate::sync::logs::sync_logs(
-        ctx.dir.root(),
-        &remote,
-        &mut session.journal,
-        ctx.wall_ms(),
-        &session.lock,
-    )?;
+    let report = sync_and_mark_seen(ctx, session, &remote, quiet)?;
     let problems = report.problems;
     let me = session.journal.me().unwrap_or_default().to_string();
     // Entries of others that are new here or have a newer version; when
@@ -157,6 +151,48 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
     Ok(report)
 }
 
+/// Sync the logs; then, after the first sync of the day that worked, write
+/// this device's `seen` line (what it holds now) and sync once more to send
+/// it (docs/protocol.md "Seen marks"). A failed sync writes no line, so it
+/// changes nothing here. The line alone is no news: it is not counted as
+/// sent, and a failure to send it is only a warning (the next sync does).
+fn sync_and_mark_seen(
+    ctx: &mut Context<'_>,
+    session: &mut Session,
+    remote: &str,
+    quiet: bool,
+) -> Result<crate::sync::logs::LogSyncReport> {
+    let root = ctx.dir.root();
+    let journal = &mut session.journal;
+    let mut report =
+        crate::sync::logs::sync_logs(root, remote, journal, ctx.wall_ms(), &session.lock)?;
+    // A sync that refused something (a fork of this very log among them)
+    // marks nothing: the mark says what this device holds, verified.
+    let offset = *ctx.now.offset();
+    if !report.problems.is_empty()
+        || !journal.mark_seen(ctx.wall_ms(), ctx.today, offset, &session.lock)?
+    {
+        return Ok(report);
+    }
+    match crate::sync::logs::sync_logs(root, remote, journal, ctx.wall_ms(), &session.lock) {
+        Ok(more) => {
+            let sent = more.sent.saturating_sub(1);
+            report.changed |= sent > 0 || more.received_total() > 0;
+            report.sent += sent;
+            for (person, lines) in more.received {
+                *report.received.entry(person).or_default() += lines;
+            }
+            report.problems.extend(more.problems);
+        }
+        Err(err) if !quiet => eprintln!(
+            "safe: warning: today's seen mark was not sent, the next sync sends it: {}",
+            sanitize_line(err.message())
+        ),
+        Err(_) => {}
+    }
+    Ok(report)
+}
+
 /// The journal's own report after a sync (damaged logs, devices nobody
 /// paired, pairing lines not followed), naming whose each is.
 fn said_by_journal(session: &Session) -> Vec<String> {
@@ -180,6 +216,7 @@ fn said_by_journal(session: &Session) -> Vec<String> {
             s.path.display()
         ));
     }
+    out.extend(withheld(session));
     for r in &report.refused {
         // Say whose log holds the line, as for the rest.
         match session.journal.roster().person(&r.by) {
@@ -188,6 +225,31 @@ fn said_by_journal(session: &Session) -> Vec<String> {
         }
     }
     out
+}
+
+/// Logs my partner's (or my other device's) daily `seen` line proves they
+/// held further than the remote gave them to me.
+fn withheld(session: &Session) -> Vec<String> {
+    let whose = |person: &str| session.whose(person);
+    let found = session.journal.withheld().unwrap_or_default();
+    found
+        .iter()
+        .map(|w| {
+            let day = chrono::DateTime::from_timestamp_millis(w.at_ms as i64)
+                .map(|at| at.date_naive().to_string())
+                .unwrap_or_default();
+            format!(
+                "the remote withholds part of {} log (device {}): {} device {} held it up to \
+                 line {} on {day}, but this device got it only up to line {} from the remote",
+                whose(&w.owner),
+                short_device(w.log.as_str()),
+                whose(&w.by),
+                short_device(w.by_device.as_str()),
+                w.seq,
+                w.held
+            )
+        })
+        .collect()
 }
 
 fn short_device(device: &str) -> &str {
@@ -235,8 +297,35 @@ pub fn describe(report: &SyncReport) -> String {
     format!("Synced with {}: {what}.", sanitize_line(&report.remote))
 }
 
-fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
+fn show_status(ctx: &mut Context<'_>, fetch: bool) -> Result<()> {
     let (_, config) = ctx.view()?;
+    let has_journal = Identity::read(ctx.dir.root())?.is_some();
+    if fetch && (config.remote.is_none() || !has_journal) {
+        return Err(
+            Error::input("--fetch needs a journal and a sync remote to look at").with_hint(
+                "set the remote with `safe sync --remote <URL>` (or pair with `safe join`), \
+                 then `safe sync --status --fetch`",
+            ),
+        );
+    }
+    // Fetched first: an unreachable remote fails before anything is said.
+    let lock = ctx.dir.lock()?;
+    let opened = match (&config.remote, has_journal) {
+        (Some(remote), true) => {
+            let journal = Journal::open(ctx.dir.root(), ctx.wall_ms(), &lock)?;
+            let waiting = match fetch {
+                true => Some(crate::sync::logs::waiting(
+                    ctx.dir.root(),
+                    remote,
+                    &journal,
+                    &lock,
+                )?),
+                false => None,
+            };
+            Some((remote.clone(), journal, waiting))
+        }
+        _ => None,
+    };
     let out = &mut *ctx.out;
     match &config.remote {
         Some(remote) => writeln!(out, "Remote: {}", sanitize_line(&display_url(remote)))?,
@@ -249,11 +338,10 @@ fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
         Some(when) => writeln!(out, "Last sync: {}", when.format("%Y-%m-%d %H:%M %:z"))?,
         None => writeln!(out, "Last sync: never")?,
     }
-    let (Some(remote), Some(_)) = (&config.remote, Identity::read(ctx.dir.root())?) else {
+    let Some((remote, journal, waiting)) = opened else {
         return Ok(());
     };
-    let lock = ctx.dir.lock()?;
-    let journal = Journal::open(ctx.dir.root(), ctx.wall_ms(), &lock)?;
+    let remote = &remote;
     let couple = crate::journal::pair::couple(&journal).ok();
     let out = &mut *ctx.out;
     match crate::sync::logs::sealed_to(ctx.dir.root(), remote, &journal, &lock)? {
@@ -294,7 +382,76 @@ fn show_status(ctx: &mut Context<'_>, _fetch: bool) -> Result<()> {
             crate::keys::safety::display(&couple.safety_number).replace('\n', "\n  ")
         )?;
     }
+    if let Some(waiting) = waiting {
+        write_waiting(ctx, &journal, &waiting)?;
+    }
     Ok(())
+}
+
+/// What `--fetch` found: what waits at the remote for this device, what
+/// waits here for the remote, and what a sync would refuse.
+fn write_waiting(
+    ctx: &mut Context<'_>,
+    journal: &Journal,
+    waiting: &crate::sync::logs::Waiting,
+) -> Result<()> {
+    let out = &mut *ctx.out;
+    let remote = sanitize_line(&waiting.remote);
+    let from: Vec<String> = waiting
+        .from
+        .iter()
+        .map(|(person, lines)| {
+            let whose = match journal.me() == Some(person.as_str()) {
+                true => "your other devices".to_string(),
+                false => name_of(journal, person),
+            };
+            let what = match (lines.entries, lines.other) {
+                (0, 1) => "1 other change".to_string(),
+                (0, n) => format!("{n} other changes"),
+                (1, _) => "1 entry".to_string(),
+                (n, _) => format!("{n} entries"),
+            };
+            format!("{what} from {whose}")
+        })
+        .collect();
+    let one = from.len() == 1
+        && waiting
+            .from
+            .values()
+            .all(|l| l.entries == 1 || (l.entries == 0 && l.other == 1));
+    match (from.is_empty(), one) {
+        (true, _) => writeln!(out, "Fetched {remote}: nothing new waits for you there.")?,
+        (false, true) => writeln!(
+            out,
+            "Fetched {remote}: {} waits there; `safe sync` takes it.",
+            from[0]
+        )?,
+        (false, false) => writeln!(
+            out,
+            "Fetched {remote}: {} wait there; `safe sync` takes them.",
+            from.join(" and ")
+        )?,
+    }
+    match waiting.to_send {
+        0 => {}
+        1 => writeln!(out, "1 change of yours is not at the remote yet.")?,
+        n => writeln!(out, "{n} changes of yours are not at the remote yet.")?,
+    }
+    let _ = out.flush();
+    for problem in &waiting.problems {
+        eprintln!("safe: warning: {}", sanitize_line(problem.message()));
+    }
+    Ok(())
+}
+
+/// A person's name as the journal holds it (untrusted: sanitised).
+fn name_of(journal: &Journal, person: &str) -> String {
+    journal
+        .registers()
+        .ok()
+        .and_then(|r| r.names.get(person).cloned())
+        .map(|n| sanitize_line(&n).into_owned())
+        .unwrap_or_else(|| "your partner".to_string())
 }
 
 #[cfg(test)]

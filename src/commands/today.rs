@@ -26,7 +26,9 @@ pub struct TodayArgs {
 }
 
 pub fn cmd_today(ctx: &mut Context<'_>, args: TodayArgs) -> Result<()> {
-    let (view, config) = ctx.light_view()?;
+    // This week is all it shows: it began at most six days ago.
+    let week_ago = ctx.today - chrono::Days::new(6);
+    let (view, config) = ctx.light_view_since(week_ago)?;
     let catalogue = view.practices.catalogue(&config.id);
     let index = view.day_index();
     let view = summary::today(&index, &config.id, &catalogue, config.week_start, ctx.today);

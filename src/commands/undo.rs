@@ -5,10 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use super::session::{Session, Staged};
+use super::session::Staged;
 use super::{Context, auto_sync};
 use crate::domain::entry::Kind;
-use crate::domain::fold::OpState;
 use crate::domain::record::{
     EntryRecord, GoalRecord, Hex32, NoteRecord, OpMark, Record, RemoveRecord, Rev,
 };
@@ -37,35 +36,21 @@ pub struct UndoArgs {}
 pub struct RedoArgs {}
 
 pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
-    let mut session = ctx.session()?;
-    let history = session
-        .view
-        .state
-        .history
-        .get(session.me())
-        .cloned()
-        .unwrap_or_default();
-    let Some(target) = history.iter().rev().find(|op| op.state != OpState::Undone) else {
+    let mut session = ctx.light_session()?;
+    let me = session.me().to_string();
+    let Some(target) = session.journal.undo_target(&me)? else {
         return Err(Error::input("there is nothing of yours to undo")
             .with_hint("`safe log <PRACTICE>` records a practice"));
     };
-    let lines = session.journal.lines_of(session.me())?;
-    let Some(first) = first_stamp(&lines, &target.op) else {
-        return Err(Error::runtime(
-            "the operation to undo is not in this device's logs",
-        ));
-    };
+    let lines = session.journal.lines_of_op(&me, &target.op)?;
+    let touched = last_versions(&lines);
     // What each key the operation changed held just before it.
-    let mut before: BTreeMap<Key, &OwnLine> = BTreeMap::new();
-    for line in lines.iter().filter(|l| stamp(l) < first) {
-        if let Some(key) = key_of(&line.rec) {
-            let held = before.entry(key).or_insert(line);
-            if stamp(line) > stamp(held) {
-                *held = line;
-            }
-        }
-    }
-    let touched = last_versions(&lines, &target.op);
+    let keys: Vec<(&str, String)> = touched.keys().map(Key::in_index).collect();
+    let earlier = session.journal.lines_before(&me, &keys, &target.first)?;
+    let before: BTreeMap<Key, &OwnLine> = earlier
+        .iter()
+        .filter_map(|line| Some((key_of(&line.rec)?, line)))
+        .collect();
     let mut staged = Vec::new();
     for (key, line) in &touched {
         staged.extend(restore(key, line, before.get(key).copied())?);
@@ -91,20 +76,21 @@ pub fn cmd_undo(ctx: &mut Context<'_>, _args: UndoArgs) -> Result<()> {
 }
 
 pub fn cmd_redo(ctx: &mut Context<'_>, _args: RedoArgs) -> Result<()> {
-    let mut session = ctx.session()?;
-    let target = redo_target(&session).ok_or_else(|| {
+    let mut session = ctx.light_session()?;
+    let me = session.me().to_string();
+    let target = session.journal.redo_target(&me)?.ok_or_else(|| {
         Error::input("there is nothing to redo")
             .with_hint("`safe redo` applies again what `safe undo` just reversed")
     })?;
-    let lines = session.journal.lines_of(session.me())?;
-    let touched = last_versions(&lines, &target);
+    let lines = session.journal.lines_of_op(&me, &target.op)?;
+    let touched = last_versions(&lines);
     let mut staged = Vec::new();
     for line in touched.values() {
         staged.extend(again(line)?);
     }
     staged.push(Staged::Shared(
         Record::Redo(OpMark {
-            op: target,
+            op: target.op,
             rev: Rev::default(),
         }),
         None,
@@ -116,20 +102,6 @@ pub fn cmd_redo(ctx: &mut Context<'_>, _args: RedoArgs) -> Result<()> {
     Ok(())
 }
 
-/// The operation `redo` applies again: the one undone last, as long as
-/// every operation after it is undone too (a new change ends the chance).
-fn redo_target(session: &Session) -> Option<String> {
-    let history = session.view.state.history.get(session.me())?;
-    let trailing: Vec<_> = history
-        .iter()
-        .rev()
-        .take_while(|op| op.state == OpState::Undone)
-        .collect();
-    // Undos walk backwards from the end, so the one undone last is the
-    // earliest of the trailing run.
-    trailing.last().map(|op| op.op.clone())
-}
-
 /// What a record is a version of.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Key {
@@ -138,6 +110,19 @@ enum Key {
     Name,
     Goal(String),
     Practice(String),
+}
+
+impl Key {
+    /// The register and key the index keeps this key's versions under.
+    fn in_index(&self) -> (&'static str, String) {
+        match self {
+            Key::Entry(id) => ("entry", id.to_string()),
+            Key::Note(id) => ("note", id.to_string()),
+            Key::Name => ("name", String::new()),
+            Key::Goal(practice) => ("goal", practice.clone()),
+            Key::Practice(id) => ("practice", id.clone()),
+        }
+    }
 }
 
 fn key_of(rec: &Record) -> Option<Key> {
@@ -152,29 +137,13 @@ fn key_of(rec: &Record) -> Option<Key> {
     })
 }
 
-type Stamp<'a> = (Rev, &'a str, u64);
-
-fn stamp(line: &OwnLine) -> Stamp<'_> {
-    (line.rec.rev().unwrap_or_default(), &line.device, line.seq)
-}
-
-/// Where operation `op` starts.
-fn first_stamp<'a>(lines: &'a [OwnLine], op: &str) -> Option<Stamp<'a>> {
-    lines.iter().filter(|l| l.op == op).map(stamp).min()
-}
-
-/// The last version of each key operation `op` wrote.
-fn last_versions<'a>(lines: &'a [OwnLine], op: &str) -> BTreeMap<Key, &'a OwnLine> {
-    let mut out: BTreeMap<Key, &OwnLine> = BTreeMap::new();
-    for line in lines.iter().filter(|l| l.op == op) {
-        if let Some(key) = key_of(&line.rec) {
-            let held = out.entry(key).or_insert(line);
-            if stamp(line) > stamp(held) {
-                *held = line;
-            }
-        }
-    }
-    out
+/// The last version of each key among `lines` (one operation's, in stamp
+/// order).
+fn last_versions(lines: &[OwnLine]) -> BTreeMap<Key, &OwnLine> {
+    lines
+        .iter()
+        .filter_map(|line| Some((key_of(&line.rec)?, line)))
+        .collect()
 }
 
 /// The records that put `key` back as it was before: the version `before`

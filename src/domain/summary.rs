@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use serde::{Serialize, Serializer};
 
 use super::entry::ALL_PRACTICES;
@@ -120,12 +120,7 @@ impl PersonDays {
         }
         self.paused.sort_by_key(|p| (p.from, p.until));
         self.repairs.sort_by_key(|r| (r.day, r.at, r.took_minutes));
-        // Merging the sorted lists one by one is linear in the days, far
-        // cheaper than sorting them all together.
-        self.active = self
-            .logged
-            .values()
-            .fold(Vec::new(), |days, tally| merge_distinct(&days, &tally.days));
+        self.active = union_of(self.logged.values().map(|t| t.days.as_slice()));
     }
 
     /// Days that bridge `practice`'s streak: skipped, or paused (for it or
@@ -156,6 +151,36 @@ impl PersonDays {
     pub fn logged_days(&self, practice: &str) -> &[NaiveDate] {
         self.logged.get(practice).map_or(&[], |t| &t.days)
     }
+}
+
+/// The union of ascending lists of days, each day once, ascending. One
+/// mark per day of the span they cover (a few thousand for ten years),
+/// rather than merging the lists one into the next, which copies the
+/// growing union once per list.
+fn union_of<'a>(lists: impl Iterator<Item = &'a [NaiveDate]>) -> Vec<NaiveDate> {
+    let lists: Vec<&[NaiveDate]> = lists.filter(|l| !l.is_empty()).collect();
+    let first = lists.iter().map(|l| l[0]).min();
+    let last = lists.iter().filter_map(|l| l.last().copied()).max();
+    let (Some(first), Some(last)) = (first, last) else {
+        return Vec::new();
+    };
+    let base = first.num_days_from_ce();
+    let at = |day: &NaiveDate| (day.num_days_from_ce() - base) as usize;
+    let mut seen = vec![false; at(&last) + 1];
+    for day in lists.iter().flat_map(|l| l.iter()) {
+        seen[at(day)] = true;
+    }
+    let mut out = Vec::with_capacity(seen.iter().filter(|s| **s).count());
+    let mut day = first;
+    for (i, marked) in seen.iter().enumerate() {
+        if *marked {
+            out.push(day);
+        }
+        if i + 1 < seen.len() {
+            day = day.succ_opt().expect("a day within the span");
+        }
+    }
+    out
 }
 
 /// The union of two ascending lists of days, each day once.
@@ -740,6 +765,24 @@ mod tests {
 
     fn range(from: &str, to: &str) -> Vec<NaiveDate> {
         d(from).iter_days().take_while(|x| *x <= d(to)).collect()
+    }
+
+    #[test]
+    fn the_union_of_lists_of_days_is_every_day_of_any_once() {
+        let a = vec![d("2024-12-30"), d("2024-12-30"), d("2025-01-02")];
+        let b = range("2024-12-31", "2025-01-01");
+        let c = vec![d("2016-02-29"), d("2025-01-02"), d("2026-11-27")];
+        let lists = [a.as_slice(), &[], b.as_slice(), c.as_slice()];
+        let union = union_of(lists.iter().copied());
+        let expected: Vec<NaiveDate> = lists
+            .iter()
+            .flat_map(|l| l.iter().copied())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(union, expected);
+        assert_eq!(union_of([].into_iter()), Vec::<NaiveDate>::new());
+        assert_eq!(union_of([c.as_slice()].into_iter()), c);
     }
 
     /// A small journal built entry by entry, in any order.

@@ -11,12 +11,14 @@
 
 pub mod identity;
 mod indexed;
+mod lines_at;
 pub mod migrate;
 pub mod pair;
 mod reading;
 pub mod removal;
 pub mod report;
 pub mod roster;
+pub mod seen;
 mod strip;
 pub mod view;
 
@@ -53,6 +55,18 @@ pub struct Journal {
     /// The index was made again from every log since the last
     /// [`Journal::take_changed`]: it counted every entry as changed.
     rebuilt: bool,
+    /// The logs are as the last refresh (and this journal's own writes
+    /// since) left them. The data directory's lock keeps other processes
+    /// out; in this one, whatever changes the logs behind the journal's
+    /// back (sync taking a remote's copies) says so with
+    /// [`Journal::logs_changed`] or refreshes. A write refreshes first
+    /// only when they are not current.
+    current: bool,
+    /// Why `index/` could not be written, when it could not: the index is
+    /// then kept in memory, fed from the logs (the truth), for this command.
+    index_fault: Option<Error>,
+    /// The fault was handed out (see [`Journal::take_index_fault`]).
+    index_fault_told: bool,
 }
 
 /// One verified line of a person's log, owned (see [`Journal::lines_of`]).
@@ -158,8 +172,12 @@ impl Journal {
             viewer: identity.device.clone(),
         };
         let roster = roster::decide(&anchor, &roster::TrustLogs::new(), |_, _| None);
+        let (index, index_fault) = match open_index(root) {
+            Ok(index) => (index, None),
+            Err(fault) => (memory_index()?, Some(fault)),
+        };
         let mut journal = Journal {
-            index: Some(open_index(root)?),
+            index: Some(index),
             root: root.to_path_buf(),
             key,
             identity,
@@ -168,14 +186,48 @@ impl Journal {
             roster,
             report: Report::default(),
             rebuilt: false,
+            current: false,
+            index_fault,
+            index_fault_told: false,
         };
         if let Err(failed) = journal.refresh(wall_ms, lock) {
             // The index is derived: one that fails (torn, damaged) is made
-            // again from the logs, once; a failure of the logs fails again.
-            reset_index(root, &mut journal.index)?;
-            journal.refresh(wall_ms, lock).map_err(|_| failed)?;
+            // again from the logs, once; one that cannot be written is kept
+            // in memory instead; a failure of the logs fails again.
+            let again = journal
+                .reset_index()
+                .and_then(|()| journal.refresh(wall_ms, lock).map(drop));
+            if let Err(fault) = again {
+                if journal.index_fault.is_some() {
+                    return Err(failed);
+                }
+                journal.index_fault = Some(fault);
+                journal.reset_index()?;
+                journal.refresh(wall_ms, lock).map_err(|_| failed)?;
+            }
         }
         Ok(journal)
+    }
+
+    /// Why the index in `index/` could not be written, the first time it
+    /// is asked (so a command warns once): the journal then reads from an
+    /// index in memory, fed from the logs, and no answer changes.
+    pub fn take_index_fault(&mut self) -> Option<Error> {
+        if self.index_fault_told {
+            return None;
+        }
+        let fault = self.index_fault.as_ref()?;
+        self.index_fault_told = true;
+        Some(
+            Error::runtime(format!(
+                "{} (this command read the journal from the logs instead)",
+                fault.message()
+            ))
+            .with_hint(
+                "the index is derived: make the index folder writable, or delete it, \
+                 and safe makes it again from the logs",
+            ),
+        )
     }
 
     /// A new operation id: a UUIDv7 of `wall_ms`.
@@ -210,7 +262,7 @@ impl Journal {
     /// Make the index again from every log: for a reader whose query
     /// failed on a damaged index (it is derived, so nothing is lost).
     pub fn rebuild_index(&mut self, wall_ms: u64, lock: &Lock) -> Result<()> {
-        reset_index(&self.root, &mut self.index)?;
+        self.reset_index()?;
         self.refresh(wall_ms, lock).map(drop)
     }
 
@@ -225,9 +277,23 @@ impl Journal {
         Ok((!rebuilt).then_some(changed))
     }
 
-    /// The days of `person`'s live entries alone, from the index.
-    pub fn day_index_of(&self, person: &str) -> Result<crate::domain::summary::DayIndex> {
-        self.index()?.day_index_of(person)
+    /// What the streak of `person`'s `practice` needs, from the index.
+    pub fn practice_days_of(
+        &self,
+        person: &str,
+        practice: &str,
+    ) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?.practice_days_of(person, practice)
+    }
+
+    /// The days of `person`'s live entries from `since_year` on, and all
+    /// their pauses, from the index.
+    pub fn recent_days_of(
+        &self,
+        person: &str,
+        since_year: i32,
+    ) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?.recent_days_of(person, since_year)
     }
 
     /// The days of every live entry, by person, from the index.
@@ -272,7 +338,13 @@ impl Journal {
     /// lost lines, or a device that changed person or was cut makes the
     /// index again from every log.
     pub fn refresh(&mut self, wall_ms: u64, lock: &Lock) -> Result<&Report> {
-        let before = Indexed::load(&self.root, self.index()?)?;
+        self.current = false;
+        // An index in memory has no `indexed.json`: what it was fed is in
+        // `self.indexed`, once it was fed at all.
+        let before = match self.index_fault {
+            None => Indexed::load(&self.root, self.index()?)?,
+            Some(_) => Some(self.indexed.clone()).filter(|i| !i.logs.is_empty()),
+        };
         let notes = before.as_ref().map(|b| &b.logs);
         let mut reading = Reading::new(&self.root, &self.anchor, &self.identity.device, notes);
         let roster = reading.settle()?;
@@ -286,7 +358,10 @@ impl Journal {
         let (unseen, fresh_index) = match unseen {
             Some(unseen) => (unseen, false),
             None => {
-                reset_index(&self.root, &mut self.index)?;
+                match self.index_fault {
+                    None => reset_index(&self.root, &mut self.index)?,
+                    Some(_) => self.index = Some(memory_index()?),
+                }
                 reading.read_all(&used)?;
                 let all = reading.unseen(&used, None)?;
                 (all.expect("a new index has seen no segment"), true)
@@ -310,7 +385,8 @@ impl Journal {
             me: roster.person(&self.identity.device),
         };
         let stripped = strip::before_feed(&self.root, self.index()?, &mut indexed, feed, lock)?;
-        if fresh_index || before.as_ref() != Some(&indexed) {
+        let on_disk = self.index_fault.is_none();
+        if on_disk && (fresh_index || before.as_ref() != Some(&indexed)) {
             marks.push((indexed::FILE.to_string(), indexed.save(&self.root)?));
         }
         self.index
@@ -320,10 +396,21 @@ impl Journal {
         if stripped {
             self.index()?.forget_stripped_notes()?;
         }
+        if fresh_index {
+            let built = self.index.take().ok_or_else(index_closed)?;
+            self.index = Some(built.into_place()?);
+        }
         self.report = report(&self.root, &roster, &indexed, &self.identity.device)?;
         self.roster = roster;
         self.indexed = indexed;
+        self.current = true;
         Ok(&self.report)
+    }
+
+    /// Something other than this journal changed the logs: the next write
+    /// reads them again first.
+    pub fn logs_changed(&mut self) {
+        self.current = false;
     }
 
     /// Fold every line of every used log, without the index (nor its
@@ -395,7 +482,9 @@ impl Journal {
         wall_ms: u64,
         lock: &Lock,
     ) -> Result<Written> {
-        self.refresh(wall_ms, lock)?;
+        if !self.current {
+            self.refresh(wall_ms, lock)?;
+        }
         let person = self.writer()?;
         let name = log_key(kind, &self.identity.device);
         let damage = self.indexed.logs.get(&name).and_then(|n| n.damage.as_ref());
@@ -403,8 +492,7 @@ impl Journal {
         // line, a batch cut before its signed end): the append cuts it
         // away, and refuses anything else it finds there. Damage further
         // back cannot be cut without losing what follows it.
-        let last = segment::segments(&log_root(&self.root, kind), &self.identity.device)?
-            .pop()
+        let last = segment::last_segment(&log_root(&self.root, kind), &self.identity.device)?
             .map(|s| s.path);
         let in_tail = |damage: &indexed::Damage| {
             let tail = last.as_deref().is_some_and(|last| {
@@ -435,6 +523,8 @@ impl Journal {
             })
             .collect();
         let log_root = log_root(&self.root, kind);
+        // Current again once the index has taken the batch.
+        self.current = false;
         let appended = segment::append_batch(
             &log_root,
             &self.key,
@@ -460,7 +550,9 @@ impl Journal {
                 texts: &texts,
                 sidecars: &sidecars,
             };
-            self.index_own_batch(&own, &appended, clock.now_ms(wall_ms), lock)
+            let indexed = self.index_own_batch(&own, &appended, clock.now_ms(wall_ms), lock);
+            self.current = indexed.is_ok();
+            indexed
         } else {
             // The roster may change (or the log was never noted): the index
             // is brought up to date the long way.
@@ -469,7 +561,7 @@ impl Journal {
         Ok(Written {
             first_seq: appended.first_seq,
             records: stamped,
-            index_warning: indexed.err(),
+            index_warning: indexed.err().or_else(|| self.take_index_fault()),
         })
     }
 
@@ -560,7 +652,9 @@ impl Journal {
         };
         let index = self.index.as_ref().ok_or_else(index_closed)?;
         let stripped = strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;
-        marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
+        if self.index_fault.is_none() {
+            marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
+        }
         let index = self.index.as_mut().ok_or_else(index_closed)?;
         index.apply(&lines, &marks, now_ms)?;
         if stripped {
@@ -571,6 +665,18 @@ impl Journal {
 
     fn index(&self) -> Result<&Index> {
         self.index.as_ref().ok_or_else(index_closed)
+    }
+
+    /// Delete the index and make it again, empty, where it is kept (in
+    /// `index/`, or in memory): it is fed every log next.
+    fn reset_index(&mut self) -> Result<()> {
+        match self.index_fault {
+            None => reset_index(&self.root, &mut self.index),
+            Some(_) => {
+                self.index = Some(memory_index()?);
+                Ok(())
+            }
+        }
     }
 }
 
@@ -710,9 +816,20 @@ fn report(root: &Path, roster: &Roster, indexed: &Indexed, me: &DeviceId) -> Res
 /// its side files the mode of the database file, so that file is made
 /// private before SQLite first opens it.
 fn open_index(root: &Path) -> Result<Index> {
+    let path = index_file(root, "index.sqlite")?;
+    // What a rebuild cut short by a crash left behind.
+    let building = root.join("index").join("index.sqlite.new");
+    if building.exists() {
+        crate::store::index::remove_files(&building)?;
+    }
+    Index::open(&path)
+}
+
+/// `index/<name>`, made (empty, readable only by me) if it is missing.
+fn index_file(root: &Path, name: &str) -> Result<PathBuf> {
     let dir = root.join("index");
     file::ensure_dir(&dir)?;
-    let path = dir.join("index.sqlite");
+    let path = dir.join(name);
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -723,24 +840,26 @@ fn open_index(root: &Path) -> Result<Index> {
     options
         .open(&path)
         .map_err(|e| Error::io("create", &path, e))?;
-    Index::open(&path)
+    Ok(path)
 }
 
-/// Delete the index and make it again, empty: it is fed every log next.
+/// An empty index in memory, for a command whose `index/` cannot be
+/// written: fed every log, it answers as the file would.
+fn memory_index() -> Result<Index> {
+    Index::open(Path::new(":memory:"))
+}
+
+/// Delete the index and start it again, empty, in a file of its own: it
+/// is fed every log next, then put in place ([`Index::into_place`]).
 fn reset_index(root: &Path, index: &mut Option<Index>) -> Result<()> {
     // Closed before its files go.
     *index = None;
     let path = root.join("index").join("index.sqlite");
-    for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut name = path.clone().into_os_string();
-        name.push(suffix);
-        match std::fs::remove_file(&name) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(Error::io("remove the index", &path, e)),
-        }
-    }
-    *index = Some(open_index(root)?);
+    crate::store::index::remove_files(&path)?;
+    let building = root.join("index").join("index.sqlite.new");
+    crate::store::index::remove_files(&building)?;
+    let building = index_file(root, "index.sqlite.new")?;
+    *index = Some(Index::build(&building, &path)?);
     Ok(())
 }
 

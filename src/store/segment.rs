@@ -953,7 +953,7 @@ fn read_own(path: &Path) -> Result<Vec<u8>> {
 
 /// The last segment of a device's log, found by listing only the last
 /// folders of the fan-out (a folder left empty by a crash is passed over).
-fn last_segment(root: &Path, device: &DeviceId) -> Result<Option<Segment>> {
+pub fn last_segment(root: &Path, device: &DeviceId) -> Result<Option<Segment>> {
     let device_dir = root.join(device.as_str());
     for (d1, d1_path) in list_checked(&device_dir, Entry::Folder, folder_number)?
         .into_iter()

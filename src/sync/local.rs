@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use git2::{ErrorCode, ObjectType, Odb, Oid, Repository, RepositoryOpenFlags, Sort};
+use git2::{ErrorCode, ObjectType, Odb, Oid, Repository, RepositoryOpenFlags};
 
 use super::journal::{MAX_FILE_BYTES, not_a_journal, too_big};
 use super::repo::{MAIN, ref_target};
@@ -171,31 +171,43 @@ pub fn copy_reachable(
     if to_odb.exists(tip) {
         return Ok(());
     }
-    let mut walk = from.revwalk()?;
-    walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
-    walk.push(tip)?;
-    // What `to` already has need not be walked: its refs and their history.
-    for reference in to.references()?.flatten() {
-        if let Some(target) = reference.target().filter(|t| from_odb.exists(*t)) {
-            let _ = walk.hide(target);
-        }
-    }
     let copy = Copy {
         from_odb: &from_odb,
         to_odb: &to_odb,
         url,
         rules,
     };
-    for commit in walk {
-        let commit = commit?;
-        if to_odb.exists(commit) {
-            continue;
-        }
+    for commit in lacking(from, &to_odb, tip)? {
         let tree = from.find_commit(commit)?.tree_id();
         copy.tree(from, tree, "", 0)?;
         copy.object(commit)?;
     }
     Ok(())
+}
+
+/// The commits reachable from `tip` that `to` lacks, parents first. The
+/// walk stops at each commit `to` has (it has all that commit points to),
+/// so it never reads history `to` already holds, which a shallow `from`
+/// (a first sync over the network fetches only the tip) may not hold.
+fn lacking(from: &Repository, to: &Odb<'_>, tip: Oid) -> Result<Vec<Oid>, git2::Error> {
+    let mut out = Vec::new();
+    let mut done = std::collections::HashSet::new();
+    // (commit, whether its parents were looked at)
+    let mut stack = vec![(tip, false)];
+    while let Some((oid, expanded)) = stack.pop() {
+        if expanded {
+            out.push(oid);
+            continue;
+        }
+        if to.exists(oid) || !done.insert(oid) {
+            continue;
+        }
+        stack.push((oid, true));
+        for parent in from.find_commit(oid)?.parent_ids() {
+            stack.push((parent, false));
+        }
+    }
+    Ok(out)
 }
 
 struct Copy<'a> {

@@ -157,6 +157,8 @@ fn sync_logs_with(
         } = take(
             root, &repo, &shown, journal, &incoming, &mut stat, &remote, lock,
         )?;
+        // Taking may rewrite a log's files even when it adopts no line.
+        journal.logs_changed();
         let forked_mine = compared.iter().any(|c| c.forks_mine);
         let mut union = union;
         if !adopted.is_empty() {
@@ -1248,6 +1250,9 @@ fn git_failed(repo: &SyncRepo, err: git2::Error) -> Error {
          again rebuilds it from shared/",
     )
 }
+
+mod waiting;
+pub use waiting::{Lines, Waiting, waiting};
 
 #[cfg(test)]
 mod converge;

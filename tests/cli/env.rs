@@ -60,6 +60,26 @@ impl Run {
     }
 }
 
+/// How fast pairing looks at the remote in tests, and how long it waits.
+pub const PAIRING: [&str; 4] = ["--poll", "20ms", "--timeout", "60s"];
+
+/// Both sides of one pairing ([`TestEnv::pair`]).
+pub struct Pairing {
+    /// `safe invite`, run to its end.
+    pub invited: Run,
+    /// `safe join`.
+    pub joined: Run,
+}
+
+impl Pairing {
+    /// Assert that both sides succeeded.
+    #[track_caller]
+    pub fn ok(&self) {
+        self.joined.ok();
+        self.invited.ok();
+    }
+}
+
 impl TestEnv {
     pub fn new() -> Self {
         Self::named("Alex")
@@ -114,6 +134,25 @@ impl TestEnv {
             .read_line(&mut line)
             .unwrap();
         (child, line.trim().to_string())
+    }
+
+    /// Pair `joiner` through `url` with the real binary: `safe invite`
+    /// here with `extra` (say `--device`, or `--remote URL`) in the
+    /// background, and `safe join URL CODE` on `joiner` with the code it
+    /// printed, both polling fast ([`PAIRING`]). Both runs are returned
+    /// once the invite ended; nothing is asserted.
+    pub fn pair(&self, joiner: &TestEnv, url: &str, extra: &[&str]) -> Pairing {
+        let mut args = vec!["invite"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&PAIRING);
+        let (inviter, code) = self.spawn_invite(&args);
+        let mut args = vec!["join", url, code.as_str()];
+        args.extend_from_slice(&PAIRING);
+        let joined = joiner.run(&args);
+        let invited = Run {
+            output: inviter.wait_with_output().unwrap(),
+        };
+        Pairing { invited, joined }
     }
 
     /// The same as a std `Command`, which can be spawned and killed (for

@@ -23,3 +23,4 @@ mod ssh;
 mod stats;
 mod sync;
 mod table;
+mod undo_index;

@@ -3,41 +3,25 @@
 //! its stdout, and the joiner types it. Logs that sync would carry are
 //! copied by hand (the schema-2 sync is not in yet).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 
-use crate::env::{Run, TestEnv, files_under};
+use crate::env::{PAIRING, Run, TestEnv, files_under};
 use crate::sync::Remote;
-
-const FAST: [&str; 4] = ["--poll", "20ms", "--timeout", "30s"];
 
 /// `safe invite` started in the background, and the code it printed.
 fn invite(env: &TestEnv, remote: &Remote, extra: &[&str]) -> (Child, String) {
-    let mut args = vec!["invite", "--remote"];
     let url = remote.url();
-    args.push(&url);
+    let mut args = vec!["invite", "--remote", url.as_str()];
     args.extend_from_slice(extra);
-    args.extend_from_slice(&FAST);
-    let mut child = env
-        .std_cmd()
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    (child, line.trim().to_string())
+    args.extend_from_slice(&PAIRING);
+    env.spawn_invite(&args)
 }
 
 fn join(env: &TestEnv, remote: &Remote, code: &str) -> Run {
     let url = remote.url();
     let mut args = vec!["join", url.as_str(), code];
-    args.extend_from_slice(&FAST);
+    args.extend_from_slice(&PAIRING);
     env.run(&args)
 }
 
@@ -174,16 +158,64 @@ fn invite_needs_a_remote_and_join_a_well_formed_code() {
 fn a_device_invite_pairs_another_device_of_the_same_person() {
     let remote = Remote::new();
     let (laptop, phone) = (TestEnv::named("Alex"), TestEnv::named("Alex"));
-    let (child, code) = invite(&laptop, &remote, &["--device"]);
-    let joined = join(&phone, &remote, &code).ok();
+    let url = remote.url();
+    let pairing = laptop.pair(&phone, &url, &["--remote", &url, "--device"]);
+    let joined = pairing.joined.ok();
     assert!(
         joined.contains("another device of the person who invited you"),
         "{joined}"
     );
-    assert!(finish(child).ok().contains("as another device of yours"));
+    assert!(pairing.invited.ok().contains("as another device of yours"));
     carry_logs(&laptop, &phone);
     let devices = phone.run(&["device", "list"]).ok();
     assert_eq!(devices.lines().count(), 2, "{devices}");
     assert!(devices.contains("created the journal"), "{devices}");
     assert!(devices.contains("paired as mine"), "{devices}");
+}
+
+/// Ctrl-C (SIGINT, sent with the `kill` command) while `safe invite`
+/// waits: the invitation is taken back from the remote, nothing is left
+/// half done here, the old code leads nowhere, and a new invite pairs.
+#[test]
+fn ctrl_c_while_inviting_takes_the_invitation_back() {
+    let remote = Remote::new();
+    let (alex, sam) = (TestEnv::named("Alex"), TestEnv::named("Sam"));
+    let (child, code) = invite(&alex, &remote, &[]);
+    let pending = || remote.git(&["for-each-ref", "--format=%(refname)", "refs/safe/pair"]);
+    // Its first message is on the remote: the invitation waits there.
+    let start = std::time::Instant::now();
+    while pending().is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the invitation never reached the remote"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let stopped = finish(child);
+    let err = stopped.fails(1);
+    assert!(err.contains("Ctrl-C"), "{err}");
+    assert!(err.contains("taken back from the remote"), "{err}");
+    assert!(err.contains("run `safe invite` again"), "{err}");
+    assert_eq!(
+        pending(),
+        "",
+        "nothing of the invitation is left on the remote"
+    );
+    assert!(no_scratch(&alex.data_dir()), "a .pairing- folder was left");
+
+    // The old code finds no invitation.
+    let url = remote.url();
+    let late = sam
+        .run(&["join", &url, &code, "--poll", "20ms", "--timeout", "1s"])
+        .fails(2);
+    assert!(late.contains("is waiting at the remote"), "{late}");
+    // A new invite pairs as if nothing had happened.
+    let pairing = alex.pair(&sam, &url, &["--remote", &url]);
+    pairing.ok();
+    assert!(pairing.invited.stdout().contains("joined as your partner"));
 }

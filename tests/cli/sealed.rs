@@ -8,54 +8,11 @@
 
 use std::path::Path;
 
-use crate::env::{Run, TestEnv};
-use crate::sync::{Remote, couple, device_of, git, history, log, mine, sync};
+use crate::env::TestEnv;
+use crate::sync::{Remote, couple, craft, device_of, git, history, log, mine, pair_device, sync};
 
 /// A change made to a checkout of the remote.
 type Edit<'a> = Box<dyn Fn(&Path) + 'a>;
-
-const PAIRING: [&str; 4] = ["--poll", "20ms", "--timeout", "60s"];
-
-/// Pair `new` as another device of `by`'s person, and sync both.
-fn pair_device(by: &TestEnv, new: &TestEnv, remote: &Remote) {
-    let mut args = vec!["invite", "--device"];
-    args.extend_from_slice(&PAIRING);
-    let (inviter, code) = by.spawn_invite(&args);
-    let url = remote.url();
-    let mut args = vec!["join", url.as_str(), code.trim()];
-    args.extend_from_slice(&PAIRING);
-    new.run(&args).ok();
-    Run {
-        output: inviter.wait_with_output().unwrap(),
-    }
-    .ok();
-    sync(by);
-    new.run(&["sync", "--remote", &url]).ok();
-}
-
-/// Clone the remote with plain git, change the sealed files with `edit`,
-/// commit and push: what anyone with push access can do without keys.
-fn craft(remote: &Remote, edit: impl FnOnce(&Path)) {
-    let work = tempfile::tempdir().unwrap();
-    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
-    let checkout = work.path().join("w");
-    edit(&checkout);
-    git(&checkout, &["add", "--all"]);
-    git(
-        &checkout,
-        &[
-            "-c",
-            "user.name=x",
-            "-c",
-            "user.email=x@example.invalid",
-            "commit",
-            "--quiet",
-            "-m",
-            "crafted",
-        ],
-    );
-    git(&checkout, &["push", "--quiet", "origin", "HEAD:main"]);
-}
 
 #[test]
 fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {

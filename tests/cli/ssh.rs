@@ -19,10 +19,8 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::env::{Run, TestEnv};
+use crate::env::TestEnv;
 use crate::sync::{Remote, connect, git, history, ids, log, set_remote, shared_files, sync};
-
-const PAIRING: [&str; 4] = ["--poll", "20ms", "--timeout", "60s"];
 
 /// An `sshd` of the test's own, on a loopback port.
 struct Sshd {
@@ -192,17 +190,7 @@ fn couple_over(url: &str, alex: &TestEnv, sam: &TestEnv) {
     alex.run(&["init", "--name", "Alex"]).ok();
     sam.run(&["init", "--name", "Sam"]).ok();
     connect(alex, url);
-    let mut args = vec!["invite"];
-    args.extend_from_slice(&PAIRING);
-    let (inviter, code) = alex.spawn_invite(&args);
-    let mut args = vec!["join", url, code.trim()];
-    args.extend_from_slice(&PAIRING);
-    let joined = sam.run(&args);
-    let invited = Run {
-        output: inviter.wait_with_output().unwrap(),
-    };
-    joined.ok();
-    invited.ok();
+    alex.pair(sam, url, &[]).ok();
     sync(alex);
     connect(sam, url);
     sync(alex);
@@ -389,27 +377,18 @@ fn a_first_sync_over_ssh_fetches_only_the_tip() {
     // A new device of Sam's: its first sync takes the tip commit only.
     let laptop = TestEnv::named("Sam");
     sshd.trust(&laptop);
-    let mut args = vec!["invite", "--device"];
-    args.extend_from_slice(&PAIRING);
-    let (inviter, code) = sam.spawn_invite(&args);
-    let mut args = vec!["join", url.as_str(), code.trim()];
-    args.extend_from_slice(&PAIRING);
-    laptop.run(&args).ok();
-    Run {
-        output: inviter.wait_with_output().unwrap(),
-    }
-    .ok();
+    sam.pair(&laptop, &url, &["--device"]).ok();
     sync(&sam);
+    let tip = remote.main().unwrap();
     connect(&laptop, &url);
     let git_dir = laptop.path("sync.git");
     assert_eq!(
         git(&git_dir, &["rev-parse", "--is-shallow-repository"]).trim(),
         "true"
     );
-    let fetched = git(
-        &git_dir,
-        &["rev-list", "--count", "refs/remotes/origin/main"],
-    );
+    // Of the remote's history it holds the tip alone (and, on top, what it
+    // pushed itself: its log, then the day's seen line).
+    let fetched = git(&git_dir, &["rev-list", "--count", &tip]);
     assert_eq!(fetched.trim(), "1", "more than the tip was fetched");
     assert!(
         history(&laptop, "partner")

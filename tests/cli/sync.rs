@@ -19,10 +19,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use crate::env::{Run, TestEnv, contains_bytes, files_under};
-
-/// How fast pairing looks at the remote in tests, and how long it waits.
-const PAIRING: [&str; 4] = ["--poll", "20ms", "--timeout", "60s"];
+use crate::env::{TestEnv, contains_bytes, files_under};
 
 /// A bare repository that both partners sync through.
 pub(crate) struct Remote {
@@ -300,23 +297,44 @@ pub(crate) fn couple() -> (TestEnv, TestEnv, Remote) {
     alex.run(&["init", "--name", "Alex"]).ok();
     sam.run(&["init", "--name", "Sam"]).ok();
     connect(&alex, &remote.url());
-    let mut args = vec!["invite"];
-    args.extend_from_slice(&PAIRING);
-    let (inviter, code) = alex.spawn_invite(&args);
-    let url = remote.url();
-    let mut args = vec!["join", url.as_str(), code.trim()];
-    args.extend_from_slice(&PAIRING);
-    let joined = sam.run(&args);
-    let invited = Run {
-        output: inviter.wait_with_output().unwrap(),
-    };
-    joined.ok();
-    invited.ok();
+    alex.pair(&sam, &remote.url(), &[]).ok();
     sync(&alex);
     connect(&sam, &remote.url());
     sync(&alex);
     remote.open_with(&sam);
     (alex, sam, remote)
+}
+
+/// Pair `new` as another device of `by`'s person, and sync both.
+pub(crate) fn pair_device(by: &TestEnv, new: &TestEnv, remote: &Remote) {
+    let url = remote.url();
+    by.pair(new, &url, &["--device"]).ok();
+    sync(by);
+    new.run(&["sync", "--remote", &url]).ok();
+}
+
+/// Clone the remote with plain git, change the sealed files with `edit`,
+/// commit and push: what anyone with push access can do without keys.
+pub(crate) fn craft(remote: &Remote, edit: impl FnOnce(&Path)) {
+    let work = tempfile::tempdir().unwrap();
+    git(work.path(), &["clone", "--quiet", &remote.url(), "w"]);
+    let checkout = work.path().join("w");
+    edit(&checkout);
+    git(&checkout, &["add", "--all"]);
+    git(
+        &checkout,
+        &[
+            "-c",
+            "user.name=x",
+            "-c",
+            "user.email=x@example.invalid",
+            "commit",
+            "--quiet",
+            "-m",
+            "crafted",
+        ],
+    );
+    git(&checkout, &["push", "--quiet", "origin", "HEAD:main"]);
 }
 
 /// What `env` holds of its own person: its entries as `safe export` writes
@@ -996,7 +1014,6 @@ fn status_needs_no_network() {
 }
 
 #[test]
-#[ignore = "bug: `safe sync --status --fetch` ignores --fetch: it never looks at the remote nor says what waits"]
 fn status_with_fetch_looks_at_the_remote() {
     let (alex, sam, _remote) = couple();
     log(&sam, &["check-in"]);
@@ -1009,6 +1026,134 @@ fn status_with_fetch_looks_at_the_remote() {
     set_remote(&alex, &offline);
     let err = alex.run(&["sync", "--status", "--fetch"]).fails(1);
     assert!(err.contains("could not reach"), "{err}");
+}
+
+/// `--fetch` moves only what sync.git knows of the remote: no log, no
+/// entry, nothing pushed; and it says what waits on either side.
+#[test]
+fn status_with_fetch_changes_nothing_but_what_it_knows() {
+    let (alex, sam, remote) = couple();
+    let out = alex.run(&["sync", "--status", "--fetch"]).ok();
+    assert!(out.contains("nothing new waits for you"), "{out}");
+
+    log(&sam, &["check-in"]);
+    log(&sam, &["listen"]);
+    sync(&sam);
+    log(&alex, &["appreciation"]);
+    let before = alex.snapshot();
+    let at_remote = remote.main();
+    let run = alex.run(&["sync", "--status", "--fetch"]);
+    let out = run.ok();
+    assert!(out.contains("2 entries from Sam wait there"), "{out}");
+    assert!(
+        out.contains("1 change of yours is not at the remote yet"),
+        "{out}"
+    );
+    assert_eq!(run.stderr(), "");
+    assert_eq!(alex.snapshot(), before, "no file of the journal changed");
+    assert_eq!(remote.main(), at_remote, "nothing was pushed");
+    assert!(history(&alex, "partner").is_empty());
+
+    // The sync then takes what the status said.
+    assert!(sync(&alex).contains("received 2 entries from Sam"));
+    let out = alex.run(&["sync", "--status", "--fetch"]).ok();
+    assert!(out.contains("nothing new waits for you"), "{out}");
+    assert!(!out.contains("not at the remote"), "{out}");
+}
+
+/// The `seen` lines in the shared log of `env`'s own device, each with the
+/// logs it names.
+fn seen_lines(env: &TestEnv) -> Vec<Value> {
+    seen_lines_of(env, &device_of(env))
+}
+
+/// The `seen` lines of `device`'s log as `env` holds it.
+fn seen_lines_of(env: &TestEnv, device: &str) -> Vec<Value> {
+    env.segments(&format!("shared/log/{device}"))
+        .iter()
+        .flat_map(|p| {
+            let text = std::fs::read_to_string(p).unwrap();
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l.split('\t').next().unwrap()).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .filter(|line| line["rec"]["t"] == "seen")
+        .map(|line| line["rec"]["logs"].clone())
+        .collect()
+}
+
+#[test]
+fn each_syncing_device_writes_one_seen_line_a_day_and_as_of_reads_it() {
+    let (mut alex, mut sam, _remote) = couple();
+    log(&sam, &["check-in"]);
+    sync(&sam);
+    assert_eq!(sync(&sam), "Already in sync.\n");
+    let seen = seen_lines(&sam);
+    assert_eq!(seen.len(), 1, "one a day: {seen:?}");
+    // It names the last line of every log Sam holds: Alex's and Sam's own.
+    let logs = seen[0].as_object().unwrap();
+    assert!(logs.contains_key(&device_of(&alex)), "{logs:?}");
+    assert!(logs.contains_key(&device_of(&sam)), "{logs:?}");
+
+    // Three days on, Sam syncs with nothing new: that alone is no news,
+    // but it writes the day's line, and Alex's "as of" reads it.
+    sam.set_now("2026-11-30T09:00:00+01:00");
+    alex.set_now("2026-11-30T10:00:00+01:00");
+    let before = alex.run(&["stats"]).ok();
+    assert!(
+        before.contains("As of Sam's newest change here, Fri 27 Nov"),
+        "{before}"
+    );
+    assert_eq!(sync(&sam), "Already in sync.\n");
+    assert_eq!(seen_lines(&sam).len(), 2);
+    sync(&alex);
+    let after = alex.run(&["stats"]).ok();
+    assert!(
+        after.contains("As of Sam's newest change here, today"),
+        "{after}"
+    );
+    assert_eq!(seen_lines(&alex).len(), 2);
+}
+
+#[test]
+fn a_remote_that_withholds_what_a_seen_line_proves_is_reported() {
+    let (mut alex, sam, remote) = couple();
+    let mut phone = TestEnv::named("Alex");
+    pair_device(&alex, &phone, &remote);
+    sync(&alex);
+    sync(&sam);
+    let phone_id = device_of(&phone);
+    let before = remote.main().unwrap();
+
+    // The phone logs; the laptop takes it today and, the next day, its
+    // seen line says it holds all of the phone's log.
+    log(&phone, &["check-in"]);
+    log(&phone, &["listen"]);
+    sync(&phone);
+    sync(&alex);
+    alex.set_now("2026-11-28T09:00:00+01:00");
+    phone.set_now("2026-11-28T09:00:00+01:00");
+    sync(&alex);
+    let held = seen_lines(&alex).last().unwrap()[&phone_id][0]
+        .as_u64()
+        .unwrap();
+
+    // The remote gives back an older copy of the phone's log, and keeps
+    // the laptop's: valid, signed, and shorter.
+    let folder = format!("log/{phone_id}");
+    craft(&remote, |checkout| {
+        git(checkout, &["rm", "-r", "--quiet", &folder]);
+        git(checkout, &["checkout", &before, "--", &folder]);
+    });
+
+    let run = sam.run(&["sync"]);
+    let err = run.fails(1);
+    assert!(err.contains("withholds part of Alex's log"), "{err}");
+    assert!(err.contains(&format!("up to line {held}")), "{err}");
+    assert!(err.contains("Alex's device"), "{err}");
+    // What the remote gave is still taken: the laptop's log.
+    assert_eq!(seen_lines_of(&sam, &device_of(&alex)), seen_lines(&alex));
+    assert!(history(&sam, "partner").is_empty());
 }
 
 #[test]

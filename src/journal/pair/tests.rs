@@ -515,7 +515,10 @@ fn a_joiner_writes_nothing_until_its_pairing_line_arrives() {
     // Its own log is no stranger meanwhile.
     assert!(s.report().strangers.is_empty(), "{:?}", s.report());
 
+    // The pairing line arrives (sync refreshes an open journal after it
+    // takes the remote's logs).
     alex.send_log_to(&sam);
+    s.refresh(T0 + 2 * MINUTE, &sam.lock).unwrap();
     s.write(
         "op-s",
         &[(entry(1, "listen"), None)],

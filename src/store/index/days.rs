@@ -2,8 +2,9 @@
 //! `today`, `stats`, `calendar` and the streak line of `log` read a few
 //! small blobs instead of every entry (DESIGN.md §6).
 //!
-//! One row per owner, kind and practice; its blob is the sorted list of
-//! that group's entries as little-endian numbers: the day (`i32`, days
+//! One row per owner, kind, practice and year (of the entry's day), so
+//! that logging rewrites one small blob, not ten years of a practice; its
+//! blob is the sorted list of that group's entries as little-endian numbers: the day (`i32`, days
 //! from the common era) and one more `i32`: the minutes a repair took (-1
 //! for none), or a pause's last day; repairs also keep when they were
 //! logged (`i64` milliseconds and the `i32` offset in seconds), by which
@@ -17,14 +18,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::domain::entry::Kind;
+use crate::domain::entry::{ALL_PRACTICES, Kind};
 use crate::domain::record::EntryRecord;
 use crate::domain::summary::{DayIndex, Pause, REPAIR, Repair};
 
 pub const SCHEMA: &str = "
 CREATE TABLE days (
-  owner TEXT NOT NULL, kind INTEGER NOT NULL, practice TEXT NOT NULL, blob BLOB NOT NULL,
-  PRIMARY KEY (owner, kind, practice)
+  owner TEXT NOT NULL, kind INTEGER NOT NULL, practice TEXT NOT NULL, year INTEGER NOT NULL,
+  blob BLOB NOT NULL,
+  PRIMARY KEY (owner, kind, practice, year)
 );
 -- The random tail of each live entry's id (see domain::entry::handles).
 CREATE TABLE tails (
@@ -35,7 +37,7 @@ CREATE TABLE tails (
 
 /// Day, extra number, and for a repair the moment it was logged.
 type Pair = (i32, i32, i64, i32);
-type Group = (String, u8, String);
+type Group = (String, u8, String, i32);
 
 /// What one transaction changes in `days`: pairs to add and to take away,
 /// by group, written once at the end.
@@ -92,12 +94,13 @@ impl Delta {
 
     /// Write every changed group; give back the entries touched.
     pub fn flush(self, tx: &Transaction<'_>) -> rusqlite::Result<BTreeMap<(String, String), bool>> {
-        for ((owner, kind, practice), (add, take)) in self.groups {
+        for ((owner, kind, practice, year), (add, take)) in self.groups {
             let blob: Option<Vec<u8>> = tx
                 .prepare_cached(
-                    "SELECT blob FROM days WHERE owner = ?1 AND kind = ?2 AND practice = ?3",
+                    "SELECT blob FROM days
+                     WHERE owner = ?1 AND kind = ?2 AND practice = ?3 AND year = ?4",
                 )?
-                .query_row(params![owner, kind, practice], |r| r.get(0))
+                .query_row(params![owner, kind, practice, year], |r| r.get(0))
                 .optional()?;
             // Added first: a version may come and go in one transaction.
             let wide = is_wide(kind, &practice);
@@ -112,14 +115,15 @@ impl Delta {
             if pairs.is_empty() {
                 cached(
                     tx,
-                    "DELETE FROM days WHERE owner = ?1 AND kind = ?2 AND practice = ?3",
-                    params![owner, kind, practice],
+                    "DELETE FROM days WHERE owner = ?1 AND kind = ?2 AND practice = ?3 AND year = ?4",
+                    params![owner, kind, practice, year],
                 )?;
             } else {
                 cached(
                     tx,
-                    "INSERT OR REPLACE INTO days (owner, kind, practice, blob) VALUES (?1, ?2, ?3, ?4)",
-                    params![owner, kind, practice, encode(&pairs, wide)],
+                    "INSERT OR REPLACE INTO days (owner, kind, practice, year, blob)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![owner, kind, practice, year, encode(&pairs, wide)],
                 )?;
             }
         }
@@ -127,13 +131,38 @@ impl Delta {
     }
 }
 
-/// The days of everyone's live entries (or `owner`'s alone), as
-/// `journal::view` makes them from every entry.
-pub fn day_index(db: &rusqlite::Connection, owner: Option<&str>) -> rusqlite::Result<DayIndex> {
+/// Which days [`day_index`] reads; `Wanted::default()` is everyone's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Wanted<'a> {
+    /// One person's alone.
+    pub owner: Option<&'a str>,
+    /// What one practice's streak needs: its own entries, and pauses of
+    /// everything.
+    pub practice: Option<&'a str>,
+    /// Entries from this year on, and every pause (a pause may begin
+    /// years before the days it still covers).
+    pub since_year: Option<i32>,
+}
+
+/// The days of the live entries `wanted`, as `journal::view` makes them
+/// from every entry.
+pub fn day_index(db: &rusqlite::Connection, wanted: Wanted<'_>) -> rusqlite::Result<DayIndex> {
     let mut index = DayIndex::default();
-    let mut rows =
-        db.prepare("SELECT owner, kind, practice, blob FROM days WHERE ?1 IS NULL OR owner = ?1")?;
-    let mut query = rows.query([owner])?;
+    // In key order, so that a group's years come one after another and
+    // its days stay sorted.
+    let mut rows = db.prepare_cached(
+        "SELECT owner, kind, practice, blob FROM days
+         WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR practice = ?2 OR practice = ?3)
+           AND (?4 IS NULL OR year >= ?4 OR kind = ?5)
+         ORDER BY owner, kind, practice, year",
+    )?;
+    let mut query = rows.query(params![
+        wanted.owner,
+        wanted.practice,
+        ALL_PRACTICES,
+        wanted.since_year,
+        kind_code(Kind::Pause)
+    ])?;
     while let Some(r) = query.next()? {
         let owner: String = r.get(0)?;
         let kind: u8 = r.get(1)?;
@@ -216,7 +245,7 @@ fn row(owner: &str, e: &EntryRecord) -> (Group, Pair) {
         true => (e.at.timestamp_millis(), e.at.offset().local_minus_utc()),
         false => (0, 0),
     };
-    let group = (owner.to_string(), kind, e.practice.clone());
+    let group = (owner.to_string(), kind, e.practice.clone(), e.day.year());
     (group, (day, extra, ms, off))
 }
 
