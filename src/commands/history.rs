@@ -23,9 +23,11 @@ use super::session::Session;
 use crate::domain::entry::{Entry, EntryId, Kind};
 use crate::domain::person::PeopleDoc;
 use crate::error::Result;
+use crate::journal::Journal;
 use crate::journal::view::{View, item_of};
 use crate::render;
 use crate::render::sanitize::sanitize_line;
+use crate::store::config::Config;
 use crate::store::index::entries::Snapshot;
 
 /// Show what was logged: this week by default.
@@ -102,56 +104,95 @@ struct JsonEntry<'a> {
 }
 
 pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
-    let (view, config, journal) = match ctx.reading_session()? {
-        Some(session) => {
-            // The index keeps what it reads consistent by itself: the lock
-            // is not held while the rows are written (to a pager, maybe).
-            let Session {
-                lock,
-                journal,
-                config,
-                view,
-                ..
-            } = session;
-            drop(lock);
-            (view, config, Some(journal))
-        }
-        None => {
-            let (view, config) = ctx.view()?;
-            (view, config, None)
-        }
+    let Some(session) = ctx.reading_session()? else {
+        // No journal here yet: nothing is made, nothing is listed.
+        let (view, config) = ctx.view()?;
+        let period = args.period.resolve(ctx, config.week_start)?;
+        check_practice(&args, &view, &config)?;
+        return show(
+            ctx,
+            &args,
+            &period,
+            &view,
+            &config,
+            Source::View(&view),
+            None,
+        );
     };
-    let period: Period = args.period.resolve(ctx, config.week_start)?;
-    if let Some(p) = &args.practice {
-        super::known_practice(&view.practices, &config.id, p)?;
+    let Session {
+        lock,
+        mut journal,
+        config,
+        view,
+        ..
+    } = session;
+    let period = args.period.resolve(ctx, config.week_start)?;
+    check_practice(&args, &view, &config)?;
+    if !view.is_light() {
+        // A partner's schema-1 snapshot is only in the whole view.
+        drop(lock);
+        return show(
+            ctx,
+            &args,
+            &period,
+            &view,
+            &config,
+            Source::View(&view),
+            None,
+        );
     }
-    // A partner's schema-1 snapshot is only in the whole view.
-    let snapshot = match &journal {
-        Some(journal) if view.is_light() => Some(journal.snapshot()?),
-        _ => None,
+    // The first pass reads the period under the lock, before any output:
+    // a damaged index fails here and is made again from the logs, once,
+    // as for every command that reads.
+    let first = |journal: &Journal| -> Result<Sizing> {
+        let snapshot = journal.snapshot()?;
+        let listing = Listing::new(Source::Index(&snapshot), &args, &period, &config.id);
+        match args.json {
+            true => listing.each(true, |_| Ok(())).map(|()| Sizing::default()),
+            false => Sizing::of(&listing, &view.people),
+        }
     };
-    let listing = Listing {
-        source: match &snapshot {
-            Some(snapshot) => Source::Index(snapshot),
-            None => Source::View(&view),
-        },
-        from: period.from,
-        // `--all` also shows what lies ahead: a pause planned for next month.
-        to: (!period.all).then_some(period.to),
-        practice: args.practice.as_deref(),
-        who: args.who,
-        me: &config.id,
+    let sizing = match first(&journal) {
+        Ok(sizing) => sizing,
+        Err(_) => {
+            journal.rebuild_index(ctx.wall_ms(), &lock)?;
+            first(&journal)?
+        }
     };
+    // The second pass sees the index as the first did: its snapshot starts
+    // under the lock, which is then let go, so that writing the rows (to
+    // a pager, maybe) holds up no other command.
+    let snapshot = journal.snapshot()?;
+    drop(lock);
+    let source = Source::Index(&snapshot);
+    show(ctx, &args, &period, &view, &config, source, Some(sizing))
+}
+
+/// Write the entries of `source` the command line asks for; `sizing`
+/// is the first pass, when it was made already.
+fn show(
+    ctx: &mut Context<'_>,
+    args: &HistoryArgs,
+    period: &Period,
+    view: &View,
+    config: &Config,
+    source: Source<'_>,
+    sizing: Option<Sizing>,
+) -> Result<()> {
+    let listing = Listing::new(source, args, period, &config.id);
     if args.json {
         return write_json(ctx, &listing, &view.people);
     }
-    let width = render::width();
-    let sizing = Sizing::of(&listing, &view.people, width.is_some())?;
+    let sizing = match sizing {
+        Some(sizing) => sizing,
+        None => Sizing::of(&listing, &view.people)?,
+    };
     if sizing.ids.is_empty() {
-        return write_nothing(ctx, &args, &period, &config);
+        return write_nothing(ctx, args, period, config);
     }
     let handles = listing.source.handle_lengths(&sizing.ids)?;
     let columns = Columns::new(&sizing, &handles);
+    let width = render::width();
     let layout = match width {
         None => Layout::Plain,
         Some(_) if sizing.ids.len() <= TABLE_AT_MOST => Layout::Table,
@@ -176,6 +217,14 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     writer.finish(&mut *ctx.out)
 }
 
+/// A practice asked for must be one I know.
+fn check_practice(args: &HistoryArgs, view: &View, config: &Config) -> Result<()> {
+    if let Some(p) = &args.practice {
+        super::known_practice(&view.practices, &config.id, p)?;
+    }
+    Ok(())
+}
+
 /// How many rows on a narrow terminal comfy_table lays out whole.
 const TABLE_AT_MOST: usize = 2_000;
 
@@ -183,7 +232,7 @@ fn write_nothing(
     ctx: &mut Context<'_>,
     args: &HistoryArgs,
     period: &Period,
-    config: &crate::store::config::Config,
+    config: &Config,
 ) -> Result<()> {
     let span = if period.all {
         "yet".to_string()
@@ -244,7 +293,19 @@ struct Listing<'a> {
     me: &'a str,
 }
 
-impl Listing<'_> {
+impl<'a> Listing<'a> {
+    fn new(source: Source<'a>, args: &'a HistoryArgs, period: &Period, me: &'a str) -> Self {
+        Listing {
+            source,
+            from: period.from,
+            // `--all` also shows what lies ahead: a pause planned for next month.
+            to: (!period.all).then_some(period.to),
+            practice: args.practice.as_deref(),
+            who: args.who,
+            me,
+        }
+    }
+
     /// Each entry shown, in order; with its note when `notes`.
     fn each(&self, notes: bool, mut each: impl FnMut(Seen) -> Result<()>) -> Result<()> {
         let mut keep = |seen: Seen| match self.keeps(&seen.entry) {
@@ -366,15 +427,16 @@ struct Sizing {
 }
 
 impl Sizing {
-    /// The first pass; with the notes when the table must fit a width.
-    fn of(listing: &Listing<'_>, people: &PeopleDoc, notes: bool) -> Result<Sizing> {
+    /// The first pass, notes and all (they are read as the second pass
+    /// will read them, and size the note column for a narrow terminal).
+    fn of(listing: &Listing<'_>, people: &PeopleDoc) -> Result<Sizing> {
         let mut sizing = Sizing {
             who: "who".len(),
             practice_id: "practice".len(),
             ..Sizing::default()
         };
         let limit = render::cell_limit();
-        listing.each(notes, |seen| {
+        listing.each(true, |seen| {
             let row = Row::of(&seen, "", listing.me, people, limit);
             sizing.ids.push(seen.entry.id);
             sizing.who = sizing.who.max(row.who.width());

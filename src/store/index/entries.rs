@@ -45,9 +45,13 @@ pub struct Snapshot<'a> {
 }
 
 impl Index {
-    /// Start a [`Snapshot`].
+    /// A [`Snapshot`] of the index as it is now.
     pub fn snapshot(&self) -> Result<Snapshot<'_>> {
         let read = self.db.unchecked_transaction().map_err(|e| self.fail(e))?;
+        // SQLite takes the snapshot at the first read, not at BEGIN.
+        self.db
+            .query_row("SELECT count(*) FROM meta", [], |_| Ok(()))
+            .map_err(|e| self.fail(e))?;
         Ok(Snapshot {
             index: self,
             _read: read,
