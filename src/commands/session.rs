@@ -310,12 +310,29 @@ impl Context<'_> {
         self.read_view(true, Days::MineSince(since))
     }
 
+    /// The open session of a reading command that asks the index for
+    /// entries itself (`history`): a light view, without days, unless a
+    /// partner's schema-1 snapshot makes it whole. `None` when this data
+    /// directory holds no journal yet (nothing is made).
+    pub fn reading_session(&self) -> Result<Option<Session>> {
+        self.open_reading(true, Days::None)
+    }
+
     fn read_view(&self, light: bool, days: Days) -> Result<(View, Config)> {
+        match self.open_reading(light, days)? {
+            Some(session) => Ok((session.view, session.config)),
+            None => {
+                let mut config = self.settings()?;
+                config.name = super::login_name();
+                Ok((View::default(), config))
+            }
+        }
+    }
+
+    fn open_reading(&self, light: bool, days: Days) -> Result<Option<Session>> {
         let root = self.dir.root();
         if !crate::journal::Identity::path(root).exists() && !migrate::is_schema1(root) {
-            let mut config = self.settings()?;
-            config.name = super::login_name();
-            return Ok((View::default(), config));
+            return Ok(None);
         }
         let days = if light { days } else { Days::None };
         let (mut session, ()) = self.open_session(light, days, |_, _| Ok(()))?;
@@ -340,7 +357,7 @@ impl Context<'_> {
                 crate::render::sanitize::sanitize_line(&q.why)
             );
         }
-        Ok((session.view, session.config))
+        Ok(Some(session))
     }
 
     /// My settings from `config.json`, or the defaults.

@@ -321,6 +321,12 @@ impl Journal {
             }))
     }
 
+    /// A read of the index that sees one state of it throughout, for
+    /// listing the entries of a period in order (`history`).
+    pub fn snapshot(&self) -> Result<crate::store::index::entries::Snapshot<'_>> {
+        self.index()?.snapshot()
+    }
+
     /// Names, goals and custom practices, without the entries.
     pub fn registers(&self) -> Result<fold::Journal> {
         self.index()?.registers()

@@ -23,11 +23,12 @@ use crate::domain::summary::DayIndex;
 use crate::error::{Error, Result};
 
 mod days;
+pub mod entries;
 pub mod ops;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 7;
+const VERSION: i64 = 8;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -183,6 +184,7 @@ impl Index {
                 }
                 db.execute_batch(SCHEMA)?;
                 db.execute_batch(days::SCHEMA)?;
+                db.execute_batch(entries::SCHEMA)?;
                 db.execute_batch(ops::SCHEMA)?;
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('version', ?1)",

@@ -11,6 +11,7 @@ mod durability;
 mod everyday;
 mod everyday2;
 mod hardening;
+mod history_stream;
 mod hostile_completions;
 mod output;
 mod pairing;
