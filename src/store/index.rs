@@ -50,7 +50,6 @@ CREATE TABLE ops (
   changes INTEGER NOT NULL, marks INTEGER NOT NULL,
   PRIMARY KEY (owner, op)
 );
-CREATE INDEX ops_by_time ON ops (owner, ms, c);
 CREATE TABLE rejected (
   owner TEXT NOT NULL, device TEXT NOT NULL, seq INTEGER NOT NULL, op TEXT NOT NULL,
   why TEXT NOT NULL,
@@ -64,6 +63,13 @@ CREATE TABLE waiting (
 );
 -- What has been read of each segment file.
 CREATE TABLE segments (path TEXT PRIMARY KEY, len INTEGER NOT NULL, last_hash BLOB NOT NULL);
+";
+
+/// Indexes beside the tables. An index built from nothing makes them once
+/// it is filled ([`Index::into_place`]): one sort instead of a hundred
+/// thousand scattered inserts into each.
+const INDEXES: &str = "
+CREATE INDEX ops_by_time ON ops (owner, ms, c);
 ";
 
 /// A live entry's record, its shared note, and my unshared note of it.
@@ -117,7 +123,7 @@ impl Index {
             // In KiB: up to 128 MiB (ten years of a couple's index is
             // about 100), taken only as the index grows.
             db.pragma_update(None, "cache_size", -131_072)?;
-            let mut index = Self::with_tables(db)?;
+            let mut index = Self::with_tables(db, false)?;
             index.building = Some((building.to_path_buf(), path.to_path_buf()));
             Ok(index)
         };
@@ -139,6 +145,7 @@ impl Index {
                 building: None,
             });
         };
+        make_indexes(&db).map_err(|e| fail(&building, e))?;
         db.close().map_err(|(_, e)| fail(&building, e))?;
         std::fs::File::open(&building)
             .and_then(|f| f.sync_all())
@@ -156,11 +163,12 @@ impl Index {
         db.pragma_update(None, "secure_delete", "ON")?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::with_tables(db)
+        Self::with_tables(db, true)
     }
 
-    /// The index in `db`, whose tables are made if it is new.
-    fn with_tables(db: Connection) -> rusqlite::Result<Index> {
+    /// The index in `db`, whose tables are made if it is new (with their
+    /// indexes, or without them for a bulk build).
+    fn with_tables(db: Connection, indexes: bool) -> rusqlite::Result<Index> {
         let version: Option<i64> = db
             .query_row("SELECT value FROM meta WHERE key = 'version'", [], |r| {
                 r.get(0)
@@ -184,8 +192,10 @@ impl Index {
                 }
                 db.execute_batch(SCHEMA)?;
                 db.execute_batch(days::SCHEMA)?;
-                db.execute_batch(entries::SCHEMA)?;
                 db.execute_batch(ops::SCHEMA)?;
+                if indexes {
+                    make_indexes(&db)?;
+                }
                 db.execute(
                     "INSERT INTO meta (key, value) VALUES ('version', ?1)",
                     [VERSION],
@@ -875,6 +885,12 @@ fn sql_int(n: u64) -> i64 {
 /// The JSON the fold compares on a tie.
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("a record serialises")
+}
+
+fn make_indexes(db: &Connection) -> rusqlite::Result<()> {
+    db.execute_batch(INDEXES)?;
+    db.execute_batch(entries::INDEXES)?;
+    db.execute_batch(ops::INDEXES)
 }
 
 /// Delete the index file at `path` and SQLite's files beside it.

@@ -16,7 +16,8 @@ use crate::domain::entry::{EntryId, HANDLE_MIN};
 use crate::domain::record::EntryRecord;
 use crate::error::Result;
 
-pub const SCHEMA: &str = "
+/// Made with the tables, or after a bulk build has filled them.
+pub const INDEXES: &str = "
 -- Entries by day, so that a period is read in order (index/entries.rs).
 CREATE INDEX entries_by_day ON versions (json_extract(value, '$.day')) WHERE reg = 'entry';
 ";

@@ -25,6 +25,10 @@ CREATE TABLE history (
   op TEXT NOT NULL,
   PRIMARY KEY (owner, reg, key, ms, c, device, seq)
 ) WITHOUT ROWID;
+";
+
+/// Made with the tables, or after a bulk build has filled them.
+pub const INDEXES: &str = "
 CREATE INDEX history_by_op ON history (owner, op);
 ";
 
