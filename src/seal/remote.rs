@@ -117,9 +117,9 @@ pub struct Sealer {
     statements: BTreeMap<DeviceId, Statement>,
     by_sealed: BTreeMap<Oid, Cached>,
     by_plain: BTreeMap<(DeviceId, String, Oid), Vec<Oid>>,
-    /// The state file's bytes as read or last written: a sync that learnt
-    /// nothing new does not write it again.
-    stored: Vec<u8>,
+    /// Something was learnt since the state file was read or written: a
+    /// sync that learnt nothing new neither writes nor even serialises it.
+    learnt: bool,
 }
 
 impl Sealer {
@@ -143,6 +143,7 @@ impl Sealer {
         let state_path = git_dir.join(STATE_FILE);
         let stored = std::fs::read(&state_path).unwrap_or_default();
         let state: State = serde_json::from_slice(&stored).unwrap_or_default();
+        let mine_stored = state.statements.get(identity.device.as_str()).cloned();
         let mut sealer = Sealer {
             state_path,
             root: root.to_path_buf(),
@@ -156,7 +157,7 @@ impl Sealer {
             statements: BTreeMap::new(),
             by_sealed: BTreeMap::new(),
             by_plain: BTreeMap::new(),
-            stored,
+            learnt: false,
         };
         for (device, text) in state.statements {
             if let Some(device) = DeviceId::parse(&device)
@@ -183,6 +184,9 @@ impl Sealer {
             }
         }
         let mine = Statement::make(&sealer.device, &sealer.seal);
+        sealer.learnt = state.v != 1
+            || mine.device != identity.device
+            || mine_stored.as_deref() != Some(&*String::from_utf8_lossy(&mine.to_bytes()));
         sealer.statements.insert(mine.device.clone(), mine);
         Ok(sealer)
     }
@@ -194,6 +198,9 @@ impl Sealer {
         if self.new_key {
             self.seal.save(&self.root)?;
             self.new_key = false;
+        }
+        if !self.learnt {
+            return Ok(());
         }
         let state = State {
             v: 1,
@@ -226,13 +233,14 @@ impl Sealer {
                 .collect(),
         };
         let bytes = serde_json::to_vec(&state).unwrap_or_default();
-        if bytes != self.stored && file::write_atomic(&self.state_path, &bytes).is_ok() {
-            self.stored = bytes;
+        if file::write_atomic(&self.state_path, &bytes).is_ok() {
+            self.learnt = false;
         }
         Ok(())
     }
 
     fn remember(&mut self, sealed: Oid, cached: Cached) {
+        self.learnt = true;
         let key = (cached.device.clone(), cached.rest.clone(), cached.plain);
         let blobs = self.by_plain.entry(key).or_default();
         blobs.retain(|b| *b != sealed);
@@ -247,12 +255,15 @@ impl Sealer {
 
     /// A sealed tree is at this remote: from now on nothing else is taken.
     pub fn mark_sealed(&mut self) {
-        self.sealed_remotes.insert(self.url.clone());
+        self.learnt |= self.sealed_remotes.insert(self.url.clone());
     }
 
     /// Local `main` now is (or descends from) the remote's.
     pub fn main_is_the_remotes(&mut self) {
-        self.main_of = Some(self.url.clone());
+        if self.main_of.as_deref() != Some(self.url.as_str()) {
+            self.main_of = Some(self.url.clone());
+            self.learnt = true;
+        }
         self.mark_sealed();
     }
 
@@ -350,7 +361,11 @@ impl Sealer {
         }
         self.mark_sealed();
         for (device, (_, statement)) in &sealed.statements {
-            self.statements.insert(device.clone(), statement.clone());
+            let known = self.statements.get(device).map(Statement::to_bytes);
+            if known.as_deref() != Some(&statement.to_bytes()[..]) {
+                self.statements.insert(device.clone(), statement.clone());
+                self.learnt = true;
+            }
         }
         let keys: Vec<(String, &x25519::Identity)> = sealed
             .epochs
