@@ -28,6 +28,13 @@ use crate::store::Lock;
 /// enough that ten years of a journal are a few thousand files.
 pub const CLOSE_BYTES: u64 = 12 * 1024;
 
+/// A batch whose lines come to more than this (an import, a migration) is
+/// cut into segments that close at this size instead of [`CLOSE_BYTES`]:
+/// each segment is flushed on its own, and ten years imported at once in
+/// 12 KiB segments were some 9,000 flushes, most of an import's time.
+/// Closed segments are sealed again only when a note in them is stripped.
+pub const BULK_CLOSE_BYTES: u64 = 128 * 1024;
+
 /// Entries in one folder of the fan-out.
 pub const FAN_OUT: u64 = 64;
 
@@ -676,7 +683,8 @@ struct Piece {
 /// Cut a batch after `head` into segments. It goes on in the last segment
 /// (`open`: its ordinal and length) while that is under [`CLOSE_BYTES`], else
 /// in a new one (`next_ordinal`); a segment closes with the first line that,
-/// signed, brings it to [`CLOSE_BYTES`] or more.
+/// signed, brings it to [`CLOSE_BYTES`] or more ([`BULK_CLOSE_BYTES`] for a
+/// batch of more than that many bytes of lines).
 fn plan(
     head: ChainHead,
     open: Option<(u64, u64)>,
@@ -703,6 +711,15 @@ fn plan(
             )
         });
     let mut ordinal = next_ordinal;
+    let batch_bytes: u64 = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| line_len(head.next_seq + i as u64, op_json, record, false))
+        .sum();
+    let close = match batch_bytes > BULK_CLOSE_BYTES {
+        true => BULK_CLOSE_BYTES,
+        false => CLOSE_BYTES,
+    };
     for (i, record) in records.iter().enumerate() {
         let seq = head.next_seq + i as u64;
         if seq > MAX_SEQ {
@@ -731,7 +748,7 @@ fn plan(
                 MAX_FILE_BYTES >> 20
             )));
         }
-        if signed >= CLOSE_BYTES || i + 1 == records.len() {
+        if signed >= close || i + 1 == records.len() {
             pieces.push(piece);
         } else {
             current = Some((piece, size + line_len(seq, op_json, record, false)));
@@ -1360,7 +1377,7 @@ mod tests {
     }
 
     #[test]
-    fn a_long_batch_is_cut_into_signed_segments_of_about_12_kib() {
+    fn a_long_batch_is_cut_into_signed_segments_of_about_128_kib() {
         let f = Fixture::new();
         let mut all = recs(0..3);
         f.append("op-first", &all);
@@ -1385,7 +1402,8 @@ mod tests {
         assert_eq!(log.head.next_seq, all.len() as u64 + 1);
 
         let segments = f.segments();
-        assert!(segments.len() > 64 * 2, "{} segments", segments.len());
+        // Over 64 segments: the fan-out's second folder is used.
+        assert!(segments.len() > 64, "{} segments", segments.len());
         assert_eq!(appended.first_seq, 4);
         assert_eq!(appended.head.next_seq, 100_004);
         // The import went on in the first segment, then made all the others.
@@ -1397,11 +1415,14 @@ mod tests {
                 line::split(last).unwrap().sig.is_some(),
                 "{i} ends unsigned"
             );
+            // The import went on in the first segment (under 12 KiB then),
+            // and every segment it filled closes at the bulk size; its last
+            // one holds what was left.
             let len = fs::metadata(&segment.path).unwrap().len();
-            if i + 1 < segments.len() {
-                assert!(len >= CLOSE_BYTES, "segment {i} is {len} bytes");
+            if i + 2 < segments.len() {
+                assert!(len >= BULK_CLOSE_BYTES, "segment {i} is {len} bytes");
                 assert!(
-                    len - (last.len() as u64 + 1) < CLOSE_BYTES,
+                    len - (last.len() as u64 + 1) < BULK_CLOSE_BYTES,
                     "segment {i}: {len}"
                 );
             }
@@ -1419,6 +1440,26 @@ mod tests {
             } else {
                 assert_eq!(mode(path), 0o600, "{}", path.display());
             }
+        }
+    }
+
+    #[test]
+    fn only_a_batch_over_the_bulk_size_makes_bulk_segments() {
+        // Records of some 200 bytes of line each: 500 are under 128 KiB, so
+        // they close segments at 12 KiB; 1,000 are over, so at 128 KiB.
+        let rec = |i: usize| format!(r#"{{"n":{i},"pad":"{}"}}"#, "x".repeat(60));
+        for (count, close) in [(500, CLOSE_BYTES), (1_000, BULK_CLOSE_BYTES)] {
+            let f = Fixture::new();
+            let batch: Vec<String> = (0..count).map(rec).collect();
+            f.append("op-batch", &batch);
+            let segments = f.segments();
+            assert!(segments.len() > 1, "{count}: one segment");
+            for segment in &segments[..segments.len() - 1] {
+                let len = fs::metadata(&segment.path).unwrap().len();
+                let last = text_lines(&segment.path).last().unwrap().len() as u64 + 1;
+                assert!(len >= close && len - last < close, "{count}: {len}");
+            }
+            assert_eq!(f.read().lines.len(), count);
         }
     }
 
