@@ -39,6 +39,10 @@ pub type PlainLogs = BTreeMap<DeviceId, BTreeMap<String, Oid>>;
 
 /// Where a sync directory remembers what sealing needs between syncs.
 const STATE_FILE: &str = "safe-seal.json";
+/// The version of the state file. Version 1 was written by a safe that
+/// kept each segment it opened in `sync.git` as a plaintext blob; loading
+/// it removes those ([`purge_plaintext`]).
+const STATE_VERSION: u64 = 2;
 /// Statements a remote may hold beyond the roster's devices (joiners
 /// waiting for their pairing line); the rest are not carried.
 const MAX_STRANGERS: usize = 16;
@@ -72,6 +76,11 @@ pub struct RemoteFile {
 pub struct Opened {
     pub sealed: SealedTree,
     pub logs: PlainLogs,
+    /// The bytes of the segments opened this time, by plaintext blob id:
+    /// they are kept in memory only, never written to `sync.git`, so that
+    /// no old version of a segment (with a note since stripped) stays
+    /// there in the clear.
+    pub plain: BTreeMap<Oid, Vec<u8>>,
     /// Files refused (each named), whose logs were taken not at all.
     pub refused: Vec<Error>,
 }
@@ -144,6 +153,9 @@ impl Sealer {
         let stored = std::fs::read(&state_path).unwrap_or_default();
         let state: State = serde_json::from_slice(&stored).unwrap_or_default();
         let mine_stored = state.statements.get(identity.device.as_str()).cloned();
+        if state.v < STATE_VERSION {
+            purge_plaintext(git_dir, state.cache.values().map(|[_, _, plain, _]| plain));
+        }
         let mut sealer = Sealer {
             state_path,
             root: root.to_path_buf(),
@@ -184,7 +196,7 @@ impl Sealer {
             }
         }
         let mine = Statement::make(&sealer.device, &sealer.seal);
-        sealer.learnt = state.v != 1
+        sealer.learnt = state.v != STATE_VERSION
             || mine.device != identity.device
             || mine_stored.as_deref() != Some(&*String::from_utf8_lossy(&mine.to_bytes()));
         sealer.statements.insert(mine.device.clone(), mine);
@@ -203,7 +215,7 @@ impl Sealer {
             return Ok(());
         }
         let state = State {
-            v: 1,
+            v: STATE_VERSION,
             sealed: self.sealed_remotes.clone(),
             main_of: self.main_of.clone(),
             statements: self
@@ -386,6 +398,7 @@ impl Sealer {
             .max()
             .is_some_and(|newest| newest_opened.is_some_and(|mine| *newest > mine));
         let mut logs = PlainLogs::new();
+        let mut plain_bytes = BTreeMap::new();
         let mut refused = Vec::new();
         let segments = sealed.segments.clone();
         'logs: for (device, files) in &segments {
@@ -397,11 +410,8 @@ impl Sealer {
                     .by_sealed
                     .get(oid)
                     // Its plaintext must be at hand for the log sync: the
-                    // file here (by the stat record), or a blob opened before.
-                    .filter(|c| {
-                        c.device == *device
-                            && (local(device, &c.rest) == Some(c.plain) || odb.exists(c.plain))
-                    })
+                    // file here (by the stat record); else it is opened.
+                    .filter(|c| c.device == *device && local(device, &c.rest) == Some(c.plain))
                     .cloned();
                 let (rest, plain) = match cached {
                     Some(c) => (c.rest, c.plain),
@@ -409,7 +419,9 @@ impl Sealer {
                         let bytes = read(*oid, &path)?;
                         match segment::open(&bytes, device, &identities) {
                             Ok(o) => {
-                                let plain = git.blob(&o.bytes).map_err(|e| git_error(git, e))?;
+                                let plain = Oid::hash_object(git2::ObjectType::Blob, &o.bytes)
+                                    .map_err(|e| git_error(git, e))?;
+                                plain_bytes.insert(plain, o.bytes);
                                 let epoch = keys[o.key].0.clone();
                                 self.remember(
                                     *oid,
@@ -464,6 +476,7 @@ impl Sealer {
         Ok(Opened {
             sealed,
             logs,
+            plain: plain_bytes,
             refused,
         })
     }
@@ -779,6 +792,20 @@ struct Plan {
     new_epoch: Option<(u64, BTreeSet<DeviceId>)>,
     /// Epochs to seal again for more devices.
     resealed: BTreeMap<u64, BTreeSet<DeviceId>>,
+}
+
+/// Remove the loose objects of `sync.git` named (the plaintext blobs of
+/// segments an older safe opened, by their hex ids): a note stripped since
+/// must not stay in the clear there. Nothing reaches them: a sealed tree
+/// holds only sealed blobs. One that is not there is already gone.
+fn purge_plaintext<'a>(git_dir: &Path, plain: impl Iterator<Item = &'a String>) {
+    let objects = git_dir.join("objects");
+    for hex in plain {
+        let valid = hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        if valid {
+            let _ = std::fs::remove_file(objects.join(&hex[..2]).join(&hex[2..]));
+        }
+    }
 }
 
 /// The bytes of a plaintext segment: from the file here when it is that

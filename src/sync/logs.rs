@@ -373,7 +373,7 @@ fn take(
         problems: remote.ignored_problems(shown),
     };
     round.problems.extend(local_problems);
-    let compared = round.compare(&remote.logs, &local)?;
+    let compared = round.compare(&remote.logs, &remote.plain, &local)?;
     let adopted = round.adopt_all(&compared, &remote.logs, &mut local, stat, lock)?;
     let union = round.union(&compared, &remote.logs, &local);
     stat.save();
@@ -401,6 +401,9 @@ struct RemoteTree {
     refused: Vec<(String, Option<String>)>,
     /// The sealed files: statements, epochs, segments.
     sealed: SealedTree,
+    /// The bytes of the segments opened, by plaintext blob id (in memory
+    /// only: see `Opened::plain`).
+    plain: BTreeMap<Oid, Vec<u8>>,
 }
 
 impl RemoteTree {
@@ -489,6 +492,7 @@ fn read_remote(
     let whose = |device: &DeviceId| whose_log(journal, device);
     let opened = sealer.open_tree(&repo.git, &files, shown, &whose, local)?;
     remote.logs = opened.logs;
+    remote.plain = opened.plain;
     remote.sealed = opened.sealed;
     remote.refused = opened
         .refused
@@ -717,13 +721,16 @@ impl Incoming {
     }
 
     /// Put the remote copy of `device`'s log here: files it shares with the
-    /// copy in `shared/log` are linked, the others written from their blobs.
+    /// copy in `shared/log` are linked, the others written from the bytes
+    /// opened (`plain`), or from their blobs in `sync.git`.
+    #[allow(clippy::too_many_arguments)]
     fn stage(
         &self,
         repo: &SyncRepo,
         root: &Path,
         device: &DeviceId,
         remote: &LogFiles,
+        plain: &BTreeMap<Oid, Vec<u8>>,
         local: Option<&LogFiles>,
         shown: &str,
     ) -> Result<()> {
@@ -736,6 +743,10 @@ impl Incoming {
                 if fs::hard_link(&here, &target).is_ok() {
                     continue;
                 }
+            }
+            if let Some(bytes) = plain.get(oid) {
+                write_private(&target, bytes)?;
+                continue;
             }
             let from = PathBuf::from(format!("{shown}:shared/log/{device}/{rest}"));
             let bytes = repo.blob(*oid, &from)?;
@@ -815,7 +826,12 @@ struct Round<'a> {
 
 impl Round<'_> {
     /// Compare every log whose files differ between here and the remote.
-    fn compare(&mut self, remote: &Logs, local: &Logs) -> Result<Vec<Compared>> {
+    fn compare(
+        &mut self,
+        remote: &Logs,
+        plain: &BTreeMap<Oid, Vec<u8>>,
+        local: &Logs,
+    ) -> Result<Vec<Compared>> {
         let devices: BTreeSet<&DeviceId> = remote.keys().chain(local.keys()).collect();
         let changed: Vec<DeviceId> = devices
             .into_iter()
@@ -828,7 +844,7 @@ impl Round<'_> {
             if let Some(files) = remote.get(device) {
                 let here = local.get(device);
                 self.incoming
-                    .stage(self.repo, self.root, device, files, here, self.shown)?;
+                    .stage(self.repo, self.root, device, files, plain, here, self.shown)?;
             }
         }
         let mut out = Vec::new();

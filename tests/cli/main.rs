@@ -21,4 +21,5 @@ mod sealed;
 mod ssh;
 mod stats;
 mod sync;
+mod sync_perf;
 mod table;
