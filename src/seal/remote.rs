@@ -4,9 +4,8 @@
 //! Reading: every path must be of the layout ([`super::layout`]) and every
 //! segment an age file; epochs are opened with this device's key, segments
 //! with the epochs opened. A segment this device opens becomes, for the
-//! log sync, the plaintext blob it holds (written to `sync.git` as an
-//! object no commit reaches, so it is never pushed), under its own path
-//! below its device's folder.
+//! log sync, the plaintext it holds (kept in memory for the sync, never
+//! written to `sync.git`), under its own path below its device's folder.
 //!
 //! Writing: the segments of the logs to send are sealed to the current
 //! epoch, unless the same plaintext at the same place was sealed before
