@@ -326,6 +326,51 @@ pub fn read_log(
     Ok(log)
 }
 
+/// [`read_log`] of a copy of a log whose first `same` segment files are,
+/// byte for byte and at the same paths, files of a copy already read
+/// (`known`) that are not its last: their lines, being the same bytes read
+/// from the same head, verify the same, so they are taken from `known` and
+/// only the files after them are read. The log sync compares two copies of
+/// a log this way, reading their common files once. When `known` did not
+/// trust all of those files, the copy is read whole.
+pub fn read_log_after(
+    root: &Path,
+    device: &DeviceId,
+    key: &VerifyingKey,
+    journal: &str,
+    kind: LogKind,
+    known: &Log,
+    same: usize,
+) -> Result<Log> {
+    let segments = segments(root, device)?;
+    let Some(next) = segments.get(same).filter(|_| same > 0) else {
+        return read_log(root, device, key, journal, kind);
+    };
+    let held = usize::try_from(next.first_seq - 1).unwrap_or(usize::MAX);
+    let Some(last) = known.lines.get(..held).and_then(<[Line]>::last) else {
+        return read_log(root, device, key, journal, kind);
+    };
+    if DeviceId::of(key) != *device || last.seq != next.first_seq - 1 {
+        return read_log(root, device, key, journal, kind);
+    }
+    let mut log = Log {
+        lines: known.lines[..held].to_vec(),
+        head: ChainHead {
+            next_seq: next.first_seq,
+            prev: line::payload_hash(&last.payload),
+        },
+        quarantine: None,
+    };
+    for (i, segment) in segments.iter().enumerate().skip(same) {
+        let is_tail = i + 1 == segments.len();
+        log.quarantine = read_segment(&mut log, root, device, key, segment, is_tail)?;
+        if log.quarantine.is_some() {
+            break;
+        }
+    }
+    Ok(log)
+}
+
 /// Verify one segment after the lines already in `log` and add its trusted
 /// lines; the fault that ends the trusted part, if any.
 fn read_segment(
@@ -1630,6 +1675,57 @@ mod tests {
             "{}",
             missing.message()
         );
+    }
+
+    #[test]
+    fn a_log_read_after_a_copy_it_shares_files_with_reads_as_a_whole_read() {
+        let f = Fixture::new();
+        f.fill(5, 3);
+        let known = f.read();
+        let shared = f.segments().len() - 1;
+        let mut n = 1_000;
+        while f.segments().len() < 6 {
+            f.append(&format!("op-more-{n}"), &recs(n..n + 5));
+            n += 5;
+        }
+        let after = |known: &Log, same: usize| {
+            read_log_after(
+                &f.root,
+                &f.device(),
+                &f.key.public(),
+                JOURNAL,
+                LogKind::Shared,
+                known,
+                same,
+            )
+            .unwrap()
+        };
+        let same = |a: &Log, b: &Log| {
+            assert_eq!(a.lines, b.lines);
+            assert_eq!(a.head, b.head);
+            assert_eq!(a.quarantine, b.quarantine);
+        };
+        let whole = f.read();
+        for files in 0..=shared {
+            same(&after(&known, files), &whole);
+        }
+        // A copy whose lines were not all trusted is no shortcut.
+        let partial = Log {
+            lines: known.lines[..2].to_vec(),
+            head: known.head,
+            quarantine: None,
+        };
+        same(&after(&partial, shared), &whole);
+        // Damage in a file after the shared ones is found as a whole read
+        // finds it.
+        let last = f.segments().last().unwrap().path.clone();
+        let mut bytes = fs::read(&last).unwrap();
+        let digit = memchr::memmem::find(&bytes, b"\"n\":").unwrap() + 4;
+        bytes[digit] ^= 1;
+        fs::write(&last, &bytes).unwrap();
+        let damaged = f.read();
+        assert!(damaged.quarantine.is_some());
+        same(&after(&known, shared), &damaged);
     }
 
     #[test]

@@ -903,7 +903,19 @@ impl Round<'_> {
             return Ok(compared);
         }
         let staged = self.incoming.log_root();
-        let there = segment::read_log(&staged, device, &key, journal, LogKind::Shared)?;
+        // The files both copies start with (same place, same blob), but
+        // the last of either, are read once: here.
+        let same = match (remote, local.get(device)) {
+            (Some(there_files), Some(here_files)) => there_files
+                .iter()
+                .zip(here_files)
+                .take(there_files.len().min(here_files.len()).saturating_sub(1))
+                .take_while(|(a, b)| a == b)
+                .count(),
+            _ => 0,
+        };
+        let there =
+            segment::read_log_after(&staged, device, &key, journal, LogKind::Shared, &here, same)?;
         compared.there = there.lines.len() as u64;
         compared.common = here
             .lines
