@@ -6,7 +6,7 @@ use super::session::Session;
 use crate::error::{Error, Result};
 use crate::journal::{Identity, Journal};
 use crate::render::sanitize::sanitize_line;
-use crate::sync::{SyncReport, display_url, normalize_remote};
+use crate::sync::{GitStart, SyncReport, display_url, normalize_remote};
 
 /// Share the journal with your partner through a git remote.
 ///
@@ -38,6 +38,8 @@ pub fn cmd_sync(ctx: &mut Context<'_>, args: SyncArgs) -> Result<()> {
     if args.status {
         return show_status(ctx, args.fetch);
     }
+    // libgit2 starts on another thread while the session loads.
+    let _git = GitStart::begin();
     let mut session = ctx.light_session()?;
     let Some(remote) = &args.remote else {
         return sync_now(ctx, &mut session, false).map(|_| ());
@@ -80,6 +82,9 @@ pub fn sync_now(ctx: &mut Context<'_>, session: &mut Session, quiet: bool) -> Re
              `safe sync --remote <URL>`, e.g. `safe sync --remote git@example.org:us/journal.git`",
         ));
     };
+    // libgit2 starts on another thread while the sync's first work, which
+    // needs no git, goes on (a second start, after `cmd_sync`'s, is free).
+    let _git = GitStart::begin();
     // What changed before the sync (a refresh, my own write) is not news.
     session.journal.take_changed()?;
     let report = sync_and_mark_seen(ctx, session, &remote, quiet)?;

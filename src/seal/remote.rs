@@ -4,9 +4,8 @@
 //! Reading: every path must be of the layout ([`super::layout`]) and every
 //! segment an age file; epochs are opened with this device's key, segments
 //! with the epochs opened. A segment this device opens becomes, for the
-//! log sync, the plaintext blob it holds (written to `sync.git` as an
-//! object no commit reaches, so it is never pushed), under its own path
-//! below its device's folder.
+//! log sync, the plaintext it holds (kept in memory for the sync, never
+//! written to `sync.git`), under its own path below its device's folder.
 //!
 //! Writing: the segments of the logs to send are sealed to the current
 //! epoch, unless the same plaintext at the same place was sealed before
@@ -39,6 +38,10 @@ pub type PlainLogs = BTreeMap<DeviceId, BTreeMap<String, Oid>>;
 
 /// Where a sync directory remembers what sealing needs between syncs.
 const STATE_FILE: &str = "safe-seal.json";
+/// The version of the state file. Version 1 was written by a safe that
+/// kept each segment it opened in `sync.git` as a plaintext blob; loading
+/// it removes those ([`purge_plaintext`]).
+const STATE_VERSION: u64 = 2;
 /// Statements a remote may hold beyond the roster's devices (joiners
 /// waiting for their pairing line); the rest are not carried.
 const MAX_STRANGERS: usize = 16;
@@ -72,6 +75,11 @@ pub struct RemoteFile {
 pub struct Opened {
     pub sealed: SealedTree,
     pub logs: PlainLogs,
+    /// The bytes of the segments opened this time, by plaintext blob id:
+    /// they are kept in memory only, never written to `sync.git`, so that
+    /// no old version of a segment (with a note since stripped) stays
+    /// there in the clear.
+    pub plain: BTreeMap<Oid, Vec<u8>>,
     /// Files refused (each named), whose logs were taken not at all.
     pub refused: Vec<Error>,
 }
@@ -117,9 +125,9 @@ pub struct Sealer {
     statements: BTreeMap<DeviceId, Statement>,
     by_sealed: BTreeMap<Oid, Cached>,
     by_plain: BTreeMap<(DeviceId, String, Oid), Vec<Oid>>,
-    /// The state file's bytes as read or last written: a sync that learnt
-    /// nothing new does not write it again.
-    stored: Vec<u8>,
+    /// Something was learnt since the state file was read or written: a
+    /// sync that learnt nothing new neither writes nor even serialises it.
+    learnt: bool,
 }
 
 impl Sealer {
@@ -143,6 +151,10 @@ impl Sealer {
         let state_path = git_dir.join(STATE_FILE);
         let stored = std::fs::read(&state_path).unwrap_or_default();
         let state: State = serde_json::from_slice(&stored).unwrap_or_default();
+        let mine_stored = state.statements.get(identity.device.as_str()).cloned();
+        if state.v < STATE_VERSION {
+            purge_plaintext(git_dir, state.cache.values().map(|[_, _, plain, _]| plain));
+        }
         let mut sealer = Sealer {
             state_path,
             root: root.to_path_buf(),
@@ -156,7 +168,7 @@ impl Sealer {
             statements: BTreeMap::new(),
             by_sealed: BTreeMap::new(),
             by_plain: BTreeMap::new(),
-            stored,
+            learnt: false,
         };
         for (device, text) in state.statements {
             if let Some(device) = DeviceId::parse(&device)
@@ -183,6 +195,9 @@ impl Sealer {
             }
         }
         let mine = Statement::make(&sealer.device, &sealer.seal);
+        sealer.learnt = state.v != STATE_VERSION
+            || mine.device != identity.device
+            || mine_stored.as_deref() != Some(&*String::from_utf8_lossy(&mine.to_bytes()));
         sealer.statements.insert(mine.device.clone(), mine);
         Ok(sealer)
     }
@@ -195,8 +210,11 @@ impl Sealer {
             self.seal.save(&self.root)?;
             self.new_key = false;
         }
+        if !self.learnt {
+            return Ok(());
+        }
         let state = State {
-            v: 1,
+            v: STATE_VERSION,
             sealed: self.sealed_remotes.clone(),
             main_of: self.main_of.clone(),
             statements: self
@@ -226,13 +244,14 @@ impl Sealer {
                 .collect(),
         };
         let bytes = serde_json::to_vec(&state).unwrap_or_default();
-        if bytes != self.stored && file::write_atomic(&self.state_path, &bytes).is_ok() {
-            self.stored = bytes;
+        if file::write_atomic(&self.state_path, &bytes).is_ok() {
+            self.learnt = false;
         }
         Ok(())
     }
 
     fn remember(&mut self, sealed: Oid, cached: Cached) {
+        self.learnt = true;
         let key = (cached.device.clone(), cached.rest.clone(), cached.plain);
         let blobs = self.by_plain.entry(key).or_default();
         blobs.retain(|b| *b != sealed);
@@ -247,12 +266,15 @@ impl Sealer {
 
     /// A sealed tree is at this remote: from now on nothing else is taken.
     pub fn mark_sealed(&mut self) {
-        self.sealed_remotes.insert(self.url.clone());
+        self.learnt |= self.sealed_remotes.insert(self.url.clone());
     }
 
     /// Local `main` now is (or descends from) the remote's.
     pub fn main_is_the_remotes(&mut self) {
-        self.main_of = Some(self.url.clone());
+        if self.main_of.as_deref() != Some(self.url.as_str()) {
+            self.main_of = Some(self.url.clone());
+            self.learnt = true;
+        }
         self.mark_sealed();
     }
 
@@ -350,7 +372,11 @@ impl Sealer {
         }
         self.mark_sealed();
         for (device, (_, statement)) in &sealed.statements {
-            self.statements.insert(device.clone(), statement.clone());
+            let known = self.statements.get(device).map(Statement::to_bytes);
+            if known.as_deref() != Some(&statement.to_bytes()[..]) {
+                self.statements.insert(device.clone(), statement.clone());
+                self.learnt = true;
+            }
         }
         let keys: Vec<(String, &x25519::Identity)> = sealed
             .epochs
@@ -371,6 +397,7 @@ impl Sealer {
             .max()
             .is_some_and(|newest| newest_opened.is_some_and(|mine| *newest > mine));
         let mut logs = PlainLogs::new();
+        let mut plain_bytes = BTreeMap::new();
         let mut refused = Vec::new();
         let segments = sealed.segments.clone();
         'logs: for (device, files) in &segments {
@@ -382,11 +409,8 @@ impl Sealer {
                     .by_sealed
                     .get(oid)
                     // Its plaintext must be at hand for the log sync: the
-                    // file here (by the stat record), or a blob opened before.
-                    .filter(|c| {
-                        c.device == *device
-                            && (local(device, &c.rest) == Some(c.plain) || odb.exists(c.plain))
-                    })
+                    // file here (by the stat record); else it is opened.
+                    .filter(|c| c.device == *device && local(device, &c.rest) == Some(c.plain))
                     .cloned();
                 let (rest, plain) = match cached {
                     Some(c) => (c.rest, c.plain),
@@ -394,7 +418,9 @@ impl Sealer {
                         let bytes = read(*oid, &path)?;
                         match segment::open(&bytes, device, &identities) {
                             Ok(o) => {
-                                let plain = git.blob(&o.bytes).map_err(|e| git_error(git, e))?;
+                                let plain = Oid::hash_object(git2::ObjectType::Blob, &o.bytes)
+                                    .map_err(|e| git_error(git, e))?;
+                                plain_bytes.insert(plain, o.bytes);
                                 let epoch = keys[o.key].0.clone();
                                 self.remember(
                                     *oid,
@@ -449,6 +475,7 @@ impl Sealer {
         Ok(Opened {
             sealed,
             logs,
+            plain: plain_bytes,
             refused,
         })
     }
@@ -764,6 +791,20 @@ struct Plan {
     new_epoch: Option<(u64, BTreeSet<DeviceId>)>,
     /// Epochs to seal again for more devices.
     resealed: BTreeMap<u64, BTreeSet<DeviceId>>,
+}
+
+/// Remove the loose objects of `sync.git` named (the plaintext blobs of
+/// segments an older safe opened, by their hex ids): a note stripped since
+/// must not stay in the clear there. Nothing reaches them: a sealed tree
+/// holds only sealed blobs. One that is not there is already gone.
+fn purge_plaintext<'a>(git_dir: &Path, plain: impl Iterator<Item = &'a String>) {
+    let objects = git_dir.join("objects");
+    for hex in plain {
+        let valid = hex.len() == 40 && hex.bytes().all(|b| b.is_ascii_hexdigit());
+        if valid {
+            let _ = std::fs::remove_file(objects.join(&hex[..2]).join(&hex[2..]));
+        }
+    }
 }
 
 /// The bytes of a plaintext segment: from the file here when it is that

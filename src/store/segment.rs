@@ -28,6 +28,13 @@ use crate::store::Lock;
 /// enough that ten years of a journal are a few thousand files.
 pub const CLOSE_BYTES: u64 = 12 * 1024;
 
+/// A batch whose lines come to more than this (an import, a migration) is
+/// cut into segments that close at this size instead of [`CLOSE_BYTES`]:
+/// each segment is flushed on its own, and ten years imported at once in
+/// 12 KiB segments were some 9,000 flushes, most of an import's time.
+/// Closed segments are sealed again only when a note in them is stripped.
+pub const BULK_CLOSE_BYTES: u64 = 128 * 1024;
+
 /// Entries in one folder of the fan-out.
 pub const FAN_OUT: u64 = 64;
 
@@ -310,6 +317,51 @@ pub fn read_log(
     };
     let segments = segments(root, device)?;
     for (i, segment) in segments.iter().enumerate() {
+        let is_tail = i + 1 == segments.len();
+        log.quarantine = read_segment(&mut log, root, device, key, segment, is_tail)?;
+        if log.quarantine.is_some() {
+            break;
+        }
+    }
+    Ok(log)
+}
+
+/// [`read_log`] of a copy of a log whose first `same` segment files are,
+/// byte for byte and at the same paths, files of a copy already read
+/// (`known`) that are not its last: their lines, being the same bytes read
+/// from the same head, verify the same, so they are taken from `known` and
+/// only the files after them are read. The log sync compares two copies of
+/// a log this way, reading their common files once. When `known` did not
+/// trust all of those files, the copy is read whole.
+pub fn read_log_after(
+    root: &Path,
+    device: &DeviceId,
+    key: &VerifyingKey,
+    journal: &str,
+    kind: LogKind,
+    known: &Log,
+    same: usize,
+) -> Result<Log> {
+    let segments = segments(root, device)?;
+    let Some(next) = segments.get(same).filter(|_| same > 0) else {
+        return read_log(root, device, key, journal, kind);
+    };
+    let held = usize::try_from(next.first_seq - 1).unwrap_or(usize::MAX);
+    let Some(last) = known.lines.get(..held).and_then(<[Line]>::last) else {
+        return read_log(root, device, key, journal, kind);
+    };
+    if DeviceId::of(key) != *device || last.seq != next.first_seq - 1 {
+        return read_log(root, device, key, journal, kind);
+    }
+    let mut log = Log {
+        lines: known.lines[..held].to_vec(),
+        head: ChainHead {
+            next_seq: next.first_seq,
+            prev: line::payload_hash(&last.payload),
+        },
+        quarantine: None,
+    };
+    for (i, segment) in segments.iter().enumerate().skip(same) {
         let is_tail = i + 1 == segments.len();
         log.quarantine = read_segment(&mut log, root, device, key, segment, is_tail)?;
         if log.quarantine.is_some() {
@@ -676,7 +728,8 @@ struct Piece {
 /// Cut a batch after `head` into segments. It goes on in the last segment
 /// (`open`: its ordinal and length) while that is under [`CLOSE_BYTES`], else
 /// in a new one (`next_ordinal`); a segment closes with the first line that,
-/// signed, brings it to [`CLOSE_BYTES`] or more.
+/// signed, brings it to [`CLOSE_BYTES`] or more ([`BULK_CLOSE_BYTES`] for a
+/// batch of more than that many bytes of lines).
 fn plan(
     head: ChainHead,
     open: Option<(u64, u64)>,
@@ -703,6 +756,15 @@ fn plan(
             )
         });
     let mut ordinal = next_ordinal;
+    let batch_bytes: u64 = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| line_len(head.next_seq + i as u64, op_json, record, false))
+        .sum();
+    let close = match batch_bytes > BULK_CLOSE_BYTES {
+        true => BULK_CLOSE_BYTES,
+        false => CLOSE_BYTES,
+    };
     for (i, record) in records.iter().enumerate() {
         let seq = head.next_seq + i as u64;
         if seq > MAX_SEQ {
@@ -731,7 +793,7 @@ fn plan(
                 MAX_FILE_BYTES >> 20
             )));
         }
-        if signed >= CLOSE_BYTES || i + 1 == records.len() {
+        if signed >= close || i + 1 == records.len() {
             pieces.push(piece);
         } else {
             current = Some((piece, size + line_len(seq, op_json, record, false)));
@@ -1409,7 +1471,7 @@ mod tests {
     }
 
     #[test]
-    fn a_long_batch_is_cut_into_signed_segments_of_about_12_kib() {
+    fn a_long_batch_is_cut_into_signed_segments_of_about_128_kib() {
         let f = Fixture::new();
         let mut all = recs(0..3);
         f.append("op-first", &all);
@@ -1434,7 +1496,8 @@ mod tests {
         assert_eq!(log.head.next_seq, all.len() as u64 + 1);
 
         let segments = f.segments();
-        assert!(segments.len() > 64 * 2, "{} segments", segments.len());
+        // Over 64 segments: the fan-out's second folder is used.
+        assert!(segments.len() > 64, "{} segments", segments.len());
         assert_eq!(appended.first_seq, 4);
         assert_eq!(appended.head.next_seq, 100_004);
         // The import went on in the first segment, then made all the others.
@@ -1446,11 +1509,14 @@ mod tests {
                 line::split(last).unwrap().sig.is_some(),
                 "{i} ends unsigned"
             );
+            // The import went on in the first segment (under 12 KiB then),
+            // and every segment it filled closes at the bulk size; its last
+            // one holds what was left.
             let len = fs::metadata(&segment.path).unwrap().len();
-            if i + 1 < segments.len() {
-                assert!(len >= CLOSE_BYTES, "segment {i} is {len} bytes");
+            if i + 2 < segments.len() {
+                assert!(len >= BULK_CLOSE_BYTES, "segment {i} is {len} bytes");
                 assert!(
-                    len - (last.len() as u64 + 1) < CLOSE_BYTES,
+                    len - (last.len() as u64 + 1) < BULK_CLOSE_BYTES,
                     "segment {i}: {len}"
                 );
             }
@@ -1468,6 +1534,26 @@ mod tests {
             } else {
                 assert_eq!(mode(path), 0o600, "{}", path.display());
             }
+        }
+    }
+
+    #[test]
+    fn only_a_batch_over_the_bulk_size_makes_bulk_segments() {
+        // Records of some 200 bytes of line each: 500 are under 128 KiB, so
+        // they close segments at 12 KiB; 1,000 are over, so at 128 KiB.
+        let rec = |i: usize| format!(r#"{{"n":{i},"pad":"{}"}}"#, "x".repeat(60));
+        for (count, close) in [(500, CLOSE_BYTES), (1_000, BULK_CLOSE_BYTES)] {
+            let f = Fixture::new();
+            let batch: Vec<String> = (0..count).map(rec).collect();
+            f.append("op-batch", &batch);
+            let segments = f.segments();
+            assert!(segments.len() > 1, "{count}: one segment");
+            for segment in &segments[..segments.len() - 1] {
+                let len = fs::metadata(&segment.path).unwrap().len();
+                let last = text_lines(&segment.path).last().unwrap().len() as u64 + 1;
+                assert!(len >= close && len - last < close, "{count}: {len}");
+            }
+            assert_eq!(f.read().lines.len(), count);
         }
     }
 
@@ -1638,6 +1724,57 @@ mod tests {
             "{}",
             missing.message()
         );
+    }
+
+    #[test]
+    fn a_log_read_after_a_copy_it_shares_files_with_reads_as_a_whole_read() {
+        let f = Fixture::new();
+        f.fill(5, 3);
+        let known = f.read();
+        let shared = f.segments().len() - 1;
+        let mut n = 1_000;
+        while f.segments().len() < 6 {
+            f.append(&format!("op-more-{n}"), &recs(n..n + 5));
+            n += 5;
+        }
+        let after = |known: &Log, same: usize| {
+            read_log_after(
+                &f.root,
+                &f.device(),
+                &f.key.public(),
+                JOURNAL,
+                LogKind::Shared,
+                known,
+                same,
+            )
+            .unwrap()
+        };
+        let same = |a: &Log, b: &Log| {
+            assert_eq!(a.lines, b.lines);
+            assert_eq!(a.head, b.head);
+            assert_eq!(a.quarantine, b.quarantine);
+        };
+        let whole = f.read();
+        for files in 0..=shared {
+            same(&after(&known, files), &whole);
+        }
+        // A copy whose lines were not all trusted is no shortcut.
+        let partial = Log {
+            lines: known.lines[..2].to_vec(),
+            head: known.head,
+            quarantine: None,
+        };
+        same(&after(&partial, shared), &whole);
+        // Damage in a file after the shared ones is found as a whole read
+        // finds it.
+        let last = f.segments().last().unwrap().path.clone();
+        let mut bytes = fs::read(&last).unwrap();
+        let digit = memchr::memmem::find(&bytes, b"\"n\":").unwrap() + 4;
+        bytes[digit] ^= 1;
+        fs::write(&last, &bytes).unwrap();
+        let damaged = f.read();
+        assert!(damaged.quarantine.is_some());
+        same(&after(&known, shared), &damaged);
     }
 
     #[test]

@@ -106,15 +106,16 @@ fn sync_logs_with(
     lock: &Lock,
     before_push: &mut dyn FnMut(usize),
 ) -> Result<LogSyncReport> {
-    // Blobs are checked by name when copied, and every line is verified
-    // before use: libgit2 need not hash each object again as it reads it.
-    git2::opts::strict_hash_verification(false);
     let shown = display_url(url);
     let git_dir = root.join("sync.git");
+    // What needs no git first, while libgit2 may still be starting
+    // (`super::start`): the stat record, and the files of `shared/log`.
+    let mut stat = StatCache::load_named(&git_dir, STAT_FILE);
+    let mut listed = Some(list_local(root)?);
+    super::start::start_git();
     let repo = SyncRepo::open_or_init(&git_dir)?;
     let incoming = Incoming::new(&git_dir);
     let transport = Transport::new(&repo.git, url).for_logs();
-    let mut stat = StatCache::load_named(&git_dir, STAT_FILE);
     let mut sealer = Sealer::load(root, &git_dir, url, journal.identity(), lock)?;
     let mut report = LogSyncReport {
         remote: shown.clone(),
@@ -130,14 +131,20 @@ fn sync_logs_with(
             Some(theirs) => theirs,
             None => transport.fetch()?,
         };
+        // The logs here, each file by its blob id: by the stat record, or
+        // hashed when it changed since. A round after a refused push looks
+        // again, as the first round may have taken logs.
+        let mut problems = Vec::new();
+        let listed = match listed.take() {
+            Some(listed) => listed,
+            None => list_local(root)?,
+        };
+        let local_logs = identify_local(listed, &mut stat, &mut problems)?;
         let local = |device: &DeviceId, rest: &str| {
-            let rel = format!("shared/log/{device}/{rest}");
-            // By the stat record; a file too new for it is hashed.
-            let meta = fs::metadata(root.join(&rel)).ok()?;
-            stat.lookup(&rel, &meta).or_else(|| {
-                let bytes = fs::read(root.join(&rel)).ok()?;
-                blob_id(&bytes).ok()
-            })
+            local_logs
+                .get(device)
+                .and_then(|files| files.get(rest))
+                .copied()
         };
         let remote = read_fetched(
             &repo,
@@ -155,7 +162,7 @@ fn sync_logs_with(
             problems,
             adopted,
         } = take(
-            root, &repo, &shown, journal, &incoming, &mut stat, &remote, lock,
+            root, &repo, &shown, journal, &incoming, &mut stat, &remote, local_logs, problems, lock,
         )?;
         // Taking may rewrite a log's files even when it adopts no line.
         journal.logs_changed();
@@ -353,6 +360,8 @@ fn take(
     incoming: &Incoming,
     stat: &mut StatCache,
     remote: &RemoteTree,
+    mut local: Logs,
+    local_problems: Vec<Error>,
     lock: &Lock,
 ) -> Result<Taken> {
     let mut round = Round {
@@ -365,8 +374,8 @@ fn take(
         scanned: BTreeSet::new(),
         problems: remote.ignored_problems(shown),
     };
-    let mut local = scan_local(root, stat, &mut round.problems)?;
-    let compared = round.compare(&remote.logs, &local)?;
+    round.problems.extend(local_problems);
+    let compared = round.compare(&remote.logs, &remote.plain, &local)?;
     let adopted = round.adopt_all(&compared, &remote.logs, &mut local, stat, lock)?;
     let union = round.union(&compared, &remote.logs, &local);
     stat.save();
@@ -394,6 +403,9 @@ struct RemoteTree {
     refused: Vec<(String, Option<String>)>,
     /// The sealed files: statements, epochs, segments.
     sealed: SealedTree,
+    /// The bytes of the segments opened, by plaintext blob id (in memory
+    /// only: see `Opened::plain`).
+    plain: BTreeMap<Oid, Vec<u8>>,
 }
 
 impl RemoteTree {
@@ -482,6 +494,7 @@ fn read_remote(
     let whose = |device: &DeviceId| whose_log(journal, device);
     let opened = sealer.open_tree(&repo.git, &files, shown, &whose, local)?;
     remote.logs = opened.logs;
+    remote.plain = opened.plain;
     remote.sealed = opened.sealed;
     remote.refused = opened
         .refused
@@ -604,27 +617,50 @@ fn schema1_remote(shown: &str, path: &str) -> Error {
 /// hashed now. A file over the size limit is left out (the journal reports
 /// it, and no reader would take it).
 fn scan_local(root: &Path, stat: &mut StatCache, problems: &mut Vec<Error>) -> Result<Logs> {
+    identify_local(list_local(root)?, stat, problems)
+}
+
+/// The segment files of each log here, as listed: each file's path below
+/// its device's folder, its path, and what the file system says of it.
+type Listed = Vec<(DeviceId, Vec<(String, PathBuf, fs::Metadata)>)>;
+
+/// Every segment file under `shared/log` with its metadata, without
+/// reading any: no git is needed for this.
+fn list_local(root: &Path) -> Result<Listed> {
     let log_root = shared_log(root);
-    let now = SystemTime::now();
-    let mut logs = Logs::new();
+    let mut listed = Vec::new();
     for device in segment::list_devices(&log_root)? {
-        let mut files = LogFiles::new();
+        let mut files = Vec::new();
         for seg in segment::segments(&log_root, &device)? {
             let rest = rest_of(&log_root, &device, &seg.path);
-            let rel = format!("shared/log/{device}/{rest}");
             let meta = fs::metadata(&seg.path).map_err(|e| Error::io("read", &seg.path, e))?;
+            files.push((rest, seg.path, meta));
+        }
+        listed.push((device, files));
+    }
+    Ok(listed)
+}
+
+/// The blob id of every file listed, by device: see [`scan_local`].
+fn identify_local(listed: Listed, stat: &mut StatCache, problems: &mut Vec<Error>) -> Result<Logs> {
+    let now = SystemTime::now();
+    let mut logs = Logs::new();
+    for (device, listed) in listed {
+        let mut files = LogFiles::new();
+        for (rest, path, meta) in listed {
             if meta.len() > MAX_FILE_BYTES {
                 problems.push(Error::runtime(format!(
                     "{} is {} bytes, over the {} MiB safe reads, so safe did not send it",
-                    seg.path.display(),
+                    path.display(),
                     meta.len(),
                     MAX_FILE_BYTES >> 20
                 )));
                 continue;
             }
+            let rel = format!("shared/log/{device}/{rest}");
             let oid = match stat.lookup(&rel, &meta) {
                 Some(oid) => oid,
-                None => blob_id(&read_file(&seg.path)?)?,
+                None => blob_id(&read_file(&path)?)?,
             };
             stat.record(&rel, &meta, oid, now);
             files.insert(rest, oid);
@@ -687,13 +723,16 @@ impl Incoming {
     }
 
     /// Put the remote copy of `device`'s log here: files it shares with the
-    /// copy in `shared/log` are linked, the others written from their blobs.
+    /// copy in `shared/log` are linked, the others written from the bytes
+    /// opened (`plain`), or from their blobs in `sync.git`.
+    #[allow(clippy::too_many_arguments)]
     fn stage(
         &self,
         repo: &SyncRepo,
         root: &Path,
         device: &DeviceId,
         remote: &LogFiles,
+        plain: &BTreeMap<Oid, Vec<u8>>,
         local: Option<&LogFiles>,
         shown: &str,
     ) -> Result<()> {
@@ -706,6 +745,10 @@ impl Incoming {
                 if fs::hard_link(&here, &target).is_ok() {
                     continue;
                 }
+            }
+            if let Some(bytes) = plain.get(oid) {
+                write_private(&target, bytes)?;
+                continue;
             }
             let from = PathBuf::from(format!("{shown}:shared/log/{device}/{rest}"));
             let bytes = repo.blob(*oid, &from)?;
@@ -785,7 +828,12 @@ struct Round<'a> {
 
 impl Round<'_> {
     /// Compare every log whose files differ between here and the remote.
-    fn compare(&mut self, remote: &Logs, local: &Logs) -> Result<Vec<Compared>> {
+    fn compare(
+        &mut self,
+        remote: &Logs,
+        plain: &BTreeMap<Oid, Vec<u8>>,
+        local: &Logs,
+    ) -> Result<Vec<Compared>> {
         let devices: BTreeSet<&DeviceId> = remote.keys().chain(local.keys()).collect();
         let changed: Vec<DeviceId> = devices
             .into_iter()
@@ -798,7 +846,7 @@ impl Round<'_> {
             if let Some(files) = remote.get(device) {
                 let here = local.get(device);
                 self.incoming
-                    .stage(self.repo, self.root, device, files, here, self.shown)?;
+                    .stage(self.repo, self.root, device, files, plain, here, self.shown)?;
             }
         }
         let mut out = Vec::new();
@@ -857,7 +905,19 @@ impl Round<'_> {
             return Ok(compared);
         }
         let staged = self.incoming.log_root();
-        let there = segment::read_log(&staged, device, &key, journal, LogKind::Shared)?;
+        // The files both copies start with (same place, same blob), but
+        // the last of either, are read once: here.
+        let same = match (remote, local.get(device)) {
+            (Some(there_files), Some(here_files)) => there_files
+                .iter()
+                .zip(here_files)
+                .take(there_files.len().min(here_files.len()).saturating_sub(1))
+                .take_while(|(a, b)| a == b)
+                .count(),
+            _ => 0,
+        };
+        let there =
+            segment::read_log_after(&staged, device, &key, journal, LogKind::Shared, &here, same)?;
         compared.there = there.lines.len() as u64;
         compared.common = here
             .lines

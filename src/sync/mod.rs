@@ -11,18 +11,21 @@
 //! - `local`: the transport for a remote on this machine;
 //! - `stat`: which files of `shared/` changed since the last sync, without
 //!   reading them all;
-//! - `rendezvous`: a pairing's messages, carried as refs of the remote.
+//! - `rendezvous`: a pairing's messages, carried as refs of the remote;
+//! - `start`: starting libgit2 on another thread meanwhile.
 
 mod journal;
 mod local;
 pub mod logs;
 pub mod rendezvous;
 mod repo;
+mod start;
 mod stat;
 mod transport;
 
 use crate::error::{Error, Result};
 
+pub use start::GitStart;
 pub use transport::display_url;
 
 /// What a sync did, for the one line `safe sync` prints.

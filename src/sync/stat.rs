@@ -81,6 +81,10 @@ pub struct StatCache {
     files: BTreeMap<String, Seen>,
     #[serde(skip)]
     path: PathBuf,
+    /// Changed since it was loaded or saved: an unchanged record is not
+    /// written again.
+    #[serde(skip)]
+    changed: bool,
 }
 
 impl StatCache {
@@ -108,22 +112,29 @@ impl StatCache {
     pub fn record(&mut self, rel: &str, meta: &Metadata, oid: Oid, now: SystemTime) {
         let stamp = Stamp::of(meta);
         if stamp.settled(now) {
-            self.files.insert(
-                rel.to_string(),
-                Seen {
-                    stamp,
-                    oid: oid.to_string(),
-                },
-            );
+            let seen = Seen {
+                stamp,
+                oid: oid.to_string(),
+            };
+            if self.files.get(rel) != Some(&seen) {
+                self.files.insert(rel.to_string(), seen);
+                self.changed = true;
+            }
         } else {
-            self.files.remove(rel);
+            self.changed |= self.files.remove(rel).is_some();
         }
     }
 
-    /// Save the record. Failing to is harmless: the next sync hashes more.
-    pub fn save(&self) {
-        if let Ok(bytes) = serde_json::to_vec(self) {
-            let _ = crate::store::file::write_atomic(&self.path, &bytes);
+    /// Save the record, if it changed. Failing to is harmless: the next
+    /// sync hashes more.
+    pub fn save(&mut self) {
+        if !self.changed {
+            return;
+        }
+        if let Ok(bytes) = serde_json::to_vec(self)
+            && crate::store::file::write_atomic(&self.path, &bytes).is_ok()
+        {
+            self.changed = false;
         }
     }
 }

@@ -22,5 +22,6 @@ mod sealed;
 mod ssh;
 mod stats;
 mod sync;
+mod sync_perf;
 mod table;
 mod undo_index;

@@ -1,0 +1,142 @@
+//! What sync keeps between runs to stay fast (`sync.git`, its stat record
+//! and sealing state) never keeps what must go, and a sync that finds
+//! nothing new rewrites none of it.
+
+use std::path::Path;
+
+use crate::env::{TestEnv, contains_bytes, files_under};
+use crate::sync::{all_objects, couple, device_of, git, history, log, sync};
+
+/// Every file under a data directory holding `marker`, with every object
+/// of its `sync.git` decompressed (`git cat-file --batch-all-objects`)
+/// counted as a file of its own.
+fn holding(env: &TestEnv, marker: &str) -> Vec<String> {
+    let dir = env.data_dir();
+    let mut found: Vec<String> = files_under(&dir)
+        .into_iter()
+        .filter(|p| contains_bytes(&std::fs::read(p).unwrap(), marker))
+        .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+        .collect();
+    if contains_bytes(&all_objects(&dir.join("sync.git")), marker) {
+        found.push("an object of sync.git".to_string());
+    }
+    found
+}
+
+/// DESIGN.md §3 "Notes and deletion" with sealed sync: once a shared note
+/// is edited away and both sides synced, neither data directory holds it
+/// in the clear, `sync.git` included (no plaintext of an old segment is
+/// kept there), except the writer's own private stash of stripped notes.
+#[test]
+fn a_stripped_shared_note_stays_in_no_sync_git() {
+    let (alex, sam, _remote) = couple();
+    let marker = "MARKER-stripped-note";
+    let id = log(&alex, &["listen", "--note", marker, "--share-note"]);
+    sync(&alex);
+    sync(&sam);
+    assert!(
+        history(&sam, "all").iter().any(|e| e["note"] == marker),
+        "Sam received the note"
+    );
+    alex.run(&["edit", &id, "--note", "new words"]).ok();
+    sync(&alex);
+    sync(&sam);
+    sync(&alex);
+    assert!(
+        history(&sam, "all")
+            .iter()
+            .any(|e| e["note"] == "new words")
+    );
+    assert_eq!(holding(&sam, marker), Vec::<String>::new());
+    assert_eq!(holding(&alex, marker), ["private/stripped-notes.jsonl"]);
+}
+
+/// A `sync.git` left by a safe that kept the segments it opened as
+/// plaintext blobs (sealing state version 1): the next sync removes them.
+#[test]
+fn plaintext_blobs_an_older_sync_left_are_removed() {
+    let (alex, sam, _remote) = couple();
+    log(&alex, &["listen"]);
+    sync(&alex);
+    sync(&sam);
+    let git_dir = sam.data_dir().join("sync.git");
+    let blob = write_blob(&git_dir, "MARKER-old-plaintext");
+    // The state as version 1 wrote it, naming that blob as the plaintext
+    // of one of Alex's segments.
+    let state_path = git_dir.join("safe-seal.json");
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    state["v"] = 1.into();
+    let sealed = "0123456789abcdef0123456789abcdef01234567";
+    state["cache"][sealed] =
+        serde_json::json!([device_of(&alex), "00/00/0000000001.jsonl", blob, "age1old"]);
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
+    assert!(contains_bytes(
+        &all_objects(&git_dir),
+        "MARKER-old-plaintext"
+    ));
+
+    sync(&sam);
+    assert!(!contains_bytes(
+        &all_objects(&git_dir),
+        "MARKER-old-plaintext"
+    ));
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    assert_eq!(state["v"], 2);
+    git(&git_dir, &["fsck", "--no-progress"]);
+}
+
+fn write_blob(git_dir: &Path, text: &str) -> String {
+    let file = git_dir.join("blob.txt");
+    std::fs::write(&file, text).unwrap();
+    let oid = git(git_dir, &["hash-object", "-w", file.to_str().unwrap()])
+        .trim()
+        .to_string();
+    std::fs::remove_file(file).unwrap();
+    oid
+}
+
+/// A sync with nothing new on either side says so and leaves the stat
+/// record and the sealing state of `sync.git` as they were (not written
+/// again, so no flush), whereas a sync that brings something records it.
+#[test]
+fn a_sync_with_nothing_new_rewrites_no_state_file() {
+    let (alex, sam, _remote) = couple();
+    log(&alex, &["listen", "--note", "one", "--share-note"]);
+    sync(&alex);
+    sync(&sam);
+    // Each file as it is (its inode changes when it is written again, as
+    // every write is a new file renamed into place), or missing.
+    let state = |env: &TestEnv| {
+        ["safe-log-stat.json", "safe-seal.json"].map(|name| {
+            let path = env.data_dir().join("sync.git").join(name);
+            std::fs::metadata(&path)
+                .ok()
+                .map(|meta| (inode(&meta), std::fs::read(&path).unwrap()))
+        })
+    };
+    let before = state(&sam);
+    assert!(before[1].is_some(), "the sealing state is kept");
+    assert_eq!(sam.run(&["sync"]).ok().trim(), "Already in sync.");
+    assert!(
+        state(&sam) == before,
+        "a sync with nothing new rewrote a state file"
+    );
+
+    log(&alex, &["date"]);
+    sync(&alex);
+    sync(&sam);
+    assert!(state(&sam)[1] != before[1], "what was opened is recorded");
+}
+
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.ino()
+}
+
+#[cfg(not(unix))]
+fn inode(_meta: &std::fs::Metadata) -> u64 {
+    0
+}
