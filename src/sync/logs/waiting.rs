@@ -86,7 +86,15 @@ pub fn waiting(root: &Path, url: &str, journal: &Journal, lock: &Lock) -> Result
         .try_for_each(|device| {
             let there = remote.logs.get(device);
             if let Some(files) = there {
-                incoming.stage(&repo, root, device, files, local.get(device), &shown)?;
+                incoming.stage(
+                    &repo,
+                    root,
+                    device,
+                    files,
+                    &remote.plain,
+                    local.get(device),
+                    &shown,
+                )?;
             }
             compare(
                 root,
