@@ -94,8 +94,9 @@ pub struct Damage {
 }
 
 /// The fingerprint of a log as it lies on disk, cheap enough to take on
-/// every command: the modification and change times of each of its folders
-/// (a segment added, removed or renamed over changes its folder's), and
+/// every command: the modification time of each of its folders (a segment
+/// added, removed or renamed over changes its folder's; a copy that keeps
+/// times, such as `cp -a` or a restored backup, keeps them), and
 /// the whole content of its last segment (the only one a writer appends
 /// to). A closed segment changed in place by another program, same length
 /// and all, is not seen here; sync verifies every log it takes, and
@@ -161,16 +162,14 @@ fn folders(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-/// A folder's modification and change times, to the nanosecond.
-fn times(meta: &std::fs::Metadata) -> [u8; 32] {
-    let mut out = [0u8; 32];
+/// A folder's modification time, to the nanosecond.
+fn times(meta: &std::fs::Metadata) -> [u8; 16] {
+    let mut out = [0u8; 16];
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         out[..8].copy_from_slice(&meta.mtime().to_be_bytes());
-        out[8..16].copy_from_slice(&meta.mtime_nsec().to_be_bytes());
-        out[16..24].copy_from_slice(&meta.ctime().to_be_bytes());
-        out[24..].copy_from_slice(&meta.ctime_nsec().to_be_bytes());
+        out[8..].copy_from_slice(&meta.mtime_nsec().to_be_bytes());
     }
     #[cfg(not(unix))]
     if let Ok(modified) = meta.modified()

@@ -26,6 +26,10 @@ mod days;
 pub mod entries;
 pub mod ops;
 
+/// A page cache of up to 128 MiB (negative: in KiB), taken only as pages
+/// are touched: ten years of a couple's index is about 100 MiB.
+const BULK_CACHE_KIB: i64 = -131_072;
+
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
 const VERSION: i64 = 8;
@@ -120,9 +124,7 @@ impl Index {
             db.pragma_update(None, "secure_delete", "ON")?;
             db.pragma_update(None, "journal_mode", "OFF")?;
             db.pragma_update(None, "synchronous", "OFF")?;
-            // In KiB: up to 128 MiB (ten years of a couple's index is
-            // about 100), taken only as the index grows.
-            db.pragma_update(None, "cache_size", -131_072)?;
+            db.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
             let mut index = Self::with_tables(db, false)?;
             index.building = Some((building.to_path_buf(), path.to_path_buf()));
             Ok(index)
