@@ -1,5 +1,5 @@
-//! What `shared/`'s files looked like at the last sync (size, times, inode)
-//! and their blob ids, so that a sync reads and hashes only the files that
+//! What `shared/`'s files looked like at the last sync (size and
+//! modification time) and their blob ids, so that a sync reads and hashes only the files that
 //! changed since, as git's index does. Ten years of journal are some 30 MB;
 //! hashing them all on every sync would make each sync grow with history.
 //!
@@ -19,13 +19,14 @@ use serde::{Deserialize, Serialize};
 const RACY: Duration = Duration::from_secs(3);
 
 /// What identifies one version of a file without reading it. Every write
-/// safe makes is a rename of a new file, so the inode changes too.
+/// safe makes is an append or a rename of a new file, so its modification
+/// time moves. The change time and inode are left out on purpose: a copy
+/// of the data directory that keeps times (`cp -a`, a restored backup) has
+/// the same files, and need not hash them all again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
     len: u64,
     modified_ns: i64,
-    changed_ns: i64,
-    inode: u64,
 }
 
 impl Stamp {
@@ -38,8 +39,6 @@ impl Stamp {
             Stamp {
                 len: meta.len(),
                 modified_ns: ns(meta.mtime(), meta.mtime_nsec()),
-                changed_ns: ns(meta.ctime(), meta.ctime_nsec()),
-                inode: meta.ino(),
             }
         }
         #[cfg(not(unix))]
@@ -52,8 +51,6 @@ impl Stamp {
                 len: meta.len(),
                 modified_ns: modified
                     .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)),
-                changed_ns: 0,
-                inode: 0,
             }
         }
     }
@@ -63,7 +60,7 @@ impl Stamp {
         let now = now
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let last = u128::try_from(self.modified_ns.max(self.changed_ns)).unwrap_or(0);
+        let last = u128::try_from(self.modified_ns).unwrap_or(0);
         last > 0 && now.saturating_sub(last) > RACY.as_nanos()
     }
 }
@@ -156,8 +153,15 @@ mod tests {
         cache.record("log/2026-11.json", &meta, oid, SystemTime::now());
         assert_eq!(cache.lookup("log/2026-11.json", &meta), None);
 
-        let later = SystemTime::now() + Duration::from_secs(60);
-        cache.record("log/2026-11.json", &meta, oid, later);
+        // Written a minute ago: settled.
+        let minute_ago = SystemTime::now() - Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(minute_ago))
+            .unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        cache.record("log/2026-11.json", &meta, oid, SystemTime::now());
         assert_eq!(cache.lookup("log/2026-11.json", &meta), Some(oid));
         cache.save();
         assert_eq!(
@@ -171,6 +175,38 @@ mod tests {
         std::fs::rename(&tmp, &file).unwrap();
         let meta = std::fs::metadata(&file).unwrap();
         assert_eq!(cache.lookup("log/2026-11.json", &meta), None);
+    }
+
+    #[test]
+    fn a_copy_that_keeps_its_time_is_still_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("0000000001.jsonl");
+        std::fs::write(&file, b"one").unwrap();
+        let minute_ago = SystemTime::now() - Duration::from_secs(60);
+        let set_time = |path: &Path| {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_modified(minute_ago))
+                .unwrap();
+        };
+        set_time(&file);
+        let oid = Oid::hash_object(git2::ObjectType::Blob, b"one").unwrap();
+        let mut cache = StatCache::load_named(dir.path(), "stat.json");
+        cache.record(
+            "log/1",
+            &std::fs::metadata(&file).unwrap(),
+            oid,
+            SystemTime::now(),
+        );
+
+        // As `cp -a` restores it: another inode, a new change time.
+        let copy = dir.path().join("copy");
+        std::fs::copy(&file, &copy).unwrap();
+        set_time(&copy);
+        std::fs::rename(&copy, &file).unwrap();
+        let meta = std::fs::metadata(&file).unwrap();
+        assert_eq!(cache.lookup("log/1", &meta), Some(oid));
     }
 
     #[test]
