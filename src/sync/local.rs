@@ -185,6 +185,46 @@ pub fn copy_reachable(
     Ok(())
 }
 
+/// For a fetch into `to`: [`copy_reachable`], except when `to` holds none
+/// of `tip`'s history (a first sync): then the tip alone is copied and
+/// marked shallow, as a network fetch at depth 1 does, so a partner's
+/// first sync does not take every sealed copy the remote ever held.
+pub fn fetch_reachable(
+    from: &Repository,
+    to: &Repository,
+    tip: Oid,
+    url: &str,
+    rules: CopyRules,
+) -> Result<(), CopyError> {
+    let (from_odb, to_odb) = (from.odb()?, to.odb()?);
+    if to_odb.exists(tip) {
+        return Ok(());
+    }
+    let commits = lacking(from, &to_odb, tip)?;
+    let none_held = match commits.first() {
+        Some(oldest) => from.find_commit(*oldest)?.parent_count() == 0,
+        None => true,
+    };
+    if !none_held || commits.len() == 1 {
+        return copy_reachable(from, to, tip, url, rules);
+    }
+    let copy = Copy {
+        from_odb: &from_odb,
+        to_odb: &to_odb,
+        url,
+        rules,
+    };
+    copy.tree(from, from.find_commit(tip)?.tree_id(), "", 0)?;
+    copy.object(tip)?;
+    // Written after the commit is in place: git and libgit2 then take it
+    // as the end of the history here.
+    let shallow = to.path().join("shallow");
+    let mut listed = std::fs::read_to_string(&shallow).unwrap_or_default();
+    listed.push_str(&format!("{tip}\n"));
+    crate::store::file::write_atomic(&shallow, listed.as_bytes()).map_err(CopyError::Data)?;
+    Ok(())
+}
+
 /// The commits reachable from `tip` that `to` lacks, parents first. The
 /// walk stops at each commit `to` has (it has all that commit points to),
 /// so it never reads history `to` already holds, which a shallow `from`

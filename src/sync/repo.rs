@@ -61,11 +61,31 @@ impl SyncRepo {
             .map_err(|e| self.failed("read", e))
     }
 
-    /// Is `commit` a descendant of `ancestor`?
+    /// Is `commit` a descendant of `ancestor`? The walk ends where the
+    /// history here does: at a commit whose parents a first sync did not
+    /// copy (`shallow`), as git's own walks do. (libgit2's graph walk reads
+    /// past such a commit; every commit here has the same time, so it has
+    /// nothing to stop it early.)
     pub fn descends_from(&self, commit: Oid, ancestor: Oid) -> Result<bool> {
-        self.git
-            .graph_descendant_of(commit, ancestor)
-            .map_err(|e| self.failed("read", e))
+        let odb = self.git.odb().map_err(|e| self.failed("read", e))?;
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![commit];
+        while let Some(oid) = stack.pop() {
+            if !seen.insert(oid) || !odb.exists(oid) {
+                continue;
+            }
+            let found = self
+                .git
+                .find_commit(oid)
+                .map_err(|e| self.failed("read", e))?;
+            for parent in found.parent_ids() {
+                if parent == ancestor {
+                    return Ok(true);
+                }
+                stack.push(parent);
+            }
+        }
+        Ok(false)
     }
 
     /// The bytes of a blob, refusing absurd sizes before reading them.

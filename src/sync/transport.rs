@@ -116,7 +116,7 @@ impl<'r> Transport<'r> {
         let Some(main) = local::main_of(&remote).map_err(|e| self.error(e, None))? else {
             return Ok(None);
         };
-        local::copy_reachable(&remote, self.repo, main, &self.shown, self.rules)
+        local::fetch_reachable(&remote, self.repo, main, &self.shown, self.rules)
             .map_err(|e| self.copy_error(e))?;
         Ok(Some(main))
     }

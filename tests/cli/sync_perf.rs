@@ -140,3 +140,66 @@ fn inode(meta: &std::fs::Metadata) -> u64 {
 fn inode(_meta: &std::fs::Metadata) -> u64 {
     0
 }
+
+/// DESIGN.md §4: a first sync takes only the tip's objects, from a remote
+/// on this machine as over the network: a partner's new device does not
+/// copy every sealed version the remote's history holds.
+#[test]
+fn a_first_sync_from_a_local_remote_takes_only_the_tip() {
+    let (alex, sam, remote) = couple();
+    for practice in ["listen", "check-in", "mirror"] {
+        log(&alex, &[practice, "--note", "MARKER-old", "--share-note"]);
+        sync(&alex);
+    }
+    let commits = remote.git(&["rev-list", "--count", "main"]);
+    assert!(commits.trim().parse::<u32>().unwrap() >= 4, "{commits}");
+
+    let history_before = remote.git(&["rev-list", "main"]);
+    let laptop = TestEnv::named("Sam");
+    sam.pair(&laptop, &remote.url(), &["--device"]).ok();
+    sync(&sam);
+    laptop.run(&["sync", "--remote", &remote.url()]).ok();
+    let git_dir = laptop.path("sync.git");
+    assert_eq!(
+        git(&git_dir, &["rev-parse", "--is-shallow-repository"]).trim(),
+        "true"
+    );
+    // Of the history before it joined, the tip at most reached it: not one
+    // older commit (nor the sealed segments only they held).
+    for commit in history_before.lines().skip(1) {
+        let held = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(&git_dir)
+            .args(["cat-file", "-e", commit])
+            .status()
+            .unwrap();
+        assert!(
+            !held.success(),
+            "commit {commit} of the old history was copied"
+        );
+    }
+    assert!(
+        history(&laptop, "partner")
+            .iter()
+            .any(|e| e["note"] == "MARKER-old")
+    );
+    // It writes and pushes from its shallow copy, and everyone converges.
+    log(
+        &laptop,
+        &["date", "--note", "MARKER-laptop", "--share-note"],
+    );
+    sync(&laptop);
+    for env in [&alex, &sam, &laptop] {
+        sync(env);
+    }
+    assert!(
+        history(&alex, "partner")
+            .iter()
+            .any(|e| e["note"] == "MARKER-laptop")
+    );
+    assert_eq!(crate::sync::ids(&alex), crate::sync::ids(&laptop));
+    assert_eq!(
+        crate::sync::shared_files(&alex),
+        crate::sync::shared_files(&laptop)
+    );
+}
