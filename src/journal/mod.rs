@@ -389,10 +389,10 @@ impl Journal {
         if on_disk && (fresh_index || before.as_ref() != Some(&indexed)) {
             marks.push((indexed::FILE.to_string(), indexed.save(&self.root)?));
         }
-        self.index
-            .as_mut()
-            .ok_or_else(index_closed)?
-            .apply(&lines, &marks, now)?;
+        let index = self.index.as_mut().ok_or_else(index_closed)?;
+        // Only my own operations can be undone here.
+        index.keep_history_of(roster.person(&self.identity.device));
+        index.apply(&lines, &marks, now)?;
         if stripped {
             self.index()?.forget_stripped_notes()?;
         }
@@ -656,6 +656,7 @@ impl Journal {
             marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
         }
         let index = self.index.as_mut().ok_or_else(index_closed)?;
+        index.keep_history_of(Some(person));
         index.apply(&lines, &marks, now_ms)?;
         if stripped {
             index.forget_stripped_notes()?;

@@ -88,6 +88,9 @@ pub struct Index {
     /// For an index being made from nothing: the file it is built in, and
     /// where [`Index::into_place`] puts it.
     building: Option<(PathBuf, PathBuf)>,
+    /// Whose history of versions to keep (see [`Index::keep_history_of`]);
+    /// `None`: everyone's.
+    me: Option<String>,
 }
 
 /// What the index knows of one segment file: how much of it was read, and
@@ -139,12 +142,14 @@ impl Index {
             db,
             changed,
             building,
+            me,
         } = self;
         let Some((building, path)) = building else {
             return Ok(Index {
                 db,
                 changed,
                 building: None,
+                me,
             });
         };
         make_indexes(&db).map_err(|e| fail(&building, e))?;
@@ -157,6 +162,7 @@ impl Index {
             .map_err(|e| Error::io("move the new index to", &path, e))?;
         let mut index = Index::open(&path)?;
         index.changed = changed;
+        index.me = me;
         Ok(index)
     }
 
@@ -208,7 +214,15 @@ impl Index {
             db,
             changed: BTreeMap::new(),
             building: None,
+            me: None,
         })
+    }
+
+    /// Keep the history of versions (what `undo` and `redo` read) of
+    /// `person`'s records only, the only ones this device can undo; `None`
+    /// keeps everyone's. The rest of the index is the same either way.
+    pub fn keep_history_of(&mut self, person: Option<&str>) {
+        self.me = person.map(str::to_string);
     }
 
     /// What was read of the segment at `path` (its path relative to the
@@ -245,11 +259,13 @@ impl Index {
         segments: &[(String, SegmentMark)],
         now_ms: u64,
     ) -> Result<()> {
+        let me = self.me.clone();
+        let me = me.as_deref();
         let tx = self.db.transaction().map_err(|e| fail_db(&e))?;
         let mut delta = days::Delta::default();
-        release_waiting(&tx, now_ms, &mut delta)?;
+        release_waiting(&tx, now_ms, me, &mut delta)?;
         for line in lines {
-            take(&tx, line, now_ms, &mut delta)?;
+            take(&tx, line, now_ms, me, &mut delta)?;
         }
         let touched = delta.flush(&tx).map_err(|e| fail_db(&e))?;
         for (path, mark) in segments {
@@ -711,7 +727,12 @@ fn decode(
 }
 
 /// Fold the lines that were waiting for the clock and whose time has come.
-fn release_waiting(tx: &Transaction<'_>, now_ms: u64, delta: &mut days::Delta) -> Result<()> {
+fn release_waiting(
+    tx: &Transaction<'_>,
+    now_ms: u64,
+    me: Option<&str>,
+    delta: &mut days::Delta,
+) -> Result<()> {
     let due = sql_int(now_ms.saturating_add(AHEAD_MS));
     type Row = (String, String, i64, String, String, Option<String>);
     let lines: Vec<Row> = tx
@@ -734,13 +755,20 @@ fn release_waiting(tx: &Transaction<'_>, now_ms: u64, delta: &mut days::Delta) -
     for (owner, device, seq, op, rec, note) in lines {
         let mut line = Line::read(&owner, &device, seq as u64, &op, &rec);
         line.note = note;
-        take(tx, &line, now_ms, delta)?;
+        take(tx, &line, now_ms, me, delta)?;
     }
     Ok(())
 }
 
 /// One line, by the rules of `domain::fold` (`Fold::take`).
-fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::Delta) -> Result<()> {
+/// `me`: whose history of versions is kept (`None`: everyone's).
+fn take(
+    tx: &Transaction<'_>,
+    line: &Line<'_>,
+    now_ms: u64,
+    me: Option<&str>,
+    delta: &mut days::Delta,
+) -> Result<()> {
     let record = match &line.rec {
         Ok(record) => record,
         Err(why) => return reject(tx, line, why),
@@ -822,7 +850,9 @@ fn take(tx: &Transaction<'_>, line: &Line<'_>, now_ms: u64, delta: &mut days::De
         ],
     )
     .map_err(|e| fail_db(&e))?;
-    ops::keep(tx, line, record, reg, &key, rev)?;
+    if me.is_none_or(|me| me == line.owner) {
+        ops::keep(tx, line, record, reg, &key, rev)?;
+    }
     if reg == "entry" && changed > 0 {
         let old = before
             .as_deref()
@@ -1057,12 +1087,23 @@ mod tests {
             }
             prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON));
             same_days_and_handles(&index)?;
-            ops::check::same_as_the_lines(&index, &all, NOON)?;
+            ops::check::same_as_the_lines(&index, &all, NOON, &["me", "sam"])?;
+            // An index that keeps only my history of versions answers the
+            // same for me, and the same everywhere else.
+            let (_mine_dir, mut mine) = temp_index();
+            mine.keep_history_of(Some("me"));
+            for pair in bounds.windows(2) {
+                mine.apply(&all[pair[0]..pair[1]], &[], NOON).unwrap();
+            }
+            prop_assert_eq!(mine.journal().unwrap(), fold(&all, NOON));
+            ops::check::same_as_the_lines(&mine, &all, NOON, &["me"])?;
             // Later, what waited is folded too, as the fold of all would.
             index.apply(&[], &[], NOON + 4 * DAY).unwrap();
             prop_assert_eq!(index.journal().unwrap(), fold(&all, NOON + 4 * DAY));
             same_days_and_handles(&index)?;
-            ops::check::same_as_the_lines(&index, &all, NOON + 4 * DAY)?;
+            ops::check::same_as_the_lines(&index, &all, NOON + 4 * DAY, &["me", "sam"])?;
+            mine.apply(&[], &[], NOON + 4 * DAY).unwrap();
+            ops::check::same_as_the_lines(&mine, &all, NOON + 4 * DAY, &["me"])?;
         }
     }
 

@@ -257,7 +257,7 @@ pub(super) mod check {
         Some((reg, key, stamp))
     }
 
-    /// For every owner: the undo and redo targets are those of the fold's
+    /// For each of `owners`: the undo and redo targets are those of the fold's
     /// history; each operation's versions are its lines' versions; and the
     /// version of each key before each operation is the newest line of
     /// that key below the operation's first stamp.
@@ -265,13 +265,14 @@ pub(super) mod check {
         index: &Index,
         lines: &[Line<'_>],
         now_ms: u64,
+        owners: &[&str],
     ) -> std::result::Result<(), TestCaseError> {
         let journal = fold(lines, now_ms);
         let versions: Vec<(&Line<'_>, (&str, String, Stamp))> = lines
             .iter()
             .filter_map(|l| Some((l, version(l, now_ms)?)))
             .collect();
-        for owner in ["me", "sam"] {
+        for &owner in owners {
             let history = journal.history.get(owner).cloned().unwrap_or_default();
             let undo = history.iter().rev().find(|op| op.state != OpState::Undone);
             let trailing: Vec<_> = history
