@@ -167,22 +167,7 @@ pub fn copy_reachable(
     url: &str,
     rules: CopyRules,
 ) -> Result<(), CopyError> {
-    let (from_odb, to_odb) = (from.odb()?, to.odb()?);
-    if to_odb.exists(tip) {
-        return Ok(());
-    }
-    let copy = Copy {
-        from_odb: &from_odb,
-        to_odb: &to_odb,
-        url,
-        rules,
-    };
-    for commit in lacking(from, &to_odb, tip)? {
-        let tree = from.find_commit(commit)?.tree_id();
-        copy.tree(from, tree, "", 0)?;
-        copy.object(commit)?;
-    }
-    Ok(())
+    copy_history(from, to, tip, url, rules, false)
 }
 
 /// For a fetch into `to`: [`copy_reachable`], except when `to` holds none
@@ -196,17 +181,20 @@ pub fn fetch_reachable(
     url: &str,
     rules: CopyRules,
 ) -> Result<(), CopyError> {
+    copy_history(from, to, tip, url, rules, true)
+}
+
+fn copy_history(
+    from: &Repository,
+    to: &Repository,
+    tip: Oid,
+    url: &str,
+    rules: CopyRules,
+    tip_alone_if_new: bool,
+) -> Result<(), CopyError> {
     let (from_odb, to_odb) = (from.odb()?, to.odb()?);
     if to_odb.exists(tip) {
         return Ok(());
-    }
-    let commits = lacking(from, &to_odb, tip)?;
-    let none_held = match commits.first() {
-        Some(oldest) => from.find_commit(*oldest)?.parent_count() == 0,
-        None => true,
-    };
-    if !none_held || commits.len() == 1 {
-        return copy_reachable(from, to, tip, url, rules);
     }
     let copy = Copy {
         from_odb: &from_odb,
@@ -214,14 +202,29 @@ pub fn fetch_reachable(
         url,
         rules,
     };
-    copy.tree(from, from.find_commit(tip)?.tree_id(), "", 0)?;
-    copy.object(tip)?;
-    // Written after the commit is in place: git and libgit2 then take it
-    // as the end of the history here.
-    let shallow = to.path().join("shallow");
-    let mut listed = std::fs::read_to_string(&shallow).unwrap_or_default();
-    listed.push_str(&format!("{tip}\n"));
-    crate::store::file::write_atomic(&shallow, listed.as_bytes()).map_err(CopyError::Data)?;
+    let mut commits = lacking(from, &to_odb, tip)?;
+    // `to` holds none of it when the oldest commit it lacks is a root.
+    let none_held = match commits.first() {
+        Some(oldest) => from.find_commit(*oldest)?.parent_count() == 0,
+        None => true,
+    };
+    let shallow = tip_alone_if_new && none_held && commits.len() > 1;
+    if shallow {
+        commits = vec![tip];
+    }
+    for commit in commits {
+        let tree = from.find_commit(commit)?.tree_id();
+        copy.tree(from, tree, "", 0)?;
+        copy.object(commit)?;
+    }
+    if shallow {
+        // Written after the commit is in place: git and libgit2 then take
+        // it as the end of the history here.
+        let path = to.path().join("shallow");
+        let mut listed = std::fs::read_to_string(&path).unwrap_or_default();
+        listed.push_str(&format!("{tip}\n"));
+        crate::store::file::write_atomic(&path, listed.as_bytes()).map_err(CopyError::Data)?;
+    }
     Ok(())
 }
 
