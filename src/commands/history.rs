@@ -107,17 +107,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     let Some(session) = ctx.reading_session()? else {
         // No journal here yet: nothing is made, nothing is listed.
         let (view, config) = ctx.view()?;
-        let period = args.period.resolve(ctx, config.week_start)?;
-        check_practice(&args, &view, &config)?;
-        return show(
-            ctx,
-            &args,
-            &period,
-            &view,
-            &config,
-            Source::View(&view),
-            None,
-        );
+        return show_view(ctx, &args, &view, &config);
     };
     let Session {
         lock,
@@ -126,21 +116,13 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         view,
         ..
     } = session;
-    let period = args.period.resolve(ctx, config.week_start)?;
-    check_practice(&args, &view, &config)?;
     if !view.is_light() {
         // A partner's schema-1 snapshot is only in the whole view.
         drop(lock);
-        return show(
-            ctx,
-            &args,
-            &period,
-            &view,
-            &config,
-            Source::View(&view),
-            None,
-        );
+        return show_view(ctx, &args, &view, &config);
     }
+    let period = args.period.resolve(ctx, config.week_start)?;
+    check_practice(&args, &view, &config)?;
     // The first pass reads the period under the lock, before any output:
     // a damaged index fails here and is made again from the logs, once,
     // as for every command that reads.
@@ -166,6 +148,18 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
     drop(lock);
     let source = Source::Index(&snapshot);
     show(ctx, &args, &period, &view, &config, source, Some(sizing))
+}
+
+/// The entries of a whole view (no index to read from), as asked.
+fn show_view(
+    ctx: &mut Context<'_>,
+    args: &HistoryArgs,
+    view: &View,
+    config: &Config,
+) -> Result<()> {
+    let period = args.period.resolve(ctx, config.week_start)?;
+    check_practice(args, view, config)?;
+    show(ctx, args, &period, view, config, Source::View(view), None)
 }
 
 /// Write the entries of `source` the command line asks for; `sizing`
