@@ -396,19 +396,5 @@ fn a_first_sync_over_ssh_fetches_only_the_tip() {
             .any(|e| e["note"] == "MARKER-old")
     );
     // It writes, pushes from its shallow copy, and everyone converges.
-    log(
-        &laptop,
-        &["date", "--note", "MARKER-laptop", "--share-note"],
-    );
-    sync(&laptop);
-    for env in [&alex, &sam, &laptop] {
-        sync(env);
-    }
-    assert!(
-        history(&alex, "partner")
-            .iter()
-            .any(|e| e["note"] == "MARKER-laptop")
-    );
-    assert_eq!(ids(&alex), ids(&laptop));
-    assert_eq!(shared_files(&alex), shared_files(&laptop));
+    crate::sync::a_shallow_device_writes_and_everyone_converges(&alex, &sam, &laptop);
 }

@@ -305,6 +305,29 @@ pub(crate) fn couple() -> (TestEnv, TestEnv, Remote) {
     (alex, sam, remote)
 }
 
+/// A new device of Sam's (`laptop`), holding a shallow copy, writes and
+/// pushes; after everyone syncs, Alex reads its shared note and both hold
+/// the same journal.
+#[track_caller]
+pub(crate) fn a_shallow_device_writes_and_everyone_converges(
+    alex: &TestEnv,
+    sam: &TestEnv,
+    laptop: &TestEnv,
+) {
+    log(laptop, &["date", "--note", "MARKER-laptop", "--share-note"]);
+    sync(laptop);
+    for env in [alex, sam, laptop] {
+        sync(env);
+    }
+    assert!(
+        history(alex, "partner")
+            .iter()
+            .any(|e| e["note"] == "MARKER-laptop")
+    );
+    assert_eq!(ids(alex), ids(laptop));
+    assert_eq!(shared_files(alex), shared_files(laptop));
+}
+
 /// Pair `new` as another device of `by`'s person, and sync both.
 pub(crate) fn pair_device(by: &TestEnv, new: &TestEnv, remote: &Remote) {
     let url = remote.url();

@@ -184,22 +184,43 @@ fn a_first_sync_from_a_local_remote_takes_only_the_tip() {
             .any(|e| e["note"] == "MARKER-old")
     );
     // It writes and pushes from its shallow copy, and everyone converges.
-    log(
-        &laptop,
-        &["date", "--note", "MARKER-laptop", "--share-note"],
-    );
-    sync(&laptop);
-    for env in [&alex, &sam, &laptop] {
+    crate::sync::a_shallow_device_writes_and_everyone_converges(&alex, &sam, &laptop);
+}
+
+/// DESIGN.md §7, push access: "delete or withhold data (each partner keeps
+/// a full local copy)". A remote whose history was rewritten with plain
+/// git (a new root commit holding the same tree, put in place of `main`)
+/// loses no one anything: a shallow copy and a full one both sync through
+/// it, and everyone converges.
+#[test]
+fn a_remote_whose_history_was_rewritten_with_plain_git_loses_nothing() {
+    let (alex, sam, remote) = couple();
+    log(&alex, &["listen", "--note", "before", "--share-note"]);
+    sync(&alex);
+    sync(&sam);
+    let orphan = remote.git(&[
+        "-c",
+        "user.name=someone",
+        "-c",
+        "user.email=someone@example.org",
+        "commit-tree",
+        "main^{tree}",
+        "-m",
+        "history rewritten",
+    ]);
+    remote.git(&["update-ref", "refs/heads/main", orphan.trim()]);
+    assert_eq!(remote.git(&["rev-list", "--count", "main"]).trim(), "1");
+
+    log(&alex, &["check-in"]);
+    log(&sam, &["mirror"]);
+    for env in [&alex, &sam, &alex, &sam] {
         sync(env);
     }
+    assert_eq!(crate::sync::ids(&alex), crate::sync::ids(&sam));
+    assert_eq!(crate::sync::ids(&alex).len(), 3);
     assert!(
-        history(&alex, "partner")
+        history(&sam, "partner")
             .iter()
-            .any(|e| e["note"] == "MARKER-laptop")
-    );
-    assert_eq!(crate::sync::ids(&alex), crate::sync::ids(&laptop));
-    assert_eq!(
-        crate::sync::shared_files(&alex),
-        crate::sync::shared_files(&laptop)
+            .any(|e| e["note"] == "before")
     );
 }
