@@ -506,9 +506,13 @@ fn remove(ctx: &mut Context<'_>, device: Option<&str>, yes: bool) -> Result<()> 
     }
     let done = removal::write(&mut journal, ctx.dir.root(), &removal, ctx.wall_ms(), &lock)?;
     for (device, last) in &done.devices {
+        let ignored = match last {
+            0 => "everything it writes is ignored".to_string(),
+            last => format!("its lines after line {last} are ignored"),
+        };
         writeln!(
             ctx.out,
-            "Removed device {} (its lines after line {last} are ignored).",
+            "Removed device {} ({ignored}).",
             pair::short(device)
         )?;
     }
