@@ -19,6 +19,10 @@ fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {
     let (alex, sam, remote) = couple();
     let sam_phone = TestEnv::named("Sam");
     pair_device(&sam, &sam_phone, &remote);
+    // Names long enough that no run of random bytes (the sealed files)
+    // holds them by chance, as it may hold three letters like `Sam`.
+    alex.run(&["init", "--name", "Alex Quillfeather"]).ok();
+    sam.run(&["init", "--name", "Sam Brightwater"]).ok();
     alex.run(&[
         "practice",
         "add",
@@ -69,8 +73,10 @@ fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {
     let text = String::from_utf8_lossy(&objects);
     for word in [
         "MARKER",
-        "Alex",
-        "Sam",
+        "Quillfeather",
+        "Brightwater",
+        "\"Alex\"",
+        "\"Sam\"",
         "appreciation",
         "read-aloud",
         "slow-walks",
@@ -113,7 +119,7 @@ fn the_remote_holds_nothing_anyone_wrote_in_the_clear() {
     let status = sam.run(&["sync", "--status"]).ok();
     assert!(status.contains("Sealed to 3 devices"), "{status}");
     assert!(
-        status.contains("this device") && status.contains("Alex's"),
+        status.contains("this device") && status.contains("Alex Quillfeather's"),
         "{status}"
     );
     let number = alex.run(&["partner", "show", "--json"]).json()["safety_number"]
