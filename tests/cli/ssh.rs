@@ -132,6 +132,20 @@ impl Sshd {
         std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default()
     }
 
+    /// The log once it holds `line`, or after five seconds: sshd's child
+    /// for a connection writes its last lines after the client has gone,
+    /// so a client's exit does not mean they are there yet.
+    fn log_once_it_holds(&self, line: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let log = self.log();
+            if log.contains(line) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The ssh URL of a repository on this machine.
     fn url(&self, repo: &Path) -> String {
         format!(
@@ -338,7 +352,7 @@ fn a_refused_key_is_named_and_each_method_is_tried_once() {
     );
     assert!(err.contains("add your public key to the server"), "{err}");
     // The server saw each key offered once, on one connection.
-    let log = sshd.log();
+    let log = sshd.log_once_it_holds("Connection closed by authenticating user");
     let failed: Vec<&str> = log
         .lines()
         .filter(|l| l.starts_with("Failed publickey"))
