@@ -6,6 +6,7 @@
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 
 use super::Context;
+use crate::domain::carry::Carried;
 use crate::domain::entry::{EntryId, Kind};
 use crate::domain::record::{EntryRecord, Hex32, NoteRecord, Record, Rev};
 use crate::error::{Error, Result};
@@ -308,6 +309,60 @@ impl Context<'_> {
     /// `today`, which looks at this week alone.
     pub fn light_view_since(&self, since: NaiveDate) -> Result<(View, Config)> {
         self.read_view(true, Days::MineSince(since))
+    }
+
+    /// The light view of `stats`: everyone's days from the year of the
+    /// day `earliest` gives (from my settings) on, and the carries of my
+    /// practices and our days together to the end of the year before it
+    /// (`domain::carry`); every day, and no carries, when `earliest` gives
+    /// `None` (`--all`) or the view is whole (a partner's schema-1
+    /// snapshot).
+    pub fn stats_view(
+        &self,
+        earliest: impl FnOnce(&Config) -> Result<Option<NaiveDate>>,
+    ) -> Result<(View, Config, Option<Carried>)> {
+        let Some(session) = self.open_reading(true, Days::None)? else {
+            let (view, config) = self.read_view(true, Days::None)?;
+            earliest(&config)?;
+            return Ok((view, config, None));
+        };
+        let Session {
+            lock,
+            mut journal,
+            config,
+            mut view,
+            ..
+        } = session;
+        let year = earliest(&config)?.map(|day| day.year());
+        if !view.is_light() {
+            return Ok((view, config, None));
+        }
+        let catalogue = view.practices.catalogue(&config.id);
+        let goal = |id: &str| {
+            catalogue
+                .iter()
+                .find(|p| p.id == id)
+                .map_or(crate::domain::goal::Goal::None, |p| p.goal)
+        };
+        let read = |journal: &Journal| -> Result<_> {
+            Ok(match year {
+                Some(year) => (
+                    journal.days_since(year)?,
+                    journal.carried(&config.id, &goal, config.week_start, year - 1)?,
+                ),
+                None => (journal.day_index()?, None),
+            })
+        };
+        // A damaged index may fail only when read: made again, once.
+        let (days, carried) = match read(&journal) {
+            Ok(read) => read,
+            Err(_) => {
+                journal.rebuild_index(self.wall_ms(), &lock)?;
+                read(&journal)?
+            }
+        };
+        view.days = Some(days);
+        Ok((view, config, carried))
     }
 
     /// The open session of a reading command that asks the index for

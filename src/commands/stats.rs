@@ -55,9 +55,33 @@ pub struct StatsArgs {
 const TREND_WEEKS: usize = 12;
 
 pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
-    let (view, config) = ctx.light_view()?;
+    let trend_weeks = if args.trend { TREND_WEEKS } else { 0 };
+    // The figures of a period read its days and a few weeks around it;
+    // the years before come as carries (`domain::carry`).
+    let mut resolved = None;
+    let (view, config, carried) = ctx.stats_view(|config| {
+        let period = args.period.resolve(ctx, config.week_start)?;
+        let previous = period.previous();
+        let earliest = (!period.all).then(|| {
+            summary::earliest(
+                config.week_start,
+                ctx.today,
+                DayRange {
+                    from: period.from,
+                    to: period.to,
+                },
+                DayRange {
+                    from: previous.from,
+                    to: previous.to,
+                },
+                trend_weeks,
+            )
+        });
+        resolved = Some(period);
+        Ok(earliest)
+    })?;
+    let period = resolved.expect("resolved with the settings");
     let catalogue = view.practices.catalogue(&config.id);
-    let period = args.period.resolve(ctx, config.week_start)?;
     let index = view.day_index();
     // `--all` starts where the journal does.
     let from = if period.all {
@@ -90,7 +114,8 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
                 from: previous.from,
                 to: previous.to,
             },
-            trend_weeks: if args.trend { TREND_WEEKS } else { 0 },
+            trend_weeks,
+            carried: carried.as_ref(),
         },
     );
     stats.us.partner_as_of = partner_as_of(ctx, &view);

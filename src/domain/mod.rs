@@ -4,6 +4,7 @@
 //! the clock or the terminal; "today" is always an argument.
 
 pub mod card;
+pub mod carry;
 pub mod entry;
 pub mod fold;
 pub mod goal;

@@ -45,14 +45,82 @@ pub fn streak(
     week_start: WeekStart,
     today: NaiveDate,
 ) -> Option<Streak> {
-    let logged = up_to(logged, today);
-    let bridged = up_to(bridged, today);
+    streak_after(goal, None, logged, bridged, week_start, today)
+}
+
+/// Where the fold behind a streak stood at the end of a day: what
+/// [`streak_after`] needs to go on from the next day without reading the
+/// days before (see `domain::carry`). Made by [`streak_carry`] for one
+/// goal and week start, and good only for those.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StreakCarry {
+    /// The last unit (day or week number) pushed, the run ending there,
+    /// and the longest run so far.
+    pub last: Option<i32>,
+    pub run: u32,
+    pub best: u32,
+    /// For N/week: the week still being tallied, with its logged days and
+    /// its days bridged only.
+    pub week: Option<(i32, u32, u32)>,
+}
+
+/// The fold of `goal`'s streak over every day up to and including
+/// `through`, to go on from with [`streak_after`].
+pub fn streak_carry(
+    goal: Goal,
+    logged: &[NaiveDate],
+    bridged: &[NaiveDate],
+    week_start: WeekStart,
+    through: NaiveDate,
+) -> StreakCarry {
+    let logged = up_to(logged, through);
+    let bridged = up_to(bridged, through);
+    let mut carry = StreakCarry::default();
+    match goal {
+        Goal::None => {}
+        Goal::Daily => daily(&mut carry, logged, bridged),
+        // No week here is the week in progress: `through` is before it.
+        Goal::PerWeek(n) => weekly(&mut carry, n.max(1), logged, bridged, week_start, None),
+    }
+    carry
+}
+
+/// [`streak`], going on from `carry`: the fold of every day up to and
+/// including its day, which is before `today`. The days in `logged` and
+/// `bridged` up to that day are left alone, so the lists may hold them or
+/// not; the answer is the one [`streak`] gives from every day.
+pub fn streak_after(
+    goal: Goal,
+    carry: Option<(NaiveDate, &StreakCarry)>,
+    logged: &[NaiveDate],
+    bridged: &[NaiveDate],
+    week_start: WeekStart,
+    today: NaiveDate,
+) -> Option<Streak> {
+    let (through, mut state) = match carry {
+        Some((through, state)) => (Some(through), *state),
+        None => (None, StreakCarry::default()),
+    };
+    debug_assert!(through.is_none_or(|t| t < today), "a carry from today on");
+    let logged = after(up_to(logged, today), through);
+    let bridged = after(up_to(bridged, today), through);
     match goal {
         Goal::None => None,
-        Goal::Daily => Some(daily(logged, bridged, today)),
+        Goal::Daily => {
+            daily(&mut state, logged, bridged);
+            Some(state.finish(day_number(today), StreakUnit::Day))
+        }
         // A goal of 0/week cannot be parsed; treat it as 1 rather than
         // letting every empty week count.
-        Goal::PerWeek(n) => Some(weekly(n.max(1), logged, bridged, week_start, today)),
+        Goal::PerWeek(n) => {
+            let n = n.max(1);
+            let this_week = week_number(week_start, day_number(today));
+            weekly(&mut state, n, logged, bridged, week_start, Some(this_week));
+            if let Some(done) = state.week.take() {
+                close_week(&mut state, n, done, Some(this_week));
+            }
+            Some(state.finish(this_week, StreakUnit::Week))
+        }
     }
 }
 
@@ -64,36 +132,25 @@ pub fn days_this_week(logged: &[NaiveDate], week_start: WeekStart, today: NaiveD
     distinct(&logged[from..])
 }
 
-fn daily(logged: &[NaiveDate], bridged: &[NaiveDate], today: NaiveDate) -> Streak {
-    let mut runs = Runs::default();
+fn daily(state: &mut StreakCarry, logged: &[NaiveDate], bridged: &[NaiveDate]) {
     for (day, is_logged) in Merge::new(logged, bridged) {
-        runs.push(day_number(day), is_logged);
+        state.push(day_number(day), is_logged);
     }
-    runs.finish(day_number(today), StreakUnit::Day)
 }
 
+/// Tally one week at a time; a week is closed when the first day of a
+/// later week arrives. The last week stays open in `state.week`.
 fn weekly(
+    state: &mut StreakCarry,
     n: u8,
     logged: &[NaiveDate],
     bridged: &[NaiveDate],
     week_start: WeekStart,
-    today: NaiveDate,
-) -> Streak {
-    let this_week = week_number(week_start, day_number(today));
-    let mut runs = Runs::default();
-    // Tally one week at a time; a week is closed when the first day of a
-    // later week arrives, and once more at the end.
-    let mut week: Option<(i32, u32, u32)> = None; // (week, logged, bridged only)
-    let close = |runs: &mut Runs, (w, l, b): (i32, u32, u32)| {
-        let met = l >= u32::from(n);
-        // The week in progress never breaks the run: it may still get there.
-        if met || l + b >= u32::from(n) || w == this_week {
-            runs.push(w, met);
-        }
-    };
+    this_week: Option<i32>,
+) {
     for (day, is_logged) in Merge::new(logged, bridged) {
         let w = week_number(week_start, day_number(day));
-        match &mut week {
+        match &mut state.week {
             Some((current, l, b)) if *current == w => {
                 if is_logged {
                     *l += 1;
@@ -102,29 +159,26 @@ fn weekly(
                 }
             }
             _ => {
-                if let Some(done) = week.take() {
-                    close(&mut runs, done);
+                if let Some(done) = state.week.take() {
+                    close_week(state, n, done, this_week);
                 }
-                week = Some((w, u32::from(is_logged), u32::from(!is_logged)));
+                state.week = Some((w, u32::from(is_logged), u32::from(!is_logged)));
             }
         }
     }
-    if let Some(done) = week {
-        close(&mut runs, done);
+}
+
+fn close_week(state: &mut StreakCarry, n: u8, (w, l, b): (i32, u32, u32), this_week: Option<i32>) {
+    let met = l >= u32::from(n);
+    // The week in progress never breaks the run: it may still get there.
+    if met || l + b >= u32::from(n) || Some(w) == this_week {
+        state.push(w, met);
     }
-    runs.finish(this_week, StreakUnit::Week)
 }
 
 /// Runs of consecutive units (days or weeks, numbered so that neighbours
 /// differ by one), fed in ascending order. A missing unit ends a run.
-#[derive(Default)]
-struct Runs {
-    last: Option<i32>,
-    run: u32,
-    best: u32,
-}
-
-impl Runs {
+impl StreakCarry {
     fn push(&mut self, unit: i32, counts: bool) {
         if self.last != Some(unit - 1) {
             self.run = 0;
@@ -184,6 +238,14 @@ fn skip(days: &mut &[NaiveDate], day: NaiveDate) -> bool {
     let n = days.iter().take_while(|d| **d == day).count();
     *days = &days[n..];
     n > 0
+}
+
+/// The days of a sorted slice after `through` (all of them for `None`).
+pub(crate) fn after(days: &[NaiveDate], through: Option<NaiveDate>) -> &[NaiveDate] {
+    match through {
+        Some(t) => &days[days.partition_point(|d| *d <= t)..],
+        None => days,
+    }
 }
 
 /// The prefix of a sorted slice that is not after `today`.

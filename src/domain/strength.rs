@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 
 use super::goal::Goal;
-use super::streak::up_to;
+use super::streak::{after, up_to};
 
 /// The strength of a practice as of `today`, from 0 to 1, reproducing Loop
 /// Habit Tracker's `ScoreList.recompute` for yes/no habits.
@@ -25,69 +25,158 @@ pub fn strength(
     bridged: &[NaiveDate],
     today: NaiveDate,
 ) -> Option<f64> {
-    // Loop turns 7/7 into 1/1; 0/week cannot be parsed, read it as 1/week.
-    let per_week = match goal {
-        Goal::None => return None,
-        Goal::Daily => 7,
-        Goal::PerWeek(n) => n.clamp(1, 7),
-    };
-    let frequency = f64::from(per_week) / 7.0;
-    // Loop doubles numerator and window for less-than-daily goals, to smooth
-    // over weeks where the repetitions fall unevenly.
-    let (target, window) = if per_week == 7 {
-        (1.0, 1)
-    } else {
-        (f64::from(2 * per_week), 14)
-    };
-    let multiplier = 0.5_f64.powf(frequency.sqrt() / 13.0);
+    strength_after(goal, None, logged, bridged, today)
+}
 
+/// Where the day-by-day fold of [`strength`] stood at the end of a day:
+/// what [`strength_after`] needs to go on from the next day (see
+/// `domain::carry`). Made by [`strength_carry`] for one goal, and good
+/// only for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScoreCarry {
+    /// Whether the fold has begun: a practice has no strength before its
+    /// first logged day.
+    pub started: bool,
+    pub score: f64,
+    /// One bit per day of the window of recent days, newest lowest.
+    pub recent: u16,
+}
+
+/// The fold of `goal`'s strength over every day up to and including
+/// `through`, to go on from with [`strength_after`].
+pub fn strength_carry(
+    goal: Goal,
+    logged: &[NaiveDate],
+    bridged: &[NaiveDate],
+    through: NaiveDate,
+) -> ScoreCarry {
+    Rule::of(goal).map_or_else(ScoreCarry::default, |rule| {
+        rule.fold(None, logged, bridged, through)
+    })
+}
+
+/// [`strength`], going on from `carry`: the fold of every day up to and
+/// including its day. Days in `logged` and `bridged` up to that day are
+/// left alone; the answer is the one [`strength`] gives from every day,
+/// to the last bit, as long as the carry's day is before the last day
+/// folded (`today`, or yesterday while today is not logged).
+pub fn strength_after(
+    goal: Goal,
+    carry: Option<(NaiveDate, &ScoreCarry)>,
+    logged: &[NaiveDate],
+    bridged: &[NaiveDate],
+    today: NaiveDate,
+) -> Option<f64> {
+    let rule = Rule::of(goal)?;
     let logged = up_to(logged, today);
-    let first = *logged.first()?;
     let end = if logged.last() == Some(&today) {
         today
     } else {
         today.pred_opt()?
     };
-    let logged = up_to(logged, end);
-    let bridged = up_to(bridged, end);
+    let state = rule.fold(carry, logged, bridged, end);
+    state.started.then_some(state.score)
+}
 
-    // The step towards each possible count of logged days in the window,
-    // worked out once rather than per day.
-    let mut gain = [0.0; 15];
-    for (count, g) in gain.iter_mut().enumerate() {
-        *g = (count as f64 / target).min(1.0) * (1.0 - multiplier);
+/// What a goal makes of each day: Loop's multiplier, and the gain for
+/// each count of logged days in the window.
+struct Rule {
+    multiplier: f64,
+    window: u32,
+    gain: [f64; 15],
+}
+
+impl Rule {
+    fn of(goal: Goal) -> Option<Rule> {
+        // Loop turns 7/7 into 1/1; 0/week cannot be parsed, read it as 1/week.
+        let per_week = match goal {
+            Goal::None => return None,
+            Goal::Daily => 7,
+            Goal::PerWeek(n) => n.clamp(1, 7),
+        };
+        let frequency = f64::from(per_week) / 7.0;
+        // Loop doubles numerator and window for less-than-daily goals, to
+        // smooth over weeks where the repetitions fall unevenly.
+        let (target, window) = if per_week == 7 {
+            (1.0, 1)
+        } else {
+            (f64::from(2 * per_week), 14)
+        };
+        let multiplier = 0.5_f64.powf(frequency.sqrt() / 13.0);
+        // The step towards each possible count of logged days in the
+        // window, worked out once rather than per day.
+        let mut gain = [0.0; 15];
+        for (count, g) in gain.iter_mut().enumerate() {
+            *g = (count as f64 / target).min(1.0) * (1.0 - multiplier);
+        }
+        Some(Rule {
+            multiplier,
+            window,
+            gain,
+        })
     }
-    let mut logged = logged.iter().peekable();
-    let from = bridged.partition_point(|d| *d < first);
-    let mut bridged = bridged[from..].iter().peekable();
-    // One bit per day for the last `window` days, newest lowest.
-    let mask = (1u16 << window) - 1;
-    let mut recent = 0u16;
-    let mut score = 0.0;
-    // Dates compare cheaply; converting each to a day number does not.
-    for day in first.iter_days().take_while(|d| *d <= end) {
-        let mut is_logged = false;
-        while logged.next_if_eq(&&day).is_some() {
-            is_logged = true;
+
+    /// Fold the days after the carry's day (or from the first logged day)
+    /// up to and including `end`.
+    fn fold(
+        &self,
+        carry: Option<(NaiveDate, &ScoreCarry)>,
+        logged: &[NaiveDate],
+        bridged: &[NaiveDate],
+        end: NaiveDate,
+    ) -> ScoreCarry {
+        let (through, mut state) = match carry {
+            Some((through, state)) => (Some(through), *state),
+            None => (None, ScoreCarry::default()),
+        };
+        debug_assert!(
+            through.is_none_or(|t| t <= end),
+            "a carry from after the end"
+        );
+        let logged = after(up_to(logged, end), through);
+        let bridged = up_to(bridged, end);
+        let start = match (state.started, through) {
+            (true, Some(t)) => t.succ_opt(),
+            _ => logged.first().copied(),
+        };
+        let Some(start) = start else {
+            return state;
+        };
+        state.started = true;
+        let mut logged = logged.iter().peekable();
+        let from = bridged.partition_point(|d| *d < start);
+        let mut bridged = bridged[from..].iter().peekable();
+        let mask = (1u16 << self.window) - 1;
+        // Dates compare cheaply; converting each to a day number does not.
+        for day in start.iter_days().take_while(|d| *d <= end) {
+            let mut is_logged = false;
+            while logged.next_if_eq(&&day).is_some() {
+                is_logged = true;
+            }
+            let mut is_bridged = false;
+            while let Some(b) = bridged.next_if(|b| **b <= day) {
+                is_bridged |= *b == day;
+            }
+            // A bridged day still moves the window along.
+            state.recent = ((state.recent << 1) | u16::from(is_logged)) & mask;
+            if is_logged || !is_bridged {
+                state.score =
+                    state.score * self.multiplier + self.gain[state.recent.count_ones() as usize];
+            }
         }
-        let mut is_bridged = false;
-        while let Some(b) = bridged.next_if(|b| **b <= day) {
-            is_bridged |= *b == day;
-        }
-        // A bridged day still moves the window along.
-        recent = ((recent << 1) | u16::from(is_logged)) & mask;
-        if is_logged || !is_bridged {
-            score = score * multiplier + gain[recent.count_ones() as usize];
-        }
+        state
     }
-    Some(score)
 }
 
 /// Strength at the end of each of the last `weeks` weeks, oldest first: the
 /// current week as of `today`, earlier weeks as of their last day. `None`
 /// where the practice had no goal or was not logged yet.
+///
+/// With a `carry` (see [`strength_after`]), every week's end must come
+/// after its day.
 pub fn weekly_strength(
     goal: Goal,
+    carry: Option<(NaiveDate, &ScoreCarry)>,
     logged: &[NaiveDate],
     bridged: &[NaiveDate],
     today: NaiveDate,
@@ -103,7 +192,7 @@ pub fn weekly_strength(
             } else {
                 this_week.checked_sub_days(chrono::Days::new(7 * back as u64 - 6))
             };
-            end.and_then(|end| strength(goal, logged, bridged, end))
+            end.and_then(|end| strength_after(goal, carry, logged, bridged, end))
         })
         .collect()
 }
@@ -353,7 +442,15 @@ mod tests {
         let logged: Vec<NaiveDate> = (0..35)
             .map(|back| today - chrono::Days::new(34 - back))
             .collect();
-        let trend = weekly_strength(Goal::Daily, &logged, &[], today, WeekStart::Monday, 12);
+        let trend = weekly_strength(
+            Goal::Daily,
+            None,
+            &logged,
+            &[],
+            today,
+            WeekStart::Monday,
+            12,
+        );
         assert_eq!(trend.len(), 12);
         assert_eq!(trend[11], strength(Goal::Daily, &logged, &[], today));
         // Before the first logged day there is no strength yet.
@@ -361,7 +458,7 @@ mod tests {
         let known: Vec<f64> = trend.iter().flatten().copied().collect();
         assert!(known.windows(2).all(|w| w[0] < w[1]), "{known:?}");
         assert!(
-            weekly_strength(Goal::None, &logged, &[], today, WeekStart::Monday, 12)
+            weekly_strength(Goal::None, None, &logged, &[], today, WeekStart::Monday, 12)
                 .iter()
                 .all(Option::is_none)
         );

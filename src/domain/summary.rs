@@ -8,15 +8,16 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, Days, FixedOffset, NaiveDate};
 use serde::{Serialize, Serializer};
 
+use super::carry::Carried;
 use super::entry::ALL_PRACTICES;
 use super::goal::{Goal, WeekStart};
 use super::practice::Practice;
-use super::streak::{Streak, StreakUnit, days_this_week, streak};
-use super::strength::strength;
-use super::us::{median, together_days, together_streak};
+use super::streak::{Streak, StreakUnit, days_this_week, streak, streak_after};
+use super::strength::strength_after;
+use super::us::{median, together_days, together_streak_after};
 
 /// The practice whose entries are repair moments.
 pub const REPAIR: &str = "repair";
@@ -353,13 +354,13 @@ fn between(days: &[NaiveDate], from: NaiveDate, to: NaiveDate) -> &[NaiveDate] {
 /// also where the period cuts one.
 pub fn rate(
     goal: Goal,
+    first: NaiveDate,
     logged: &[NaiveDate],
     bridged: &[NaiveDate],
     week_start: WeekStart,
     period: DayRange,
     today: NaiveDate,
 ) -> Option<Rate> {
-    let first = *logged.first()?;
     let from = period.from.max(first);
     let logged_on = |d: NaiveDate| logged.binary_search(&d).is_ok();
     match goal {
@@ -479,6 +480,37 @@ pub struct Request<'a> {
     pub previous: DayRange,
     /// Weeks of strength to give per practice (`stats --trend`); 0 for none.
     pub trend_weeks: usize,
+    /// Where my practices and our days together stood at the end of a
+    /// day before every day the figures read ([`earliest`]); the index
+    /// may then hold only the days after it. `None`: every day.
+    pub carried: Option<&'a Carried>,
+}
+
+/// The first day the figures of `stats` read but for the carried ones
+/// (see [`Request::carried`]): the period's, the previous period's, this
+/// week's, yesterday, and the trend's weeks.
+pub fn earliest(
+    week_start: WeekStart,
+    today: NaiveDate,
+    period: DayRange,
+    previous: DayRange,
+    trend_weeks: usize,
+) -> NaiveDate {
+    let this_week = week_start.week_of(today);
+    let trend = (trend_weeks > 0)
+        .then(|| this_week.checked_sub_days(Days::new(7 * trend_weeks as u64)))
+        .flatten();
+    [
+        Some(period.from),
+        Some(previous.from),
+        Some(this_week),
+        today.pred_opt(),
+        trend,
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(today)
 }
 
 /// The statistics of `safe stats`.
@@ -493,23 +525,37 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
     let known: BTreeSet<&str> = req.catalogue.iter().map(|p| p.id.as_str()).collect();
     // Practices I logged that this binary does not know (a newer partner's,
     // say) are still mine to see, without a goal.
-    let unknown = mine
+    let carried = req
+        .carried
+        .map(|c| c.practices.keys())
+        .into_iter()
+        .flatten();
+    let unknown: BTreeSet<&str> = mine
         .logged
         .keys()
-        .filter(|id| !known.contains(id.as_str()))
-        .map(|id| (id.as_str(), Goal::None, false));
+        .chain(carried)
+        .map(String::as_str)
+        .filter(|id| !known.contains(id))
+        .collect();
+    let unknown = unknown.into_iter().map(|id| (id, Goal::None, false));
     let all = req
         .catalogue
         .iter()
         .map(|p| (p.id.as_str(), p.goal, p.retired))
         .chain(unknown);
+    static NEVER: Tally = Tally {
+        days: Vec::new(),
+        counts: Vec::new(),
+    };
     for (id, goal, retired) in all {
-        let Some(tally) = mine.logged.get(id) else {
+        let carry = req.carried.and_then(|c| c.practice(id));
+        let tally = mine.logged.get(id).unwrap_or(&NEVER);
+        let Some(first) = carry
+            .and_then(|(_, c)| c.first)
+            .or_else(|| tally.days.first().copied())
+        else {
             continue;
         };
-        if tally.days.is_empty() {
-            continue;
-        }
         let count = tally.total_between(req.period.from, req.period.to);
         if retired && count == 0 {
             continue;
@@ -519,7 +565,18 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
         } else {
             Vec::new()
         };
-        let run: Option<Streak> = streak(goal, &tally.days, &bridged, req.week_start, today);
+        let (streak_carry, score_carry) = match carry {
+            Some((through, c)) => (Some((through, &c.streak)), Some((through, &c.score))),
+            None => (None, None),
+        };
+        let run: Option<Streak> = streak_after(
+            goal,
+            streak_carry,
+            &tally.days,
+            &bridged,
+            req.week_start,
+            today,
+        );
         practices.push(PracticeStats {
             id: id.to_string(),
             goal,
@@ -527,11 +584,12 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
             current_streak: run.map(|s| s.current),
             best_streak: run.map(|s| s.best),
             streak_unit: run.map(|s| s.unit),
-            strength: strength(goal, &tally.days, &bridged, today),
+            strength: strength_after(goal, score_carry, &tally.days, &bridged, today),
             days_this_week: days_this_week(&tally.days, req.week_start, today),
             trend: (req.trend_weeks > 0 && goal.has_streak()).then(|| {
                 super::strength::weekly_strength(
                     goal,
+                    score_carry,
                     &tally.days,
                     &bridged,
                     today,
@@ -539,9 +597,10 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
                     req.trend_weeks,
                 )
             }),
-            first_day: tally.days.first().copied(),
+            first_day: Some(first),
             rate: rate(
                 goal,
+                first,
                 &tally.days,
                 &bridged,
                 req.week_start,
@@ -555,14 +614,15 @@ pub fn stats(index: &DayIndex, req: Request<'_>) -> Stats {
         period: req.period,
         person: req.me.clone(),
         practices,
-        us: us(index, &req.me.id, today, req.period, req.previous),
+        us: us(index, &req),
     }
 }
 
-fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: DayRange) -> Us {
+fn us(index: &DayIndex, req: &Request<'_>) -> Us {
+    let (me, today, period, previous) = (&req.me.id, req.today, req.period, req.previous);
     let mine = &index.person(me).active;
     let theirs = index.others_active(me);
-    let with_partner = index.others(me).next().is_some();
+    let with_partner = index.others(me).next().is_some() || req.carried.is_some_and(|c| c.others);
     let repairs = index.repair_moments();
     let took = |range: DayRange| -> Vec<u32> {
         repairs
@@ -573,7 +633,12 @@ fn us(index: &DayIndex, me: &str, today: NaiveDate, period: DayRange, previous: 
     };
     Us {
         together_days: together_days(mine, &theirs, period.from, period.to),
-        together_streak: together_streak(mine, &theirs, today),
+        together_streak: together_streak_after(
+            mine,
+            &theirs,
+            today,
+            req.carried.map(|c| (c.through, c.together)),
+        ),
         repairs: Repairs {
             count: repairs.iter().filter(|r| period.contains(r.day)).count() as u32,
             median_took_minutes: median(&took(period)),
@@ -879,6 +944,7 @@ mod tests {
                     to: d("2026-11-22"),
                 },
                 trend_weeks: 0,
+                carried: None,
             },
         )
     }
@@ -1034,6 +1100,7 @@ mod tests {
         let bridged = vec![d("2026-11-10"), d("2026-11-11")];
         let daily = rate(
             Goal::Daily,
+            logged[0],
             &logged,
             &bridged,
             WeekStart::Monday,
@@ -1053,6 +1120,7 @@ mod tests {
         with_today.push(today);
         let daily = rate(
             Goal::Daily,
+            with_today[0],
             &with_today,
             &bridged,
             WeekStart::Monday,
@@ -1065,6 +1133,7 @@ mod tests {
         let weekly = vec![d("2026-11-03"), d("2026-11-05"), d("2026-11-20")];
         let r = rate(
             Goal::PerWeek(2),
+            weekly[0],
             &weekly,
             &bridged,
             WeekStart::Monday,
@@ -1076,7 +1145,15 @@ mod tests {
             Some((1, 2, StreakUnit::Week))
         );
         assert_eq!(
-            rate(Goal::None, &logged, &[], WeekStart::Monday, month, today),
+            rate(
+                Goal::None,
+                logged[0],
+                &logged,
+                &[],
+                WeekStart::Monday,
+                month,
+                today
+            ),
             None
         );
     }

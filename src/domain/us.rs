@@ -34,8 +34,35 @@ pub fn together_days(a: &[NaiveDate], b: &[NaiveDate], from: NaiveDate, to: Naiv
 /// yesterday while today is not yet a together day. Nothing bridges: a
 /// together day needs both of you.
 pub fn together_streak(a: &[NaiveDate], b: &[NaiveDate], today: NaiveDate) -> u32 {
-    let mut a = &a[..a.partition_point(|d| *d <= today)];
-    let mut b = &b[..b.partition_point(|d| *d <= today)];
+    together_streak_after(a, b, today, None)
+}
+
+/// Together days in a row ending exactly on `day`: what
+/// [`together_streak_after`] carries over from the days up to `day`.
+pub fn together_through(a: &[NaiveDate], b: &[NaiveDate], day: NaiveDate) -> u32 {
+    let both = |d: &NaiveDate| a.binary_search(d).is_ok() && b.binary_search(d).is_ok();
+    let mut run = 0;
+    let mut next = Some(day);
+    while let Some(d) = next.filter(both) {
+        run += 1;
+        next = d.pred_opt();
+    }
+    run
+}
+
+/// [`together_streak`], going on from `carry`: a day before today and
+/// [`together_through`] of it. Days up to that day are left alone; the
+/// answer is the one [`together_streak`] gives from every day.
+pub fn together_streak_after(
+    a: &[NaiveDate],
+    b: &[NaiveDate],
+    today: NaiveDate,
+    carry: Option<(NaiveDate, u32)>,
+) -> u32 {
+    let through = carry.map(|(day, _)| day);
+    debug_assert!(through.is_none_or(|t| t < today), "a carry from today on");
+    let mut a = crate::domain::streak::after(&a[..a.partition_point(|d| *d <= today)], through);
+    let mut b = crate::domain::streak::after(&b[..b.partition_point(|d| *d <= today)], through);
     // Walk both lists back from the newest day; `expected` is the day the
     // run needs next, allowing one day's grace for today.
     let Some(yesterday) = today.pred_opt() else {
@@ -72,7 +99,14 @@ pub fn together_streak(a: &[NaiveDate], b: &[NaiveDate], today: NaiveDate) -> u3
             None => break,
         }
     }
-    streak
+    // The walk stopped at the carry's day only if every day after it that
+    // the run needs was there: then the run goes on before it. (Every
+    // day left after it is later, so nothing else stops a walk there.)
+    match carry {
+        Some((day, run)) if streak > 0 && expected == day => streak + run,
+        Some((day, run)) if streak == 0 && Some(day) == today.pred_opt() => run,
+        _ => streak,
+    }
 }
 
 /// The middle value, or for an even count the mean of the two middle values.

@@ -301,6 +301,24 @@ impl Journal {
         self.index()?.day_index()
     }
 
+    /// The days of everyone's live entries from `since_year` on, and all
+    /// pauses, from the index.
+    pub fn days_since(&self, since_year: i32) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?.days_since(since_year)
+    }
+
+    /// Where `me`'s practices and our days together stood at the end of
+    /// `year`, from the index (see `store::index::carries`).
+    pub fn carried(
+        &self,
+        me: &str,
+        goal: &dyn Fn(&str) -> crate::domain::goal::Goal,
+        week_start: crate::domain::goal::WeekStart,
+        year: i32,
+    ) -> Result<Option<crate::domain::carry::Carried>> {
+        self.index()?.carried(me, goal, week_start, year)
+    }
+
     /// The handle of entry `id`, unique among the live entries.
     pub fn handle(&self, id: &crate::domain::entry::EntryId) -> Result<String> {
         self.index()?.handle(id)

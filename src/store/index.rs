@@ -22,6 +22,7 @@ use crate::domain::record::{EntryRecord, GoalRecord, PracticeRecord, Record, Rev
 use crate::domain::summary::DayIndex;
 use crate::error::{Error, Result};
 
+mod carries;
 mod days;
 pub mod entries;
 pub mod ops;
@@ -32,7 +33,7 @@ const BULK_CACHE_KIB: i64 = -131_072;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 8;
+const VERSION: i64 = 9;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -212,6 +213,7 @@ impl Index {
                 }
                 db.execute_batch(SCHEMA)?;
                 db.execute_batch(days::SCHEMA)?;
+                db.execute_batch(carries::SCHEMA)?;
                 db.execute_batch(ops::SCHEMA)?;
                 if indexes {
                     make_indexes(&db)?;
@@ -314,6 +316,29 @@ impl Index {
             ..Default::default()
         };
         days::day_index(&self.db, wanted).map_err(|e| self.fail(e))
+    }
+
+    /// The days of everyone's live entries from `since_year` on, and all
+    /// pauses: what `stats` reads beside the carries of the years before.
+    pub fn days_since(&self, since_year: i32) -> Result<DayIndex> {
+        let wanted = days::Wanted {
+            since_year: Some(since_year),
+            ..Default::default()
+        };
+        days::day_index(&self.db, wanted).map_err(|e| self.fail(e))
+    }
+
+    /// Where `me`'s practices (with the goals `goal` gives) and our days
+    /// together stood at the end of `year`: kept, or made now and kept
+    /// (see `carries`).
+    pub fn carried(
+        &self,
+        me: &str,
+        goal: &dyn Fn(&str) -> crate::domain::goal::Goal,
+        week_start: crate::domain::goal::WeekStart,
+        year: i32,
+    ) -> Result<Option<crate::domain::carry::Carried>> {
+        carries::carried(&self.db, me, goal, week_start, year).map_err(|e| self.fail(e))
     }
 
     /// What the streak of `owner`'s `practice` needs: its entries, and

@@ -661,3 +661,52 @@ fn the_streak_line_reaches_back_as_far_as_the_run() {
         );
     }
 }
+
+/// `stats` of a week reads this year's days and carries the years before
+/// from the index (docs/protocol.md, "Index: carries"): a streak that began
+/// last year counts whole, and a change to last year, made after the carry
+/// was kept, shows at once, as an index made from nothing says.
+#[test]
+fn a_streak_from_last_year_counts_whole_and_a_change_to_last_year_shows() {
+    let env = TestEnv::new();
+    env.run(&["init", "--name", "Alex"]).ok();
+    import(&env, "appreciation", &days("2025-06-01", "2026-11-27"));
+    let whole = |env: &TestEnv| -> Value {
+        let kept = env.path("index");
+        let _ = std::fs::remove_dir_all(&kept);
+        env.run(&["stats", "--json"]).json()
+    };
+    let streak = |stats: &Value| {
+        let p = practice(stats, "appreciation");
+        (p["current_streak"].clone(), p["best_streak"].clone())
+    };
+    let first = env.run(&["stats", "--json"]).json();
+    assert_eq!(streak(&first), (json!(545), json!(545)));
+    // Read again, from the carries kept by the first.
+    assert_eq!(env.run(&["stats", "--json"]).json(), first);
+
+    // One more day before the run, and a gap in it, both last year.
+    env.run(&["log", "appreciation", "--date", "2025-05-31"])
+        .ok();
+    let longer = env.run(&["stats", "--json"]).json();
+    assert_eq!(streak(&longer), (json!(546), json!(546)));
+    assert_eq!(longer, whole(&env));
+    // A day a month earlier, the month between paused: it bridges.
+    env.run(&["log", "appreciation", "--date", "2025-04-30"])
+        .ok();
+    env.run(&["pause", "--from", "2025-05-01", "--to", "2025-05-30"])
+        .ok();
+    let paused = env.run(&["stats", "--json"]).json();
+    assert_eq!(streak(&paused), (json!(547), json!(547)));
+    // And a skipped day before that one.
+    env.run(&["log", "appreciation", "--date", "2025-04-28"])
+        .ok();
+    env.run(&["skip", "appreciation", "--date", "2025-04-29"])
+        .ok();
+    let skipped = env.run(&["stats", "--json"]).json();
+    assert_eq!(streak(&skipped), (json!(548), json!(548)));
+    assert_eq!(skipped, whole(&env));
+    // The table says the same.
+    let table = env.run(&["stats"]).ok();
+    assert!(table.contains("548 days"), "{table}");
+}

@@ -102,6 +102,7 @@ impl Delta {
                 )?
                 .query_row(params![owner, kind, practice, year], |r| r.get(0))
                 .optional()?;
+            super::carries::forget(tx, &owner, kind_of(kind), &practice, year)?;
             // Added first: a version may come and go in one transaction.
             let wide = is_wide(kind, &practice);
             let mut pairs = blob.map_or_else(Vec::new, |b| decode(&b, wide));
@@ -142,6 +143,8 @@ pub struct Wanted<'a> {
     /// Entries from this year on, and every pause (a pause may begin
     /// years before the days it still covers).
     pub since_year: Option<i32>,
+    /// Entries and pauses of this year and before.
+    pub until_year: Option<i32>,
 }
 
 /// The days of the live entries `wanted`, as `journal::view` makes them
@@ -153,7 +156,7 @@ pub fn day_index(db: &rusqlite::Connection, wanted: Wanted<'_>) -> rusqlite::Res
     let mut rows = db.prepare_cached(
         "SELECT owner, kind, practice, blob FROM days
          WHERE (?1 IS NULL OR owner = ?1) AND (?2 IS NULL OR practice = ?2 OR practice = ?3)
-           AND (?4 IS NULL OR year >= ?4 OR kind = ?5)
+           AND (?4 IS NULL OR year >= ?4 OR kind = ?5) AND (?6 IS NULL OR year <= ?6)
          ORDER BY owner, kind, practice, year",
     )?;
     let mut query = rows.query(params![
@@ -161,7 +164,8 @@ pub fn day_index(db: &rusqlite::Connection, wanted: Wanted<'_>) -> rusqlite::Res
         wanted.practice,
         ALL_PRACTICES,
         wanted.since_year,
-        kind_code(Kind::Pause)
+        kind_code(Kind::Pause),
+        wanted.until_year,
     ])?;
     while let Some(r) = query.next()? {
         let owner: String = r.get(0)?;
@@ -263,7 +267,7 @@ fn tail(e: &EntryRecord) -> String {
     crate::domain::entry::id_tail(&e.id)
 }
 
-fn kind_code(kind: Kind) -> u8 {
+pub(super) fn kind_code(kind: Kind) -> u8 {
     match kind {
         Kind::Log => 0,
         Kind::Skip => 1,
