@@ -98,11 +98,20 @@ impl Session {
         for warning in &warnings {
             super::warn_after_save(ctx, "the index was not updated", warning);
         }
+        // A light view holds no entries, and a light view's days are not
+        // read again after a write: entries leave it as it is. Anything
+        // else (a name, a goal, a practice) is read again from the index.
+        if self.view.is_light() {
+            if taken.iter().all(|(r, _)| matches!(r, Record::Entry(_))) {
+                return Ok(());
+            }
+            return self.reread();
+        }
         // My newest lines win over what the view holds of mine: it takes
         // them as they are, rather than reading the journal again. Each
         // costs a pass over the view, so a large batch (an import) reads
         // the journal once instead.
-        if taken.len() > TAKE_AT_MOST || self.view.is_light() {
+        if taken.len() > TAKE_AT_MOST {
             return self.reread();
         }
         for (record, note) in &taken {
