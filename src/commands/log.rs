@@ -101,7 +101,7 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
     if practice.id != crate::domain::summary::REPAIR
         && !args.again
         && logged_on(
-            &session.my_practice_days(&practice.id)?,
+            &session.my_practice_days_in(&practice.id, day)?,
             &session.config.id,
             &practice.id,
             day,
@@ -151,8 +151,8 @@ pub fn cmd_log(ctx: &mut Context<'_>, args: LogArgs) -> Result<()> {
         line.push_str(&note_sentence(place, partner_name(&session).as_deref()));
     }
     writeln!(ctx.out, "{line}")?;
-    let index = session.my_practice_days(&practice.id)?;
-    if let Some(streak) = super::stats::streak_line(ctx, &session.config, &practice, &index)? {
+    let days = session.my_streak_days(&practice, ctx.today)?;
+    if let Some(streak) = super::stats::streak_line(ctx, &session.config, &practice, &days)? {
         writeln!(ctx.out, "{streak}")?;
     }
     auto_sync(ctx, &mut session);

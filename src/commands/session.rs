@@ -129,13 +129,55 @@ impl Session {
         Ok(())
     }
 
-    /// What the streak of my `practice` needs (its days, skips and
-    /// pauses); a light session reads only those from the index.
-    pub fn my_practice_days(&self, practice: &str) -> Result<crate::domain::summary::DayIndex> {
+    /// My days of `practice` in the year of `day`: enough to tell whether
+    /// it was logged that day. A light session reads only those from the
+    /// index.
+    pub fn my_practice_days_in(
+        &self,
+        practice: &str,
+        day: NaiveDate,
+    ) -> Result<crate::domain::summary::DayIndex> {
         match self.view.is_light() {
-            true => self.journal.practice_days_of(&self.config.id, practice),
+            true => self.journal.practice_days_between(
+                &self.config.id,
+                practice,
+                day.year(),
+                Some(day.year()),
+            ),
             false => Ok(self.view.day_index()),
         }
+    }
+
+    /// What the streak line of my `practice` needs as of `today`: a light
+    /// session reads its days (and pauses) from the year of this week's
+    /// start or yesterday on, and where its streak stood at the end of the
+    /// year before (`domain::carry`); a whole one has every day.
+    pub fn my_streak_days(
+        &self,
+        practice: &crate::domain::practice::Practice,
+        today: NaiveDate,
+    ) -> Result<(
+        crate::domain::summary::DayIndex,
+        Option<(NaiveDate, crate::domain::carry::PracticeCarry)>,
+    )> {
+        if !self.view.is_light() {
+            return Ok((self.view.day_index(), None));
+        }
+        let (me, week_start) = (&self.config.id, self.config.week_start);
+        let from = week_start
+            .week_of(today)
+            .min(today.pred_opt().unwrap_or(today));
+        let days = self
+            .journal
+            .practice_days_between(me, &practice.id, from.year(), None)?;
+        let carry = self.journal.practice_carry(
+            me,
+            &practice.id,
+            practice.goal,
+            week_start,
+            from.year() - 1,
+        )?;
+        Ok((days, carry))
     }
 
     /// The one live entry `prefix` names, preferring mine (see

@@ -36,7 +36,7 @@ pub fn cmd_skip(ctx: &mut Context<'_>, args: SkipArgs) -> Result<()> {
         )));
     }
     if super::log::logged_on(
-        &session.my_practice_days(&practice.id)?,
+        &session.my_practice_days_in(&practice.id, day)?,
         &session.config.id,
         &practice.id,
         day,

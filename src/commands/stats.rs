@@ -10,6 +10,7 @@ use comfy_table::{
 
 use super::Context;
 use super::period::{Period, PeriodArgs};
+use crate::domain::carry::PracticeCarry;
 use crate::domain::goal::Goal;
 use crate::domain::practice::Practice;
 use crate::domain::streak::StreakUnit;
@@ -135,17 +136,21 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
 
 /// The line `safe log` ends with: the practice's streak, gently worded, or
 /// `None` for a practice without a goal or without a current streak.
+///
+/// `index` holds the practice's days, from the year of `carry`'s day on
+/// when there is one (see `Session::my_streak_days`).
 pub fn streak_line(
     ctx: &mut Context<'_>,
     config: &Config,
     practice: &Practice,
-    index: &DayIndex,
+    (index, carry): &(DayIndex, Option<(NaiveDate, PracticeCarry)>),
 ) -> Result<Option<String>> {
     if !practice.goal.has_streak() {
         return Ok(None);
     }
     let (me, week_start, today) = (&config.id, config.week_start, ctx.today);
-    let Some(current) = summary::practice_streak(index, me, practice, week_start, today)
+    let carry = carry.as_ref().map(|(through, c)| (*through, &c.streak));
+    let Some(current) = summary::practice_streak(index, me, practice, (week_start, today), carry)
         .map(|(run, _)| run.current)
     else {
         return Ok(None);

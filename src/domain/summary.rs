@@ -15,7 +15,7 @@ use super::carry::Carried;
 use super::entry::ALL_PRACTICES;
 use super::goal::{Goal, WeekStart};
 use super::practice::Practice;
-use super::streak::{Streak, StreakUnit, days_this_week, streak, streak_after};
+use super::streak::{Streak, StreakUnit, days_this_week, streak_after};
 use super::strength::strength_after;
 use super::us::{median, together_days, together_streak_after};
 
@@ -650,18 +650,19 @@ fn us(index: &DayIndex, req: &Request<'_>) -> Us {
 }
 
 /// One practice's streak as of today and the days logged this week, for the
-/// line `safe log` ends with. `None` for a goal-less practice.
+/// line `safe log` ends with, going on from `carry` if given (see
+/// [`streak_after`]). `None` for a goal-less practice.
 pub fn practice_streak(
     index: &DayIndex,
     me: &str,
     practice: &Practice,
-    week_start: WeekStart,
-    today: NaiveDate,
+    (week_start, today): (WeekStart, NaiveDate),
+    carry: Option<(NaiveDate, &super::streak::StreakCarry)>,
 ) -> Option<(Streak, u32)> {
     let mine = index.person(me);
     let logged = mine.logged_days(&practice.id);
     let bridged = mine.bridged(&practice.id, today);
-    let run = streak(practice.goal, logged, &bridged, week_start, today)?;
+    let run = streak_after(practice.goal, carry, logged, &bridged, week_start, today)?;
     Some((run, days_this_week(logged, week_start, today)))
 }
 
@@ -1434,7 +1435,8 @@ mod tests {
         let mut days = saturdays("2026-08-20", "2026-10-09");
         days.extend(saturdays("2026-10-19", "2026-11-27"));
         let index = Builder::default().log("a", "date", &days).build();
-        let (run, _) = practice_streak(&index, "a", &weekly, WeekStart::Monday, today).unwrap();
+        let (run, _) =
+            practice_streak(&index, "a", &weekly, (WeekStart::Monday, today), None).unwrap();
         assert_eq!(
             run.current, 5,
             "the weeks of Oct 19 to Nov 16; this one is open"

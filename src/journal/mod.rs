@@ -277,15 +277,6 @@ impl Journal {
         Ok((!rebuilt).then_some(changed))
     }
 
-    /// What the streak of `person`'s `practice` needs, from the index.
-    pub fn practice_days_of(
-        &self,
-        person: &str,
-        practice: &str,
-    ) -> Result<crate::domain::summary::DayIndex> {
-        self.index()?.practice_days_of(person, practice)
-    }
-
     /// The days of `person`'s live entries from `since_year` on, and all
     /// their pauses, from the index.
     pub fn recent_days_of(
@@ -299,6 +290,32 @@ impl Journal {
     /// The days of every live entry, by person, from the index.
     pub fn day_index(&self) -> Result<crate::domain::summary::DayIndex> {
         self.index()?.day_index()
+    }
+
+    /// What the streak of `person`'s `practice` needs from `since_year` on
+    /// (to `until_year`, if given), from the index.
+    pub fn practice_days_between(
+        &self,
+        person: &str,
+        practice: &str,
+        since_year: i32,
+        until_year: Option<i32>,
+    ) -> Result<crate::domain::summary::DayIndex> {
+        self.index()?
+            .practice_days_between(person, practice, since_year, until_year)
+    }
+
+    /// Where `me`'s `practice` stood at the end of `year`, from the index.
+    pub fn practice_carry(
+        &self,
+        me: &str,
+        practice: &str,
+        goal: crate::domain::goal::Goal,
+        week_start: crate::domain::goal::WeekStart,
+        year: i32,
+    ) -> Result<Option<(chrono::NaiveDate, crate::domain::carry::PracticeCarry)>> {
+        self.index()?
+            .practice_carry(me, practice, goal, week_start, year)
     }
 
     /// The days of everyone's live entries from `since_year` on, and all

@@ -341,8 +341,42 @@ impl Index {
         carries::carried(&self.db, me, goal, week_start, year).map_err(|e| self.fail(e))
     }
 
+    /// Where `me`'s `practice` (with `goal`) stood at the end of `year`,
+    /// and that day (see `carries`).
+    pub fn practice_carry(
+        &self,
+        me: &str,
+        practice: &str,
+        goal: crate::domain::goal::Goal,
+        week_start: crate::domain::goal::WeekStart,
+        year: i32,
+    ) -> Result<Option<(chrono::NaiveDate, crate::domain::carry::PracticeCarry)>> {
+        carries::practice_carry(&self.db, me, practice, goal, week_start, year)
+            .map_err(|e| self.fail(e))
+    }
+
+    /// What the streak of `owner`'s `practice` needs from `since_year` on
+    /// (to `until_year`, if given): its entries, and pauses of every
+    /// practice.
+    pub fn practice_days_between(
+        &self,
+        owner: &str,
+        practice: &str,
+        since_year: i32,
+        until_year: Option<i32>,
+    ) -> Result<DayIndex> {
+        let wanted = days::Wanted {
+            owner: Some(owner),
+            practice: Some(practice),
+            since_year: Some(since_year),
+            until_year,
+        };
+        days::day_index(&self.db, wanted).map_err(|e| self.fail(e))
+    }
+
     /// What the streak of `owner`'s `practice` needs: its entries, and
     /// pauses of every practice. Nothing else is in it.
+    #[cfg(test)]
     pub fn practice_days_of(&self, owner: &str, practice: &str) -> Result<DayIndex> {
         let wanted = days::Wanted {
             owner: Some(owner),
@@ -1156,6 +1190,32 @@ mod tests {
                 let theirs = some.person(owner);
                 prop_assert_eq!(theirs.logged_days(practice), person.logged_days(practice));
                 prop_assert_eq!(theirs.bridged(practice, far), person.bridged(practice, far));
+                // Of a year (every day here is of 2026), and from a later
+                // one: its pauses, and none of its entries.
+                let year = index
+                    .practice_days_between(owner, practice, 2026, Some(2026))
+                    .unwrap();
+                prop_assert_eq!(
+                    year.person(owner).logged_days(practice),
+                    person.logged_days(practice)
+                );
+                let later = index
+                    .practice_days_between(owner, practice, 2027, None)
+                    .unwrap();
+                prop_assert!(later.person(owner).logged_days(practice).is_empty());
+                let paused = |d: &chrono::NaiveDate| {
+                    person.paused.iter().any(|p| {
+                        (p.practice == *practice
+                            || p.practice == crate::domain::entry::ALL_PRACTICES)
+                            && (p.from..=p.until).contains(d)
+                    })
+                };
+                let pause_days: Vec<_> = person
+                    .bridged(practice, far)
+                    .into_iter()
+                    .filter(paused)
+                    .collect();
+                prop_assert_eq!(later.person(owner).bridged(practice, far), pause_days);
             }
             // From a year on: the same days from that year, and every pause.
             for year in [2026, 2027] {

@@ -662,10 +662,11 @@ fn the_streak_line_reaches_back_as_far_as_the_run() {
     }
 }
 
-/// `stats` of a week reads this year's days and carries the years before
-/// from the index (docs/protocol.md, "Index: carries"): a streak that began
-/// last year counts whole, and a change to last year, made after the carry
-/// was kept, shows at once, as an index made from nothing says.
+/// `stats` of a week, and the streak line of `log`, read this year's days
+/// and carry the years before from the index (docs/protocol.md, "Index:
+/// carries"): a streak that began last year counts whole, and a change to
+/// last year, made after the carry was kept, shows at once, as an index
+/// made from nothing says.
 #[test]
 fn a_streak_from_last_year_counts_whole_and_a_change_to_last_year_shows() {
     let env = TestEnv::new();
@@ -685,9 +686,18 @@ fn a_streak_from_last_year_counts_whole_and_a_change_to_last_year_shows() {
     // Read again, from the carries kept by the first.
     assert_eq!(env.run(&["stats", "--json"]).json(), first);
 
-    // One more day before the run, and a gap in it, both last year.
-    env.run(&["log", "appreciation", "--date", "2025-05-31"])
+    // The streak line of `log` carries last year too.
+    let again = env.run(&["log", "appreciation", "--again"]).ok();
+    assert!(again.contains("appreciation: 545 days in a row"), "{again}");
+
+    // One more day before the run, last year.
+    let before = env
+        .run(&["log", "appreciation", "--date", "2025-05-31"])
         .ok();
+    assert!(
+        before.contains("appreciation: 546 days in a row"),
+        "{before}"
+    );
     let longer = env.run(&["stats", "--json"]).json();
     assert_eq!(streak(&longer), (json!(546), json!(546)));
     assert_eq!(longer, whole(&env));
@@ -703,6 +713,8 @@ fn a_streak_from_last_year_counts_whole_and_a_change_to_last_year_shows() {
         .ok();
     env.run(&["skip", "appreciation", "--date", "2025-04-29"])
         .ok();
+    let line = env.run(&["log", "appreciation", "--again"]).ok();
+    assert!(line.contains("appreciation: 548 days in a row"), "{line}");
     let skipped = env.run(&["stats", "--json"]).json();
     assert_eq!(streak(&skipped), (json!(548), json!(548)));
     assert_eq!(skipped, whole(&env));

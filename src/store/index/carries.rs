@@ -75,39 +75,21 @@ pub fn carried(
         return Ok(None);
     };
     let mut practices = BTreeMap::new();
-    let mut missing = Vec::new();
+    let mut made = Vec::new();
     for practice in logged_by(db, me, year)? {
-        let goal = goal(&practice);
-        let rule = format!("{goal} {week_start}");
-        match kept(db, me, &practice, &rule, year)?.and_then(|b| PracticeCarry::decode(&b)) {
-            Some(carry) => {
-                practices.insert(practice, carry);
-            }
-            None => missing.push((practice, goal, rule)),
-        }
+        let carry = practice_carry_in(
+            db,
+            me,
+            &practice,
+            goal(&practice),
+            week_start,
+            year,
+            &mut made,
+        )?;
+        practices.insert(practice, carry);
     }
     let together = kept(db, me, TOGETHER, TOGETHER, year)?
         .and_then(|b| Some(u32::from_le_bytes(b.try_into().ok()?)));
-    let mut made: Vec<(String, String, Vec<u8>)> = Vec::new();
-    for (practice, goal, rule) in missing {
-        let wanted = Wanted {
-            owner: Some(me),
-            practice: Some(&practice),
-            until_year: Some(year),
-            ..Default::default()
-        };
-        let index = days::day_index(db, wanted)?;
-        let mine = index.person(me);
-        let carry = PracticeCarry::of(
-            goal,
-            mine.logged_days(&practice),
-            &mine.bridged(&practice, through),
-            week_start,
-            through,
-        );
-        made.push((practice.clone(), rule, carry.encode()));
-        practices.insert(practice, carry);
-    }
     let together = match together {
         Some(run) => run,
         None => {
@@ -138,6 +120,65 @@ pub fn carried(
         together,
         others,
     }))
+}
+
+/// Where `me`'s `practice` (with `goal`) stood at the end of `year`, and
+/// that day: what the streak line of `log` goes on from. Kept, or made
+/// now and kept. `None` for a year out of the calendar's range.
+pub fn practice_carry(
+    db: &Connection,
+    me: &str,
+    practice: &str,
+    goal: Goal,
+    week_start: WeekStart,
+    year: i32,
+) -> rusqlite::Result<Option<(NaiveDate, PracticeCarry)>> {
+    let Some(through) = NaiveDate::from_ymd_opt(year, 12, 31) else {
+        return Ok(None);
+    };
+    let mut made = Vec::new();
+    let carry = practice_carry_in(db, me, practice, goal, week_start, year, &mut made)?;
+    if !made.is_empty() {
+        let _ = keep(db, me, year, &made);
+    }
+    Ok(Some((through, carry)))
+}
+
+/// One practice's carry at the end of `year`: kept, or made from its days
+/// and pushed to `made` to be kept.
+fn practice_carry_in(
+    db: &Connection,
+    me: &str,
+    practice: &str,
+    goal: Goal,
+    week_start: WeekStart,
+    year: i32,
+    made: &mut Vec<(String, String, Vec<u8>)>,
+) -> rusqlite::Result<PracticeCarry> {
+    let rule = format!("{goal} {week_start}");
+    if let Some(carry) =
+        kept(db, me, practice, &rule, year)?.and_then(|b| PracticeCarry::decode(&b))
+    {
+        return Ok(carry);
+    }
+    let through = NaiveDate::from_ymd_opt(year, 12, 31).expect("a year in range");
+    let wanted = Wanted {
+        owner: Some(me),
+        practice: Some(practice),
+        until_year: Some(year),
+        ..Default::default()
+    };
+    let index = days::day_index(db, wanted)?;
+    let mine = index.person(me);
+    let carry = PracticeCarry::of(
+        goal,
+        mine.logged_days(practice),
+        &mine.bridged(practice, through),
+        week_start,
+        through,
+    );
+    made.push((practice.to_string(), rule, carry.encode()));
+    Ok(carry)
 }
 
 /// The practices `owner` logged in `year` or before.
