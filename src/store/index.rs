@@ -172,19 +172,34 @@ impl Index {
     /// data directory's lock, so no reader ever waits on a writer, and a
     /// write-ahead log would be made, checkpointed (two flushes) and
     /// deleted again by every command that writes: two files made and
-    /// deleted and four flushes, where this takes three flushes (the
-    /// journal, its folder, the index). `NORMAL` flushes the journal once
+    /// deleted and four flushes, where this takes two: the journal and the
+    /// index, each with `fdatasync` (SQLite is built with
+    /// `HAVE_FDATASYNC`, see `.cargo/config.toml`), which leaves out the
+    /// file's times; the journal's folder is flushed once, when it is made
+    /// ([`make_journal`]). `NORMAL` flushes the journal once
     /// before the index is changed, and each of its pages carries a
     /// checksum, so a crash leaves the index as one commit or the next;
     /// `FULL` would add two more flushes of the journal, which guard only
     /// against file systems that do not append safely. The index is
     /// derived: one found damaged is made again from the logs.
     fn try_open(path: &Path) -> rusqlite::Result<Index> {
+        let in_memory = path == Path::new(":memory:");
+        // A new index (no file, or the empty one `index_file` makes) gets
+        // its journal from SQLite with its tables; an index whose journal
+        // went gets one here. Either way the folder is flushed once.
+        let fresh = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
+        if !fresh && !in_memory {
+            make_journal(path);
+        }
         let db = Connection::open(path)?;
         db.pragma_update(None, "secure_delete", "ON")?;
         db.pragma_update(None, "journal_mode", "TRUNCATE")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::with_tables(db, true)
+        let index = Self::with_tables(db, true)?;
+        if fresh && !in_memory {
+            flush_folder(path);
+        }
+        Ok(index)
     }
 
     /// The index in `db`, whose tables are made if it is new (with their
@@ -995,6 +1010,38 @@ fn make_indexes(db: &Connection) -> rusqlite::Result<()> {
 }
 
 /// Delete the index file at `path` and SQLite's files beside it.
+/// Make the rollback journal of the index at `path`, empty, if it is not
+/// there, and flush its folder. SQLite here is built without flushing the
+/// folder of a journal it makes (`SQLITE_DISABLE_DIRSYNC`, see
+/// `.cargo/config.toml`): it cannot tell a journal it made from one it
+/// found, so it flushed the folder at every command's first commit. The
+/// journal is kept between commits (`TRUNCATE`), so it is made once, with
+/// the index or here, and its name survives a power cut before a commit
+/// relies on it; an empty journal is never replayed. A folder that cannot
+/// be written is left for the index to fail on, as it would have.
+fn make_journal(path: &Path) {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-journal");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    if options.open(&name).is_ok() {
+        flush_folder(path);
+    }
+}
+
+/// Flush the folder that holds `path`, so that the names in it survive a
+/// power cut; best effort, like the rest of the index.
+fn flush_folder(path: &Path) {
+    if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
+        let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
+    }
+}
+
 pub fn remove_files(path: &Path) -> Result<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_owned();
@@ -1311,6 +1358,41 @@ mod tests {
                 .unwrap(),
             Some(mark)
         );
+    }
+
+    /// Rule "Index: flushes" of docs/protocol.md: the rollback journal is
+    /// made with the index (SQLite does not flush its folder here), empty
+    /// and private, kept empty between commits, and made again if it goes.
+    #[test]
+    fn the_rollback_journal_is_made_with_the_index_and_kept_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("index.sqlite");
+        let journal = dir.path().join("index.sqlite-journal");
+        let owned = lines(&[(0, 3, 1, NOON, 0, 0)]);
+        {
+            let mut index = Index::open(&path).unwrap();
+            let meta = std::fs::metadata(&journal).expect("made with the index");
+            assert_eq!(meta.len(), 0);
+            index.apply(&parsed(&owned), &[], NOON).unwrap();
+            assert_eq!(
+                std::fs::metadata(&journal).unwrap().len(),
+                0,
+                "emptied by the commit"
+            );
+        }
+        std::fs::remove_file(&journal).unwrap();
+        let index = Index::open(&path).unwrap();
+        let meta = std::fs::metadata(&journal).expect("made again");
+        assert_eq!(meta.len(), 0);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(meta.permissions().mode() & 0o777, 0o600, "private");
+        }
+        assert_eq!(index.journal().unwrap().names.len(), 1, "nothing lost");
+        // An index in memory has no journal file anywhere.
+        let _memory = Index::open(Path::new(":memory:")).unwrap();
+        assert!(!Path::new(":memory:-journal").exists());
     }
 
     #[test]
