@@ -487,8 +487,9 @@ pub struct Request<'a> {
 }
 
 /// The first day the figures of `stats` read but for the carried ones
-/// (see [`Request::carried`]): the period's, the previous period's, this
-/// week's, yesterday, and the trend's weeks.
+/// (see [`Request::carried`]): the period's, with the whole week it
+/// starts in (a weekly goal's rate judges whole weeks), the previous
+/// period's, this week's, yesterday, and the trend's weeks.
 pub fn earliest(
     week_start: WeekStart,
     today: NaiveDate,
@@ -501,7 +502,7 @@ pub fn earliest(
         .then(|| this_week.checked_sub_days(Days::new(7 * trend_weeks as u64)))
         .flatten();
     [
-        Some(period.from),
+        Some(week_start.week_of(period.from)),
         Some(previous.from),
         Some(this_week),
         today.pred_opt(),

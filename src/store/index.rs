@@ -184,20 +184,23 @@ impl Index {
     /// derived: one found damaged is made again from the logs.
     fn try_open(path: &Path) -> rusqlite::Result<Index> {
         let in_memory = path == Path::new(":memory:");
-        // A new index (no file, or the empty one `index_file` makes) gets
-        // its journal from SQLite with its tables; an index whose journal
-        // went gets one here. Either way the folder is flushed once.
         let fresh = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
-        if !fresh && !in_memory {
-            make_journal(path);
-        }
         let db = Connection::open(path)?;
         db.pragma_update(None, "secure_delete", "ON")?;
         db.pragma_update(None, "journal_mode", "TRUNCATE")?;
         db.pragma_update(None, "synchronous", "NORMAL")?;
         let index = Self::with_tables(db, true)?;
-        if fresh && !in_memory {
-            flush_folder(path);
+        // Only now: a journal left by a crash has been rolled back by the
+        // first read, and deleted (the connection was still in SQLite's
+        // default mode then). A new index (no file, or the empty one
+        // `index_file` makes) got its journal from SQLite with its
+        // tables; any other index without one gets it here. Either way
+        // the folder is flushed once.
+        if !in_memory {
+            make_journal(path);
+            if fresh {
+                flush_folder(path);
+            }
         }
         Ok(index)
     }
@@ -1380,6 +1383,32 @@ mod tests {
                 "emptied by the commit"
             );
         }
+        // A crash in the middle of a commit: another connection, with a
+        // cache of one page, has written pages to the index and their
+        // former contents to the journal; copies of both files are what a
+        // power cut would leave.
+        let crashed = tempfile::tempdir().unwrap();
+        let copy = crashed.path().join("index.sqlite");
+        {
+            let db = Connection::open(&path).unwrap();
+            db.pragma_update(None, "journal_mode", "TRUNCATE").unwrap();
+            db.pragma_update(None, "cache_size", 1).unwrap();
+            db.execute_batch("BEGIN IMMEDIATE; DELETE FROM versions; DELETE FROM ops;")
+                .unwrap();
+            assert!(
+                std::fs::metadata(&journal).unwrap().len() > 0,
+                "a hot journal"
+            );
+            std::fs::copy(&path, &copy).unwrap();
+            std::fs::copy(&journal, crashed.path().join("index.sqlite-journal")).unwrap();
+            db.execute_batch("ROLLBACK").unwrap();
+        }
+        let recovered = Index::open(&copy).unwrap();
+        assert_eq!(recovered.journal().unwrap().names.len(), 1, "rolled back");
+        let kept = std::fs::metadata(crashed.path().join("index.sqlite-journal"))
+            .expect("made again after the roll-back deleted it");
+        assert_eq!(kept.len(), 0);
+
         std::fs::remove_file(&journal).unwrap();
         let index = Index::open(&path).unwrap();
         let meta = std::fs::metadata(&journal).expect("made again");

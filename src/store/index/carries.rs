@@ -283,12 +283,24 @@ mod tests {
         carried: bool,
     ) -> Stats {
         let from = ws.week_of(today);
+        period(index, catalogue, (ws, trend), today, (from, 7), carried)
+    }
+
+    /// `stats` for "me" of the `days` days from `from`, as of `today`.
+    fn period(
+        index: &Index,
+        catalogue: &[Practice],
+        (ws, trend): (WeekStart, usize),
+        today: chrono::NaiveDate,
+        (from, days): (chrono::NaiveDate, u64),
+        carried: bool,
+    ) -> Stats {
         let period = DayRange {
             from,
-            to: from + Days::new(6),
+            to: from + Days::new(days - 1),
         };
         let previous = DayRange {
-            from: from - Days::new(7),
+            from: from - Days::new(days),
             to: from - Days::new(1),
         };
         let person = PersonRef {
@@ -320,6 +332,54 @@ mod tests {
     }
 
     use chrono::Datelike;
+
+    /// A 3/week goal's rate judges whole weeks: a period of one day in the
+    /// first days of January reads the December days of its week too.
+    #[test]
+    fn a_weekly_rate_of_a_short_period_reads_its_whole_first_week() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
+        let days = ["2025-12-29", "2025-12-30", "2025-12-31", "2026-01-02"];
+        let recs: Vec<String> = days
+            .iter()
+            .enumerate()
+            .map(|(n, d)| {
+                format!(
+                    r#"{{"t":"entry","id":"019ac0de-7f3a-7c41-9b2e-5d4f3a2b1c{n:02x}","practice":"stress-talk","day":"{d}","at":"2026-11-27T21:14:03+01:00","rev":{{"ms":{},"c":0}}}}"#,
+                    NOW - 1_000 + n as u64
+                )
+            })
+            .collect();
+        let lines: Vec<Line<'_>> = recs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Line::read(
+                    "me",
+                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                    i as u64 + 1,
+                    "op",
+                    r,
+                )
+            })
+            .collect();
+        index.apply(&lines, &[], NOW).unwrap();
+        let catalogue = PracticesDoc::default().catalogue("me");
+        let today: chrono::NaiveDate = "2026-06-01".parse().unwrap();
+        let third = ("2026-01-03".parse().unwrap(), 1);
+        let rules = (WeekStart::Monday, 0);
+        let carried = period(&index, &catalogue, rules, today, third, true);
+        let rate = carried.practices[0].rate.expect("a weekly goal");
+        assert_eq!(
+            (rate.met, rate.of),
+            (1, 1),
+            "the week of 29 December met 3/week"
+        );
+        assert_eq!(
+            carried,
+            period(&index, &catalogue, rules, today, third, false)
+        );
+    }
 
     /// Our days together run across new year; a carry keeps the part of
     /// the run before it, and a partner's removal of a day in it, synced
@@ -392,6 +452,8 @@ mod tests {
                 1..120,
             ),
             cuts in proptest::collection::vec(0usize..120, 1..4),
+            since in 0u64..1_060,
+            days in 1u64..12,
         ) {
             let dir = tempfile::tempdir().unwrap();
             let mut index = Index::open(&dir.path().join("index.sqlite")).unwrap();
@@ -443,6 +505,13 @@ mod tests {
                                 week(&index, catalogue, (ws, trend), today, true),
                                 week(&index, catalogue, (ws, trend), today, false),
                                 "{} {:?} {}", today, ws, trend
+                            );
+                            // Any other period (`--since`, `--until`).
+                            let other = (day(since), days);
+                            prop_assert_eq!(
+                                period(&index, catalogue, (ws, trend), today, other, true),
+                                period(&index, catalogue, (ws, trend), today, other, false),
+                                "{} {:?} {} {:?}", today, ws, trend, other
                             );
                         }
                     }
