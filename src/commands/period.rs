@@ -5,6 +5,7 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use super::Context;
 use crate::domain::goal::WeekStart;
+use crate::domain::summary::DayRange;
 use crate::error::{Error, Result};
 
 // One period at a time: each choice conflicts with the ones after it
@@ -44,6 +45,14 @@ pub struct Period {
 impl Period {
     pub fn contains(&self, day: NaiveDate) -> bool {
         self.from <= day && day <= self.to
+    }
+
+    /// The same days, as the statistics take them.
+    pub fn days(&self) -> DayRange {
+        DayRange {
+            from: self.from,
+            to: self.to,
+        }
     }
 
     /// Number of days in the period.

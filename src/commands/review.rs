@@ -77,14 +77,8 @@ pub fn cmd_review(ctx: &mut Context<'_>, args: ReviewArgs) -> Result<()> {
             me: &config.id,
             week_start: config.week_start,
             today: ctx.today,
-            period: DayRange {
-                from: period.from,
-                to: period.to,
-            },
-            previous: DayRange {
-                from: previous.from,
-                to: previous.to,
-            },
+            period: period.days(),
+            previous: previous.days(),
             shared,
         },
     );

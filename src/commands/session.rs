@@ -144,7 +144,7 @@ impl Session {
                 day.year(),
                 Some(day.year()),
             ),
-            false => Ok(self.view.day_index()),
+            false => Ok(self.view.day_index().into_owned()),
         }
     }
 
@@ -161,7 +161,7 @@ impl Session {
         Option<(NaiveDate, crate::domain::carry::PracticeCarry)>,
     )> {
         if !self.view.is_light() {
-            return Ok((self.view.day_index(), None));
+            return Ok((self.view.day_index().into_owned(), None));
         }
         let (me, week_start) = (&self.config.id, self.config.week_start);
         let from = week_start

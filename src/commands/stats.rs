@@ -14,9 +14,7 @@ use crate::domain::carry::PracticeCarry;
 use crate::domain::goal::Goal;
 use crate::domain::practice::Practice;
 use crate::domain::streak::StreakUnit;
-use crate::domain::summary::{
-    self, DayIndex, DayRange, PersonRef, PracticeStats, Request, Stats, Us,
-};
+use crate::domain::summary::{self, DayIndex, PersonRef, PracticeStats, Request, Stats, Us};
 use crate::domain::us::Trend;
 use crate::error::Result;
 use crate::render;
@@ -62,19 +60,13 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
     let mut resolved = None;
     let (view, config, carried) = ctx.stats_view(|config| {
         let period = args.period.resolve(ctx, config.week_start)?;
-        let previous = period.previous();
         let earliest = (!period.all).then(|| {
+            let previous = period.previous().days();
             summary::earliest(
                 config.week_start,
                 ctx.today,
-                DayRange {
-                    from: period.from,
-                    to: period.to,
-                },
-                DayRange {
-                    from: previous.from,
-                    to: previous.to,
-                },
+                period.days(),
+                previous,
                 trend_weeks,
             )
         });
@@ -107,14 +99,8 @@ pub fn cmd_stats(ctx: &mut Context<'_>, args: StatsArgs) -> Result<()> {
             week_start: config.week_start,
             catalogue: &catalogue,
             today: ctx.today,
-            period: DayRange {
-                from: range.from,
-                to: range.to,
-            },
-            previous: DayRange {
-                from: previous.from,
-                to: previous.to,
-            },
+            period: range.days(),
+            previous: previous.days(),
             trend_weeks,
             carried: carried.as_ref(),
         },

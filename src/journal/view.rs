@@ -331,11 +331,15 @@ impl View {
         self.items.iter().filter(|i| i.entry.author == self.me)
     }
 
-    /// The days of everyone's entries, for statistics.
-    pub fn day_index(&self) -> DayIndex {
+    /// The days of everyone's entries, for statistics: those a light view
+    /// was read with, or made from the entries of a whole one.
+    pub fn day_index(&self) -> std::borrow::Cow<'_, DayIndex> {
         if self.light {
             debug_assert!(self.days.is_some(), "a light view read without its days");
-            return self.days.clone().unwrap_or_default();
+            return match &self.days {
+                Some(days) => std::borrow::Cow::Borrowed(days),
+                None => std::borrow::Cow::Owned(DayIndex::default()),
+            };
         }
         let mut index = DayIndex::default();
         for item in &self.items {
@@ -371,7 +375,7 @@ impl View {
         for person in index.people.values_mut() {
             person.finish();
         }
-        index
+        std::borrow::Cow::Owned(index)
     }
 
     /// The one live entry a handle or an id names: first by the start of

@@ -1230,7 +1230,7 @@ mod tests {
     /// every entry (rule "Index: days and handles" of docs/protocol.md).
     fn same_days_and_handles(index: &Index) -> std::result::Result<(), TestCaseError> {
         let view = crate::journal::view::View::new(index.journal().unwrap(), "me");
-        let all_days = view.day_index();
+        let all_days = view.day_index().into_owned();
         prop_assert_eq!(index.day_index().unwrap(), all_days.clone());
         // One practice's days hold what its streak reads, as all do.
         let far = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).unwrap();
