@@ -279,6 +279,60 @@ fn an_entry_added_in_my_name_is_refused_whether_signed_by_my_partner_or_unsigned
     }
 }
 
+/// `stats` goes on from carries kept in the index for past years
+/// (docs/protocol.md, "Index: carries"). An entry forged into my log on a
+/// day of last year, right before a long run of mine, would lengthen my
+/// streak if it reached the index: it is refused, and neither `stats` nor
+/// the carries it reads move.
+#[test]
+fn an_entry_forged_into_last_year_of_my_log_moves_neither_my_streak_nor_its_carry() {
+    let mut s = scene();
+    let days: Vec<String> = {
+        let from: chrono::NaiveDate = "2025-06-01".parse().unwrap();
+        let to: chrono::NaiveDate = "2026-11-26".parse().unwrap();
+        from.iter_days()
+            .take_while(|d| *d <= to)
+            .map(|d| format!(r#"{{"practice":"appreciation","day":"{d}"}}"#))
+            .collect()
+    };
+    s.alex.run_stdin(&["import", "-"], &days.join("\n")).ok();
+    sync(&s.alex);
+    s.before = mine(&s.alex);
+    // Read once, so that the carries of 2025 are kept in the index.
+    let stats = |env: &TestEnv| -> Value { env.run(&["stats", "--json"]).json() };
+    let before = stats(&s.alex);
+    let run = |stats: &Value| -> Value {
+        stats["practices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == "appreciation")
+            .unwrap()["current_streak"]
+            .clone()
+    };
+    assert_eq!(run(&before), serde_json::json!(545));
+
+    let sam_key = key_of(&s.sam);
+    s.remote.tamper(|checkout| {
+        let rec = format!(
+            r#"{{"t":"entry","id":"01a22999-0000-7000-8000-00000000beef","practice":"appreciation","day":"2025-05-31","at":"2025-05-31T20:00:00+01:00","rev":{}}}"#,
+            rev(NOW_MS + 60_000)
+        );
+        append(checkout, &s.alex_dev, &rec, Some(&sam_key));
+    });
+    s.refused(MY_LOG);
+    let after = stats(&s.alex);
+    assert_eq!(
+        run(&after),
+        serde_json::json!(545),
+        "the forged day counted"
+    );
+    // The same as an index made from every line again.
+    std::fs::remove_dir_all(s.alex.path("index")).unwrap();
+    assert_eq!(stats(&s.alex)["practices"], after["practices"]);
+    s.my_log_is_back_on_the_remote();
+}
+
 #[test]
 fn my_entry_edited_or_tombstoned_on_the_remote_is_refused() {
     for tombstone in [false, true] {
