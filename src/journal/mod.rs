@@ -850,15 +850,20 @@ fn report(root: &Path, roster: &Roster, indexed: &Indexed, me: &DeviceId) -> Res
 
 /// The index of the data directory at `root`, in `index/`. SQLite gives
 /// its side files the mode of the database file, so that file is made
-/// private before SQLite first opens it.
+/// private before SQLite first opens it. An index written under another
+/// run of the system is deleted first, and made again from the logs
+/// (`store::boot`).
 fn open_index(root: &Path) -> Result<Index> {
+    let dir = root.join("index");
+    file::ensure_dir(&dir)?;
+    let commits = crate::store::boot::settle(&dir, &dir.join("index.sqlite"))?;
     let path = index_file(root, "index.sqlite")?;
     // What a rebuild cut short by a crash left behind.
-    let building = root.join("index").join("index.sqlite.new");
+    let building = dir.join("index.sqlite.new");
     if building.exists() {
         crate::store::index::remove_files(&building)?;
     }
-    Index::open(&path)
+    Index::open_with(&path, commits)
 }
 
 /// `index/<name>`, made (empty, readable only by me) if it is missing.
@@ -888,6 +893,9 @@ fn memory_index() -> Result<Index> {
 /// Delete the index and start it again, empty, in a file of its own: it
 /// is fed every log next, then put in place ([`Index::into_place`]).
 fn reset_index(root: &Path, index: &mut Option<Index>) -> Result<()> {
+    let commits = index
+        .as_ref()
+        .map_or(crate::store::boot::Commits::Flushed, Index::commits);
     // Closed before its files go.
     *index = None;
     let path = root.join("index").join("index.sqlite");
@@ -895,7 +903,7 @@ fn reset_index(root: &Path, index: &mut Option<Index>) -> Result<()> {
     let building = root.join("index").join("index.sqlite.new");
     crate::store::index::remove_files(&building)?;
     let building = index_file(root, "index.sqlite.new")?;
-    *index = Some(Index::build(&building, &path)?);
+    *index = Some(Index::build(&building, &path, commits)?);
     Ok(())
 }
 

@@ -21,6 +21,7 @@ use crate::domain::fold::{
 use crate::domain::record::{EntryRecord, GoalRecord, PracticeRecord, Record, Rev, SeenRecord};
 use crate::domain::summary::DayIndex;
 use crate::error::{Error, Result};
+use crate::store::boot::Commits;
 
 mod carries;
 mod days;
@@ -92,6 +93,8 @@ pub struct Index {
     /// Whose history of versions to keep (see [`Index::keep_history_of`]);
     /// `None`: everyone's.
     me: Option<String>,
+    /// Whether its commits are flushed (see `store::boot`).
+    commits: Commits,
 }
 
 /// What the index knows of one segment file: how much of it was read, and
@@ -105,13 +108,20 @@ pub struct SegmentMark {
 impl Index {
     /// Open the index at `path`. A file that is not an index of this
     /// version (damaged, older, newer) is deleted and made again, empty:
-    /// the caller then feeds it every log, and no answer changes.
+    /// the caller then feeds it every log, and no answer changes. Each
+    /// commit is flushed.
     pub fn open(path: &Path) -> Result<Index> {
-        match Self::try_open(path) {
+        Self::open_with(path, Commits::Flushed)
+    }
+
+    /// [`Index::open`], its commits flushed or not as `commits` says;
+    /// unflushed only under the token `store::boot::settle` wrote.
+    pub fn open_with(path: &Path, commits: Commits) -> Result<Index> {
+        match Self::try_open(path, commits) {
             Ok(index) => Ok(index),
             Err(_) => {
                 remove_files(path)?;
-                Self::try_open(path).map_err(|e| fail(path, e))
+                Self::try_open(path, commits).map_err(|e| fail(path, e))
             }
         }
     }
@@ -121,8 +131,8 @@ impl Index {
     /// moved to `path` by [`Index::into_place`]. It is built in bulk: no
     /// rollback journal, no flushes, a page cache that holds it whole. A
     /// crash meanwhile leaves only `building`, never a half-made index at
-    /// `path`.
-    pub fn build(building: &Path, path: &Path) -> Result<Index> {
+    /// `path`. Once in place, its commits are as `commits` says.
+    pub fn build(building: &Path, path: &Path, commits: Commits) -> Result<Index> {
         let fresh = || -> rusqlite::Result<Index> {
             let db = Connection::open(building)?;
             db.pragma_update(None, "secure_delete", "ON")?;
@@ -131,19 +141,22 @@ impl Index {
             db.pragma_update(None, "cache_size", BULK_CACHE_KIB)?;
             let mut index = Self::with_tables(db, false)?;
             index.building = Some((building.to_path_buf(), path.to_path_buf()));
+            index.commits = commits;
             Ok(index)
         };
         fresh().map_err(|e| fail(building, e))
     }
 
-    /// Put an index made by [`Index::build`] in its place, flushed, and
-    /// open it there as usual; any other index is returned as it is.
+    /// Put an index made by [`Index::build`] in its place (flushed first,
+    /// unless its commits are not) and open it there as usual; any other
+    /// index is returned as it is.
     pub fn into_place(self) -> Result<Index> {
         let Index {
             db,
             changed,
             building,
             me,
+            commits,
         } = self;
         let Some((building, path)) = building else {
             return Ok(Index {
@@ -151,17 +164,22 @@ impl Index {
                 changed,
                 building: None,
                 me,
+                commits,
             });
         };
         make_indexes(&db).map_err(|e| fail(&building, e))?;
         db.close().map_err(|(_, e)| fail(&building, e))?;
-        std::fs::File::open(&building)
-            .and_then(|f| f.sync_all())
-            .map_err(|e| Error::io("flush", &building, e))?;
+        // Unflushed, a file torn by a crash before it reached the disk is
+        // under an earlier run's token, and deleted unread.
+        if commits == Commits::Flushed {
+            std::fs::File::open(&building)
+                .and_then(|f| f.sync_all())
+                .map_err(|e| Error::io("flush", &building, e))?;
+        }
         remove_files(&path)?;
         std::fs::rename(&building, &path)
             .map_err(|e| Error::io("move the new index to", &path, e))?;
-        let mut index = Index::open(&path)?;
+        let mut index = Index::open_with(&path, commits)?;
         index.changed = changed;
         index.me = me;
         Ok(index)
@@ -182,14 +200,24 @@ impl Index {
     /// `FULL` would add two more flushes of the journal, which guard only
     /// against file systems that do not append safely. The index is
     /// derived: one found damaged is made again from the logs.
-    fn try_open(path: &Path) -> rusqlite::Result<Index> {
+    ///
+    /// Unflushed (`synchronous=OFF`), a commit still goes through the
+    /// journal, so a process killed halfway leaves it to be rolled back;
+    /// only the system going down can tear the index, and then
+    /// `store::boot` has it made again.
+    fn try_open(path: &Path, commits: Commits) -> rusqlite::Result<Index> {
         let in_memory = path == Path::new(":memory:");
         let fresh = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
         let db = Connection::open(path)?;
         db.pragma_update(None, "secure_delete", "ON")?;
         db.pragma_update(None, "journal_mode", "TRUNCATE")?;
-        db.pragma_update(None, "synchronous", "NORMAL")?;
-        let index = Self::with_tables(db, true)?;
+        let synchronous = match commits {
+            Commits::Flushed => "NORMAL",
+            Commits::Unflushed => "OFF",
+        };
+        db.pragma_update(None, "synchronous", synchronous)?;
+        let mut index = Self::with_tables(db, true)?;
+        index.commits = commits;
         // Only now: a journal left by a crash has been rolled back by the
         // first read, and deleted (the connection was still in SQLite's
         // default mode then). A new index (no file, or the empty one
@@ -247,7 +275,13 @@ impl Index {
             changed: BTreeMap::new(),
             building: None,
             me: None,
+            commits: Commits::Flushed,
         })
+    }
+
+    /// Whether this index's commits are flushed.
+    pub fn commits(&self) -> Commits {
+        self.commits
     }
 
     /// Keep the history of versions (what `undo` and `redo` read) of

@@ -8,6 +8,7 @@
 //! (`journal::migrate`) reads a schema-1 directory on its own, with
 //! [`file`]'s schema checks.
 
+pub mod boot;
 pub mod config;
 pub mod file;
 pub mod index;

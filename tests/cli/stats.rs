@@ -550,6 +550,85 @@ fn a_deleted_or_damaged_index_never_changes_an_answer() {
     assert!(!building.exists() && index.exists());
 }
 
+/// The index's commits are not flushed (docs/protocol.md "Index:
+/// flushes"): a crash of the system could leave it with pages torn or
+/// lost, in a file that still opens and whose segment marks say it has
+/// read every line. An index written under another run of the system
+/// (`index/boot`) is made again from the logs before anything reads it.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_index_written_before_the_system_went_down_is_made_again() {
+    let env = journal();
+    env.run(&["log", "repair", "--took", "30m", "--note", "kept here"])
+        .ok();
+    let questions: [&[&str]; 3] = [
+        &["stats", "--all", "--json"],
+        &["history", "--all", "--json"],
+        &["today"],
+    ];
+    let answers =
+        |env: &TestEnv| -> Vec<String> { questions.iter().map(|q| env.run(q).ok()).collect() };
+    let before = answers(&env);
+    let boot = env.path("index/boot");
+    let token = std::fs::read_to_string(&boot).expect("the index is written under a token");
+    let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
+    assert!(
+        token.starts_with(&format!("boot {}\n", boot_id.trim())),
+        "{token}"
+    );
+
+    // What a crash could leave: rows lost from a file that is sound.
+    let db = rusqlite::Connection::open(env.path("index/index.sqlite")).unwrap();
+    db.execute_batch("DELETE FROM days; DELETE FROM versions WHERE reg = 'entry';")
+        .unwrap();
+    drop(db);
+    // ... and the machine started again.
+    std::fs::write(
+        &boot,
+        "boot 5c1e7b5e-0b0e-4a1e-9d2c-000000000001\nmount 7\n",
+    )
+    .unwrap();
+
+    assert_eq!(answers(&env), before);
+    assert_eq!(
+        std::fs::read_to_string(&boot).unwrap(),
+        token,
+        "written under this run again"
+    );
+}
+
+/// Within one run of the system the index is kept: a command reads and
+/// writes the same file, rather than making it again.
+#[cfg(target_os = "linux")]
+#[test]
+fn within_one_run_of_the_system_the_index_is_kept() {
+    let env = journal();
+    let index = env.path("index/index.sqlite");
+    // A row no index made by safe has: gone once the index is made again.
+    let mark = || {
+        let db = rusqlite::Connection::open(&index).unwrap();
+        db.execute("INSERT INTO meta (key, value) VALUES ('kept', 1)", [])
+            .unwrap();
+    };
+    let kept = || {
+        let db = rusqlite::Connection::open(&index).unwrap();
+        db.query_row("SELECT count(*) FROM meta WHERE key = 'kept'", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+            == 1
+    };
+    env.run(&["stats"]).ok();
+    mark();
+    env.run(&["log", "check-in"]).ok();
+    env.run(&["stats", "--all"]).ok();
+    assert!(kept(), "the index was made again within one run");
+    // Without its token, it is made again.
+    std::fs::remove_file(env.path("index/boot")).unwrap();
+    env.run(&["stats"]).ok();
+    assert!(!kept());
+}
+
 /// `safe log` feeds the index only the lines it has not seen: the answers
 /// must be those of an index made afresh from the logs.
 #[test]
