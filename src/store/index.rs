@@ -34,7 +34,7 @@ const BULK_CACHE_KIB: i64 = -131_072;
 
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
-const VERSION: i64 = 9;
+const VERSION: i64 = 10;
 
 const SCHEMA: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -225,8 +225,8 @@ impl Index {
         // tables; any other index without one gets it here. Either way
         // the folder is flushed once.
         if !in_memory {
-            make_journal(path);
-            if fresh {
+            make_journal(path, commits);
+            if fresh && commits == Commits::Flushed {
                 flush_folder(path);
             }
         }
@@ -1046,9 +1046,9 @@ fn make_indexes(db: &Connection) -> rusqlite::Result<()> {
     db.execute_batch(ops::INDEXES)
 }
 
-/// Delete the index file at `path` and SQLite's files beside it.
 /// Make the rollback journal of the index at `path`, empty, if it is not
-/// there, and flush its folder. SQLite here is built without flushing the
+/// there, and flush its folder if its commits are flushed (unflushed, the
+/// index does not outlive a crash of the system anyway). SQLite here is built without flushing the
 /// folder of a journal it makes (`SQLITE_DISABLE_DIRSYNC`, see
 /// `.cargo/config.toml`): it cannot tell a journal it made from one it
 /// found, so it flushed the folder at every command's first commit. The
@@ -1056,7 +1056,7 @@ fn make_indexes(db: &Connection) -> rusqlite::Result<()> {
 /// the index or here, and its name survives a power cut before a commit
 /// relies on it; an empty journal is never replayed. A folder that cannot
 /// be written is left for the index to fail on, as it would have.
-fn make_journal(path: &Path) {
+fn make_journal(path: &Path, commits: Commits) {
     let mut name = path.as_os_str().to_owned();
     name.push("-journal");
     let mut options = std::fs::OpenOptions::new();
@@ -1066,7 +1066,7 @@ fn make_journal(path: &Path) {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    if options.open(&name).is_ok() {
+    if options.open(&name).is_ok() && commits == Commits::Flushed {
         flush_folder(path);
     }
 }
@@ -1079,6 +1079,7 @@ fn flush_folder(path: &Path) {
     }
 }
 
+/// Delete the index file at `path` and SQLite's files beside it.
 pub fn remove_files(path: &Path) -> Result<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let mut name = path.as_os_str().to_owned();
@@ -1456,6 +1457,68 @@ mod tests {
         // An index in memory has no journal file anywhere.
         let _memory = Index::open(Path::new(":memory:")).unwrap();
         assert!(!Path::new(":memory:-journal").exists());
+    }
+
+    /// A process killed in the middle of a commit, flushed or not: its
+    /// writes stay with the system, the journal among them, and the next
+    /// open rolls the commit back.
+    #[test]
+    fn a_commit_cut_short_is_rolled_back_flushed_or_not() {
+        for (commits, synchronous) in [(Commits::Flushed, "NORMAL"), (Commits::Unflushed, "OFF")] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("index.sqlite");
+            let journal = dir.path().join("index.sqlite-journal");
+            let mut index = Index::open_with(&path, commits).unwrap();
+            index
+                .apply(&parsed(&lines(&[(0, 3, 1, NOON, 0, 0)])), &[], NOON)
+                .unwrap();
+            drop(index);
+            let killed = tempfile::tempdir().unwrap();
+            let copy = killed.path().join("index.sqlite");
+            {
+                let db = Connection::open(&path).unwrap();
+                db.pragma_update(None, "journal_mode", "TRUNCATE").unwrap();
+                db.pragma_update(None, "synchronous", synchronous).unwrap();
+                db.pragma_update(None, "cache_size", 1).unwrap();
+                db.execute_batch("BEGIN IMMEDIATE; DELETE FROM versions; DELETE FROM ops;")
+                    .unwrap();
+                assert!(
+                    std::fs::metadata(&journal).unwrap().len() > 0,
+                    "a hot journal"
+                );
+                std::fs::copy(&path, &copy).unwrap();
+                std::fs::copy(&journal, killed.path().join("index.sqlite-journal")).unwrap();
+                db.execute_batch("ROLLBACK").unwrap();
+            }
+            let recovered = Index::open_with(&copy, commits).unwrap();
+            let names = recovered.journal().unwrap().names.len();
+            assert_eq!(names, 1, "{synchronous}: rolled back");
+        }
+    }
+
+    #[test]
+    fn commits_are_flushed_unless_told_otherwise() {
+        let dir = tempfile::tempdir().unwrap();
+        let synchronous = |index: &Index| -> i64 {
+            index
+                .db
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .unwrap()
+        };
+        let path = dir.path().join("index.sqlite");
+        assert_eq!(synchronous(&Index::open(&path).unwrap()), 1, "NORMAL");
+        for (commits, level) in [(Commits::Flushed, 1), (Commits::Unflushed, 0)] {
+            let index = Index::open_with(&path, commits).unwrap();
+            assert_eq!((index.commits(), synchronous(&index)), (commits, level));
+            // Made from nothing, in bulk, it is as asked once in place.
+            let building = dir.path().join("index.sqlite.new");
+            std::fs::write(&building, b"").unwrap();
+            let built = Index::build(&building, &dir.path().join("built.sqlite"), commits)
+                .unwrap()
+                .into_place()
+                .unwrap();
+            assert_eq!((built.commits(), synchronous(&built)), (commits, level));
+        }
     }
 
     #[test]

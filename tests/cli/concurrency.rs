@@ -181,6 +181,19 @@ fn a_killed_process_never_leaves_a_torn_file() {
     assert!(all.iter().any(|e| e["note"] == "before the storm"));
     assert!(all.iter().any(|e| e["note"] == "after the storm"));
     every_file_reads(&env, "at the end");
+
+    // The index the kills left (commits cut short, rolled back, fed again)
+    // answers as one made afresh from the logs.
+    let questions: [&[&str]; 3] = [
+        &["stats", "--all", "--json"],
+        &["history", "--all", "--json"],
+        &["today"],
+    ];
+    let answers =
+        |env: &TestEnv| -> Vec<String> { questions.iter().map(|q| env.run(q).ok()).collect() };
+    let kept = answers(&env);
+    std::fs::remove_dir_all(env.path("index")).unwrap();
+    assert_eq!(answers(&env), kept);
 }
 
 #[test]

@@ -570,7 +570,12 @@ fn an_index_written_before_the_system_went_down_is_made_again() {
         |env: &TestEnv| -> Vec<String> { questions.iter().map(|q| env.run(q).ok()).collect() };
     let before = answers(&env);
     let boot = env.path("index/boot");
-    let token = std::fs::read_to_string(&boot).expect("the index is written under a token");
+    let Ok(token) = std::fs::read_to_string(&boot) else {
+        // A kernel before 6.8, or a folder not known to be local: every
+        // commit is flushed (store::boot).
+        eprintln!("no token here: the index's commits are flushed");
+        return;
+    };
     let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap();
     assert!(
         token.starts_with(&format!("boot {}\n", boot_id.trim())),
@@ -619,6 +624,10 @@ fn within_one_run_of_the_system_the_index_is_kept() {
             == 1
     };
     env.run(&["stats"]).ok();
+    if !env.path("index/boot").exists() {
+        eprintln!("no token here: the index's commits are flushed");
+        return;
+    }
     mark();
     env.run(&["log", "check-in"]).ok();
     env.run(&["stats", "--all"]).ok();
