@@ -409,6 +409,7 @@ impl Journal {
         };
         let mut marks = unseen.marks.clone();
         let mut lines = reading.lines(&used, Some(&unseen));
+        self.index()?.expect_lines(lines.len())?;
         let now = my_clock(&roster, &indexed, &self.identity.device).now_ms(wall_ms);
         // Notes these lines supersede leave the logs before the index
         // takes the lines (docs/protocol.md "Stripping superseded notes").

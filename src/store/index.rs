@@ -32,6 +32,10 @@ pub mod ops;
 /// are touched: ten years of a couple's index is about 100 MiB.
 const BULK_CACHE_KIB: i64 = -131_072;
 
+/// A feed of this many lines or more gets the page cache of a bulk build
+/// ([`Index::expect_lines`]).
+const BIG_FEED: usize = 2_000;
+
 /// Bumped whenever the tables change: an index of another version is
 /// rebuilt from the logs rather than read.
 const VERSION: i64 = 10;
@@ -677,12 +681,21 @@ impl Index {
     // index forgets.
 
     /// The winning version the index holds for each of these entry keys
-    /// (owner, entry id); a key it has never seen is left out.
+    /// (owner, entry id); a key it has never seen is left out. The keys of
+    /// an owner of whom the index holds no entry are not looked up one by
+    /// one: a partner's first sync brings ten years of them.
     pub fn entry_winners<'k>(
         &self,
         keys: impl IntoIterator<Item = &'k (String, String)>,
     ) -> Result<BTreeMap<(String, String), EntryWinner>> {
         let mut out = BTreeMap::new();
+        let mut any_of = self
+            .db
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM versions WHERE reg = 'entry' AND owner = ?1)",
+            )
+            .map_err(|e| self.fail(e))?;
+        let mut owners: BTreeMap<&str, bool> = BTreeMap::new();
         let mut query = self
             .db
             .prepare_cached(
@@ -691,6 +704,19 @@ impl Index {
             )
             .map_err(|e| self.fail(e))?;
         for key in keys {
+            let held = match owners.get(key.0.as_str()) {
+                Some(held) => *held,
+                None => {
+                    let held = any_of
+                        .query_row([&key.0], |r| r.get(0))
+                        .map_err(|e| self.fail(e))?;
+                    owners.insert(&key.0, held);
+                    held
+                }
+            };
+            if !held {
+                continue;
+            }
             let found = query
                 .query_row(params![key.0, key.1], |r| {
                     Ok(EntryWinner {
@@ -711,6 +737,20 @@ impl Index {
             }
         }
         Ok(out)
+    }
+
+    /// Let the page cache grow to hold the whole index while `lines` lines
+    /// are fed (a partner's first sync brings ten years): a cache of the
+    /// default 2 MiB spills pages to the file in the middle of the
+    /// transaction and reads them back. The cache is taken only as pages
+    /// are touched, and a small feed leaves it as it is.
+    pub fn expect_lines(&self, lines: usize) -> Result<()> {
+        if lines >= BIG_FEED {
+            self.db
+                .pragma_update(None, "cache_size", BULK_CACHE_KIB)
+                .map_err(|e| self.fail(e))?;
+        }
+        Ok(())
     }
 
     /// The lines waiting for the clock that an `apply` at `now_ms` folds.
