@@ -142,12 +142,82 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
         }
     };
     // The second pass sees the index as the first did: its snapshot starts
-    // under the lock, which is then let go, so that writing the rows (to
-    // a pager, maybe) holds up no other command.
-    let snapshot = journal.snapshot()?;
-    drop(lock);
-    let source = Source::Index(&snapshot);
-    show(ctx, &args, &period, &view, &config, source, Some(sizing))
+    // under the lock, which is then let go. While the snapshot is open no
+    // other command can commit to the index (its rollback journal lets a
+    // commit through only when no read is open), so the rows are read on a
+    // thread of their own into a spool, which ends the read as soon as the
+    // rows are read, however slowly stdout (a pager) takes them.
+    let (chunks, spooled) = std::sync::mpsc::channel();
+    let second = |journal: Journal, lock| -> Result<()> {
+        let snapshot = journal.snapshot()?;
+        drop(lock);
+        let mut spool = Spool::new(chunks);
+        let source = Source::Index(&snapshot);
+        show(
+            &mut spool,
+            &args,
+            &period,
+            &view,
+            &config,
+            source,
+            Some(sizing),
+        )?;
+        spool.flush()?;
+        Ok(())
+    };
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(|| second(journal, lock));
+        let mut written = Ok(());
+        for chunk in &spooled {
+            written = ctx.out.write_all(&chunk);
+            if written.is_err() {
+                // The reader's next chunk fails, and it stops.
+                break;
+            }
+        }
+        drop(spooled);
+        let read = reader.join().expect("the history reader does not panic");
+        written?;
+        read
+    })
+}
+
+/// Output on its way to the thread that writes it, in chunks: the thread
+/// that reads never waits on the reader of stdout.
+struct Spool {
+    buffer: Vec<u8>,
+    to: std::sync::mpsc::Sender<Vec<u8>>,
+}
+
+impl Spool {
+    const CHUNK: usize = 64 * 1024;
+
+    fn new(to: std::sync::mpsc::Sender<Vec<u8>>) -> Spool {
+        Spool {
+            buffer: Vec::with_capacity(Spool::CHUNK),
+            to,
+        }
+    }
+}
+
+impl Write for Spool {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.buffer.extend_from_slice(bytes);
+        if self.buffer.len() >= Spool::CHUNK {
+            self.flush()?;
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::replace(&mut self.buffer, Vec::with_capacity(Spool::CHUNK));
+        self.to
+            .send(full)
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+    }
 }
 
 /// The entries of a whole view (no index to read from), as asked.
@@ -159,13 +229,21 @@ fn show_view(
 ) -> Result<()> {
     let period = args.period.resolve(ctx, config.week_start)?;
     check_practice(args, view, config)?;
-    show(ctx, args, &period, view, config, Source::View(view), None)
+    show(
+        ctx.out,
+        args,
+        &period,
+        view,
+        config,
+        Source::View(view),
+        None,
+    )
 }
 
 /// Write the entries of `source` the command line asks for; `sizing`
 /// is the first pass, when it was made already.
 fn show(
-    ctx: &mut Context<'_>,
+    out: &mut dyn Write,
     args: &HistoryArgs,
     period: &Period,
     view: &View,
@@ -175,14 +253,14 @@ fn show(
 ) -> Result<()> {
     let listing = Listing::new(source, args, period, &config.id);
     if args.json {
-        return write_json(ctx, &listing, &view.people);
+        return write_json(out, &listing, &view.people);
     }
     let sizing = match sizing {
         Some(sizing) => sizing,
         None => Sizing::of(&listing, &view.people)?,
     };
     if sizing.ids.is_empty() {
-        return write_nothing(ctx, args, period, config);
+        return write_nothing(out, args, period, config);
     }
     let handles = listing.source.handle_lengths(&sizing.ids)?;
     let columns = Columns::new(&sizing, &handles);
@@ -206,9 +284,9 @@ fn show(
         let handle = &crate::domain::entry::id_tail(id)[..handle];
         let mut row = Row::of(&seen, handle, &config.id, &view.people, limit);
         row.date = dates.of(seen.entry.day).to_string();
-        writer.push(&mut *ctx.out, row)
+        writer.push(&mut *out, row)
     })?;
-    writer.finish(&mut *ctx.out)
+    writer.finish(out)
 }
 
 /// A practice asked for must be one I know.
@@ -223,7 +301,7 @@ fn check_practice(args: &HistoryArgs, view: &View, config: &Config) -> Result<()
 const TABLE_AT_MOST: usize = 2_000;
 
 fn write_nothing(
-    ctx: &mut Context<'_>,
+    out: &mut dyn Write,
     args: &HistoryArgs,
     period: &Period,
     config: &Config,
@@ -240,10 +318,10 @@ fn write_nothing(
         } else {
             "`safe sync --remote URL` brings in the entries they share."
         };
-        writeln!(ctx.out, "Nothing of your partner's here {span}. {how}")?;
+        writeln!(out, "Nothing of your partner's here {span}. {how}")?;
     } else {
         writeln!(
-            ctx.out,
+            out,
             "Nothing logged {span}. `safe log <PRACTICE>` records a practice."
         )?;
     }
@@ -345,16 +423,16 @@ impl<'a> Listing<'a> {
 }
 
 /// The entries as one JSON array, written element by element.
-fn write_json(ctx: &mut Context<'_>, listing: &Listing<'_>, people: &PeopleDoc) -> Result<()> {
+fn write_json(out: &mut dyn Write, listing: &Listing<'_>, people: &PeopleDoc) -> Result<()> {
     let array = JsonArray {
         listing,
         people,
         failed: RefCell::new(None),
     };
-    if let Err(e) = render::json::to_writer_pretty(&mut *ctx.out, &array) {
+    if let Err(e) = render::json::to_writer_pretty(&mut *out, &array) {
         return Err(array.failed.take().unwrap_or_else(|| e.into()));
     }
-    writeln!(ctx.out)?;
+    writeln!(out)?;
     Ok(())
 }
 

@@ -285,3 +285,60 @@ fn ten_thousand_entries_as_json_are_every_entry_in_order() {
     );
     assert_eq!(none, "[]\n");
 }
+
+/// A `history` whose reader takes the rows slowly (a pager left open)
+/// holds up no other command: the rows are read into a spool, and the
+/// index is let go as soon as they are read. It used to hold its read open
+/// while it waited on the pipe, so a `log` beside it waited for SQLite's
+/// five seconds, then failed on the index and made it again.
+#[test]
+fn a_history_left_open_in_a_pager_holds_up_no_other_command() {
+    use std::io::Read;
+    let env = ten_thousand();
+    let listed_before = env.history(&["--all"]).len();
+    // A row no index made by safe has: gone if the index is made again.
+    let index = env.path("index/index.sqlite");
+    let db = rusqlite::Connection::open(&index).unwrap();
+    db.execute("INSERT INTO meta (key, value) VALUES ('kept', 1)", [])
+        .unwrap();
+    drop(db);
+
+    let mut pager = env
+        .std_cmd()
+        .args(["history", "--all", "--json"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut rows = pager.stdout.take().unwrap();
+    // Its first byte: history has let go of the data directory's lock and
+    // writes rows, far more of them than a pipe holds, so it waits on us.
+    let mut first = [0u8; 1];
+    rows.read_exact(&mut first).unwrap();
+
+    env.run(&["log", "check-in", "--note", "while the pager was open"])
+        .ok();
+    let db = rusqlite::Connection::open(&index).unwrap();
+    let kept: i64 = db
+        .query_row("SELECT count(*) FROM meta WHERE key = 'kept'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kept, 1, "the log failed on the index and made it again");
+
+    // The pager reads on: the journal as it was when it started.
+    let mut rest = Vec::new();
+    rows.read_to_end(&mut rest).unwrap();
+    assert!(pager.wait().unwrap().success());
+    let mut listed = first.to_vec();
+    listed.extend(rest);
+    let listed: Vec<Value> = serde_json::from_slice(&listed).unwrap();
+    assert_eq!(listed.len(), listed_before);
+    assert!(
+        !listed
+            .iter()
+            .any(|e| e["note"] == "while the pager was open")
+    );
+    assert_eq!(env.history(&["--all"]).len(), listed_before + 1);
+}
