@@ -687,6 +687,7 @@ impl Journal {
             me: Some(person),
         };
         let index = self.index.as_ref().ok_or_else(index_closed)?;
+        index.expect_lines(feed.lines.len())?;
         let stripped = strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;
         if self.index_fault.is_none() {
             marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));

@@ -689,6 +689,9 @@ impl Index {
         keys: impl IntoIterator<Item = &'k (String, String)>,
     ) -> Result<BTreeMap<(String, String), EntryWinner>> {
         let mut out = BTreeMap::new();
+        // One read for every key: each statement on its own would take and
+        // let go of the file's lock, and look for a hot journal, again.
+        let read = self.db.unchecked_transaction().map_err(|e| self.fail(e))?;
         let mut any_of = self
             .db
             .prepare_cached(
@@ -736,6 +739,8 @@ impl Index {
                 out.insert(key.clone(), winner);
             }
         }
+        drop((any_of, query));
+        read.commit().map_err(|e| self.fail(e))?;
         Ok(out)
     }
 
