@@ -117,11 +117,14 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     let today = ctx.today;
     let (mut session, plan) =
         ctx.session_checked(|view, config| check_lines(view, today, &text, config))?;
+    drop(text);
     let me = session.me().to_string();
     let mut present: HashSet<Uuid> = session.view.mine().map(|i| i.entry.id).collect();
     let share_default = session.config.share_notes;
     let (mut added, mut skipped) = (0usize, 0usize);
     let (mut staged, restored) = restore(&session, &plan.restore);
+    // What follows needs no entry of the view: let it go before writing.
+    session.lighten()?;
     // The how-many-th line of the same content a line without an id is, so
     // two such lines stay two entries, and a second import adds neither.
     let mut repeats: HashMap<[u8; 32], u32> = HashMap::new();
@@ -154,9 +157,12 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         };
         staged.extend(stage_entry(record, c.note.as_deref(), place, false)?);
         added += 1;
+        if staged.len() >= PART {
+            write_part(ctx, &mut session, std::mem::take(&mut staged))?;
+        }
     }
     if !staged.is_empty() {
-        session.write(ctx, staged)?;
+        write_part(ctx, &mut session, staged)?;
     }
     let mut line = format!(
         "Imported {added} {}",
@@ -179,6 +185,20 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     }
     writeln!(ctx.out, "{line}.")?;
     super::auto_sync(ctx, &mut session);
+    Ok(())
+}
+
+/// How many records an import writes at a time: its batches (each of
+/// them part of the one operation `safe undo` takes back whole), so that
+/// a million lines never sit in memory as records, signed lines and index
+/// rows all at once.
+const PART: usize = 10_000;
+
+/// Write one part of the import.
+fn write_part(ctx: &mut Context<'_>, session: &mut Session, part: Vec<Staged>) -> Result<()> {
+    session.write(ctx, part)?;
+    // Which entries the index took is news only to a sync.
+    session.journal.take_changed()?;
     Ok(())
 }
 

@@ -120,6 +120,15 @@ impl Session {
         Ok(())
     }
 
+    /// Trade the view for a light one, which holds no entries (an import,
+    /// once it knows which of its entries are there already).
+    pub fn lighten(&mut self) -> Result<()> {
+        if !self.view.is_light() {
+            self.view = read(&self.journal, &self.view.me, true, Days::None)?;
+        }
+        Ok(())
+    }
+
     /// Read the journal again into the view.
     pub fn reread(&mut self) -> Result<()> {
         // A sync may have brought this device's own pairing line.

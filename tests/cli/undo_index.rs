@@ -117,3 +117,52 @@ fn undo_and_redo_reach_back_through_years_of_entries() {
     assert_eq!(env.history(&["--all"]).len(), 3002);
     assert!(with_note(&env, "old note 20").is_some());
 }
+
+/// An import too big to write at once goes in parts (10,000 records each),
+/// all of one operation: `safe undo` takes back every part, `safe redo`
+/// brings every part back, and a second import finds them all there.
+#[test]
+fn an_import_written_in_parts_is_one_operation() {
+    let env = TestEnv::new();
+    env.run(&["init", "--name", "Alex"]).ok();
+    env.run(&["log", "check-in", "--note", "before the import"])
+        .ok();
+    let start = chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap();
+    let practices = ["listen", "appreciation", "check-in", "gentle-touch"];
+    let mut text = String::new();
+    for i in 0..25_000u32 {
+        let day = start + chrono::Days::new(u64::from(i / 12));
+        let mut line = serde_json::json!({
+            "practice": practices[i as usize % practices.len()],
+            "day": day.to_string(),
+            "at": format!("{day}T{:02}:{:02}:00+01:00", 7 + i % 12, i % 60),
+        });
+        if i % 1_000 == 0 {
+            line["note"] = serde_json::json!(format!("part note {i}"));
+            line["note_shared"] = serde_json::json!(i % 2_000 == 0);
+        }
+        text.push_str(&line.to_string());
+        text.push('\n');
+    }
+    let out = env.run_stdin(&["import", "-"], &text).ok();
+    assert!(out.contains("Imported 25000 entries"), "{out}");
+    let all = env.history(&["--all"]);
+    assert_eq!(all.len(), 25_001);
+    // Notes of the first part and of the last, shared and kept.
+    assert!(all.iter().any(|e| e["note"] == "part note 0"));
+    assert!(all.iter().any(|e| e["note"] == "part note 24000"));
+    assert!(all.iter().any(|e| e["note"] == "part note 23000"));
+
+    let again = env.run_stdin(&["import", "-"], &text).ok();
+    assert!(again.contains("25000 already in the journal"), "{again}");
+
+    env.run(&["undo"]).ok();
+    let left = env.history(&["--all"]);
+    assert_eq!(left.len(), 1, "every part undone");
+    assert_eq!(left[0]["note"], "before the import");
+
+    env.run(&["redo"]).ok();
+    let back = env.history(&["--all"]);
+    assert_eq!(back.len(), 25_001, "every part back");
+    assert!(back.iter().any(|e| e["note"] == "part note 24000"));
+}
