@@ -561,7 +561,7 @@ impl Journal {
         let log_root = log_root(&self.root, kind);
         // Current again once the index has taken the batch.
         self.current = false;
-        let appended = segment::append_batch(
+        let (appended, flush) = segment::append_then_flush(
             &log_root,
             &self.key,
             &self.identity.journal,
@@ -570,35 +570,83 @@ impl Journal {
             &batch,
             lock,
         )?;
-        // Saved: from here on a failure is the index's, not the write's.
-        // A log that had damage in its tail was cut: it is read again.
-        let noted = self
-            .indexed
-            .logs
-            .get(&name)
-            .is_some_and(|n| n.damage.is_none());
-        let indexed = if noted && !stamped.iter().any(roster::TrustLine::concerns) {
-            let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
-            let own = OwnBatch {
-                kind,
-                person: &person,
-                op,
-                texts: &texts,
-                sidecars: &sidecars,
-            };
-            let indexed = self.index_own_batch(&own, &appended, clock.now_ms(wall_ms), lock);
-            self.current = indexed.is_ok();
-            indexed
-        } else {
-            // The roster may change (or the log was never noted): the index
-            // is brought up to date the long way.
-            self.refresh(wall_ms, lock).map(drop)
+        // The index takes the batch while its flush runs, when the index's
+        // own commits are not flushed (docs/protocol.md "Index: the run it
+        // is written under"): a crash of the system that could lose the
+        // batch makes the index again anyway. Otherwise the batch is
+        // flushed first, so that a flushed index never holds a line the
+        // log could lose.
+        let unflushed = self
+            .index
+            .as_ref()
+            .is_some_and(|i| i.commits() == crate::store::boot::Commits::Unflushed)
+            && self.index_fault.is_none();
+        let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
+        let own = OwnBatch {
+            kind,
+            person: &person,
+            op,
+            texts: &texts,
+            sidecars: &sidecars,
+        };
+        // The roster may change (or the log was never noted): then the
+        // index is brought up to date the long way.
+        let fast = !stamped.iter().any(roster::TrustLine::concerns);
+        let now_ms = clock.now_ms(wall_ms);
+        let index = |journal: &mut Journal| match fast {
+            true => journal.index_batch(&own, &name, &appended, now_ms, wall_ms, lock),
+            false => journal.refresh(wall_ms, lock).map(drop),
+        };
+        let indexed = match unflushed {
+            true => std::thread::scope(|scope| {
+                let flushing = scope.spawn(|| flush.finish());
+                let indexed = index(self);
+                let flushed = flushing.join().expect("a flush does not panic");
+                flushed.map(|()| indexed)
+            }),
+            false => flush.finish().map(|()| index(self)),
+        };
+        let indexed = match indexed {
+            Ok(indexed) => indexed,
+            Err(err) => {
+                // Taken back: the index may hold lines the log no longer
+                // has, and the next refresh sees that and makes it again.
+                self.current = false;
+                return Err(err);
+            }
         };
         Ok(Written {
             first_seq: appended.first_seq,
             records: stamped,
             index_warning: indexed.err().or_else(|| self.take_index_fault()),
         })
+    }
+
+    /// Feed the index a batch this device just appended: the fast way when
+    /// its log (`name`) was noted whole, else the long way.
+    fn index_batch(
+        &mut self,
+        own: &OwnBatch<'_>,
+        name: &str,
+        appended: &segment::Appended,
+        now_ms: u64,
+        wall_ms: u64,
+        lock: &Lock,
+    ) -> Result<()> {
+        // Written: from here on a failure is the index's, not the write's.
+        // A log that had damage in its tail was cut: it is read again.
+        let noted = self
+            .indexed
+            .logs
+            .get(name)
+            .is_some_and(|n| n.damage.is_none());
+        if noted {
+            let indexed = self.index_own_batch(own, appended, now_ms, lock);
+            self.current = indexed.is_ok();
+            indexed
+        } else {
+            self.refresh(wall_ms, lock).map(drop)
+        }
     }
 
     /// The person this device writes as; an error if it is not (or no

@@ -617,8 +617,27 @@ pub fn append_batch(
     kind: LogKind,
     op: &str,
     records: &[Record<'_>],
-    _lock: &Lock,
+    lock: &Lock,
 ) -> Result<Appended> {
+    let (appended, flush) = append_then_flush(root, key, journal, kind, op, records, lock)?;
+    flush.finish()?;
+    Ok(appended)
+}
+
+/// [`append_batch`], but the flush of the batch's last piece (of every
+/// piece in the common case of one) is left to the caller, who may do other
+/// work while it runs, and must [`Flush::finish`] it before saying the batch
+/// is saved. Every piece before the last is flushed here, before the next
+/// is written.
+pub fn append_then_flush(
+    root: &Path,
+    key: &DeviceKey,
+    journal: &str,
+    kind: LogKind,
+    op: &str,
+    records: &[Record<'_>],
+    _lock: &Lock,
+) -> Result<(Appended, Flush)> {
     check_records(records)?;
     let device = key.id();
     let tail = Tail::find(root, &device, key, journal, kind)?;
@@ -638,7 +657,9 @@ pub fn append_batch(
     let text = text.as_bytes();
     let mut line_ends = memchr::memchr_iter(b'\n', text);
     let (mut from, mut written) = (0, Vec::with_capacity(pieces.len()));
-    for piece in &pieces {
+    let kept = tail.last.as_ref().map(|t| (t.segment.path.clone(), t.keep));
+    let mut last = None;
+    for (i, piece) in pieces.iter().enumerate() {
         let end = line_ends
             .nth(piece.lines - 1)
             .expect("a record without a line break makes one line")
@@ -647,22 +668,88 @@ pub fn append_batch(
             Some(last) if piece.append => last.segment.path.clone(),
             _ => segment_path(root, &device, piece.ordinal, piece.first_seq),
         };
-        if let Err(err) = write_piece(&path, &text[from..end], piece.append) {
-            // A failure the process lives through (a full disk, a
-            // read-only folder) takes back the pieces already written, so
-            // the batch is whole or absent; only a crash can leave a
-            // signed prefix of a long batch.
-            let _ = take_back(&tail, &written, &path);
-            return Err(err);
+        let written_here = write_piece(&path, &text[from..end], piece.append).and_then(|flush| {
+            match i + 1 == pieces.len() {
+                true => Ok(Some(flush)),
+                false => flush.now().map(|()| None),
+            }
+        });
+        match written_here {
+            Ok(flush) => last = flush,
+            Err(err) => {
+                // A failure the process lives through (a full disk, a
+                // read-only folder) takes back the pieces already written,
+                // so the batch is whole or absent; only a crash can leave a
+                // signed prefix of a long batch.
+                let _ = take_back(kept.as_ref(), &written, &path);
+                return Err(err);
+            }
         }
         from = end;
         written.push(path);
     }
-    Ok(Appended {
+    let appended = Appended {
         first_seq: tail.head.next_seq,
         head,
-        written,
-    })
+        written: written.clone(),
+    };
+    let last = last.expect("a batch has at least one piece");
+    Ok((
+        appended,
+        Flush {
+            last,
+            kept,
+            written,
+        },
+    ))
+}
+
+/// The flush still owed for a batch [`append_then_flush`] wrote: its last
+/// piece, and its folder when the piece is a new file.
+#[must_use = "a batch is saved only once it is flushed"]
+pub struct Flush {
+    last: PieceFlush,
+    /// The tail file before the batch and its length then, and every file
+    /// the batch wrote: what a failed flush takes back.
+    kept: Option<(PathBuf, u64)>,
+    written: Vec<PathBuf>,
+}
+
+impl Flush {
+    /// Flush the batch's last piece. If that fails, the whole batch is
+    /// taken back (new files removed, the tail file cut back) and the
+    /// error returned: the batch is not saved.
+    pub fn finish(self) -> Result<()> {
+        let Flush {
+            last,
+            kept,
+            written,
+        } = self;
+        let path = last.path.clone();
+        last.now().inspect_err(|_| {
+            let _ = take_back(kept.as_ref(), &written, &path);
+        })
+    }
+}
+
+/// One piece written and not flushed yet.
+struct PieceFlush {
+    file: fs::File,
+    path: PathBuf,
+    /// Its folder, when the piece made a new file there.
+    folder: Option<PathBuf>,
+}
+
+impl PieceFlush {
+    fn now(self) -> Result<()> {
+        self.file
+            .sync_data()
+            .map_err(|e| Error::io("flush", &self.path, e))?;
+        match &self.folder {
+            Some(folder) => sync_dir(folder),
+            None => Ok(()),
+        }
+    }
 }
 
 /// A batch has records, each one line of compact JSON (serde_json never
@@ -1098,22 +1185,18 @@ fn in_folder(
         }))
 }
 
-/// Write one piece of a batch and flush it; a new file (0600) and any new
-/// folder (0700) are flushed into their folders too, so a later segment is
-/// never on disk while an earlier one is not.
 /// Undo the pieces of a batch written so far (and the one that failed at
-/// `failed`): new segment files are removed, and the tail file is cut back
-/// to what it held before the batch.
-fn take_back(tail: &Tail, written: &[PathBuf], failed: &Path) -> Result<()> {
-    let kept_tail = tail.last.as_ref().map(|t| (&t.segment.path, t.keep));
+/// `failed`): new segment files are removed, and the tail file (`kept`:
+/// its path, and its length before the batch) is cut back.
+fn take_back(kept: Option<&(PathBuf, u64)>, written: &[PathBuf], failed: &Path) -> Result<()> {
     for path in written.iter().map(PathBuf::as_path).chain([failed]) {
-        match kept_tail {
+        match kept {
             Some((tail_path, keep)) if tail_path == path => {
                 let file = fs::OpenOptions::new()
                     .write(true)
                     .open(path)
                     .map_err(|e| Error::io("open", path, e))?;
-                file.set_len(keep)
+                file.set_len(*keep)
                     .and_then(|()| file.sync_data())
                     .map_err(|e| Error::io("cut back", path, e))?;
             }
@@ -1127,7 +1210,11 @@ fn take_back(tail: &Tail, written: &[PathBuf], failed: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_piece(path: &Path, bytes: &[u8], append: bool) -> Result<()> {
+/// Write one piece of a batch, to be flushed ([`PieceFlush::now`]) before
+/// anything is written after it; a new file (0600) is flushed into its
+/// folder too, and any new folder (0700) into its own here, so a later
+/// segment is never on disk while an earlier one is not.
+fn write_piece(path: &Path, bytes: &[u8], append: bool) -> Result<PieceFlush> {
     let dir = path.parent().expect("a segment lives in a folder");
     let mut options = fs::OpenOptions::new();
     if append {
@@ -1144,11 +1231,11 @@ fn write_piece(path: &Path, bytes: &[u8], append: bool) -> Result<()> {
     let mut file = options.open(path).map_err(|e| Error::io("open", path, e))?;
     file.write_all(bytes)
         .map_err(|e| Error::io("write", path, e))?;
-    file.sync_data().map_err(|e| Error::io("flush", path, e))?;
-    if !append {
-        sync_dir(dir)?;
-    }
-    Ok(())
+    Ok(PieceFlush {
+        file,
+        path: path.to_path_buf(),
+        folder: (!append).then(|| dir.to_path_buf()),
+    })
 }
 
 /// Create `dir` and its missing parents, each 0700 and flushed into its
