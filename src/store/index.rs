@@ -1467,22 +1467,8 @@ mod tests {
         // cache of one page, has written pages to the index and their
         // former contents to the journal; copies of both files are what a
         // power cut would leave.
-        let crashed = tempfile::tempdir().unwrap();
+        let crashed = cut_short_in_a_commit(&path, "NORMAL");
         let copy = crashed.path().join("index.sqlite");
-        {
-            let db = Connection::open(&path).unwrap();
-            db.pragma_update(None, "journal_mode", "TRUNCATE").unwrap();
-            db.pragma_update(None, "cache_size", 1).unwrap();
-            db.execute_batch("BEGIN IMMEDIATE; DELETE FROM versions; DELETE FROM ops;")
-                .unwrap();
-            assert!(
-                std::fs::metadata(&journal).unwrap().len() > 0,
-                "a hot journal"
-            );
-            std::fs::copy(&path, &copy).unwrap();
-            std::fs::copy(&journal, crashed.path().join("index.sqlite-journal")).unwrap();
-            db.execute_batch("ROLLBACK").unwrap();
-        }
         let recovered = Index::open(&copy).unwrap();
         assert_eq!(recovered.journal().unwrap().names.len(), 1, "rolled back");
         let kept = std::fs::metadata(crashed.path().join("index.sqlite-journal"))
@@ -1504,6 +1490,29 @@ mod tests {
         assert!(!Path::new(":memory:-journal").exists());
     }
 
+    /// Copies, in a folder of their own, of the index at `path` and its
+    /// journal as a commit cut short leaves them: another connection (with
+    /// `synchronous` as given, and a cache of one page) has written pages
+    /// to the index and their former contents to the journal.
+    fn cut_short_in_a_commit(path: &Path, synchronous: &str) -> tempfile::TempDir {
+        let journal = path.with_file_name("index.sqlite-journal");
+        let copies = tempfile::tempdir().unwrap();
+        let db = Connection::open(path).unwrap();
+        db.pragma_update(None, "journal_mode", "TRUNCATE").unwrap();
+        db.pragma_update(None, "synchronous", synchronous).unwrap();
+        db.pragma_update(None, "cache_size", 1).unwrap();
+        db.execute_batch("BEGIN IMMEDIATE; DELETE FROM versions; DELETE FROM ops;")
+            .unwrap();
+        assert!(
+            std::fs::metadata(&journal).unwrap().len() > 0,
+            "a hot journal"
+        );
+        std::fs::copy(path, copies.path().join("index.sqlite")).unwrap();
+        std::fs::copy(&journal, copies.path().join("index.sqlite-journal")).unwrap();
+        db.execute_batch("ROLLBACK").unwrap();
+        copies
+    }
+
     /// A process killed in the middle of a commit, flushed or not: its
     /// writes stay with the system, the journal among them, and the next
     /// open rolls the commit back.
@@ -1512,29 +1521,13 @@ mod tests {
         for (commits, synchronous) in [(Commits::Flushed, "NORMAL"), (Commits::Unflushed, "OFF")] {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("index.sqlite");
-            let journal = dir.path().join("index.sqlite-journal");
             let mut index = Index::open_with(&path, commits).unwrap();
             index
                 .apply(&parsed(&lines(&[(0, 3, 1, NOON, 0, 0)])), &[], NOON)
                 .unwrap();
             drop(index);
-            let killed = tempfile::tempdir().unwrap();
+            let killed = cut_short_in_a_commit(&path, synchronous);
             let copy = killed.path().join("index.sqlite");
-            {
-                let db = Connection::open(&path).unwrap();
-                db.pragma_update(None, "journal_mode", "TRUNCATE").unwrap();
-                db.pragma_update(None, "synchronous", synchronous).unwrap();
-                db.pragma_update(None, "cache_size", 1).unwrap();
-                db.execute_batch("BEGIN IMMEDIATE; DELETE FROM versions; DELETE FROM ops;")
-                    .unwrap();
-                assert!(
-                    std::fs::metadata(&journal).unwrap().len() > 0,
-                    "a hot journal"
-                );
-                std::fs::copy(&path, &copy).unwrap();
-                std::fs::copy(&journal, killed.path().join("index.sqlite-journal")).unwrap();
-                db.execute_batch("ROLLBACK").unwrap();
-            }
             let recovered = Index::open_with(&copy, commits).unwrap();
             let names = recovered.journal().unwrap().names.len();
             assert_eq!(names, 1, "{synchronous}: rolled back");

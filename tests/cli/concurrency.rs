@@ -189,8 +189,7 @@ fn a_killed_process_never_leaves_a_torn_file() {
         &["history", "--all", "--json"],
         &["today"],
     ];
-    let answers =
-        |env: &TestEnv| -> Vec<String> { questions.iter().map(|q| env.run(q).ok()).collect() };
+    let answers = |env: &TestEnv| env.answers(&questions);
     let kept = answers(&env);
     std::fs::remove_dir_all(env.path("index")).unwrap();
     assert_eq!(answers(&env), kept);

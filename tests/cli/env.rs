@@ -191,6 +191,12 @@ impl TestEnv {
             .unwrap()
     }
 
+    /// What each of these command lines prints, in turn (each must succeed).
+    #[track_caller]
+    pub fn answers(&self, questions: &[&[&str]]) -> Vec<String> {
+        questions.iter().map(|q| self.run(q).ok()).collect()
+    }
+
     /// `safe history --json` with `args`, as a list.
     #[track_caller]
     pub fn history(&self, args: &[&str]) -> Vec<serde_json::Value> {

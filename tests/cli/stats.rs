@@ -566,8 +566,7 @@ fn an_index_written_before_the_system_went_down_is_made_again() {
         &["history", "--all", "--json"],
         &["today"],
     ];
-    let answers =
-        |env: &TestEnv| -> Vec<String> { questions.iter().map(|q| env.run(q).ok()).collect() };
+    let answers = |env: &TestEnv| env.answers(&questions);
     let before = answers(&env);
     let boot = env.path("index/boot");
     let Ok(token) = std::fs::read_to_string(&boot) else {
