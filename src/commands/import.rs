@@ -1,4 +1,6 @@
-//! `safe import`: read interchange lines into my journal, all or nothing.
+//! `safe import`: read interchange lines into my journal. Every line is
+//! checked before anything is written, so a bad file adds nothing; a good
+//! one is written as one operation, in parts of 10,000 records.
 
 use std::collections::{HashMap, HashSet};
 use std::io::Read;
@@ -123,8 +125,10 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
     let share_default = session.config.share_notes;
     let (mut added, mut skipped) = (0usize, 0usize);
     let (mut staged, restored) = restore(&session, &plan.restore);
+    // Records written so far, in earlier parts.
+    let mut written = 0usize;
     // What follows needs no entry of the view: let it go before writing.
-    session.lighten()?;
+    session.lighten(ctx)?;
     // The how-many-th line of the same content a line without an id is, so
     // two such lines stay two entries, and a second import adds neither.
     let mut repeats: HashMap<[u8; 32], u32> = HashMap::new();
@@ -158,11 +162,12 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         staged.extend(stage_entry(record, c.note.as_deref(), place, false)?);
         added += 1;
         if staged.len() >= PART {
-            write_part(ctx, &mut session, std::mem::take(&mut staged))?;
+            write_part(ctx, &mut session, std::mem::take(&mut staged), written)?;
+            written += PART;
         }
     }
     if !staged.is_empty() {
-        write_part(ctx, &mut session, staged)?;
+        write_part(ctx, &mut session, staged, written)?;
     }
     let mut line = format!(
         "Imported {added} {}",
@@ -194,9 +199,22 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
 /// rows all at once.
 const PART: usize = 10_000;
 
-/// Write one part of the import.
-fn write_part(ctx: &mut Context<'_>, session: &mut Session, part: Vec<Staged>) -> Result<()> {
-    session.write(ctx, part)?;
+/// Write one part of the import, after `before` records in earlier parts.
+/// A part that fails after others were saved says so: those stay, as one
+/// operation.
+fn write_part(
+    ctx: &mut Context<'_>,
+    session: &mut Session,
+    part: Vec<Staged>,
+    before: usize,
+) -> Result<()> {
+    session.write(ctx, part).map_err(|err| match before {
+        0 => err,
+        _ => err.with_hint(format!(
+            "the first {before} records of the import were saved, as one operation: \
+             `safe undo` takes them back, and importing the same file again adds the rest"
+        )),
+    })?;
     // Which entries the index took is news only to a sync.
     session.journal.take_changed()?;
     Ok(())

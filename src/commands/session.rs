@@ -121,11 +121,22 @@ impl Session {
     }
 
     /// Trade the view for a light one, which holds no entries (an import,
-    /// once it knows which of its entries are there already).
-    pub fn lighten(&mut self) -> Result<()> {
-        if !self.view.is_light() {
-            self.view = read(&self.journal, &self.view.me, true, Days::None)?;
+    /// once it knows which of its entries are there already). A view that
+    /// shows a partner's schema-1 snapshot stays whole, as it was made.
+    pub fn lighten(&mut self, ctx: &Context<'_>) -> Result<()> {
+        if self.view.is_light() || migrate::Snapshot::path(ctx.dir.root()).exists() {
+            return Ok(());
         }
+        let me = self.view.me.clone();
+        // A damaged index may fail only when read: it is made again from
+        // the logs, once, as when the session began.
+        self.view = match read(&self.journal, &me, true, Days::None) {
+            Ok(view) => view,
+            Err(_) => {
+                self.journal.rebuild_index(ctx.wall_ms(), &self.lock)?;
+                read(&self.journal, &me, true, Days::None)?
+            }
+        };
         Ok(())
     }
 

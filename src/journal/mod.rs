@@ -570,17 +570,6 @@ impl Journal {
             &batch,
             lock,
         )?;
-        // The index takes the batch while its flush runs, when the index's
-        // own commits are not flushed (docs/protocol.md "Index: the run it
-        // is written under"): a crash of the system that could lose the
-        // batch makes the index again anyway. Otherwise the batch is
-        // flushed first, so that a flushed index never holds a line the
-        // log could lose.
-        let unflushed = self
-            .index
-            .as_ref()
-            .is_some_and(|i| i.commits() == crate::store::boot::Commits::Unflushed)
-            && self.index_fault.is_none();
         let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
         let own = OwnBatch {
             kind,
@@ -597,13 +586,32 @@ impl Journal {
             true => journal.index_batch(&own, &name, &appended, now_ms, wall_ms, lock),
             false => journal.refresh(wall_ms, lock).map(drop),
         };
-        let indexed = match unflushed {
-            true => std::thread::scope(|scope| {
-                let flushing = scope.spawn(|| flush.finish());
-                let indexed = index(self);
-                let flushed = flushing.join().expect("a flush does not panic");
-                flushed.map(|()| indexed)
-            }),
+        // The index takes a batch of new entries while the batch's flush
+        // runs, when the index's own commits are not flushed
+        // (docs/protocol.md "A command says a batch is saved"): a crash of
+        // the system that could lose the batch makes the index again
+        // anyway. Anything else waits for the flush: feeding the index may
+        // cut superseded notes from the logs, which must never happen for
+        // a batch that is then taken back; and a flushed index must never
+        // hold a line the log could lose.
+        // (A failure to tell is taken as "may": the batch is flushed first.)
+        let alongside = fast
+            && self.index_unflushed()
+            && !self.may_cut(&person, &stamped, now_ms).unwrap_or(true);
+        let indexed = match alongside {
+            true => {
+                let (flushed, indexed) = std::thread::scope(|scope| {
+                    let flushing = scope.spawn(|| flush.sync());
+                    let indexed = index(self);
+                    (flushing.join().expect("a flush does not panic"), indexed)
+                });
+                flushed.map(|()| indexed).inspect_err(|_| {
+                    let _ = flush.take_back();
+                    // The index took lines the log no longer has: without
+                    // its notes it is made again by the next command.
+                    let _ = std::fs::remove_file(self.root.join(indexed::FILE));
+                })
+            }
             false => flush.finish().map(|()| index(self)),
         };
         let indexed = match indexed {
@@ -620,6 +628,44 @@ impl Journal {
             records: stamped,
             index_warning: indexed.err().or_else(|| self.take_index_fault()),
         })
+    }
+
+    /// Whether the index's commits are left unflushed (`store::boot`).
+    fn index_unflushed(&self) -> bool {
+        self.index_fault.is_none()
+            && self
+                .index
+                .as_ref()
+                .is_some_and(|i| i.commits() == crate::store::boot::Commits::Unflushed)
+    }
+
+    /// Whether feeding the index `stamped` (`person`'s) at `now_ms` might
+    /// cut a superseded note from a log: when any of its entries is in the
+    /// index already, when it names an entry twice, when lines waiting for
+    /// the clock fall due, or when it is too big to look at line by line.
+    fn may_cut(&self, person: &str, stamped: &[Record], now_ms: u64) -> Result<bool> {
+        const LOOKED_AT_MOST: usize = 64;
+        if stamped.len() > LOOKED_AT_MOST {
+            return Ok(true);
+        }
+        let index = self.index()?;
+        if !index.due_waiting(now_ms)?.is_empty() {
+            return Ok(true);
+        }
+        let ids: Vec<(String, String)> = stamped
+            .iter()
+            .filter_map(|r| match r {
+                Record::Entry(e) => Some(e.id),
+                Record::Remove(r) => Some(r.id),
+                _ => None,
+            })
+            .map(|id| (person.to_string(), id.to_string()))
+            .collect();
+        let keys: std::collections::BTreeSet<&(String, String)> = ids.iter().collect();
+        if keys.len() < ids.len() {
+            return Ok(true);
+        }
+        Ok(!index.entry_winners(keys)?.is_empty())
     }
 
     /// Feed the index a batch this device just appended: the fast way when

@@ -720,15 +720,21 @@ impl Flush {
     /// taken back (new files removed, the tail file cut back) and the
     /// error returned: the batch is not saved.
     pub fn finish(self) -> Result<()> {
-        let Flush {
-            last,
-            kept,
-            written,
-        } = self;
-        let path = last.path.clone();
-        last.now().inspect_err(|_| {
-            let _ = take_back(kept.as_ref(), &written, &path);
+        self.sync().inspect_err(|_| {
+            let _ = self.take_back();
         })
+    }
+
+    /// Flush the batch's last piece, and nothing else: a failure leaves
+    /// the batch to [`Flush::take_back`].
+    pub fn sync(&self) -> Result<()> {
+        self.last.now()
+    }
+
+    /// Take the batch back: its new files removed, the tail file cut back
+    /// to its length before the batch.
+    pub fn take_back(&self) -> Result<()> {
+        take_back(self.kept.as_ref(), &self.written, &self.last.path)
     }
 }
 
@@ -741,7 +747,7 @@ struct PieceFlush {
 }
 
 impl PieceFlush {
-    fn now(self) -> Result<()> {
+    fn now(&self) -> Result<()> {
         self.file
             .sync_data()
             .map_err(|e| Error::io("flush", &self.path, e))?;
