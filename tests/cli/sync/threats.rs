@@ -994,3 +994,47 @@ fn an_entry_of_my_partner_with_my_entrys_id_never_stops_me_changing_mine() {
     let err = s.alex.run(&["rm", &id]).fails(2);
     assert!(err.contains("Sam's"), "{err}");
 }
+
+/// A partner's first sync of my entries skips the index's winner lookups
+/// for an owner it holds nothing of (docs/protocol.md "Stripping
+/// superseded notes" takes the winners within the lines then). Sam's old
+/// words, put back on the remote after he edited them away, reach Alex in
+/// the same first sync as the edit: they are cut, never shown, and Sam's
+/// honest lines still merge.
+#[test]
+fn a_stripped_note_put_back_before_my_first_sync_of_my_partner_never_reaches_me() {
+    let s = scene();
+    assert!(
+        history(&s.alex, "partner").is_empty(),
+        "Alex holds none of Sam's yet"
+    );
+    let id = log(
+        &s.sam,
+        &["apology", "--note", "SAM-OLD-WORDS", "--share-note"],
+    );
+    let old_line = line_holding(&s.sam.data_dir(), &s.sam_dev, "SAM-OLD-WORDS");
+    sync(&s.sam);
+    s.sam.run(&["edit", &id, "--note", "SAM-NEW-WORDS"]).ok();
+    sync(&s.sam);
+    s.remote.tamper(|checkout| {
+        let stripped = without_sidecar(&old_line);
+        rewrite_line(checkout, &s.sam_dev, &stripped, |l| {
+            assert_eq!(l, stripped);
+            old_line.clone()
+        });
+    });
+    assert!(contains_bytes(
+        &opened_tip(&s.remote, &s.alex),
+        "SAM-OLD-WORDS"
+    ));
+
+    sync(&s.alex);
+    s.unharmed();
+    let notes: Vec<Value> = history(&s.alex, "partner")
+        .into_iter()
+        .filter(|e| e["id"] == id.as_str())
+        .map(|e| e["note"].clone())
+        .collect();
+    assert_eq!(notes, ["SAM-NEW-WORDS"]);
+    gone_from(&s.alex, "SAM-OLD-WORDS", false);
+}
