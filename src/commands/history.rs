@@ -134,13 +134,7 @@ pub fn cmd_history(ctx: &mut Context<'_>, args: HistoryArgs) -> Result<()> {
             false => Sizing::of(&listing, &view.people),
         }
     };
-    let sizing = match first(&journal) {
-        Ok(sizing) => sizing,
-        Err(_) => {
-            journal.rebuild_index(ctx.wall_ms(), &lock)?;
-            first(&journal)?
-        }
-    };
+    let sizing = journal.read_or_rebuild(ctx.wall_ms(), &lock, first)?;
     // The second pass sees the index as the first did: its snapshot starts
     // under the lock, which is then let go. While the snapshot is open no
     // other command can commit to the index (its rollback journal lets a

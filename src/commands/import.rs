@@ -162,8 +162,10 @@ pub fn cmd_import(ctx: &mut Context<'_>, args: ImportArgs) -> Result<()> {
         staged.extend(stage_entry(record, c.note.as_deref(), place, false)?);
         added += 1;
         if staged.len() >= PART {
-            write_part(ctx, &mut session, std::mem::take(&mut staged), written)?;
-            written += PART;
+            let part = std::mem::take(&mut staged);
+            let records = part.len();
+            write_part(ctx, &mut session, part, written)?;
+            written += records;
         }
     }
     if !staged.is_empty() {

@@ -102,7 +102,10 @@ impl Session {
         // read again after a write: entries leave it as it is. Anything
         // else (a name, a goal, a practice) is read again from the index.
         if self.view.is_light() {
-            if taken.iter().all(|(r, _)| matches!(r, Record::Entry(_))) {
+            if taken
+                .iter()
+                .all(|(r, _)| matches!(r, Record::Entry(_) | Record::Remove(_) | Record::Note(_)))
+            {
                 return Ok(());
             }
             return self.reread();
@@ -128,15 +131,11 @@ impl Session {
             return Ok(());
         }
         let me = self.view.me.clone();
-        // A damaged index may fail only when read: it is made again from
-        // the logs, once, as when the session began.
-        self.view = match read(&self.journal, &me, true, Days::None) {
-            Ok(view) => view,
-            Err(_) => {
-                self.journal.rebuild_index(ctx.wall_ms(), &self.lock)?;
-                read(&self.journal, &me, true, Days::None)?
-            }
-        };
+        self.view = self
+            .journal
+            .read_or_rebuild(ctx.wall_ms(), &self.lock, |journal| {
+                read(journal, &me, true, Days::None)
+            })?;
         Ok(())
     }
 
@@ -332,15 +331,9 @@ impl Context<'_> {
         let me = journal.me().unwrap_or_default().to_string();
         let snapshot = migrate::Snapshot::path(root).exists();
         let light = light && !snapshot;
-        // A damaged index may fail only when read: it is made again from
-        // the logs, once, and the answer is the same.
-        let mut view = match read(&journal, &me, light, days) {
-            Ok(view) => view,
-            Err(_) => {
-                journal.rebuild_index(self.wall_ms(), &lock)?;
-                read(&journal, &me, light, days)?
-            }
-        };
+        let mut view = journal.read_or_rebuild(self.wall_ms(), &lock, |journal| {
+            read(journal, &me, light, days)
+        })?;
         if snapshot {
             // My partner's own migrated batch replaces what I kept of theirs.
             for person in migrate::replaced_people(&view.state, &me) {
@@ -424,14 +417,7 @@ impl Context<'_> {
                 None => (journal.day_index()?, None),
             })
         };
-        // A damaged index may fail only when read: made again, once.
-        let (days, carried) = match read(&journal) {
-            Ok(read) => read,
-            Err(_) => {
-                journal.rebuild_index(self.wall_ms(), &lock)?;
-                read(&journal)?
-            }
-        };
+        let (days, carried) = journal.read_or_rebuild(self.wall_ms(), &lock, read)?;
         view.days = Some(days);
         Ok((view, config, carried))
     }

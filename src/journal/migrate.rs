@@ -657,10 +657,9 @@ fn remove_dir(path: &Path) -> Result<()> {
 /// Flush a folder, so the names created, renamed or removed in it last.
 /// Best effort, as everywhere in the store: a folder that cannot be opened
 /// has nothing to flush.
+/// Flush the folder `dir`, best effort.
 fn sync_dir(dir: &Path) {
-    if let Ok(handle) = fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
+    let _ = crate::store::file::sync_dir(dir);
 }
 
 #[cfg(test)]

@@ -266,6 +266,24 @@ impl Journal {
         self.refresh(wall_ms, lock).map(drop)
     }
 
+    /// `read` of this journal. A damaged index may fail only when read:
+    /// then it is made again from the logs, once, and read again; the
+    /// answer is the same.
+    pub fn read_or_rebuild<T>(
+        &mut self,
+        wall_ms: u64,
+        lock: &Lock,
+        read: impl Fn(&Journal) -> Result<T>,
+    ) -> Result<T> {
+        match read(self) {
+            Ok(value) => Ok(value),
+            Err(_) => {
+                self.rebuild_index(wall_ms, lock)?;
+                read(self)
+            }
+        }
+    }
+
     /// The entries (owner, id) whose winner changed since the last call,
     /// each with whether it is live now; `None` when the index was made
     /// again meanwhile (then every entry looked changed).
@@ -570,22 +588,10 @@ impl Journal {
             &batch,
             lock,
         )?;
-        let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
-        let own = OwnBatch {
-            kind,
-            person: &person,
-            op,
-            texts: &texts,
-            sidecars: &sidecars,
-        };
         // The roster may change (or the log was never noted): then the
         // index is brought up to date the long way.
         let fast = !stamped.iter().any(roster::TrustLine::concerns);
         let now_ms = clock.now_ms(wall_ms);
-        let index = |journal: &mut Journal| match fast {
-            true => journal.index_batch(&own, &name, &appended, now_ms, wall_ms, lock),
-            false => journal.refresh(wall_ms, lock).map(drop),
-        };
         // The index takes a batch of new entries while the batch's flush
         // runs, when the index's own commits are not flushed
         // (docs/protocol.md "A command says a batch is saved"): a crash of
@@ -598,6 +604,20 @@ impl Journal {
         let alongside = fast
             && self.index_unflushed()
             && !self.may_cut(&person, &stamped, now_ms).unwrap_or(true);
+        let sidecars: Vec<Option<&str>> = records.iter().map(|(_, s)| s.as_deref()).collect();
+        let own = OwnBatch {
+            kind,
+            person: &person,
+            op,
+            texts: &texts,
+            sidecars: &sidecars,
+            // Looked up already: nothing to cut.
+            strip: !alongside,
+        };
+        let index = |journal: &mut Journal| match fast {
+            true => journal.index_batch(&own, &name, &appended, now_ms, wall_ms, lock),
+            false => journal.refresh(wall_ms, lock).map(drop),
+        };
         let indexed = match alongside {
             true => {
                 let (flushed, indexed) = std::thread::scope(|scope| {
@@ -732,6 +752,7 @@ impl Journal {
             op,
             texts,
             sidecars,
+            strip: may_strip,
         } = *own;
         let device = self.identity.device.clone();
         let log_root = log_root(&self.root, kind);
@@ -782,7 +803,8 @@ impl Journal {
         };
         let index = self.index.as_ref().ok_or_else(index_closed)?;
         index.expect_lines(feed.lines.len())?;
-        let stripped = strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;
+        let stripped =
+            may_strip && strip::before_feed(&self.root, index, &mut self.indexed, feed, lock)?;
         if self.index_fault.is_none() {
             marks.push((indexed::FILE.to_string(), self.indexed.save(&self.root)?));
         }
@@ -820,6 +842,9 @@ struct OwnBatch<'a> {
     op: &'a str,
     texts: &'a [String],
     sidecars: &'a [Option<&'a str>],
+    /// Whether feeding it may cut superseded notes (see `Journal::may_cut`):
+    /// `false` only once that was looked up, and nothing can be cut.
+    strip: bool,
 }
 
 /// Give each versioned record a new rev and check it against the limits.

@@ -67,47 +67,30 @@ fn settle_under(dir: &Path, index: &Path, now: Option<String>) -> Result<Commits
     // commit and wrote no token: a crash since may have torn it.
     super::index::remove_files(index)?;
     let settled = match now {
-        Some(now) => write_flushed(dir, &marker, now.as_bytes()).map(|()| Commits::Unflushed),
+        // Written to a temporary file, flushed, renamed, its folder flushed.
+        Some(now) => {
+            super::file::write_atomic(&marker, now.as_bytes()).map(|()| Commits::Unflushed)
+        }
         // No token any more: from here on every commit is flushed, and the
         // old token goes once the index it covered has gone for good.
         None => remove_flushed(dir, &marker).map(|()| Commits::Flushed),
     };
     settled.map_err(|e| {
-        Error::io("write", &marker, e).with_hint(
+        e.with_hint(
             "safe keeps there which run of the system the index was written under; \
              make index/ writable, or delete it",
         )
     })
 }
 
-/// Write `bytes` to `path` in `dir`, and flush both.
-fn write_flushed(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(bytes)?;
-    file.sync_data()?;
-    flush(dir)
-}
-
 /// Remove `path` from `dir` once what was removed from `dir` before is on
 /// the disk, and flush `dir` again.
-fn remove_flushed(dir: &Path, path: &Path) -> std::io::Result<()> {
-    flush(dir)?;
+fn remove_flushed(dir: &Path, path: &Path) -> Result<()> {
+    super::file::sync_dir(dir)?;
     match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
-        _ => flush(dir),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", path, e)),
+        _ => super::file::sync_dir(dir),
     }
-}
-
-fn flush(dir: &Path) -> std::io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
 }
 
 /// This run of the system and the mount that holds `dir`, as text; `None`

@@ -176,6 +176,14 @@ impl Staged {
     }
 }
 
+/// Flush the folder `dir`: a name made, renamed or removed in it is
+/// durable only then.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir)
+        .and_then(|handle| handle.sync_all())
+        .map_err(|e| Error::io("flush", dir, e))
+}
+
 /// How safe names its temporary files: `.tmp-` and six random letters or
 /// digits, in the directory of the file they will replace.
 const TEMP_PREFIX: &str = ".tmp-";

@@ -1120,7 +1120,7 @@ fn make_journal(path: &Path, commits: Commits) {
 /// power cut; best effort, like the rest of the index.
 fn flush_folder(path: &Path) {
     if let Some(folder) = path.parent().filter(|f| !f.as_os_str().is_empty()) {
-        let _ = std::fs::File::open(folder).and_then(|f| f.sync_all());
+        let _ = super::file::sync_dir(folder);
     }
 }
 

@@ -1268,12 +1268,7 @@ fn create_dirs(dir: &Path) -> Result<()> {
     sync_dir(parent.unwrap_or(Path::new(".")))
 }
 
-/// A new entry in a folder is durable only once the folder is flushed.
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|handle| handle.sync_all())
-        .map_err(|e| Error::io("flush", dir, e))
-}
+use super::file::sync_dir;
 
 #[cfg(test)]
 mod tests {
